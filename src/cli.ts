@@ -1,0 +1,217 @@
+// `npx evom …`: the command line. Command names, flags and JSON fields are a public contract
+// (pinned by test/cli.test.ts).
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { DEFAULTS } from './config.ts';
+import { EvomError, UsageError, UnknownTargetError } from './errors.ts';
+import { loadBenchmarkFile, loadCompletionsFile } from './benchmarks-node.ts';
+import { buildMessages } from './prompt.ts';
+import { evaluateCompletions, formatSummary } from './evaluate.ts';
+import { createNodePool } from './pool-node.ts';
+import { parseAnswer } from './reward.ts';
+import { IN_BROWSER_TARGETS, isInBrowserTarget } from './targets.ts';
+import { isToleranceRule, TOLERANCE_RULES, type ToleranceRule } from './tolerance.ts';
+import { FAMILIES, parseFamilies } from './generator.ts';
+import { generateBenchmark } from './problems.ts';
+import { createTargets } from './solver-targets.ts';
+import { formatDemo, runVerifierDemo } from './demo.ts';
+import { nodeSolverAssets } from './solver-assets-node.ts';
+
+const USAGE = `evom — execution-verified optimization modeling
+
+Usage:
+  evom verify --target T --answer NUMBER|infeasible [--tolerance R] [--raw] [FILE|-]
+      Verify one completion (from FILE or stdin); prints one JSON line.
+  evom eval --benchmark FILE.jsonl --completions FILE.jsonl --target T [--tolerance R] [--out FILE] [--json]
+      Verify {"id","completion"} lines against a benchmark; writes per-item results (JSONL)
+      and prints a summary (--json: one JSON object on stdout).
+  evom prompt --benchmark FILE.jsonl --target T
+      Print the chat messages the policy sees for each item (JSONL).
+  evom demo [--count N] [--seed S]
+      The built-in demo: generated problems, gold and broken completions in every target,
+      verified through the worker pool; prints a table of outcome classes and rewards.
+  evom problems [--family F[,F…]|all] [--count N] [--seed S] [--difficulty D]
+      Generate word problems with gold models and solved answers (benchmark-style JSONL).
+
+Targets: ${IN_BROWSER_TARGETS.join(', ')}
+Tolerance rules: ${TOLERANCE_RULES.join(', ')} (default ${DEFAULTS.tolerance})
+Families: ${FAMILIES.join(', ')}`;
+
+type Io = { stdout: (s: string) => void; stderr: (s: string) => void; stdin: () => Promise<string>; stderrIsTty: boolean };
+
+const defaultIo: Io = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  stdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  stderrIsTty: Boolean(process.stderr.isTTY),
+};
+
+function parse(args: string[], options: ParseArgsConfig['options'], positionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function requireTarget(t: unknown): string {
+  if (typeof t !== 'string') throw new UsageError('--target is required');
+  if (!isInBrowserTarget(t)) throw new UnknownTargetError(t, IN_BROWSER_TARGETS);
+  return t;
+}
+
+function toleranceOf(t: unknown): ToleranceRule {
+  if (t === undefined) return DEFAULTS.tolerance;
+  if (typeof t !== 'string' || !isToleranceRule(t)) throw new UsageError(`--tolerance must be one of ${TOLERANCE_RULES.join(', ')}; got ${String(t)}`);
+  return t;
+}
+
+function intFlag(v: unknown, name: string, dflt: number, min = 0): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer ≥ ${min}; got ${String(v)}`);
+  return n;
+}
+
+async function cmdVerify(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    target: { type: 'string' }, answer: { type: 'string' }, tolerance: { type: 'string' }, raw: { type: 'boolean' },
+  }, true);
+  const target = requireTarget(values.target);
+  if (values.answer === undefined) throw new UsageError('--answer is required (a number, or "infeasible")');
+  let answer;
+  try { answer = parseAnswer(values.answer); } catch (e) { throw new UsageError(`--answer: ${(e as Error).message}`); }
+  const tolerance = toleranceOf(values.tolerance);
+  if (positionals.length > 1) throw new UsageError('verify takes one FILE (or - for stdin)');
+  const file = positionals[0] ?? '-';
+  let completion: string;
+  if (file === '-') completion = await io.stdin();
+  else {
+    try { completion = await readFile(file, 'utf8'); } catch { throw new UsageError(`cannot read ${file}`); }
+  }
+  const pool = createNodePool({ size: 1 });
+  try {
+    const o = await pool.verify({ completion, target, answer, raw_code: Boolean(values.raw), config: { tolerance } });
+    io.stdout(JSON.stringify(o) + '\n');
+  } finally {
+    await pool.close();
+  }
+  return 0;
+}
+
+function progressBar(io: Io): (done: number, total: number) => void {
+  let lastPct = -1;
+  const t0 = Date.now();
+  return (done, total) => {
+    const pct = Math.floor((100 * done) / Math.max(1, total));
+    if (io.stderrIsTty) {
+      if (pct === lastPct && done !== total) return;
+      const width = 30, fill = Math.round((width * done) / Math.max(1, total));
+      const rate = done / Math.max(0.001, (Date.now() - t0) / 1000);
+      io.stderr(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} ${rate.toFixed(1)}/s`);
+      if (done === total) io.stderr('\n');
+    } else if (Math.floor(pct / 10) !== Math.floor(lastPct / 10) || done === total) {
+      io.stderr(`progress ${done}/${total}\n`);
+    }
+    lastPct = pct;
+  };
+}
+
+async function cmdEval(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, {
+    benchmark: { type: 'string' }, completions: { type: 'string' }, target: { type: 'string' },
+    tolerance: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, workers: { type: 'string' },
+  });
+  if (!values.benchmark) throw new UsageError('--benchmark FILE.jsonl is required');
+  if (!values.completions) throw new UsageError('--completions FILE.jsonl is required');
+  const target = requireTarget(values.target);
+  const tolerance = toleranceOf(values.tolerance);
+  const items = await loadBenchmarkFile(values.benchmark);
+  const completions = await loadCompletionsFile(values.completions);
+  const out = values.out ?? join(dirname(values.completions), basename(values.completions).replace(/\.jsonl$/, '') + `.${target}.results.jsonl`);
+  const pool = createNodePool(values.workers ? { size: intFlag(values.workers, '--workers', 1, 1) } : {});
+  try {
+    const { results, summary } = await evaluateCompletions(items, completions, pool, {
+      target, tolerance, source: values.completions, onProgress: progressBar(io),
+    });
+    await writeFile(out, results.map((r) => JSON.stringify(r)).join('\n') + (results.length ? '\n' : ''));
+    if (values.json) io.stdout(JSON.stringify({ ...summary, results_file: out }) + '\n');
+    else io.stdout(formatSummary(summary) + `\nper-item results: ${out}\n`);
+  } finally {
+    await pool.close();
+  }
+  return 0;
+}
+
+async function cmdPrompt(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, { benchmark: { type: 'string' }, target: { type: 'string' } });
+  if (!values.benchmark) throw new UsageError('--benchmark FILE.jsonl is required');
+  const target = requireTarget(values.target);
+  const items = await loadBenchmarkFile(values.benchmark);
+  for (const it of items) io.stdout(JSON.stringify({ id: it.id, messages: buildMessages(it.question, target), answer: it.answer }) + '\n');
+  return 0;
+}
+
+async function cmdProblems(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, {
+    family: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, difficulty: { type: 'string' },
+  });
+  let families;
+  try { families = parseFamilies(values.family ?? 'all'); } catch (e) { throw new UsageError((e as Error).message); }
+  const count = intFlag(values.count, '--count', 10, 1);
+  const seed = intFlag(values.seed, '--seed', 1, 0);
+  const difficulty = intFlag(values.difficulty, '--difficulty', 2, 1);
+  if (difficulty > 5) throw new UsageError(`--difficulty must be between 1 and 5; got ${difficulty}`);
+  const targets = createTargets(nodeSolverAssets);
+  for (const line of await generateBenchmark({ families, count, seed, difficulty }, targets)) io.stdout(JSON.stringify(line) + '\n');
+  return 0;
+}
+
+async function cmdDemo(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, { count: { type: 'string' }, seed: { type: 'string' } });
+  const count = intFlag(values.count, '--count', 12, 1);
+  const seed = intFlag(values.seed, '--seed', 2026, 0);
+  const pool = createNodePool();
+  try {
+    const t0 = Date.now();
+    const rows = await runVerifierDemo(pool, createTargets(nodeSolverAssets), { count, seed });
+    io.stdout(formatDemo(rows, count) + `\n\n${pool.stats().completed} verifications on ${pool.size} workers in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  } finally {
+    await pool.close();
+  }
+  return 0;
+}
+
+const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
+  verify: cmdVerify, eval: cmdEval, demo: cmdDemo, prompt: cmdPrompt, problems: cmdProblems,
+};
+
+/** Run the CLI; returns the exit code (0 ok, 1 runtime failure, 2 usage or data error). */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    io.stdout(USAGE + '\n');
+    return cmd ? 0 : 2;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    io.stderr(`evom: unknown command "${cmd}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await run(rest, io);
+  } catch (e) {
+    if (e instanceof EvomError) {
+      io.stderr(`evom ${cmd}: ${e.message}\n`);
+      return 2;
+    }
+    io.stderr(`evom ${cmd}: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,76 @@
+// The verdict on one completion: its class, the solver's normalized status, the reward and why.
+
+import type { RewardWeights } from './config.ts';
+import type { ToleranceRule } from './tolerance.ts';
+
+export const OUTCOME_CLASSES = [
+  'correct', 'wrong_answer', 'format_error', 'parse_error', 'runtime_error',
+  'timeout', 'infeasible', 'unbounded', 'solver_error',
+] as const;
+export type OutcomeClass = (typeof OUTCOME_CLASSES)[number];
+
+/** The solver's status, the same words for every target. */
+export type SolverStatus =
+  | 'optimal' | 'infeasible' | 'unbounded' | 'infeasible_or_unbounded'
+  | 'time_limit' | 'iteration_limit' | 'error' | 'not_solved';
+
+/** Expected answer: an objective value, or 'infeasible' for items with no feasible solution. */
+export type Answer = number | 'infeasible';
+
+export interface Message {
+  severity: 'error' | 'warning' | 'info';
+  /** where it came from: the completion protocol, a target's checker, the solver, the worker pool */
+  source: 'protocol' | 'checker' | 'solver' | 'pool';
+  text: string;
+  /** 1-based line in the extracted model text, where known */
+  line?: number;
+  column?: number;
+}
+
+export interface RewardBreakdown {
+  format: number;   // 0|1: protocol followed, one non-empty code block
+  answer: number;   // 0|1: correct under the tolerance rule
+  exec: number;     // 0|1: parsed and solved to a definite status
+  weights: RewardWeights;
+}
+
+export interface Outcome {
+  class: OutcomeClass;
+  correct: boolean;
+  reward: number;
+  reward_breakdown: RewardBreakdown;
+  status: SolverStatus;
+  objective: number | null;
+  /** variable name → value (at most config.max_variables entries) */
+  variables: Record<string, number>;
+  messages: Message[];
+  /** solver log lines (capped) */
+  log: string[];
+  target: string;
+  expected: Answer;
+  tolerance: ToleranceRule;
+  /** the model text that was executed, or null when none could be extracted */
+  code: string | null;
+  /** time in the solver proper, and end to end including extraction, checks and transfer */
+  solve_ms: number;
+  wall_ms: number;
+}
+
+/** What a target reports after checking and solving a model. */
+export interface TargetRun {
+  /** set when the run failed before the solver produced a status */
+  failure: null | 'parse_error' | 'runtime_error' | 'solver_error' | 'timeout';
+  status: SolverStatus;
+  objective: number | null;
+  variables: Record<string, number>;
+  messages: Message[];
+  log: string[];
+  solve_ms: number;
+}
+
+export function failedRun(failure: NonNullable<TargetRun['failure']>, messages: Message[], log: string[] = []): TargetRun {
+  return {
+    failure, status: failure === 'timeout' ? 'time_limit' : failure === 'solver_error' ? 'error' : 'not_solved',
+    objective: null, variables: {}, messages, log, solve_ms: 0,
+  };
+}

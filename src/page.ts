@@ -1,0 +1,87 @@
+// The first page: verify a pasted completion in this browser and show the outcome and reward.
+
+import { createBrowserPool } from './pool-browser.ts';
+import { exampleCompletion, EXAMPLE_ANSWER } from './prompt.ts';
+import { parseAnswer } from './reward.ts';
+import { TOLERANCE_DESCRIPTIONS, TOLERANCE_RULES, type ToleranceRule } from './tolerance.ts';
+import { DEFAULTS } from './config.ts';
+import type { Outcome } from './outcome.ts';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const pool = createBrowserPool({ size: 1, warm: true });
+
+const toleranceSelect = $<HTMLSelectElement>('tolerance');
+for (const rule of TOLERANCE_RULES) {
+  const opt = document.createElement('option');
+  opt.value = rule;
+  opt.textContent = `${rule} — ${TOLERANCE_DESCRIPTIONS[rule]}`;
+  opt.selected = rule === DEFAULTS.tolerance;
+  toleranceSelect.append(opt);
+}
+
+const completionBox = $<HTMLTextAreaElement>('completion');
+const targetSelect = $<HTMLSelectElement>('target');
+const answerInput = $<HTMLInputElement>('answer');
+const loadExample = () => {
+  completionBox.value = exampleCompletion(targetSelect.value);
+  answerInput.value = String(EXAMPLE_ANSWER);
+};
+$('example').addEventListener('click', loadExample);
+if (!completionBox.value) loadExample();
+
+function show(o: Outcome): void {
+  $('result').hidden = false;
+  const badge = $('class');
+  badge.textContent = o.class;
+  badge.className = `badge ${o.class}`;
+  $('reward').textContent = String(o.reward);
+  const b = o.reward_breakdown;
+  $('breakdown').textContent = `format ${b.format} × ${b.weights.format} + answer ${b.answer} × ${b.weights.answer} + executed ${b.exec} × ${b.weights.exec}`;
+  $('status').textContent = o.status;
+  $('objective').textContent = o.objective === null ? '—' : String(o.objective);
+  $('rule').textContent = `${o.tolerance}: ${TOLERANCE_DESCRIPTIONS[o.tolerance]}`;
+  $('time').textContent = `${o.wall_ms.toFixed(1)} ms end to end, ${o.solve_ms.toFixed(1)} ms in the solver`;
+  const list = $('messages');
+  list.replaceChildren(...(o.messages.length ? o.messages : [{ severity: 'info', text: 'no messages', source: 'solver' }]).map((m) => {
+    const li = document.createElement('li');
+    li.className = m.severity;
+    li.textContent = `[${m.source}] ${m.text}`;
+    return li;
+  }));
+  const tbody = $('variables').querySelector('tbody')!;
+  tbody.replaceChildren(...Object.entries(o.variables).map(([k, v]) => {
+    const tr = document.createElement('tr');
+    const a = document.createElement('td'); a.textContent = k;
+    const c = document.createElement('td'); c.textContent = String(v);
+    tr.append(a, c);
+    return tr;
+  }));
+  $('log').textContent = o.log.join('\n');
+  $('json').textContent = JSON.stringify(o, null, 2);
+}
+
+$<HTMLFormElement>('verify-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const busy = $('busy');
+  let answer;
+  try {
+    answer = parseAnswer(answerInput.value);
+  } catch (e) {
+    busy.textContent = `Expected answer: ${(e as Error).message}`;
+    answerInput.focus();
+    return;
+  }
+  busy.textContent = 'Verifying…';
+  const button = $<HTMLButtonElement>('verify');
+  button.disabled = true;
+  try {
+    const o = await pool.verify({
+      completion: completionBox.value, target: targetSelect.value, answer,
+      config: { tolerance: toleranceSelect.value as ToleranceRule },
+    });
+    show(o);
+    busy.textContent = `Done: ${o.class}`;
+  } finally {
+    button.disabled = false;
+  }
+});

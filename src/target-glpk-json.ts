@@ -1,0 +1,251 @@
+// Target 'glpk-json': the glpk.js JSON model, solved by glpk.js (GLPK 5.0 in WebAssembly).
+// glpk.js has traps (GUIDE §3): a string coefficient is reported optimal with a null objective,
+// LPs with presolve report infeasible/unbounded as "undefined", invalid input aborts the
+// instance. So the JSON is validated first (with line numbers for syntax errors and JSON paths
+// for structure), LPs are solved without presolve, and an undefined MIP status is resolved.
+
+import GLPK from 'glpk.js/node';
+import type { GLPK as GlpkApi, LP } from 'glpk.js/node';
+import { failedRun, type Message, type SolverStatus, type TargetRun } from './outcome.ts';
+import { memoryCeilingHits, setMemoryCeiling } from './memory-ceiling.ts';
+import { capVariables, LogBuffer, now, type Target } from './targets.ts';
+
+// glpk.js constants
+const GLP_MIN = 1, GLP_MAX = 2;
+const GLP_FR = 1, GLP_LO = 2, GLP_UP = 3, GLP_DB = 4, GLP_FX = 5;
+const GLP_UNDEF = 1, GLP_FEAS = 2, GLP_NOFEAS = 4, GLP_OPT = 5, GLP_UNBND = 6;
+const RUNS_PER_INSTANCE = 5000;
+
+type Issue = { path: string; message: string; line?: number; column?: number };
+
+/** Line and column (1-based) of a character offset. */
+function lineCol(text: string, offset: number): { line: number; column: number } {
+  let line = 1, last = -1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) { line++; last = i; }
+  return { line, column: offset - last };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 30 ? v.slice(0, 30) + '…' : v)}`;
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
+
+/** Validate text as a glpk.js model. Returns the model (options stripped) or the issues found. */
+export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]; warnings: Issue[] } {
+  const issues: Issue[] = [];
+  const warnings: Issue[] = [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    const msg = String((e as Error).message);
+    const pos = /position (\d+)/.exec(msg);
+    const where = pos ? lineCol(text, Number(pos[1])) : undefined;
+    issues.push({ path: '$', message: `invalid JSON: ${msg.replace(/^JSON\.parse: /, '')}`, ...where });
+    return { model: null, issues, warnings };
+  }
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const num = (v: unknown, path: string): boolean => {
+    if (typeof v === 'number' && Number.isFinite(v)) return true;
+    issues.push({ path, message: `must be a finite number, got ${describe(v)}` });
+    return false;
+  };
+  const name = (v: unknown, path: string): boolean => {
+    if (typeof v === 'string' && v.length > 0 && v.length <= 255) return true;
+    issues.push({ path, message: `must be a non-empty name (string, at most 255 characters), got ${describe(v)}` });
+    return false;
+  };
+  const terms = (v: unknown, path: string, requireSome: boolean) => {
+    if (!Array.isArray(v)) { issues.push({ path, message: `must be an array of {name, coef}, got ${describe(v)}` }); return; }
+    if (requireSome && v.length === 0) issues.push({ path, message: 'has no variables' });
+    const seen = new Set<string>();
+    v.forEach((t, i) => {
+      const p = `${path}[${i}]`;
+      if (!isObj(t)) { issues.push({ path: p, message: `must be {name, coef}, got ${describe(t)}` }); return; }
+      if (name(t.name, `${p}.name`)) {
+        if (seen.has(t.name as string)) issues.push({ path: `${p}.name`, message: `variable "${t.name as string}" appears twice in the same row (GLPK rejects duplicates)` });
+        seen.add(t.name as string);
+      }
+      num(t.coef, `${p}.coef`);
+    });
+  };
+  const bnds = (v: unknown, path: string) => {
+    if (!isObj(v)) { issues.push({ path, message: `must be {type, lb, ub}, got ${describe(v)}` }); return; }
+    const type = v.type;
+    if (![GLP_FR, GLP_LO, GLP_UP, GLP_DB, GLP_FX].includes(type as number)) {
+      issues.push({ path: `${path}.type`, message: `must be 1 (free), 2 (lower), 3 (upper), 4 (double) or 5 (fixed), got ${describe(type)}` });
+      return;
+    }
+    const needLb = type === GLP_LO || type === GLP_DB || type === GLP_FX;
+    const needUb = type === GLP_UP || type === GLP_DB || type === GLP_FX;
+    const lbOk = !needLb || num(v.lb, `${path}.lb`);
+    const ubOk = !needUb || num(v.ub, `${path}.ub`);
+    if (type === GLP_DB && lbOk && ubOk && (v.lb as number) > (v.ub as number)) {
+      issues.push({ path, message: `lower bound ${v.lb as number} is greater than upper bound ${v.ub as number}` });
+    }
+  };
+
+  if (!isObj(raw)) {
+    issues.push({ path: '$', message: `the model must be a JSON object, got ${describe(raw)}` });
+    return { model: null, issues, warnings };
+  }
+  if (raw.name !== undefined && typeof raw.name !== 'string') issues.push({ path: 'name', message: `must be a string, got ${describe(raw.name)}` });
+  if (!isObj(raw.objective)) {
+    issues.push({ path: 'objective', message: `is required: {direction, name, vars}, got ${describe(raw.objective)}` });
+  } else {
+    const d = raw.objective.direction;
+    if (d !== GLP_MIN && d !== GLP_MAX) issues.push({ path: 'objective.direction', message: `must be 1 (minimize) or 2 (maximize), got ${describe(d)}` });
+    if (raw.objective.name !== undefined) name(raw.objective.name, 'objective.name');
+    terms(raw.objective.vars, 'objective.vars', false);
+  }
+  if (!Array.isArray(raw.subjectTo)) {
+    issues.push({ path: 'subjectTo', message: `is required: an array of constraints (may be empty), got ${describe(raw.subjectTo)}` });
+  } else {
+    const rowNames = new Set<string>();
+    raw.subjectTo.forEach((c, i) => {
+      const p = `subjectTo[${i}]`;
+      if (!isObj(c)) { issues.push({ path: p, message: `must be {name, vars, bnds}, got ${describe(c)}` }); return; }
+      if (name(c.name, `${p}.name`)) {
+        if (rowNames.has(c.name as string)) warnings.push({ path: `${p}.name`, message: `constraint name "${c.name as string}" is used twice` });
+        rowNames.add(c.name as string);
+      }
+      terms(c.vars, `${p}.vars`, true);
+      bnds(c.bnds, `${p}.bnds`);
+    });
+  }
+  const names = (v: unknown, path: string) => {
+    if (v === undefined) return;
+    if (!Array.isArray(v)) { issues.push({ path, message: `must be an array of variable names, got ${describe(v)}` }); return; }
+    v.forEach((n, i) => name(n, `${path}[${i}]`));
+  };
+  names(raw.generals, 'generals');
+  names(raw.binaries, 'binaries');
+  if (raw.bounds !== undefined) {
+    if (!Array.isArray(raw.bounds)) issues.push({ path: 'bounds', message: `must be an array of {name, type, lb, ub}, got ${describe(raw.bounds)}` });
+    else raw.bounds.forEach((b, i) => {
+      if (!isObj(b)) { issues.push({ path: `bounds[${i}]`, message: `must be {name, type, lb, ub}, got ${describe(b)}` }); return; }
+      name(b.name, `bounds[${i}].name`);
+      bnds(b, `bounds[${i}]`);
+    });
+  }
+  if (raw.options !== undefined) warnings.push({ path: 'options', message: 'solver options in the model are ignored' });
+  if (issues.length > 0) return { model: null, issues, warnings };
+
+  const model = raw as unknown as LP;
+  const used = new Set<string>();
+  model.objective.vars.forEach((t) => used.add(t.name));
+  model.subjectTo.forEach((c) => c.vars.forEach((t) => used.add(t.name)));
+  if (used.size === 0) issues.push({ path: '$', message: 'the model has no variables' });
+  for (const n of [...(model.generals ?? []), ...(model.binaries ?? [])]) {
+    if (!used.has(n)) warnings.push({ path: 'generals/binaries', message: `integer variable "${n}" appears in no objective or constraint` });
+  }
+  const { options: _ignored, ...clean } = model;
+  return { model: issues.length ? null : (clean as LP), issues, warnings };
+}
+
+function toMessage(i: Issue, severity: 'error' | 'warning'): Message {
+  const where = i.line ? `line ${i.line}, column ${i.column}` : i.path;
+  return { severity, source: 'checker', text: `${where}: ${i.message}`, line: i.line, column: i.column };
+}
+
+export function createGlpkJsonTarget(): Target {
+  let glpk: GlpkApi | null = null;
+  let runs = 0;
+  let sink: (s: string) => void = () => {};
+
+  async function getInstance(): Promise<GlpkApi> {
+    if (glpk && runs < RUNS_PER_INSTANCE) return glpk;
+    // glpk.js binds console.log/error when it is created; route them to the current run's log.
+    const { log, error } = console;
+    console.log = (...a: unknown[]) => sink(a.join(' '));
+    console.error = (...a: unknown[]) => sink(a.join(' '));
+    try {
+      glpk = await GLPK();
+    } finally {
+      console.log = log;
+      console.error = error;
+    }
+    runs = 0;
+    return glpk;
+  }
+
+  const target: Target = {
+    name: 'glpk-json',
+    language: 'glpk.js JSON model',
+    instructions:
+      'Write the model as a glpk.js JSON object: {"name", "objective": {"direction": 1 (min) or 2 (max), "name", "vars": [{"name", "coef"}]}, "subjectTo": [{"name", "vars", "bnds": {"type", "lb", "ub"}}], "bounds", "generals", "binaries"}. It is solved by GLPK.',
+    check(code) {
+      const r = checkGlpkJson(code);
+      return {
+        ok: r.issues.length === 0,
+        messages: [...r.issues.map((i) => toMessage(i, 'error')), ...r.warnings.map((i) => toMessage(i, 'warning'))],
+      };
+    },
+    async solve(code, opts): Promise<TargetRun> {
+      const r = checkGlpkJson(code);
+      const warnings = r.warnings.map((i) => toMessage(i, 'warning'));
+      if (!r.model) return failedRun('parse_error', [...r.issues.map((i) => toMessage(i, 'error')), ...warnings]);
+      const model = r.model;
+      let g: GlpkApi;
+      try {
+        g = await getInstance();
+      } catch (e) {
+        return failedRun('solver_error', [{ severity: 'error', source: 'solver', text: `glpk.js could not start: ${String(e)}` }]);
+      }
+      const log = new LogBuffer(opts.max_log_lines);
+      sink = log.push;
+      setMemoryCeiling(opts.memory_limit_bytes);
+      const hitsBefore = memoryCeilingHits();
+      const isMip = (model.generals?.length ?? 0) + (model.binaries?.length ?? 0) > 0;
+      const t0 = now();
+      try {
+        runs++;
+        // LPs without presolve (definite statuses); MIPs with it (without, glpk.js never solves them).
+        let res = g.solve(model, { msglev: 0, presol: isMip, tmlim: opts.time_limit_s });
+        let st = res.result.status;
+        const elapsed_s = (now() - t0) / 1000;
+        let status: SolverStatus;
+        let objective: number | null = null;
+        if (st === GLP_OPT) { status = 'optimal'; objective = res.result.z; }
+        else if (st === GLP_NOFEAS) status = 'infeasible';
+        else if (st === GLP_UNBND) status = 'unbounded';
+        else if (elapsed_s >= opts.time_limit_s * 0.95) { status = 'time_limit'; if (st === GLP_FEAS) objective = res.result.z; }
+        else if (st === GLP_UNDEF && isMip) {
+          // glpk.js reports an unbounded MIP as undefined: solve the LP relaxation without presolve.
+          const { generals: _g, binaries: _b, ...relaxation } = model;
+          res = g.solve(relaxation as LP, { msglev: 0, presol: false, tmlim: opts.time_limit_s });
+          st = res.result.status;
+          status = st === GLP_NOFEAS ? 'infeasible' : st === GLP_UNBND ? 'unbounded' : 'error';
+        } else status = 'error';
+        const solve_ms = now() - t0;
+        if (status === 'optimal' && (objective === null || !Number.isFinite(objective))) {
+          return { ...failedRun('solver_error', [...warnings, { severity: 'error', source: 'solver', text: 'glpk.js reported optimal without an objective value' }], log.lines()), solve_ms };
+        }
+        const messages = [...warnings];
+        if (status === 'error') messages.push({ severity: 'error', source: 'solver', text: `glpk.js ended with status ${st}` });
+        return {
+          failure: null, status, objective,
+          variables: objective !== null ? capVariables(res.result.vars) : {},
+          messages, log: log.lines(), solve_ms,
+        };
+      } catch (e) {
+        glpk = null;
+        const solve_ms = now() - t0;
+        if (memoryCeilingHits() > hitsBefore) {
+          return { ...failedRun('runtime_error', [{ severity: 'error', source: 'solver', text: `the model needs more than the ${Math.round(opts.memory_limit_bytes / 1048576)} MiB memory limit` }], log.lines()), solve_ms };
+        }
+        const detail = log.lines().filter((l) => l.trim()).slice(-3).join(' ');
+        return { ...failedRun('solver_error', [...warnings, { severity: 'error', source: 'solver', text: `GLPK aborted on the model: ${detail || String((e as Error)?.message ?? e).slice(0, 300)}` }], log.lines()), solve_ms };
+      } finally {
+        sink = () => {};
+        setMemoryCeiling(Infinity);
+      }
+    },
+    reset() {
+      glpk = null;
+    },
+  };
+  return target;
+}

@@ -1,0 +1,123 @@
+// Target 'highs': CPLEX LP format solved by HiGHS (npm `highs`, WebAssembly).
+// HiGHS's LP reader aborts with no message on a syntax error, so every text goes through
+// the project's own LP checker first (lp-format.ts), which reports line and column.
+
+import highsLoader, { type Highs } from 'highs';
+import { checkLp, formatLpIssue } from './lp-format.ts';
+import { failedRun, type Message, type SolverStatus, type TargetRun } from './outcome.ts';
+import { memoryCeilingHits, setMemoryCeiling } from './memory-ceiling.ts';
+import { capVariables, LogBuffer, now, type SolveOptions, type Target } from './targets.ts';
+
+/** Where the wasm bytes come from (file in Node, URL in browsers). */
+export type WasmSource = () => Promise<BufferSource>;
+
+// HiGHS's legacy solve() status strings → normalized status.
+const STATUS: Record<string, SolverStatus> = {
+  Optimal: 'optimal',
+  Infeasible: 'infeasible',
+  Unbounded: 'unbounded',
+  'Primal infeasible or unbounded': 'infeasible_or_unbounded',
+  'Time limit reached': 'time_limit',
+  'Iteration limit reached': 'iteration_limit',
+};
+
+/** Recycle an instance after this many solves even without an abort (bounded leak). */
+const RUNS_PER_INSTANCE = 5000;
+
+export function createHighsTarget(wasm: WasmSource): Target {
+  let module: Promise<WebAssembly.Module> | null = null;
+  let instance: Highs | null = null;
+  let runs = 0;
+  let sink: (s: string) => void = () => {};
+
+  async function getInstance(): Promise<Highs> {
+    if (instance && runs < RUNS_PER_INSTANCE) return instance;
+    module ??= wasm().then((b) => WebAssembly.compile(b));
+    const wasmModule = await module;
+    instance = await highsLoader({ wasmModule, print: (s) => sink(s), printErr: (s) => sink(s) });
+    runs = 0;
+    return instance;
+  }
+
+  const target: Target = {
+    name: 'highs',
+    language: 'CPLEX LP format',
+    instructions:
+      'Write the model in CPLEX LP format (sections Maximize/Minimize, Subject To, Bounds, General, Binary, End). It is solved by HiGHS.',
+
+    check(code) {
+      const r = checkLp(code);
+      const messages: Message[] = [
+        ...r.errors.map((e) => ({ severity: 'error' as const, source: 'checker' as const, text: formatLpIssue(e), line: e.line, column: e.column })),
+        ...r.warnings.map((e) => ({ severity: 'warning' as const, source: 'checker' as const, text: formatLpIssue(e), line: e.line, column: e.column })),
+      ];
+      return { ok: r.ok, messages };
+    },
+
+    async solve(code, opts: SolveOptions): Promise<TargetRun> {
+      const checked = target.check(code);
+      if (!checked.ok) return failedRun('parse_error', checked.messages);
+      const log = new LogBuffer(opts.max_log_lines);
+      const messages = checked.messages;
+      let highs: Highs;
+      try {
+        highs = await getInstance();
+      } catch (e) {
+        return failedRun('solver_error', [...messages, { severity: 'error', source: 'solver', text: `HiGHS could not start: ${String(e)}` }]);
+      }
+      sink = log.push;
+      setMemoryCeiling(opts.memory_limit_bytes);
+      const hitsBefore = memoryCeilingHits();
+      const t0 = now();
+      const solveOnce = (presolve: 'choose' | 'off') => highs.solve(code, { time_limit: opts.time_limit_s, presolve, output_flag: true });
+      try {
+        runs++;
+        let res = solveOnce('choose');
+        let status = STATUS[res.Status];
+        if (status === 'infeasible_or_unbounded') {
+          // Presolve could not tell which; the simplex without presolve can.
+          res = solveOnce('off');
+          status = STATUS[res.Status];
+        }
+        const solve_ms = now() - t0;
+        if (res.Status === 'Empty') {
+          return { ...failedRun('parse_error', [...messages, { severity: 'error', source: 'solver', text: 'HiGHS read an empty model: no objective, variables or constraints' }], log.lines()), solve_ms };
+        }
+        if (!status) {
+          return { ...failedRun('solver_error', [...messages, { severity: 'error', source: 'solver', text: `HiGHS ended with status "${res.Status}"` }], log.lines()), solve_ms };
+        }
+        const variables: Record<string, number> = {};
+        for (const [name, col] of Object.entries(res.Columns ?? {})) {
+          const primal = (col as { Primal?: number }).Primal;
+          if (typeof primal === 'number') variables[name] = primal;
+        }
+        const hasValue = status === 'optimal' || (status === 'time_limit' && Number.isFinite(res.ObjectiveValue));
+        return {
+          failure: null, status, objective: hasValue ? res.ObjectiveValue : null,
+          variables: status === 'optimal' || status === 'time_limit' ? capVariables(variables) : {},
+          messages, log: log.lines(), solve_ms,
+        };
+      } catch (e) {
+        // Any throw from the wasm means the instance may be corrupt (GUIDE §3): discard it.
+        instance = null;
+        const solve_ms = now() - t0;
+        if (memoryCeilingHits() > hitsBefore) {
+          return { ...failedRun('runtime_error', [...messages, { severity: 'error', source: 'solver', text: `the model needs more than the ${Math.round(opts.memory_limit_bytes / 1048576)} MiB memory limit` }], log.lines()), solve_ms };
+        }
+        const text = String((e as Error)?.message ?? e);
+        if (/Unable to read LP model/.test(text)) {
+          return { ...failedRun('parse_error', [...messages, { severity: 'error', source: 'solver', text: 'HiGHS could not read the model (its LP reader gives no detail; the LP checker found no error, so this may be an unsupported construct)' }], log.lines()), solve_ms };
+        }
+        return { ...failedRun('solver_error', [...messages, { severity: 'error', source: 'solver', text: `HiGHS failed: ${text.slice(0, 300)}` }], log.lines()), solve_ms };
+      } finally {
+        sink = () => {};
+        setMemoryCeiling(Infinity);
+      }
+    },
+
+    reset() {
+      instance = null;
+    },
+  };
+  return target;
+}

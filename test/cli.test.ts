@@ -1,0 +1,120 @@
+// The command line as users run it (`node bin/evom.js …` is what `npx evom …` runs).
+// Command names, flags and JSON fields are a public contract: these tests pin them.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'evom.js');
+function evom(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const tmp = mkdtempSync(join(tmpdir(), 'evom-cli-'));
+const GOOD_LP = '<think>two products</think>\n<code>\nMaximize\n obj: 3 x + 2 y\nSubject To\n c1: x + y <= 4\n c2: x + 3 y <= 6\nBounds\n x <= 3\nEnd\n</code>';
+
+describe('evom verify', () => {
+  it('prints one JSON line with the contract fields (stdin)', () => {
+    const r = evom(['verify', '--target', 'highs', '--answer', '11', '-'], GOOD_LP);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const o = JSON.parse(lines[0]!);
+    expect(o).toMatchObject({ class: 'correct', correct: true, reward: 2, status: 'optimal', objective: 11, tolerance: 'rel5pct' });
+    for (const k of ['class', 'correct', 'reward', 'status', 'objective', 'messages', 'variables', 'wall_ms', 'reward_breakdown']) expect(o).toHaveProperty(k);
+  });
+
+  it('reads a file, honours --tolerance and "infeasible"', () => {
+    const f = join(tmp, 'c.txt');
+    writeFileSync(f, GOOD_LP);
+    expect(JSON.parse(evom(['verify', '--target', 'highs', '--answer', '11.2', '--tolerance', 'rel1e-4', f]).stdout).class).toBe('wrong_answer');
+    writeFileSync(f, '<code>\nvar x >= 0;\nmaximize z: x;\ns.t. c: x <= -1;\nend;\n</code>');
+    expect(JSON.parse(evom(['verify', '--target', 'glpk', '--answer', 'infeasible', f]).stdout)).toMatchObject({ class: 'correct', status: 'infeasible' });
+  });
+
+  it.each([
+    [['verify', '--answer', '1'], /--target is required/],
+    [['verify', '--target', 'cplex', '--answer', '1'], /unknown target "cplex"; known targets: highs, glpk, glpk-json/],
+    [['verify', '--target', 'highs'], /--answer is required/],
+    [['verify', '--target', 'highs', '--answer', 'abc'], /finite number or "infeasible"/],
+    [['verify', '--target', 'highs', '--answer', '1', '--tolerance', 'loose'], /--tolerance must be one of rel5pct, rel1e-4, sirl, int/],
+    [['verify', '--target', 'highs', '--answer', '1', '--bogus'], /Unknown option '--bogus'/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ])('usage error %j exits 2 with a specific message', (args, msg) => {
+    const r = evom(args as string[], '');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(msg);
+  });
+});
+
+describe('evom prompt / eval / problems', () => {
+  const bench = join(tmp, 'bench.jsonl');
+  writeFileSync(bench, [
+    { id: 'a', question: 'Maximize 3x + 2y subject to x + y <= 4, x + 3y <= 6, x <= 3.', answer: 11 },
+    { id: 'b', question: 'Is x <= -1 with x >= 0 feasible?', answer: null, status: 'infeasible' },
+    { id: 'c', question: 'An item with no answer.', answer: null, status: 'missing' },
+    { id: 'd', question: 'Nobody answers this one.', answer: 5 },
+  ].map((x) => JSON.stringify(x)).join('\n') + '\n');
+
+  it('prompt prints chat messages per item', () => {
+    const r = evom(['prompt', '--benchmark', bench, '--target', 'glpk']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(4);
+    expect(lines[0].id).toBe('a');
+    expect(lines[0].messages[0].role).toBe('system');
+    expect(lines[0].messages[0].content).toMatch(/MathProg/);
+    expect(lines[0].messages[1]).toEqual({ role: 'user', content: 'Maximize 3x + 2y subject to x + y <= 4, x + 3y <= 6, x <= 3.' });
+  });
+
+  it('eval writes per-item results and a JSON summary', () => {
+    const comps = join(tmp, 'comps.jsonl');
+    writeFileSync(comps, [
+      { id: 'a', completion: GOOD_LP },
+      { id: 'a', completion: 'no code here' },
+      { id: 'b', completion: '<code>\nMaximize\n obj: x\nSubject To\n c: x <= -1\nEnd\n</code>' },
+      { id: 'c', completion: GOOD_LP },
+    ].map((x) => JSON.stringify(x)).join('\n'));
+    const out = join(tmp, 'results.jsonl');
+    const r = evom(['eval', '--benchmark', bench, '--completions', comps, '--target', 'highs', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({
+      target: 'highs', tolerance: 'rel5pct', count: 4, scored: 3, missing: 1, benchmark_items: 4,
+      accuracy: 2 / 3, execution_rate: 2 / 3, results_file: out,
+    });
+    expect(s.counts).toMatchObject({ correct: 2, format_error: 1 });
+    expect(s.tolerance_rule).toMatch(/0\.05/);
+    const results = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(results.map((x) => [x.id, x.sample, x.outcome?.class ?? null])).toEqual([['a', 0, 'correct'], ['a', 1, 'format_error'], ['b', 0, 'correct'], ['c', 0, null]]);
+    expect(r.stderr).toMatch(/progress 4\/4/);
+  });
+
+  it('eval names the bad line of a malformed data file', () => {
+    const bad = join(tmp, 'bad.jsonl');
+    writeFileSync(bad, '{"id": "a", "question": "q", "answer": 1}\n{"id": "b", "question": \n');
+    const r = evom(['eval', '--benchmark', bad, '--completions', bad, '--target', 'highs']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.jsonl:2: not valid JSON/);
+    const r2 = evom(['eval', '--benchmark', join(tmp, 'nope.jsonl'), '--completions', bad, '--target', 'highs']);
+    expect(r2.stderr).toMatch(/nope\.jsonl: file not found/);
+  });
+
+  it('problems generates solved benchmark lines, deterministic per seed', () => {
+    const r = evom(['problems', '--family', 'knapsack,diet', '--count', '4', '--seed', '7']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(4);
+    expect(lines.map((l) => l.family)).toEqual(['knapsack', 'diet', 'knapsack', 'diet']);
+    for (const l of lines) {
+      expect(typeof l.question).toBe('string');
+      expect(Number.isFinite(l.answer)).toBe(true);
+      expect(Object.keys(l.gold).sort()).toEqual(['glpk', 'glpk-json', 'highs']);
+    }
+    expect(evom(['problems', '--family', 'knapsack,diet', '--count', '4', '--seed', '7']).stdout).toBe(r.stdout);
+    const bad = evom(['problems', '--family', 'cooking']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/cooking/);
+  });
+});

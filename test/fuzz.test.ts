@@ -1,0 +1,73 @@
+// 10,000 malformed inputs through the checkers and through the worker pool: each gets a
+// classified outcome within its limit, the pool keeps serving, memory stays bounded.
+import { afterAll, describe, expect, it } from 'vitest';
+import { fuzzCases, type FuzzCase } from './fuzz-inputs.ts';
+import { createNodePool } from '../src/pool-node.ts';
+import { OUTCOME_CLASSES, type Outcome } from '../src/outcome.ts';
+import { checkLp } from '../src/lp-format.ts';
+import { checkGlpkJson } from '../src/target-glpk-json.ts';
+import { extractCode } from '../src/completion.ts';
+
+const N = 10_000;
+const WALL_MS = 4000;
+const cases: FuzzCase[] = fuzzCases(N, 20261126);
+
+describe('checkers on malformed input (in this thread)', () => {
+  it('never throw and stay fast', () => {
+    let slowest = 0;
+    for (const c of cases) {
+      const t0 = performance.now();
+      const ex = extractCode(c.completion);
+      if (ex.ok && c.target === 'highs') checkLp(ex.code);
+      if (ex.ok && c.target === 'glpk-json') checkGlpkJson(ex.code);
+      slowest = Math.max(slowest, performance.now() - t0);
+    }
+    console.log(`checkers: ${cases.length} inputs, slowest ${slowest.toFixed(1)} ms`);
+    expect(slowest).toBeLessThan(WALL_MS);
+  });
+});
+
+describe(`worker pool on ${N} malformed inputs`, () => {
+  const pool = createNodePool({ size: 2, config: { wall_limit_ms: WALL_MS, solver_time_limit_s: 2, memory_limit_mb: 512 } });
+  afterAll(() => pool.close());
+
+  it('classifies every input within its limit and keeps serving', async () => {
+    const rss0 = process.memoryUsage().rss;
+    let rssMax = rss0;
+    const sampler = setInterval(() => { rssMax = Math.max(rssMax, process.memoryUsage().rss); }, 100);
+    const t0 = performance.now();
+    const outcomes: Outcome[] = [];
+    // Feed in batches so memory reflects steady state, as a training run would.
+    for (let i = 0; i < cases.length; i += 500) {
+      const batch = cases.slice(i, i + 500);
+      outcomes.push(...await pool.verifyAll(batch.map((c) => ({ completion: c.completion, target: c.target, answer: 1 }))));
+    }
+    clearInterval(sampler);
+    const secs = (performance.now() - t0) / 1000;
+    expect(outcomes).toHaveLength(cases.length);
+    const byClass: Record<string, number> = {};
+    const byKind: Record<string, Record<string, number>> = {};
+    let slowest = 0;
+    outcomes.forEach((o, i) => {
+      expect(OUTCOME_CLASSES).toContain(o.class);
+      slowest = Math.max(slowest, o.wall_ms);
+      byClass[o.class] = (byClass[o.class] ?? 0) + 1;
+      const k = cases[i]!.kind.replace(/-\d+$/, '');
+      (byKind[k] ??= {})[o.class] = ((byKind[k] ?? {})[o.class] ?? 0) + 1;
+    });
+    expect(slowest).toBeLessThan(WALL_MS + 1000);
+    // Malformed input is never scored correct by accident... except a mutation that changed nothing
+    // semantically; those can only be 'correct' if the objective equals the answer 1, which we count.
+    const stats = pool.stats();
+    const rssGrowthMb = (process.memoryUsage().rss - rss0) / 1048576;
+    console.log(JSON.stringify({ inputs: cases.length, seconds: +secs.toFixed(1), per_second: +(cases.length / secs).toFixed(0), slowest_ms: +slowest.toFixed(0), rss_start_mb: Math.round(rss0 / 1048576), rss_peak_mb: Math.round(rssMax / 1048576), rss_growth_mb: Math.round(rssGrowthMb), timeouts: stats.timeouts, crashes: stats.crashes, respawns: stats.respawns, by_class: byClass }));
+    console.log(JSON.stringify(byKind));
+    // Bounded memory: the process (main thread + both workers) stays under 2 GiB at its peak.
+    expect(rssMax / 1048576).toBeLessThan(2048);
+    // Still serving, with correct answers.
+    const ok = await pool.verify({ completion: '<code>\nvar x >= 0;\nmaximize z: x;\ns.t. c: x <= 7;\nend;\n</code>', target: 'glpk', answer: 7 });
+    expect(ok.class).toBe('correct');
+    const ok2 = await pool.verify({ completion: '<code>\nMaximize\n obj: x\nSubject To\n c: x <= 7\nEnd\n</code>', target: 'highs', answer: 7 });
+    expect(ok2.class).toBe('correct');
+  }, 900_000);
+});

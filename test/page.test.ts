@@ -1,0 +1,77 @@
+// The first page in headless Chromium: paste a completion, verify it in a Web Worker with the
+// wasm solvers, read the outcome and reward off the page.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchChromium, serveApp } from './browser.ts';
+
+let page: Page;
+let close: () => Promise<void>;
+let stopServer: () => Promise<void>;
+
+beforeAll(async () => {
+  const { url, server } = await serveApp();
+  stopServer = () => server.close();
+  const b = await launchChromium();
+  close = b.close;
+  page = await b.context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e));
+  await page.goto(url);
+}, 180_000);
+
+afterAll(async () => {
+  await close?.();
+  await stopServer?.();
+});
+
+async function verify(target: string, completion: string, answer: string) {
+  await page.selectOption('#target', target);
+  await page.fill('#completion', completion);
+  await page.fill('#answer', answer);
+  await page.click('#verify');
+  await page.waitForFunction(() => document.querySelector('#busy')?.textContent?.startsWith('Done'), null, { timeout: 60_000 });
+  const text = async (id: string) => (await page.textContent(id))?.trim();
+  const result = { cls: await text('#class'), reward: await text('#reward'), objective: await text('#objective'), messages: await text('#messages') };
+  await page.evaluate(() => { document.querySelector('#busy')!.textContent = ''; });
+  return result;
+}
+
+describe('verify page', () => {
+  it.each(['highs', 'glpk', 'glpk-json'])('the built-in example is correct on %s', async (target) => {
+    await page.selectOption('#target', target);
+    await page.click('#example');
+    await page.click('#verify');
+    await page.waitForFunction(() => document.querySelector('#busy')?.textContent?.startsWith('Done'), null, { timeout: 60_000 });
+    expect(await page.textContent('#class')).toBe('correct');
+    expect(await page.textContent('#reward')).toBe('2');
+    expect(await page.textContent('#objective')).toBe('11');
+    await page.evaluate(() => { document.querySelector('#busy')!.textContent = ''; });
+  });
+
+  it('shows a wrong answer with reward 1', async () => {
+    const r = await verify('highs', '<think>t</think><code>\nMaximize\n obj: x\nSubject To\n c: x <= 7\nEnd\n</code>', '11');
+    expect(r).toMatchObject({ cls: 'wrong_answer', reward: '1', objective: '7' });
+  });
+
+  it('shows a line-numbered LP syntax error', async () => {
+    const r = await verify('highs', '<code>\nMaximize\n obj: 3 x + 2 y\nSubject To\n c1: x + y <== 4\nEnd\n</code>', '11');
+    expect(r.cls).toBe('parse_error');
+    expect(r.messages).toMatch(/line 4/);
+  });
+
+  it('shows a MathProg error from GLPK with its line', async () => {
+    const r = await verify('glpk', '<code>\nvar x >= 0;\nmaximize z: x + y;\nend;\n</code>', '1');
+    expect(r.cls).toBe('parse_error');
+    expect(r.messages).toMatch(/line 2: y not defined/);
+  });
+
+  it('shows a format error with reward 0', async () => {
+    const r = await verify('glpk-json', 'I do not know.', '1');
+    expect(r).toMatchObject({ cls: 'format_error', reward: '0' });
+  });
+
+  it('refuses a malformed expected answer without verifying', async () => {
+    await page.fill('#answer', 'eleven');
+    await page.click('#verify');
+    expect(await page.textContent('#busy')).toMatch(/finite number or "infeasible"/);
+  });
+});

@@ -1,0 +1,121 @@
+// The three in-browser targets, solved in this thread with the real wasm solvers.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTargets } from '../src/solver-targets.ts';
+import { nodeSolverAssets } from '../src/solver-assets-node.ts';
+import { installMemoryCeiling } from '../src/memory-ceiling.ts';
+import { checkGlpkJson } from '../src/target-glpk-json.ts';
+import type { TargetRegistry } from '../src/verify.ts';
+
+const OPTS = { time_limit_s: 5, memory_limit_bytes: 512 * 1048576, max_log_lines: 50 };
+let targets: TargetRegistry;
+beforeAll(() => {
+  installMemoryCeiling();
+  targets = createTargets(nodeSolverAssets);
+});
+
+// One small model (max 3x + 2y, x + y <= 4, x + 3y <= 6, x <= 3 → 11 at x=3, y=1) per language.
+const LP = 'Maximize\n obj: 3 x + 2 y\nSubject To\n c1: x + y <= 4\n c2: x + 3 y <= 6\nBounds\n x <= 3\nEnd\n';
+const MOD = 'var x >= 0, <= 3;\nvar y >= 0;\nmaximize obj: 3*x + 2*y;\ns.t. c1: x + y <= 4;\ns.t. c2: x + 3*y <= 6;\nend;\n';
+const JSON_MODEL = {
+  name: 'm', objective: { direction: 2, name: 'obj', vars: [{ name: 'x', coef: 3 }, { name: 'y', coef: 2 }] },
+  subjectTo: [
+    { name: 'c1', vars: [{ name: 'x', coef: 1 }, { name: 'y', coef: 1 }], bnds: { type: 3, ub: 4, lb: 0 } },
+    { name: 'c2', vars: [{ name: 'x', coef: 1 }, { name: 'y', coef: 3 }], bnds: { type: 3, ub: 6, lb: 0 } },
+  ],
+  bounds: [{ name: 'x', type: 4, lb: 0, ub: 3 }],
+};
+
+describe('glpk (MathProg through glpk-wasm)', () => {
+  it('solves a model and reports variables', async () => {
+    const r = await targets.glpk!.solve(MOD, OPTS);
+    expect(r).toMatchObject({ failure: null, status: 'optimal', objective: 11, variables: { x: 3, y: 1 } });
+  });
+  it('reads a data section and sets', async () => {
+    const mod = 'set P;\nparam profit{P};\nparam use{P};\nvar make{P} >= 0, integer;\nmaximize z: sum{p in P} profit[p]*make[p];\ns.t. cap: sum{p in P} use[p]*make[p] <= 10;\nsolve;\nprintf "done %g\\n", z;\ndata;\nset P := a b;\nparam profit := a 3 b 5;\nparam use := a 2 b 3;\nend;\n';
+    const r = await targets.glpk!.solve(mod, OPTS);
+    expect(r.status).toBe('optimal');
+    expect(r.objective).toBe(16); // 2 a + 2 b = 16 (4 a + 0 b → 12; 2a+2b uses 10 → 16; 5 b uses 15 > 10)
+    expect(r.log.join('\n')).toContain('done 16');
+  });
+  it('gives line-numbered parse errors', async () => {
+    const r = await targets.glpk!.solve('var x;\nmaximize z: x + y;\nend;\n', OPTS);
+    expect(r.failure).toBe('parse_error');
+    expect(r.messages[0]).toMatchObject({ line: 2, severity: 'error' });
+    expect(r.messages[0]!.text).toMatch(/y not defined/);
+  });
+  it('reports generation failures as runtime errors', async () => {
+    const r = await targets.glpk!.solve('param a := 1/0;\nvar x >= 0;\nmaximize z: a*x;\ns.t. c: x <= 1;\nend;\n', OPTS);
+    expect(r.failure).toBe('runtime_error');
+    expect(r.messages.map((m) => m.text).join(' ')).toMatch(/zero divide/);
+  });
+  it('proves infeasibility and unboundedness, LP and MIP', async () => {
+    expect((await targets.glpk!.solve('var x >= 0;\nmaximize z: x;\ns.t. c: x <= -1;\nend;\n', OPTS)).status).toBe('infeasible');
+    expect((await targets.glpk!.solve('var x >= 0;\nmaximize z: x;\ns.t. c: x >= 1;\nend;\n', OPTS)).status).toBe('unbounded');
+    expect((await targets.glpk!.solve('var x >= 0, integer;\nmaximize z: x;\ns.t. c: 2*x = 1;\nend;\n', OPTS)).status).toBe('infeasible');
+  });
+  it('rejects a model with no variables', async () => {
+    const r = await targets.glpk!.solve('param a := 3;\nend;\n', OPTS);
+    expect(r.failure).toBe('parse_error');
+  });
+});
+
+describe('glpk-json (glpk.js)', () => {
+  it('solves the JSON model', async () => {
+    const r = await targets['glpk-json']!.solve(JSON.stringify(JSON_MODEL), OPTS);
+    expect(r).toMatchObject({ status: 'optimal', objective: 11, variables: { x: 3, y: 1 } });
+  });
+  it('reports LP infeasibility and unboundedness (presolve off for LPs)', async () => {
+    const inf = { ...JSON_MODEL, subjectTo: [...JSON_MODEL.subjectTo, { name: 'c3', vars: [{ name: 'x', coef: 1 }], bnds: { type: 2, lb: 5, ub: 0 } }] };
+    expect((await targets['glpk-json']!.solve(JSON.stringify(inf), OPTS)).status).toBe('infeasible');
+    const unb = { ...JSON_MODEL, subjectTo: [], bounds: [] };
+    expect((await targets['glpk-json']!.solve(JSON.stringify(unb), OPTS)).status).toBe('unbounded');
+  });
+  it('resolves glpk.js\'s "undefined" status of an unbounded MIP', async () => {
+    const unbMip = { ...JSON_MODEL, subjectTo: [], bounds: [], generals: ['x'] };
+    expect((await targets['glpk-json']!.solve(JSON.stringify(unbMip), OPTS)).status).toBe('unbounded');
+  });
+  it('rejects a string coefficient (glpk.js would report it optimal)', () => {
+    const bad = structuredClone(JSON_MODEL) as unknown as { objective: { vars: { coef: unknown }[] } };
+    bad.objective.vars[0]!.coef = '3';
+    const r = checkGlpkJson(JSON.stringify(bad));
+    expect(r.issues[0]).toMatchObject({ path: 'objective.vars[0].coef' });
+    expect(r.issues[0]!.message).toMatch(/finite number, got the string "3"/);
+  });
+  it('reports JSON syntax errors with line and column', async () => {
+    const r = await targets['glpk-json']!.solve('{\n  "name": "m",\n  "objective": {"direction": 2,, }\n}', OPTS);
+    expect(r.failure).toBe('parse_error');
+    expect(r.messages[0]).toMatchObject({ line: 3 });
+  });
+  it.each([
+    ['bad direction', { ...JSON_MODEL, objective: { ...JSON_MODEL.objective, direction: 7 } }, 'objective.direction'],
+    ['duplicate variable in a row', { ...JSON_MODEL, subjectTo: [{ name: 'c', vars: [{ name: 'x', coef: 1 }, { name: 'x', coef: 2 }], bnds: { type: 3, ub: 1, lb: 0 } }] }, 'subjectTo[0].vars[1].name'],
+    ['lb > ub', { ...JSON_MODEL, bounds: [{ name: 'x', type: 4, lb: 5, ub: 1 }] }, 'bounds[0]'],
+    ['missing subjectTo', { name: 'm', objective: JSON_MODEL.objective }, 'subjectTo'],
+    ['bad bound type', { ...JSON_MODEL, bounds: [{ name: 'x', type: 9, lb: 0, ub: 1 }] }, 'bounds[0].type'],
+  ])('%s is caught before GLPK aborts', (_n, model, path) => {
+    const r = checkGlpkJson(JSON.stringify(model));
+    expect(r.model).toBeNull();
+    expect(r.issues.map((i) => i.path)).toContain(path);
+  });
+});
+
+describe('highs (CPLEX LP through HiGHS)', () => {
+  it('solves an LP and a MIP', async () => {
+    expect(await targets.highs!.solve(LP, OPTS)).toMatchObject({ status: 'optimal', objective: 11 });
+    const mip = 'Maximize\n obj: 5 x + 4 y\nSubject To\n c1: 6 x + 4 y <= 24\n c2: x + 2 y <= 6\nGeneral\n x y\nEnd\n';
+    expect(await targets.highs!.solve(mip, OPTS)).toMatchObject({ status: 'optimal', objective: 20 });
+  });
+  it('proves infeasibility and unboundedness', async () => {
+    expect((await targets.highs!.solve('Maximize\n obj: x\nSubject To\n c: x <= -1\nEnd\n', OPTS)).status).toBe('infeasible');
+    expect((await targets.highs!.solve('Maximize\n obj: x\nSubject To\n c: x >= 1\nEnd\n', OPTS)).status).toBe('unbounded');
+  });
+  it('stops at the solver time limit', async () => {
+    // A 6 × 50 market-split instance (test/fixtures/broken): far beyond 0.5 s for HiGHS.
+    const lp = readFileSync(join(import.meta.dirname, 'fixtures', 'broken', 'highs-timeout-market-split.lp'), 'utf8');
+    const r = await targets.highs!.solve(lp, { ...OPTS, time_limit_s: 0.5 });
+    expect(r.status).toBe('time_limit');
+    expect(r.solve_ms).toBeLessThan(3000);
+  });
+});
