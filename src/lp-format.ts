@@ -60,11 +60,21 @@
  *  - '- - [' before a quadratic part, '[ ]/2' is accepted but warned about;
  *  - ';' followed by more text on the line (HiGHS drops the rest of the line),
  *    ';' glued to a name (HiGHS makes it part of the name);
- *  - anything after 'End' (HiGHS aborts on most of it anyway);
+ *  - anything after 'End' (HiGHS aborts on most of it anyway); a file not ending
+ *    with 'End' (HiGHS only accepts that when the last section keyword has an empty body);
+ *  - 'nan' literals, names starting with 'inf'/'nan' (HiGHS reads 'inflow' as inf * low),
+ *    '/*' block comments (HiGHS skips them only when the tokens happen to pair up),
+ *    lone carriage returns, control characters and invisible Unicode spaces;
  *  - lower > upper bounds, binaries with bounds outside [0, 1], a variable
  *    both binary and semi-continuous, non-convex or mixed-integer quadratic
  *    objectives, |objective coefficient| >= 1e20, |constraint coefficient| >= 1e15,
  *    infinite objective constants, an empty model (no objective terms and no constraints).
+ *
+ * Warnings (the model is still ok): a trailing ';', an objective without variables,
+ * variables declared integer/binary/semi-continuous or bounded but otherwise unused,
+ * binary + general on the same variable, semi-continuous with lower bound 0,
+ * coefficients HiGHS drops (|a| <= 1e-9), repeated terms in a constraint (summed),
+ * a bound set twice (the later one wins), an empty '[ ]' or SOS section.
  *
  * Ranged constraints ('-1 <= x + y <= 5') are not accepted by HiGHS 1.15's LP
  * reader, so `LpConstraint.lower` is never set by this checker.
@@ -766,7 +776,6 @@ interface Expr {
   quad: QuadTerm[];
   start: number;
   end: number;
-  firstTok: Tok;
   failed: boolean;
 }
 
@@ -790,7 +799,6 @@ class Parser {
   private objectiveName: string | null = null;
   private objective: Expr | null = null;
   private readonly constraints: LpConstraint[] = [];
-  private readonly conTok: Tok[] = [];
   private reachedEnd = false;
 
   constructor(
@@ -846,7 +854,7 @@ class Parser {
   }
 
   /** If peek(i) is a misspelled section keyword alone on its line, return the suggestion. */
-  private fuzzyKeyword(i: number): { title: string; sec: Section; extra: number } | null {
+  private fuzzyKeyword(i: number, maxDist = 2): { title: string; sec: Section; extra: number } | null {
     const t = this.peek(i);
     if (t.k !== 'ident' || !t.first || t.text.length < 5 || t.text.length > 24) return null;
     let j = i + 1;
@@ -870,12 +878,12 @@ class Parser {
         best = { title, sec };
       }
     }
-    return bestD <= 2 && best ? { ...best, extra } : null;
+    return bestD <= maxDist && best ? { ...best, extra } : null;
   }
 
   /** Report a misspelled keyword and turn the token into that keyword, for recovery. */
-  private misspelledKeyword(i: number): boolean {
-    const fz = this.fuzzyKeyword(i);
+  private misspelledKeyword(i: number, maxDist = 2): boolean {
+    const fz = this.fuzzyKeyword(i, maxDist);
     if (!fz) return false;
     const t = this.peek(i);
     const shown = fz.extra ? `${t.text} ${this.peek(i + 1).text}` : t.text;
@@ -1142,7 +1150,7 @@ class Parser {
 
   private parseExpr(ctx: 'obj' | 'con'): Expr {
     const firstTok = this.peek();
-    const e: Expr = { terms: [], consts: [], quad: [], start: firstTok.start, end: firstTok.start, firstTok, failed: false };
+    const e: Expr = { terms: [], consts: [], quad: [], start: firstTok.start, end: firstTok.start, failed: false };
     let items = 0;
     let signs = 0;
     let sign = 1;
@@ -1647,7 +1655,6 @@ class Parser {
     for (const term of e.terms) this.use(term.name, 'con');
     if (ok || !e.failed) {
       this.constraints.push({ name, terms: plainTerms(terms), op, rhs: rhs.v, line: start.line });
-      this.conTok.push(at);
     }
   }
 
@@ -1836,7 +1843,8 @@ class Parser {
         if (t.first && /^[A-Za-z-]{6,}$/.test(t.text)) {
           // a misspelled keyword alone on its line, e.g. 'Geerals'
           this.buf.unshift(t);
-          if (this.misspelledKeyword(0)) break;
+          // names alone on a line are normal in these lists: only accept one typo
+          if (this.misspelledKeyword(0, 1)) break;
           this.buf.shift();
         }
         if (this.peek().k === ':') {

@@ -42,12 +42,18 @@ function show(o: Outcome): void {
   $('rule').textContent = `${o.tolerance}: ${TOLERANCE_DESCRIPTIONS[o.tolerance]}`;
   $('time').textContent = `${o.wall_ms.toFixed(1)} ms end to end, ${o.solve_ms.toFixed(1)} ms in the solver`;
   const list = $('messages');
-  list.replaceChildren(...(o.messages.length ? o.messages : [{ severity: 'info', text: 'no messages', source: 'solver' }]).map((m) => {
+  const items = o.messages.map((m) => {
     const li = document.createElement('li');
     li.className = m.severity;
     li.textContent = `[${m.source}] ${m.text}`;
     return li;
-  }));
+  });
+  if (items.length === 0) {
+    const li = document.createElement('li');
+    li.textContent = 'none';
+    items.push(li);
+  }
+  list.replaceChildren(...items);
   const tbody = $('variables').querySelector('tbody')!;
   tbody.replaceChildren(...Object.entries(o.variables).map(([k, v]) => {
     const tr = document.createElement('tr');

@@ -26,10 +26,82 @@ function lineCol(text: string, offset: number): { line: number; column: number }
 }
 
 function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 30 ? v.slice(0, 30) + '…' : v)}`;
   return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
+
+const JSON_HINTS: [RegExp, string][] = [
+  [/^-?(NaN|Infinity)/, 'JSON has no NaN or Infinity; use a finite number'],
+  [/^'/, 'JSON strings use double quotes'],
+  [/^\/[/*]/, 'JSON has no comments'],
+  [/^[A-Za-z_]/, 'JSON keys and strings must be in double quotes'],
+];
+
+/** First syntax error of a JSON text: offset and what was expected (iterative, linear). */
+export function locateJsonError(text: string): { offset: number; message: string } | null {
+  let i = 0;
+  const ws = () => { while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++; };
+  const fail = (expected: string) => {
+    const rest = text.slice(i, i + 12);
+    const hint = JSON_HINTS.find(([re]) => re.test(rest))?.[1];
+    const found = i >= text.length ? 'the end of the text' : `'${rest.split('\n')[0]}'`;
+    return { offset: i, message: `expected ${expected}, found ${found}${hint ? ` (${hint})` : ''}` };
+  };
+  const stack: ('{' | '[')[] = [];
+  // state: what may come next
+  let want: 'value' | 'key' | 'after' = 'value';
+  let first = true; // first entry of the innermost container
+  for (;;) {
+    ws();
+    if (want === 'value') {
+      const c = text[i];
+      if (c === '{' || c === '[') { stack.push(c); i++; ws(); first = true; want = c === '{' ? 'key' : 'value';
+        if (text[i] === (c === '{' ? '}' : ']')) { stack.pop(); i++; want = 'after'; first = false; }
+        continue; }
+      if (c === '"') { const end = scanString(text, i); if (typeof end !== 'number') return end; i = end; want = 'after'; continue; }
+      const num = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+      if (num && num[0] !== '' && num[0] !== '-') { i += num[0].length; want = 'after'; continue; }
+      const lit = /^(true|false|null)/.exec(text.slice(i, i + 5));
+      if (lit) { i += lit[0].length; want = 'after'; continue; }
+      return fail(first && stack.at(-1) === '[' ? "a value or ']'" : 'a value');
+    }
+    if (want === 'key') {
+      if (text[i] !== '"') return fail(first ? "a key in double quotes or '}'" : 'a key in double quotes');
+      const end = scanString(text, i);
+      if (typeof end !== 'number') return end;
+      i = end; ws();
+      if (text[i] !== ':') return fail("':' after the key");
+      i++; want = 'value'; first = false;
+      continue;
+    }
+    // after a value
+    const top = stack.at(-1);
+    if (!top) { ws(); return i < text.length ? fail('the end of the text (only one top-level value is allowed)') : null; }
+    const close = top === '{' ? '}' : ']';
+    if (text[i] === ',') { i++; ws(); if (text[i] === close) return fail(`another entry after ',' (no trailing commas in JSON)`); want = top === '{' ? 'key' : 'value'; first = false; continue; }
+    if (text[i] === close) { stack.pop(); i++; want = 'after'; continue; }
+    return fail(`',' or '${close}'`);
+  }
+}
+
+/** End offset of the string starting at `start`, or an error. */
+function scanString(text: string, start: number): number | { offset: number; message: string } {
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) return i + 1; // closing quote
+    if (c === 92) {             // backslash: a valid escape must follow
+      const e = text[i + 1] ?? '';
+      if (e === 'u' ? !/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)) : !'"\\/bfnrt'.includes(e) || e === '') {
+        return { offset: i, message: 'invalid escape sequence in a string' };
+      }
+      i++;
+    } else if (c === 10) return { offset: start, message: 'a string is never closed on its line' };
+    else if (c < 32) return { offset: i, message: 'a control character inside a string must be escaped' };
+  }
+  return { offset: start, message: 'a string is never closed' };
 }
 
 /** Validate text as a glpk.js model. Returns the model (options stripped) or the issues found. */
@@ -40,10 +112,9 @@ export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    const msg = String((e as Error).message);
-    const pos = /position (\d+)/.exec(msg);
-    const where = pos ? lineCol(text, Number(pos[1])) : undefined;
-    issues.push({ path: '$', message: `invalid JSON: ${msg.replace(/^JSON\.parse: /, '')}`, ...where });
+    const found = locateJsonError(text);
+    if (found) issues.push({ path: '$', message: `invalid JSON: ${found.message}`, ...lineCol(text, found.offset) });
+    else issues.push({ path: '$', message: `invalid JSON: ${String((e as Error).message)}` });
     return { model: null, issues, warnings };
   }
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -93,6 +93,9 @@ export function createGlpkTarget(wasm: WasmSource): Target {
     return glpk;
   }
 
+  /** where the current run is, so an abort can be blamed on the right stage */
+  let phase: 'read' | 'generate' | 'solve' = 'read';
+
   function run(g: GlpkModule, code: string, opts: SolveOptions, log: LogBuffer): TargetRun {
     const allocs: number[] = [];
     const cstr = (s: string) => {
@@ -106,18 +109,21 @@ export function createGlpkTarget(wasm: WasmSource): Target {
     let tran = 0, P = 0;
     const t0 = now();
     try {
-      g.FS.writeFile(MODEL_FILE, code);
+      phase = 'read';
+      g.FS.writeFile(MODEL_FILE, code.endsWith('\n') ? code : code + '\n');
       tran = g._glp_mpl_alloc_wksp();
       g._glp_mpl_init_rand(tran, 1);
       if (g._glp_mpl_read_model(tran, cstr(MODEL_FILE), 0) !== 0) {
         return failedRun('parse_error', withFallback(mathprogMessages(log.lines()), 'GLPK could not read the MathProg model'), log.lines());
       }
+      phase = 'generate';
       if (g._glp_mpl_generate(tran, 0) !== 0) {
         return failedRun('runtime_error', withFallback(mathprogMessages(log.lines()), 'GLPK failed while generating the model'), log.lines());
       }
       const warnings = mathprogMessages(log.lines(), 'warning').filter((m) => m.severity === 'warning');
       P = g._glp_create_prob();
       g._glp_mpl_build_prob(tran, P);
+      phase = 'solve';
       const ncols = g._glp_get_num_cols(P);
       if (ncols === 0) {
         return failedRun('parse_error', [{ severity: 'error', source: 'solver', text: 'the model declares no variables' }], log.lines());
@@ -209,7 +215,13 @@ export function createGlpkTarget(wasm: WasmSource): Target {
           return { ...failedRun('runtime_error', [{ severity: 'error', source: 'solver', text: `the model needs more than the ${Math.round(opts.memory_limit_bytes / 1048576)} MiB memory limit` }], log.lines()), solve_ms };
         }
         const msgs = mathprogMessages(log.lines());
-        return { ...failedRun('solver_error', withFallback(msgs, `GLPK aborted: ${String((e as Error)?.message ?? e).slice(0, 300)}`), log.lines()), solve_ms };
+        const detail = String((e as Error)?.message ?? e).replace(/\. Build with -sASSERTIONS.*$/, '').slice(0, 200);
+        // An abort while reading or generating is the model's doing (e.g. expressions nested so
+        // deeply that the translator's stack overflows); one while solving is the solver's.
+        const failure = phase === 'read' ? 'parse_error' : phase === 'generate' ? 'runtime_error' : 'solver_error';
+        const what = phase === 'read' ? 'reading the model (is an expression nested too deeply, or a statement too long?)'
+          : phase === 'generate' ? 'generating the model (is it too large?)' : 'solving';
+        return { ...failedRun(failure, withFallback(msgs, `GLPK aborted while ${what}: ${detail}`), log.lines()), solve_ms };
       } finally {
         sink = () => {};
         setMemoryCeiling(Infinity);

@@ -5,7 +5,7 @@ import { fuzzCases, type FuzzCase } from './fuzz-inputs.ts';
 import { createNodePool } from '../src/pool-node.ts';
 import { OUTCOME_CLASSES, type Outcome } from '../src/outcome.ts';
 import { checkLp } from '../src/lp-format.ts';
-import { checkGlpkJson } from '../src/target-glpk-json.ts';
+import { checkGlpkJson, locateJsonError } from '../src/target-glpk-json.ts';
 import { extractCode } from '../src/completion.ts';
 
 const N = 10_000;
@@ -14,15 +14,23 @@ const cases: FuzzCase[] = fuzzCases(N, 20261126);
 
 describe('checkers on malformed input (in this thread)', () => {
   it('never throw and stay fast', () => {
-    let slowest = 0;
+    let slowest = 0, jsonInvalid = 0, jsonLocated = 0;
     for (const c of cases) {
       const t0 = performance.now();
       const ex = extractCode(c.completion);
       if (ex.ok && c.target === 'highs') checkLp(ex.code);
-      if (ex.ok && c.target === 'glpk-json') checkGlpkJson(ex.code);
+      if (ex.ok && c.target === 'glpk-json') {
+        checkGlpkJson(ex.code);
+        // The JSON error locator agrees with JSON.parse on what is valid.
+        let valid = true;
+        try { JSON.parse(ex.code); } catch { valid = false; }
+        if (valid) expect(locateJsonError(ex.code)).toBeNull();
+        else jsonInvalid++, jsonLocated += locateJsonError(ex.code) ? 1 : 0;
+      }
       slowest = Math.max(slowest, performance.now() - t0);
     }
-    console.log(`checkers: ${cases.length} inputs, slowest ${slowest.toFixed(1)} ms`);
+    console.log(`checkers: ${cases.length} inputs, slowest ${slowest.toFixed(1)} ms; invalid JSON located ${jsonLocated}/${jsonInvalid}`);
+    expect(jsonLocated).toBe(jsonInvalid);
     expect(slowest).toBeLessThan(WALL_MS);
   });
 });

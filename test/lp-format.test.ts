@@ -47,30 +47,36 @@ beforeAll(async () => {
   await highs.run('Minimize\n x\nEnd\n');
 });
 
+// The fields of HiGHS's solution columns and rows that we compare (Primal is absent when infeasible).
+type Col = { Lower?: number | null; Upper?: number | null; Type?: string; Primal?: number };
+type Row = { Name?: string; Lower?: number | null; Upper?: number | null; Primal?: number };
+
 /** Differences between the model we parsed and the model HiGHS read (empty = agree). */
 function disagreements(m: LpModel, sol: Solution): string[] {
   const out: string[] = [];
-  const cols = Object.keys(sol.Columns);
+  const columns = sol.Columns as Record<string, Col>;
+  const rows = sol.Rows as Row[];
+  const cols = Object.keys(columns);
   if (JSON.stringify(cols) !== JSON.stringify(m.variables)) return [`columns ${cols.join(',')} vs ${m.variables.join(',')}`];
-  if (sol.Rows.length !== m.constraints.length) return [`${sol.Rows.length} rows vs ${m.constraints.length}`];
+  if (rows.length !== m.constraints.length) return [`${rows.length} rows vs ${m.constraints.length}`];
   // HiGHS reports a missing bound as null (or ±Infinity) and treats |v| >= 1e20 as infinite
   const inf = (v: number | null | undefined, missing: number) =>
     v === null || v === undefined ? missing * Infinity : Math.abs(v) >= 1e20 ? Math.sign(v) * Infinity : v;
   const optimal = sol.Status === 'Optimal';
-  const x = (n: string) => sol.Columns[n]!.Primal;
+  const x = (n: string) => columns[n]!.Primal ?? NaN;
   m.constraints.forEach((c, i) => {
-    const row = sol.Rows[i]!;
+    const row = rows[i]!;
     const lo = c.op === '<=' ? -Infinity : inf(c.rhs, 1);
     const up = c.op === '>=' ? Infinity : inf(c.rhs, 1);
     if (inf(row.Lower, -1) !== lo || inf(row.Upper, 1) !== up) out.push(`row ${i} bounds [${row.Lower}, ${row.Upper}] vs [${lo}, ${up}]`);
     if (c.name !== null && row.Name !== c.name) out.push(`row ${i} name ${row.Name} vs ${c.name}`);
     if (optimal) {
       const act = c.terms.reduce((a, t) => a + t.coef * x(t.name), 0);
-      if (Math.abs(act - row.Primal) > 1e-6 * (1 + Math.abs(act))) out.push(`row ${i} activity ${row.Primal} vs ${act}`);
+      if (!(Math.abs(act - (row.Primal ?? NaN)) <= 1e-6 * (1 + Math.abs(act)))) out.push(`row ${i} activity ${row.Primal} vs ${act}`);
     }
   });
   for (const n of m.variables) {
-    const col = sol.Columns[n]!;
+    const col = columns[n]!;
     const b = m.bounds[n] ?? { lower: 0, upper: Infinity };
     const up = m.binaries.includes(n) && b.upper === Infinity ? 1 : b.upper;
     if (inf(col.Lower, -1) !== inf(b.lower, -1) || inf(col.Upper, 1) !== inf(up, 1)) out.push(`column ${n} bounds [${col.Lower}, ${col.Upper}] vs [${b.lower}, ${up}]`);

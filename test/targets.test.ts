@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createTargets } from '../src/solver-targets.ts';
 import { nodeSolverAssets } from '../src/solver-assets-node.ts';
 import { installMemoryCeiling } from '../src/memory-ceiling.ts';
-import { checkGlpkJson } from '../src/target-glpk-json.ts';
+import { checkGlpkJson, locateJsonError } from '../src/target-glpk-json.ts';
 import type { TargetRegistry } from '../src/verify.ts';
 
 const OPTS = { time_limit_s: 5, memory_limit_bytes: 512 * 1048576, max_log_lines: 50 };
@@ -83,6 +83,18 @@ describe('glpk-json (glpk.js)', () => {
     expect(r.issues[0]).toMatchObject({ path: 'objective.vars[0].coef' });
     expect(r.issues[0]!.message).toMatch(/finite number, got the string "3"/);
   });
+  it.each([
+    ['{"a": NaN}', 6, /no NaN or Infinity/],
+    ['{"a": 1,}', 8, /no trailing commas/],
+    ["{'a': 1}", 1, /double quotes/],
+    ['{"a" 1}', 5, /':' after the key/],
+    ['[1, 2', 5, /the end of the text/],
+  ])('locates the JSON error in %s', (text, offset, msg) => {
+    const e = locateJsonError(text);
+    expect(e?.offset).toBe(offset);
+    expect(e?.message).toMatch(msg);
+  });
+
   it('reports JSON syntax errors with line and column', async () => {
     const r = await targets['glpk-json']!.solve('{\n  "name": "m",\n  "objective": {"direction": 2,, }\n}', OPTS);
     expect(r.failure).toBe('parse_error');
