@@ -4,7 +4,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { DEFAULTS } from './config.ts';
+import { DEFAULTS, type ProtocolStrictness } from './config.ts';
 import { EvomError, UsageError, UnknownTargetError } from './errors.ts';
 import { loadBenchmarkFile, loadCompletionsFile } from './benchmarks-node.ts';
 import { buildMessages } from './prompt.ts';
@@ -22,9 +22,10 @@ import { nodeSolverAssets } from './solver-assets-node.ts';
 const USAGE = `evom — execution-verified optimization modeling
 
 Usage:
-  evom verify --target T --answer NUMBER|infeasible [--tolerance R] [--raw] [FILE|-]
+  evom verify --target T --answer NUMBER|infeasible [--tolerance R] [--protocol P] [--raw] [FILE|-]
       Verify one completion (from FILE or stdin); prints one JSON line.
-  evom eval --benchmark FILE.jsonl --completions FILE.jsonl --target T [--tolerance R] [--out FILE] [--json]
+  evom eval --benchmark FILE.jsonl --completions FILE.jsonl --target T [--tolerance R] [--protocol P]
+            [--out FILE] [--json] [--workers N]
       Verify {"id","completion"} lines against a benchmark; writes per-item results (JSONL)
       and prints a summary (--json: one JSON object on stdout).
   evom prompt --benchmark FILE.jsonl --target T
@@ -37,6 +38,7 @@ Usage:
 
 Targets: ${IN_BROWSER_TARGETS.join(', ')}
 Tolerance rules: ${TOLERANCE_RULES.join(', ')} (default ${DEFAULTS.tolerance})
+Protocol: strict (only <think>…</think><code>…</code>) or lenient (also one fenced block; default ${DEFAULTS.protocol})
 Families: ${FAMILIES.join(', ')}`;
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void; stdin: () => Promise<string>; stderrIsTty: boolean };
@@ -52,9 +54,10 @@ const defaultIo: Io = {
   stderrIsTty: Boolean(process.stderr.isTTY),
 };
 
-function parse(args: string[], options: ParseArgsConfig['options'], positionals = false) {
+type Options = NonNullable<ParseArgsConfig['options']>;
+function parse<const O extends Options>(args: string[], options: O, positionals = false) {
   try {
-    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
+    return parseArgs({ args, options, allowPositionals: positionals, strict: true as const });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -72,6 +75,12 @@ function toleranceOf(t: unknown): ToleranceRule {
   return t;
 }
 
+function protocolOf(p: unknown): ProtocolStrictness {
+  if (p === undefined) return DEFAULTS.protocol;
+  if (p !== 'strict' && p !== 'lenient') throw new UsageError(`--protocol must be strict or lenient; got ${String(p)}`);
+  return p;
+}
+
 function intFlag(v: unknown, name: string, dflt: number, min = 0): number {
   if (v === undefined) return dflt;
   const n = Number(v);
@@ -82,6 +91,7 @@ function intFlag(v: unknown, name: string, dflt: number, min = 0): number {
 async function cmdVerify(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {
     target: { type: 'string' }, answer: { type: 'string' }, tolerance: { type: 'string' }, raw: { type: 'boolean' },
+    protocol: { type: 'string' },
   }, true);
   const target = requireTarget(values.target);
   if (values.answer === undefined) throw new UsageError('--answer is required (a number, or "infeasible")');
@@ -97,7 +107,7 @@ async function cmdVerify(args: string[], io: Io): Promise<number> {
   }
   const pool = createNodePool({ size: 1 });
   try {
-    const o = await pool.verify({ completion, target, answer, raw_code: Boolean(values.raw), config: { tolerance } });
+    const o = await pool.verify({ completion, target, answer, raw_code: Boolean(values.raw), config: { tolerance, protocol: protocolOf(values.protocol) } });
     io.stdout(JSON.stringify(o) + '\n');
   } finally {
     await pool.close();
@@ -127,18 +137,20 @@ async function cmdEval(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, {
     benchmark: { type: 'string' }, completions: { type: 'string' }, target: { type: 'string' },
     tolerance: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, workers: { type: 'string' },
+    protocol: { type: 'string' },
   });
   if (!values.benchmark) throw new UsageError('--benchmark FILE.jsonl is required');
   if (!values.completions) throw new UsageError('--completions FILE.jsonl is required');
   const target = requireTarget(values.target);
   const tolerance = toleranceOf(values.tolerance);
+  const protocol = protocolOf(values.protocol);
   const items = await loadBenchmarkFile(values.benchmark);
   const completions = await loadCompletionsFile(values.completions);
   const out = values.out ?? join(dirname(values.completions), basename(values.completions).replace(/\.jsonl$/, '') + `.${target}.results.jsonl`);
   const pool = createNodePool(values.workers ? { size: intFlag(values.workers, '--workers', 1, 1) } : {});
   try {
     const { results, summary } = await evaluateCompletions(items, completions, pool, {
-      target, tolerance, source: values.completions, onProgress: progressBar(io),
+      target, tolerance, protocol, source: values.completions, onProgress: progressBar(io),
     });
     await writeFile(out, results.map((r) => JSON.stringify(r)).join('\n') + (results.length ? '\n' : ''));
     if (values.json) io.stdout(JSON.stringify({ ...summary, results_file: out }) + '\n');

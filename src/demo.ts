@@ -11,13 +11,19 @@ import type { OutcomeClass } from './outcome.ts';
 export const DEMO_VARIANTS = ['gold', 'flipped_sense', 'truncated', 'no_code'] as const;
 type Variant = (typeof DEMO_VARIANTS)[number];
 
+function swapSense(kw: string): string {
+  const flipped = /^max/i.test(kw) ? 'minimize' : 'maximize';
+  return kw[0] === kw[0]!.toUpperCase() ? flipped[0]!.toUpperCase() + flipped.slice(1) : flipped;
+}
+
 function variant(target: string, gold: string, v: Variant): string {
   switch (v) {
     case 'gold': return `<think>Define the decision variables, objective and constraints.</think>\n<code>\n${gold}\n</code>`;
     case 'flipped_sense': {
       const flipped = target === 'glpk-json'
         ? gold.replace(/"direction":([12])/, (_m, d) => `"direction":${d === '1' ? 2 : 1}`)
-        : gold.replace(/\b(maximize|minimize)\b/i, (m) => (/^max/i.test(m) ? (m[0] === 'M' ? 'Minimize' : 'minimize') : (m[0] === 'M' ? 'Maximize' : 'maximize')));
+        // the objective keyword at the start of a line (LP section header, MathProg statement), not in comments
+        : gold.replace(/^(\s*)(maximize|minimize)\b/im, (_m, ws: string, kw: string) => ws + swapSense(kw));
       return `<think>…</think>\n<code>\n${flipped}\n</code>`;
     }
     case 'truncated': return `<think>…</think>\n<code>\n${gold.slice(0, Math.floor(gold.length / 2))}\n</code>`;

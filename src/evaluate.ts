@@ -1,6 +1,7 @@
 // Evaluate completions against a benchmark: per-item outcomes and a summary.
 
 import type { BenchmarkItem, CompletionRecord } from './benchmarks.ts';
+import type { ProtocolStrictness } from './config.ts';
 import { DataError } from './errors.ts';
 import { OUTCOME_CLASSES, type Outcome, type OutcomeClass } from './outcome.ts';
 import type { VerifierPool } from './pool.ts';
@@ -36,7 +37,7 @@ export interface EvalSummary {
 
 export async function evaluateCompletions(
   items: BenchmarkItem[], completions: CompletionRecord[], pool: VerifierPool,
-  opts: { target: string; tolerance: ToleranceRule; source?: string; onProgress?: (done: number, total: number) => void },
+  opts: { target: string; tolerance: ToleranceRule; protocol?: ProtocolStrictness; source?: string; onProgress?: (done: number, total: number) => void },
 ): Promise<{ results: ItemResult[]; summary: EvalSummary }> {
   const t0 = Date.now();
   const byId = new Map(items.map((it) => [it.id, it]));
@@ -55,7 +56,8 @@ export async function evaluateCompletions(
       opts.onProgress?.(++done, planned.length);
       return { id: c.id, sample, answer: null, scored: false, outcome: null };
     }
-    const outcome = await pool.verify({ completion: c.completion, target: opts.target, answer: item.answer, config: { tolerance: opts.tolerance } });
+    const config = { tolerance: opts.tolerance, ...(opts.protocol ? { protocol: opts.protocol } : {}) };
+    const outcome = await pool.verify({ completion: c.completion, target: opts.target, answer: item.answer, config });
     opts.onProgress?.(++done, planned.length);
     return { id: c.id, sample, answer: item.answer, scored: true, outcome };
   }));

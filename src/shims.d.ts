@@ -11,3 +11,8 @@ declare module 'highs/runtime?url' {
   const url: string;
   export default url;
 }
+declare module 'comlink/dist/esm/node-adapter.mjs' {
+  import type { Endpoint } from 'comlink';
+  /** Wrap a worker_threads Worker or MessagePort as a comlink Endpoint. */
+  export default function nodeEndpoint(nep: unknown): Endpoint;
+}

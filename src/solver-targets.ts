@@ -13,9 +13,10 @@ export interface SolverAssets {
 }
 
 export function createTargets(assets: SolverAssets): TargetRegistry {
+  const glpk = createGlpkTarget(assets.glpkMathprog);
   return {
-    highs: createHighsTarget(assets.highs),
-    glpk: createGlpkTarget(assets.glpkMathprog),
+    highs: createHighsTarget(assets.highs, (text) => glpk.readCplexLp(text)),
+    glpk,
     'glpk-json': createGlpkJsonTarget(),
   };
 }

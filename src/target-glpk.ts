@@ -43,6 +43,7 @@ interface GlpkModule {
   _glp_get_obj_val(P: number): number;
   _glp_mip_status(P: number): number;
   _glp_mip_obj_val(P: number): number;
+  _glp_read_lp(P: number, parm: number, fname: number): number;
 }
 
 // glpk.h constants
@@ -62,7 +63,7 @@ const RUNS_PER_INSTANCE = 2000;
 export function mathprogMessages(lines: string[], severity: 'error' | 'warning' = 'error'): Message[] {
   const out: Message[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const m = /^\/model\.mod:(\d+): (.*)$/.exec(lines[i]!);
+    const m = /^\/model\.(?:mod|lp):(\d+): (.*)$/.exec(lines[i]!);
     if (!m) continue;
     const isWarning = m[2]!.startsWith('warning:');
     const context = lines[i + 1]?.startsWith('Context:') ? ` (${lines[i + 1]!.replace(/\s+/g, ' ').trim()})` : '';
@@ -71,7 +72,13 @@ export function mathprogMessages(lines: string[], severity: 'error' | 'warning' 
   return out;
 }
 
-export function createGlpkTarget(wasm: WasmSource): Target {
+/** The glpk target, plus GLPK's own CPLEX LP reader as a second opinion on LP text. */
+export interface GlpkTarget extends Target {
+  /** Read CPLEX LP text with glp_read_lp: [] when GLPK accepts it, else its line-numbered errors. */
+  readCplexLp(text: string): Promise<Message[]>;
+}
+
+export function createGlpkTarget(wasm: WasmSource): GlpkTarget {
   let module: Promise<WebAssembly.Module> | null = null;
   let glpk: GlpkModule | null = null;
   let runs = 0;
@@ -229,6 +236,33 @@ export function createGlpkTarget(wasm: WasmSource): Target {
     },
     reset() {
       glpk = null;
+    },
+    async readCplexLp(text) {
+      let g: GlpkModule;
+      try {
+        g = await getInstance();
+      } catch {
+        return [];
+      }
+      const log = new LogBuffer(50);
+      sink = log.push;
+      let P = 0, fname = 0;
+      try {
+        g.FS.writeFile('/model.lp', text);
+        P = g._glp_create_prob();
+        const n = g.lengthBytesUTF8('/model.lp') + 1;
+        fname = g._malloc(n);
+        g.stringToUTF8('/model.lp', fname, n);
+        if (g._glp_read_lp(P, 0, fname) === 0) return [];
+        return withFallback(mathprogMessages(log.lines()), "GLPK's LP reader rejects the text");
+      } catch {
+        glpk = null;
+        return [{ severity: 'error', source: 'solver', text: "GLPK's LP reader aborted on the text" }];
+      } finally {
+        sink = () => {};
+        if (glpk && fname) g._free(fname);
+        if (glpk && P) g._glp_delete_prob(P);
+      }
     },
   };
 }

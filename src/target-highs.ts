@@ -24,7 +24,10 @@ const STATUS: Record<string, SolverStatus> = {
 /** Recycle an instance after this many solves even without an abort (bounded leak). */
 const RUNS_PER_INSTANCE = 5000;
 
-export function createHighsTarget(wasm: WasmSource): Target {
+/** Optional second reader of LP text (GLPK's), consulted when HiGHS rejects a text the checker passed. */
+export type LpSecondOpinion = (text: string) => Promise<Message[]>;
+
+export function createHighsTarget(wasm: WasmSource, secondOpinion?: LpSecondOpinion): Target {
   let module: Promise<WebAssembly.Module> | null = null;
   let instance: Highs | null = null;
   let runs = 0;
@@ -106,7 +109,10 @@ export function createHighsTarget(wasm: WasmSource): Target {
         }
         const text = String((e as Error)?.message ?? e);
         if (/Unable to read LP model/.test(text)) {
-          return { ...failedRun('parse_error', [...messages, { severity: 'error', source: 'solver', text: 'HiGHS could not read the model (its LP reader gives no detail; the LP checker found no error, so this may be an unsupported construct)' }], log.lines()), solve_ms };
+          // HiGHS says nothing about where; GLPK's LP reader often can.
+          const glpkSays = secondOpinion ? await secondOpinion(code).catch(() => []) : [];
+          const hint = glpkSays.length ? ` GLPK's LP reader says: ${glpkSays.map((m) => m.text).join('; ')}` : '';
+          return { ...failedRun('parse_error', [...messages, { severity: 'error', source: 'solver', text: `HiGHS could not read the model; its LP reader gives no detail, and the LP checker found no error.${hint}`, line: glpkSays[0]?.line }], log.lines()), solve_ms };
         }
         return { ...failedRun('solver_error', [...messages, { severity: 'error', source: 'solver', text: `HiGHS failed: ${text.slice(0, 300)}` }], log.lines()), solve_ms };
       } finally {

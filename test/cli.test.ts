@@ -33,8 +33,31 @@ describe('evom verify', () => {
     expect(JSON.parse(evom(['verify', '--target', 'glpk', '--answer', 'infeasible', f]).stdout)).toMatchObject({ class: 'correct', status: 'infeasible' });
   });
 
+  it('--protocol strict refuses a fenced block that lenient accepts', () => {
+    const fenced = 'Model:\n```\nMaximize\n obj: x\nSubject To\n c: x <= 2\nEnd\n```\n';
+    expect(JSON.parse(evom(['verify', '--target', 'highs', '--answer', '2', '-'], fenced).stdout).class).toBe('correct');
+    const strict = JSON.parse(evom(['verify', '--target', 'highs', '--answer', '2', '--protocol', 'strict', '-'], fenced).stdout);
+    expect(strict).toMatchObject({ class: 'format_error', reward: 0 });
+  });
+
+  it('the demo verifies gold and broken completions in every target', () => {
+    const r = evom(['demo', '--count', '6', '--seed', '5']);
+    expect(r.code).toBe(0);
+    for (const t of ['highs', 'glpk', 'glpk-json']) {
+      expect(r.stdout).toMatch(new RegExp(`\\| ${t} \\| gold \\| correct 6 \\| 2\\.00 \\|`));
+      expect(r.stdout).toMatch(new RegExp(`\\| ${t} \\| no_code \\| format_error 6 \\| 0\\.00 \\|`));
+    }
+    expect(r.stdout).toMatch(/72 verifications on \d+ workers/);
+    // Flipping the objective sense never scores, and every target judges the flipped models alike.
+    const flipped = r.stdout.split('\n').filter((l) => l.includes('| flipped_sense |')).map((l) => l.split('|')[3]!.trim());
+    expect(flipped).toHaveLength(3);
+    expect(flipped[0]).not.toMatch(/correct/);
+    expect(new Set(flipped).size).toBe(1);
+  });
+
   it.each([
     [['verify', '--answer', '1'], /--target is required/],
+    [['verify', '--target', 'highs', '--answer', '1', '--protocol', 'loose'], /--protocol must be strict or lenient/],
     [['verify', '--target', 'cplex', '--answer', '1'], /unknown target "cplex"; known targets: highs, glpk, glpk-json/],
     [['verify', '--target', 'highs'], /--answer is required/],
     [['verify', '--target', 'highs', '--answer', 'abc'], /finite number or "infeasible"/],

@@ -7,6 +7,7 @@ import { nodeSolverAssets } from '../src/solver-assets-node.ts';
 import { installMemoryCeiling } from '../src/memory-ceiling.ts';
 import { checkGlpkJson, locateJsonError } from '../src/target-glpk-json.ts';
 import type { TargetRegistry } from '../src/verify.ts';
+import type { GlpkTarget } from '../src/target-glpk.ts';
 
 const OPTS = { time_limit_s: 5, memory_limit_bytes: 512 * 1048576, max_log_lines: 50 };
 let targets: TargetRegistry;
@@ -129,5 +130,43 @@ describe('highs (CPLEX LP through HiGHS)', () => {
     const r = await targets.highs!.solve(lp, { ...OPTS, time_limit_s: 0.5 });
     expect(r.status).toBe('time_limit');
     expect(r.solve_ms).toBeLessThan(3000);
+  });
+});
+
+describe('GLPK\'s LP reader as a second opinion on LP text', () => {
+  const FIX = join(import.meta.dirname, 'fixtures');
+  const glpk = () => targets.glpk as unknown as GlpkTarget;
+
+  it('accepts every gold LP model and reports line numbers on broken ones', async () => {
+    const gold = JSON.parse(readFileSync(join(FIX, 'benchmark-gold', 'manifest.json'), 'utf8')) as { id: string }[];
+    for (const g of gold) expect(await glpk().readCplexLp(readFileSync(join(FIX, 'benchmark-gold', `${g.id}.lp`), 'utf8'))).toEqual([]);
+    const msgs = await glpk().readCplexLp('Maximize\n obj: 3 x + 2 y\nSubject To\n c1: 3 * x + y <= 4\nEnd\n');
+    expect(msgs[0]).toMatchObject({ severity: 'error', line: 4 });
+  });
+
+  it('agrees with the project checker on the broken LP fixtures it rejects', async () => {
+    const broken = JSON.parse(readFileSync(join(FIX, 'broken', 'manifest.json'), 'utf8')) as { file: string; target: string; expected_class: string; verifier_class?: string }[];
+    const rows: string[] = [];
+    for (const b of broken.filter((x) => x.target === 'highs' && (x.verifier_class ?? x.expected_class) === 'parse_error')) {
+      const text = readFileSync(join(FIX, 'broken', b.file), 'utf8');
+      const ours = targets.highs!.check(text);
+      const theirs = await glpk().readCplexLp(text);
+      expect(ours.ok).toBe(false);
+      rows.push(`${b.file}: glpk ${theirs.length ? 'rejects' : 'accepts'}`);
+    }
+    // GLPK's reader is more lenient in places (strict '<', a missing End); it must reject most.
+    expect(rows.filter((r) => r.endsWith('rejects')).length).toBeGreaterThanOrEqual(Math.ceil(rows.length / 2));
+  });
+});
+
+describe('abort recovery', () => {
+  it('a MathProg expression nested too deeply is a parse error, and GLPK keeps serving', async () => {
+    const deep = `var x >= 0, <= 1;\nmaximize z: ${'('.repeat(5000)}x${')'.repeat(5000)};\nend;\n`;
+    for (let k = 0; k < 20; k++) {
+      const r = await targets.glpk!.solve(deep, OPTS);
+      expect(r.failure).toBe('parse_error');
+      expect(r.messages[0]!.text).toMatch(/nested too deeply/);
+      expect((await targets.glpk!.solve(MOD, OPTS)).objective).toBe(11);
+    }
   });
 });
