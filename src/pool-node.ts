@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { VerifierApi } from './verifier-api.ts';
-import { VerifierPool, type PoolOptions, type WorkerHandle } from './pool.ts';
+import { deathWatch, VerifierPool, type PoolOptions, type WorkerHandle } from './pool.ts';
 
 const require = createRequire(import.meta.url);
 const WORKER_URL = new URL('../workers/verifier.node.ts', import.meta.url);
@@ -39,24 +39,17 @@ export function spawnNodeVerifier(): NodeWorkerHandle {
   worker.stderr.on('data', (b: Buffer) => { stderrTail = (stderrTail + b.toString('utf8')).slice(-2000); });
   worker.unref(); // an idle pool never keeps the process alive
   const api = Comlink.wrap<VerifierApi>(nodeEndpoint(worker));
-  let deathCb: ((reason: string) => void) | null = null;
-  let dead = false;
-  const die = (reason: string) => {
-    if (dead) return;
-    dead = true;
-    deathCb?.(reason);
-  };
-  worker.on('error', (e) => die(`${e.name}: ${e.message}`));
-  worker.on('exit', (code) => die(`exited with code ${code}${stderrTail.trim() ? `: ${stderrTail.trim().split('\n').slice(-3).join(' ')}` : ''}`));
+  const watch = deathWatch();
+  worker.on('error', (e) => watch.die(`${e.name}: ${e.message}`));
+  worker.on('exit', (code) => watch.die(`exited with code ${code}${stderrTail.trim() ? `: ${stderrTail.trim().split('\n').slice(-3).join(' ')}` : ''}`));
   return {
     api,
     thread: worker,
     terminate: () => {
-      dead = true;
-      api[Comlink.releaseProxy]?.();
+      watch.killed();
       void worker.terminate();
     },
-    onDeath: (cb) => { deathCb = cb; },
+    onDeath: watch.onDeath,
   };
 }
 

@@ -20,6 +20,21 @@ export interface WorkerHandle {
 }
 export type SpawnWorker = () => WorkerHandle;
 
+/** Tells the pool once that a worker died, unless the pool killed it itself. */
+export function deathWatch(): { die(reason: string): void; killed(): void; onDeath(cb: (reason: string) => void): void } {
+  let cb: ((reason: string) => void) | null = null;
+  let over = false;
+  return {
+    die(reason) {
+      if (over) return;
+      over = true;
+      cb?.(reason);
+    },
+    killed() { over = true; },
+    onDeath(f) { cb = f; },
+  };
+}
+
 export interface PoolOptions {
   /** number of workers; default: the number of cores */
   size?: number;

@@ -7,8 +7,7 @@
 import GLPK from 'glpk.js/node';
 import type { GLPK as GlpkApi, LP } from 'glpk.js/node';
 import { failedRun, type Message, type SolverStatus, type TargetRun } from './outcome.ts';
-import { memoryCeilingHits, setMemoryCeiling } from './memory-ceiling.ts';
-import { capVariables, LogBuffer, now, type Target } from './targets.ts';
+import { capVariables, errorText, guardedSolve, type Target } from './targets.ts';
 
 // glpk.js constants
 const GLP_MIN = 1, GLP_MAX = 2;
@@ -263,26 +262,21 @@ export function createGlpkJsonTarget(): Target {
       try {
         g = await getInstance();
       } catch (e) {
-        return failedRun('solver_error', [{ severity: 'error', source: 'solver', text: `glpk.js could not start: ${String(e)}` }]);
+        return failedRun('solver_error', [{ severity: 'error', source: 'solver', text: `glpk.js could not start: ${errorText(e)}` }]);
       }
-      const log = new LogBuffer(opts.max_log_lines);
-      sink = log.push;
-      setMemoryCeiling(opts.memory_limit_bytes);
-      const hitsBefore = memoryCeilingHits();
       const isMip = (model.generals?.length ?? 0) + (model.binaries?.length ?? 0) > 0;
-      const t0 = now();
-      try {
+      const hooks = { attach: (push: ((s: string) => void) | null) => { sink = push ?? (() => {}); }, discard: () => { glpk = null; } };
+      return guardedSolve(opts, warnings, hooks, (guard) => {
         runs++;
         // LPs without presolve (definite statuses); MIPs with it (without, glpk.js never solves them).
         let res = g.solve(model, { msglev: 0, presol: isMip, tmlim: opts.time_limit_s });
         let st = res.result.status;
-        const elapsed_s = (now() - t0) / 1000;
         let status: SolverStatus;
         let objective: number | null = null;
         if (st === GLP_OPT) { status = 'optimal'; objective = res.result.z; }
         else if (st === GLP_NOFEAS) status = 'infeasible';
         else if (st === GLP_UNBND) status = 'unbounded';
-        else if (elapsed_s >= opts.time_limit_s * 0.95) { status = 'time_limit'; if (st === GLP_FEAS) objective = res.result.z; }
+        else if (guard.elapsed() >= opts.time_limit_s * 950) { status = 'time_limit'; if (st === GLP_FEAS) objective = res.result.z; }
         else if (st === GLP_UNDEF && isMip) {
           // glpk.js reports an unbounded MIP as undefined: solve the LP relaxation without presolve.
           const { generals: _g, binaries: _b, ...relaxation } = model;
@@ -290,29 +284,20 @@ export function createGlpkJsonTarget(): Target {
           st = res.result.status;
           status = st === GLP_NOFEAS ? 'infeasible' : st === GLP_UNBND ? 'unbounded' : 'error';
         } else status = 'error';
-        const solve_ms = now() - t0;
         if (status === 'optimal' && (objective === null || !Number.isFinite(objective))) {
-          return { ...failedRun('solver_error', [...warnings, { severity: 'error', source: 'solver', text: 'glpk.js reported optimal without an objective value' }], log.lines()), solve_ms };
+          return guard.fail('solver_error', 'glpk.js reported optimal without an objective value');
         }
         const messages = [...warnings];
         if (status === 'error') messages.push({ severity: 'error', source: 'solver', text: `glpk.js ended with status ${st}` });
         return {
           failure: null, status, objective,
           variables: objective !== null ? capVariables(res.result.vars) : {},
-          messages, log: log.lines(), solve_ms,
+          messages, log: guard.log.lines(), solve_ms: guard.elapsed(),
         };
-      } catch (e) {
-        glpk = null;
-        const solve_ms = now() - t0;
-        if (memoryCeilingHits() > hitsBefore) {
-          return { ...failedRun('runtime_error', [{ severity: 'error', source: 'solver', text: `the model needs more than the ${Math.round(opts.memory_limit_bytes / 1048576)} MiB memory limit` }], log.lines()), solve_ms };
-        }
-        const detail = log.lines().filter((l) => l.trim()).slice(-3).join(' ');
-        return { ...failedRun('solver_error', [...warnings, { severity: 'error', source: 'solver', text: `GLPK aborted on the model: ${detail || String((e as Error)?.message ?? e).slice(0, 300)}` }], log.lines()), solve_ms };
-      } finally {
-        sink = () => {};
-        setMemoryCeiling(Infinity);
-      }
+      }, (e, guard) => {
+        const detail = guard.log.lines().filter((l) => l.trim()).slice(-3).join(' ');
+        return guard.fail('solver_error', `GLPK aborted on the model: ${detail || errorText(e)}`);
+      });
     },
     reset() {
       glpk = null;

@@ -5,8 +5,7 @@
 
 import loadGlpk from 'glpk-wasm/full';
 import { failedRun, type Message, type SolverStatus, type TargetRun } from './outcome.ts';
-import { memoryCeilingHits, setMemoryCeiling } from './memory-ceiling.ts';
-import { capVariables, LogBuffer, now, type SolveOptions, type Target } from './targets.ts';
+import { capVariables, errorText, guardedSolve, LogBuffer, type Guard, type SolveOptions, type Target } from './targets.ts';
 import type { WasmSource } from './target-highs.ts';
 
 /** The slice of GLPK's C API we call (pointers are numbers into the wasm heap). */
@@ -102,8 +101,10 @@ export function createGlpkTarget(wasm: WasmSource): GlpkTarget {
 
   /** where the current run is, so an abort can be blamed on the right stage */
   let phase: 'read' | 'generate' | 'solve' = 'read';
+  const hooks = { attach: (push: ((s: string) => void) | null) => { sink = push ?? (() => {}); }, discard: () => { glpk = null; } };
 
-  function run(g: GlpkModule, code: string, opts: SolveOptions, log: LogBuffer): TargetRun {
+  function run(g: GlpkModule, code: string, opts: SolveOptions, guard: Guard): TargetRun {
+    const log = guard.log;
     const allocs: number[] = [];
     const cstr = (s: string) => {
       const n = g.lengthBytesUTF8(s) + 1;
@@ -114,7 +115,6 @@ export function createGlpkTarget(wasm: WasmSource): GlpkTarget {
     };
     const tm_lim_ms = Math.max(1, Math.round(opts.time_limit_s * 1000));
     let tran = 0, P = 0;
-    const t0 = now();
     try {
       phase = 'read';
       g.FS.writeFile(MODEL_FILE, code.endsWith('\n') ? code : code + '\n');
@@ -154,7 +154,7 @@ export function createGlpkTarget(wasm: WasmSource): GlpkTarget {
         g._glp_init_iocp(iocp);
         g.setValue(iocp + IOCP.msg_lev, GLP_MSG_ON, 'i32');
         g.setValue(iocp + IOCP.presolve, 0, 'i32');
-        g.setValue(iocp + IOCP.tm_lim, Math.max(1, tm_lim_ms - Math.round(now() - t0)), 'i32');
+        g.setValue(iocp + IOCP.tm_lim, Math.max(1, tm_lim_ms - Math.round(guard.elapsed())), 'i32');
         const mret = g._glp_intopt(P, iocp);
         const ms = g._glp_mip_status(P);
         if (ms === GLP_OPT) status = 'optimal';
@@ -165,7 +165,7 @@ export function createGlpkTarget(wasm: WasmSource): GlpkTarget {
       } else if (status === 'optimal') {
         objective = g._glp_get_obj_val(P);
       }
-      const solve_ms = now() - t0;
+      const solve_ms = guard.elapsed();
       const variables: Record<string, number> = {};
       if (objective !== null) {
         for (let j = 1; j <= Math.min(ncols, 1000); j++) {
@@ -205,34 +205,20 @@ export function createGlpkTarget(wasm: WasmSource): GlpkTarget {
       try {
         g = await getInstance();
       } catch (e) {
-        return failedRun('solver_error', [{ severity: 'error', source: 'solver', text: `GLPK could not start: ${String(e)}` }]);
+        return failedRun('solver_error', [{ severity: 'error', source: 'solver', text: `GLPK could not start: ${errorText(e)}` }]);
       }
-      const log = new LogBuffer(opts.max_log_lines);
-      sink = log.push;
-      setMemoryCeiling(opts.memory_limit_bytes);
-      const hitsBefore = memoryCeilingHits();
-      const t0 = now();
-      try {
+      return guardedSolve(opts, [], hooks, (guard) => {
         runs++;
-        return run(g, code, opts, log);
-      } catch (e) {
-        glpk = null; // an abort leaves the instance unusable (GUIDE §3)
-        const solve_ms = now() - t0;
-        if (memoryCeilingHits() > hitsBefore) {
-          return { ...failedRun('runtime_error', [{ severity: 'error', source: 'solver', text: `the model needs more than the ${Math.round(opts.memory_limit_bytes / 1048576)} MiB memory limit` }], log.lines()), solve_ms };
-        }
-        const msgs = mathprogMessages(log.lines());
-        const detail = String((e as Error)?.message ?? e).replace(/\. Build with -sASSERTIONS.*$/, '').slice(0, 200);
+        return run(g, code, opts, guard);
+      }, (e, guard) => {
+        const msgs = mathprogMessages(guard.log.lines());
+        if (msgs.length) return { ...failedRun(phase === 'solve' ? 'solver_error' : phase === 'read' ? 'parse_error' : 'runtime_error', msgs, guard.log.lines()), solve_ms: guard.elapsed() };
         // An abort while reading or generating is the model's doing (e.g. expressions nested so
         // deeply that the translator's stack overflows); one while solving is the solver's.
-        const failure = phase === 'read' ? 'parse_error' : phase === 'generate' ? 'runtime_error' : 'solver_error';
-        const what = phase === 'read' ? 'reading the model (is an expression nested too deeply, or a statement too long?)'
-          : phase === 'generate' ? 'generating the model (is it too large?)' : 'solving';
-        return { ...failedRun(failure, withFallback(msgs, `GLPK aborted while ${what}: ${detail}`), log.lines()), solve_ms };
-      } finally {
-        sink = () => {};
-        setMemoryCeiling(Infinity);
-      }
+        if (phase === 'read') return guard.fail('parse_error', `GLPK aborted while reading the model (is an expression nested too deeply, or a statement too long?): ${errorText(e, 200)}`);
+        if (phase === 'generate') return guard.fail('runtime_error', `GLPK aborted while generating the model (is it too large?): ${errorText(e, 200)}`);
+        return guard.fail('solver_error', `GLPK aborted while solving: ${errorText(e, 200)}`);
+      });
     },
     reset() {
       glpk = null;

@@ -5,8 +5,7 @@
 import highsLoader, { type Highs } from 'highs';
 import { checkLp, formatLpIssue } from './lp-format.ts';
 import { failedRun, type Message, type SolverStatus, type TargetRun } from './outcome.ts';
-import { memoryCeilingHits, setMemoryCeiling } from './memory-ceiling.ts';
-import { capVariables, LogBuffer, now, type SolveOptions, type Target } from './targets.ts';
+import { capVariables, errorText, guardedSolve, type SolveOptions, type Target } from './targets.ts';
 
 /** Where the wasm bytes come from (file in Node, URL in browsers). */
 export type WasmSource = () => Promise<BufferSource>;
@@ -60,20 +59,16 @@ export function createHighsTarget(wasm: WasmSource, secondOpinion?: LpSecondOpin
     async solve(code, opts: SolveOptions): Promise<TargetRun> {
       const checked = target.check(code);
       if (!checked.ok) return failedRun('parse_error', checked.messages);
-      const log = new LogBuffer(opts.max_log_lines);
       const messages = checked.messages;
       let highs: Highs;
       try {
         highs = await getInstance();
       } catch (e) {
-        return failedRun('solver_error', [...messages, { severity: 'error', source: 'solver', text: `HiGHS could not start: ${String(e)}` }]);
+        return failedRun('solver_error', [...messages, { severity: 'error', source: 'solver', text: `HiGHS could not start: ${errorText(e)}` }]);
       }
-      sink = log.push;
-      setMemoryCeiling(opts.memory_limit_bytes);
-      const hitsBefore = memoryCeilingHits();
-      const t0 = now();
       const solveOnce = (presolve: 'choose' | 'off') => highs.solve(code, { time_limit: opts.time_limit_s, presolve, output_flag: true });
-      try {
+      const hooks = { attach: (push: ((s: string) => void) | null) => { sink = push ?? (() => {}); }, discard: () => { instance = null; } };
+      return guardedSolve(opts, messages, hooks, (g) => {
         runs++;
         let res = solveOnce('choose');
         let status = STATUS[res.Status];
@@ -82,13 +77,8 @@ export function createHighsTarget(wasm: WasmSource, secondOpinion?: LpSecondOpin
           res = solveOnce('off');
           status = STATUS[res.Status];
         }
-        const solve_ms = now() - t0;
-        if (res.Status === 'Empty') {
-          return { ...failedRun('parse_error', [...messages, { severity: 'error', source: 'solver', text: 'HiGHS read an empty model: no objective, variables or constraints' }], log.lines()), solve_ms };
-        }
-        if (!status) {
-          return { ...failedRun('solver_error', [...messages, { severity: 'error', source: 'solver', text: `HiGHS ended with status "${res.Status}"` }], log.lines()), solve_ms };
-        }
+        if (res.Status === 'Empty') return g.fail('parse_error', 'HiGHS read an empty model: no objective, variables or constraints');
+        if (!status) return g.fail('solver_error', `HiGHS ended with status "${res.Status}"`);
         const variables: Record<string, number> = {};
         for (const [name, col] of Object.entries(res.Columns ?? {})) {
           const primal = (col as { Primal?: number }).Primal;
@@ -98,27 +88,16 @@ export function createHighsTarget(wasm: WasmSource, secondOpinion?: LpSecondOpin
         return {
           failure: null, status, objective: hasValue ? res.ObjectiveValue : null,
           variables: status === 'optimal' || status === 'time_limit' ? capVariables(variables) : {},
-          messages, log: log.lines(), solve_ms,
+          messages, log: g.log.lines(), solve_ms: g.elapsed(),
         };
-      } catch (e) {
-        // Any throw from the wasm means the instance may be corrupt (GUIDE §3): discard it.
-        instance = null;
-        const solve_ms = now() - t0;
-        if (memoryCeilingHits() > hitsBefore) {
-          return { ...failedRun('runtime_error', [...messages, { severity: 'error', source: 'solver', text: `the model needs more than the ${Math.round(opts.memory_limit_bytes / 1048576)} MiB memory limit` }], log.lines()), solve_ms };
-        }
-        const text = String((e as Error)?.message ?? e);
-        if (/Unable to read LP model/.test(text)) {
-          // HiGHS says nothing about where; GLPK's LP reader often can.
-          const glpkSays = secondOpinion ? await secondOpinion(code).catch(() => []) : [];
-          const hint = glpkSays.length ? ` GLPK's LP reader says: ${glpkSays.map((m) => m.text).join('; ')}` : '';
-          return { ...failedRun('parse_error', [...messages, { severity: 'error', source: 'solver', text: `HiGHS could not read the model; its LP reader gives no detail, and the LP checker found no error.${hint}`, line: glpkSays[0]?.line }], log.lines()), solve_ms };
-        }
-        return { ...failedRun('solver_error', [...messages, { severity: 'error', source: 'solver', text: `HiGHS failed: ${text.slice(0, 300)}` }], log.lines()), solve_ms };
-      } finally {
-        sink = () => {};
-        setMemoryCeiling(Infinity);
-      }
+      }, async (e, g) => {
+        const text = errorText(e);
+        if (!/Unable to read LP model/.test(text)) return g.fail('solver_error', `HiGHS failed: ${text}`);
+        // HiGHS says nothing about where; GLPK's LP reader often can.
+        const glpkSays = secondOpinion ? await secondOpinion(code).catch(() => []) : [];
+        const hint = glpkSays.length ? ` GLPK's LP reader says: ${glpkSays.map((m) => m.text).join('; ')}` : '';
+        return g.fail('parse_error', `HiGHS could not read the model; its LP reader gives no detail, and the LP checker found no error.${hint}`, { line: glpkSays[0]?.line });
+      });
     },
 
     reset() {

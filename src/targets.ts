@@ -2,7 +2,8 @@
 // check → solve → normalized TargetRun. Callers (verify, pool, CLI) only see this interface,
 // so remote targets (sandbox server) slot in beside the in-browser ones.
 
-import type { Message, TargetRun } from './outcome.ts';
+import { failedRun, type Message, type TargetRun } from './outcome.ts';
+import { memoryCeilingHits, setMemoryCeiling } from './memory-ceiling.ts';
 
 export interface SolveOptions {
   /** solver's own time limit, seconds */
@@ -64,4 +65,56 @@ export function capVariables(vars: Record<string, number>, max = 1000): Record<s
   const out: Record<string, number> = {};
   for (const k of keys.slice(0, max)) out[k] = vars[k]!;
   return out;
+}
+
+/** What a solver call sees while it runs under `guardedSolve`. */
+export interface Guard {
+  log: LogBuffer;
+  /** milliseconds since the call started */
+  elapsed(): number;
+  /** a failed run carrying the messages so far, the log and the elapsed time */
+  fail(failure: NonNullable<TargetRun['failure']>, text: string, extra?: Partial<Message>): TargetRun;
+}
+
+/**
+ * Run one solver call with its output captured and the wasm memory ceiling armed. A throw from
+ * the wasm means the instance may be corrupt (GUIDE §3): `discard` drops it; a refused memory
+ * growth becomes a runtime_error naming the limit; any other throw is classified by `onThrow`.
+ */
+export async function guardedSolve(
+  opts: SolveOptions, messages: Message[],
+  hooks: { attach: (push: ((line: string) => void) | null) => void; discard: () => void },
+  body: (g: Guard) => TargetRun | Promise<TargetRun>,
+  onThrow: (e: unknown, g: Guard) => TargetRun | Promise<TargetRun>,
+): Promise<TargetRun> {
+  const log = new LogBuffer(opts.max_log_lines);
+  const t0 = now();
+  const guard: Guard = {
+    log,
+    elapsed: () => now() - t0,
+    fail: (failure, text, extra = {}) => ({
+      ...failedRun(failure, [...messages, { severity: 'error', source: 'solver', text, ...extra }], log.lines()),
+      solve_ms: now() - t0,
+    }),
+  };
+  hooks.attach(log.push);
+  setMemoryCeiling(opts.memory_limit_bytes);
+  const hitsBefore = memoryCeilingHits();
+  try {
+    return await body(guard);
+  } catch (e) {
+    hooks.discard();
+    if (memoryCeilingHits() > hitsBefore) {
+      return guard.fail('runtime_error', `the model needs more than the ${Math.round(opts.memory_limit_bytes / 1048576)} MiB memory limit`);
+    }
+    return await onThrow(e, guard);
+  } finally {
+    hooks.attach(null);
+    setMemoryCeiling(Infinity);
+  }
+}
+
+/** The message of a thrown value, without Emscripten's build hint, at most `max` characters. */
+export function errorText(e: unknown, max = 300): string {
+  return String((e as Error)?.message ?? e).replace(/\. Build with -sASSERTIONS.*$/s, '').slice(0, max);
 }
