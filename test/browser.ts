@@ -1,30 +1,9 @@
-// Headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core, and the built app
-// served by Vite's preview server on 127.0.0.1. Flags from GUIDE §1.
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+// Browser helpers for tests: the built app served by Vite's preview server, and the engine page.
+// Chromium itself is launched by src/chromium.ts (shared with the command line).
 import { build, preview, type PreviewServer } from 'vite';
+import { callInPage, enginePage, launchChromium } from '../src/chromium.ts';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-export async function launchChromium(opts: { webgpu?: boolean } = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
-  const userDataDir = mkdtempSync(join(tmpdir(), 'evom-chromium-'));
-  const args = [
-    '--headless=new', '--no-sandbox', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic',
-    ...(opts.webgpu ? ['--enable-unsafe-webgpu'] : []),
-  ];
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args });
-  return {
-    context,
-    close: async () => {
-      await context.close();
-      rmSync(userDataDir, { recursive: true, force: true });
-    },
-  };
-}
+export { callInPage, launchChromium };
 
 let built: Promise<void> | null = null;
 /** Build the app once per test process (vite build → dist/). */
@@ -39,4 +18,12 @@ export async function serveApp(): Promise<{ url: string; server: PreviewServer }
   const addr = server.httpServer.address();
   if (!addr || typeof addr === 'string') throw new Error('preview server has no address');
   return { url: `http://127.0.0.1:${addr.port}/`, server };
+}
+
+/** Chromium with WebGPU on the engine host page, with page errors forwarded to the test log. */
+export async function gpuPage(): ReturnType<typeof enginePage> {
+  const env = await enginePage();
+  env.page.on('pageerror', (e) => console.error('page error:', e));
+  env.page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.error(`page ${m.type()}:`, m.text()); });
+  return env;
 }

@@ -1,0 +1,102 @@
+// Log-probabilities of chosen ids under the LM head, without materializing [rows × vocab] logits:
+//   logit[r, v] = x[r, :] · W[v, :];  lse[r] = log Σ_v exp(logit[r, v]);  logprob[r] = logit[r, id[r]] − lse[r]
+// x: [R, H]; W: [V, H] in vocabulary chunks (rows [v0, v0 + n)); ids: [R] (u32).
+// Pass 1 (per chunk): each workgroup takes 256 vocabulary rows of one chunk for one row r and writes
+// the tile's (max, Σ exp) to part[r, tile] and, if id[r] falls in the tile, its logit to tgt[r].
+// Pass 2: per row, combine the tiles (online log-sum-exp).
+import type { Recorder } from '../src/gpu.ts';
+
+const TILE = 256;
+/** The tile kernel, with the row of x held in workgroup memory ([H] floats). */
+export const logprobTileWgsl = (H: number) => /* wgsl */ `
+struct P { R: u32, H: u32, v0: u32, n: u32, tiles: u32, tile0: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> W: array<f32>;
+@group(0) @binding(2) var<storage, read> ids: array<u32>;
+@group(0) @binding(3) var<storage, read_write> part: array<f32>;
+@group(0) @binding(4) var<storage, read_write> tgt: array<f32>;
+@group(0) @binding(5) var<uniform> p: P;
+var<workgroup> xs: array<f32, ${Math.max(4, H)}>;
+var<workgroup> red: array<f32, ${TILE}>;
+@compute @workgroup_size(${TILE})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let tile = wg.x; let r = wg.y;
+  for (var k = li; k < p.H; k += ${TILE}u) { xs[k] = x[r * p.H + k]; }
+  workgroupBarrier();
+  let local = tile * ${TILE}u + li;     // row within this chunk
+  var logit = -3.0e38;
+  if (local < p.n) {
+    var s = 0.0;
+    let w0 = local * p.H;
+    for (var k = 0u; k < p.H; k++) { s += xs[k] * W[w0 + k]; }
+    logit = s;
+    if (p.v0 + local == ids[r]) { tgt[r] = s; }
+  }
+  red[li] = logit;
+  workgroupBarrier();
+  for (var k = ${TILE / 2}u; k > 0u; k >>= 1u) { if (li < k) { red[li] = max(red[li], red[li + k]); } workgroupBarrier(); }
+  let m = red[0];
+  workgroupBarrier();
+  var e = 0.0;
+  if (local < p.n) { e = exp(logit - m); }
+  red[li] = e;
+  workgroupBarrier();
+  for (var k = ${TILE / 2}u; k > 0u; k >>= 1u) { if (li < k) { red[li] += red[li + k]; } workgroupBarrier(); }
+  if (li == 0u) {
+    let o = (r * p.tiles + p.tile0 + tile) * 2u;
+    part[o] = m; part[o + 1u] = red[0];
+  }
+}`;
+
+export const LOGPROB_REDUCE_WGSL = /* wgsl */ `
+struct P { R: u32, tiles: u32 }
+@group(0) @binding(0) var<storage, read> part: array<f32>;
+@group(0) @binding(1) var<storage, read> tgt: array<f32>;
+@group(0) @binding(2) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(3) var<storage, read_write> logprob: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let r = g.x;
+  if (r >= p.R) { return; }
+  var m = -3.0e38; var s = 0.0;
+  for (var t = 0u; t < p.tiles; t++) {
+    let o = (r * p.tiles + t) * 2u;
+    let tm = part[o]; let ts = part[o + 1u];
+    let nm = max(m, tm);
+    s = s * exp(m - nm) + ts * exp(tm - nm);
+    m = nm;
+  }
+  let l = m + log(s);
+  lse[r] = l;
+  logprob[r] = tgt[r] - l;
+}`;
+
+export interface VocabChunk { buf: GPUBuffer; v0: number; n: number }
+
+/** Number of 256-row tiles over all chunks (size of part's second axis). */
+export function logprobTiles(chunks: VocabChunk[]): number {
+  return chunks.reduce((a, c) => a + Math.ceil(c.n / TILE), 0);
+}
+
+export function logprob(rec: Recorder, a: { x: GPUBuffer; chunks: VocabChunk[]; ids: GPUBuffer; part: GPUBuffer; tgt: GPUBuffer; lse: GPUBuffer; out: GPUBuffer; R: number; H: number }): void {
+  if (a.H > 4096) throw new Error(`logprob: hidden size ${a.H} > 4096 is not supported`);
+  const tiles = logprobTiles(a.chunks);
+  let tile0 = 0;
+  for (const ch of a.chunks) {
+    const nt = Math.ceil(ch.n / TILE);
+    rec.dispatch(logprobTileWgsl(a.H), 'logprob_tile', [a.x, ch.buf, a.ids, a.part, a.tgt], [a.R, a.H, ch.v0, ch.n, tiles, tile0], [nt, a.R]);
+    tile0 += nt;
+  }
+  rec.dispatch(LOGPROB_REDUCE_WGSL, 'logprob_reduce', [a.part, a.tgt, a.lse, a.out], [a.R, tiles], [Math.ceil(a.R / 64)]);
+}
+
+/** log-sum-exp of a logits row, and log-probability of `id`, in float64. */
+export function logprobCpu(logits: ArrayLike<number>, id: number): { lse: number; logprob: number } {
+  let m = -Infinity;
+  for (let i = 0; i < logits.length; i++) m = Math.max(m, logits[i]!);
+  let s = 0;
+  for (let i = 0; i < logits.length; i++) s += Math.exp(logits[i]! - m);
+  const lse = m + Math.log(s);
+  return { lse, logprob: logits[id]! - lse };
+}

@@ -1,0 +1,16 @@
+// Every WGSL kernel against its TypeScript CPU reference, in headless Chromium (WebGPU on SwiftShader).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callInPage, gpuPage } from './browser.ts';
+
+let env: Awaited<ReturnType<typeof gpuPage>>;
+beforeAll(async () => { env = await gpuPage(); }, 120_000);
+afterAll(() => env?.close());
+
+describe('WGSL kernels vs CPU references', () => {
+  it('every op agrees to 1e-5 of its scale (f32)', async () => {
+    const res = await callInPage<{ adapter: string; checks: { op: string; err: number; scale: number }[] }>(env.page, '/test/gpu/kernel-checks.ts', 'checkKernels');
+    console.log(res.adapter, res.checks.map((c) => `${c.op}: ${c.err.toExponential(2)} (scale ${c.scale.toFixed(2)})`).join('; '));
+    expect(res.checks.length).toBeGreaterThanOrEqual(14);
+    for (const c of res.checks) expect(c.err, c.op).toBeLessThanOrEqual(1e-5 * Math.max(1, c.scale));
+  });
+});

@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseModelConfig } from '../src/model-config.ts';
+import { checkMemoryPlan, formatBytes, formatMemoryPlan, memoryPlan } from '../src/memory-plan.ts';
+import { openCheckpoint } from '../src/safetensors.ts';
+import { directorySource } from '../src/model-source-node.ts';
+
+// Qwen2.5-0.5B-Instruct's config.json (as published).
+const QWEN25_05B = parseModelConfig({
+  architectures: ['Qwen2ForCausalLM'], bos_token_id: 151643, eos_token_id: 151645, hidden_act: 'silu',
+  hidden_size: 896, intermediate_size: 4864, max_position_embeddings: 32768, max_window_layers: 21, model_type: 'qwen2',
+  num_attention_heads: 14, num_hidden_layers: 24, num_key_value_heads: 2, rms_norm_eps: 1e-6, rope_theta: 1000000.0,
+  sliding_window: 32768, tie_word_embeddings: true, torch_dtype: 'bfloat16', use_sliding_window: false, vocab_size: 151936,
+});
+
+describe('memoryPlan', () => {
+  const plan = memoryPlan(QWEN25_05B, { weightBytesPerParam: 2, kvBytesPerValue: 2, batch: 8, contextTokens: 1024 });
+
+  it('counts Qwen2.5-0.5B parameters: 494,032,768', () => {
+    // From the shapes, by hand:
+    const h = 896, ff = 4864, kv = 2 * 64, L = 24, V = 151936;
+    const attn = (h * h + h) + 2 * (h * kv + kv) + h * h; // q (+bias), k, v (+bias), o
+    const mlp = 3 * h * ff;
+    const norms = 2 * h;
+    expect(attn + mlp + norms).toBe(14_912_384);
+    expect(V * h + L * (attn + mlp + norms) + h).toBe(494_032_768);
+
+    expect(plan.params.embedding).toBe(151936 * 896);
+    expect(plan.params.perLayer).toBe(14_912_384);
+    expect(plan.params.lmHead).toBe(0);
+    expect(plan.params.finalNorm).toBe(896);
+    expect(plan.params.total).toBe(494_032_768);
+    expect(plan.bytes.weights).toBe(2 * 494_032_768);
+  });
+
+  it('sizes the KV cache, activations and logits', () => {
+    expect(plan.bytes.kvCachePerToken).toBe(2 * 24 * 2 * 64 * 2); // K and V × layers × kvHeads × headDim × bytes = 12 KiB
+    expect(plan.bytes.kvCache).toBe(12288 * 8 * 1024);
+    expect(plan.bytes.logitsTile).toBe(4 * 151936 * 8);
+    expect(plan.bytes.activationsPerToken).toBeGreaterThan(4 * (2 * 4864 + 896));
+    expect(plan.bytes.activations).toBe(plan.bytes.activationsPerToken * 8);
+    expect(plan.bytes.total).toBe(plan.bytes.weights + plan.bytes.kvCache + plan.bytes.activations + plan.bytes.logitsTile);
+    const f32 = memoryPlan(QWEN25_05B, { weightBytesPerParam: 4, kvBytesPerValue: 4, batch: 1, contextTokens: 1, tokensInFlight: 512 });
+    expect(f32.bytes.kvCachePerToken).toBe(24576);
+    expect(f32.bytes.logitsTile).toBe(4 * 151936 * 512);
+  });
+
+  it('finds the largest tensor: the embedding (tied, so no lm_head)', () => {
+    expect(plan.largestTensor.name).toBe('model.embed_tokens.weight');
+    expect(plan.largestTensorBytes).toBe(151936 * 896 * 2);
+    expect(plan.tensors.some((t) => t.name === 'lm_head.weight')).toBe(false);
+    const sum = plan.tensors.reduce((a, t) => a + t.count * t.bytes, 0);
+    expect(sum).toBe(plan.bytes.weights);
+  });
+
+  it('flags tensors over the binding limit with the split they need, and the budget verdict', () => {
+    const limits = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 256 * 2 ** 20 };
+    const check = checkMemoryPlan(plan, limits);
+    expect(check.oversize.map((o) => o.tensor.name)).toEqual(['model.embed_tokens.weight']);
+    const o = check.oversize[0]!;
+    expect(o.rowsPerPart).toBe(Math.floor(128 * 2 ** 20 / (896 * 2))); // 74,898 rows
+    expect(o.parts).toBe(3);
+    expect(check.fits).toBeNull();
+
+    const text = formatMemoryPlan(plan, { ...limits, budgetBytes: 2 * 2 ** 30 });
+    expect(text).toContain('494,032,768');
+    expect(text).toMatch(/! model\.embed_tokens\.weight \[151936 × 896\] is 259\.66 MiB > maxStorageBufferBindingSize 128\.00 MiB \(and > maxBufferSize 256\.00 MiB\): split by vocabulary rows into 3 parts of ≤ 74,898 rows/);
+    expect(text).toContain('fits the budget of 2.00 GiB');
+    expect(formatMemoryPlan(plan, { budgetBytes: 512 * 2 ** 20 })).toContain('does NOT fit the budget of 512.00 MiB');
+    const relaxed = formatMemoryPlan(plan, { maxStorageBufferBindingSize: 2 ** 30 });
+    expect(relaxed).toContain('every tensor fits the limits');
+    // A long, wide KV cache in one binding is flagged too.
+    const longCtx = memoryPlan(QWEN25_05B, { weightBytesPerParam: 2, kvBytesPerValue: 4, batch: 64, contextTokens: 32768 });
+    expect(checkMemoryPlan(longCtx, limits).kvLayerOversize).toBe(true);
+    expect(formatMemoryPlan(longCtx, limits)).toContain('KV cache of one layer');
+  });
+
+  it('handles untied Llama, Qwen3 q/k norms, and rejects bad options', () => {
+    const llama = parseModelConfig({ model_type: 'llama', hidden_size: 2048, intermediate_size: 5632, num_attention_heads: 32,
+      num_hidden_layers: 22, num_key_value_heads: 4, vocab_size: 32000, tie_word_embeddings: false });
+    const p = memoryPlan(llama, { weightBytesPerParam: 2, kvBytesPerValue: 2, batch: 1, contextTokens: 2048 });
+    expect(p.params.lmHead).toBe(32000 * 2048);
+    expect(p.params.total).toBe(1_100_048_384); // TinyLlama-1.1B
+    const q3 = parseModelConfig({ model_type: 'qwen3', hidden_size: 1024, head_dim: 128, intermediate_size: 3072, num_attention_heads: 16,
+      num_hidden_layers: 28, num_key_value_heads: 8, vocab_size: 151936, tie_word_embeddings: true });
+    expect(memoryPlan(q3, { weightBytesPerParam: 2, kvBytesPerValue: 2, batch: 1, contextTokens: 1 }).params.total).toBe(596_049_920); // Qwen3-0.6B
+    expect(() => memoryPlan(llama, { weightBytesPerParam: 3 as 2, kvBytesPerValue: 2, batch: 1, contextTokens: 1 })).toThrow(RangeError);
+    expect(() => memoryPlan(llama, { weightBytesPerParam: 2, kvBytesPerValue: 2, batch: 0, contextTokens: 1 })).toThrow(/batch/);
+    expect(formatBytes(1536)).toBe('1.50 KiB');
+  });
+
+  const dir = new URL('./fixtures/models/', import.meta.url).pathname;
+  it.runIf(existsSync(`${dir}tiny-llama/config.json`))('parameter counts equal the fixture checkpoints\' tensor sizes', async () => {
+    for (const m of ['tiny-qwen2', 'tiny-qwen3', 'tiny-llama']) {
+      const cfg = parseModelConfig(JSON.parse(readFileSync(`${dir}${m}/config.json`, 'utf8')));
+      const ck = await openCheckpoint(directorySource(`${dir}${m}`));
+      const numel = [...ck.tensors.values()].reduce((a, t) => a + t.numel, 0);
+      expect(memoryPlan(cfg, { weightBytesPerParam: 2, kvBytesPerValue: 2, batch: 1, contextTokens: 1 }).params.total).toBe(numel);
+    }
+  });
+});
