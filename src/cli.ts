@@ -33,6 +33,12 @@ Usage:
   evom demo [--count N] [--seed S]
       The built-in demo: generated problems, gold and broken completions in every target,
       verified through the worker pool; prints a table of outcome classes and rewards.
+  evom generate --model DIR|HUB_ID --prompt TEXT [--chat] [--n N] [--temperature T] [--top-p P]
+               [--top-k K] [--seed S] [--max-new-tokens K] [--json] [--runtime chromium|node] [--hub-url URL]
+      Sample from a causal LM (Qwen2/Qwen3/Llama) with the WGSL engine. --temperature 0 is greedy.
+      --json: one line per sequence {"prompt_ids","ids","logprobs","text"}.
+  evom plan --model DIR|HUB_ID [--batch B] [--context T] [--dtype f32|f16]
+      Print the memory plan (weights, KV cache, activations per token) for a model's config.
   evom problems [--family F[,F…]|all] [--count N] [--seed S] [--difficulty D]
       Generate word problems with gold models and solved answers (benchmark-style JSONL).
 
@@ -200,8 +206,56 @@ async function cmdDemo(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+function numFlag(v: unknown, name: string, dflt: number, lo: number, hi: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`${name} must be a number between ${lo} and ${hi}; got ${String(v)}`);
+  return n;
+}
+
+async function cmdGenerate(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, {
+    model: { type: 'string' }, prompt: { type: 'string' }, chat: { type: 'boolean' }, n: { type: 'string' },
+    temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' },
+    'max-new-tokens': { type: 'string' }, json: { type: 'boolean' }, runtime: { type: 'string' }, 'hub-url': { type: 'string' },
+  });
+  if (!values.model) throw new UsageError('--model DIR|HUB_ID is required');
+  if (values.prompt === undefined) throw new UsageError('--prompt TEXT is required');
+  const runtime = values.runtime ?? 'chromium';
+  if (runtime !== 'chromium' && runtime !== 'node') throw new UsageError(`--runtime must be chromium or node; got ${runtime}`);
+  const { runGenerate, GENERATE_DEFAULTS } = await import('./cli-generate.ts');
+  await runGenerate({
+    model: values.model, prompt: values.prompt, chat: Boolean(values.chat), json: Boolean(values.json), runtime,
+    hubUrl: values['hub-url'] ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co',
+    params: {
+      n: intFlag(values.n, '--n', 1, 1),
+      temperature: numFlag(values.temperature, '--temperature', GENERATE_DEFAULTS.temperature, 0, 100),
+      topP: numFlag(values['top-p'], '--top-p', GENERATE_DEFAULTS.topP, 0.000001, 1),
+      topK: intFlag(values['top-k'], '--top-k', GENERATE_DEFAULTS.topK, 0),
+      seed: intFlag(values.seed, '--seed', GENERATE_DEFAULTS.seed, 0),
+      maxNewTokens: intFlag(values['max-new-tokens'], '--max-new-tokens', GENERATE_DEFAULTS.maxNewTokens, 1),
+    },
+  }, io);
+  return 0;
+}
+
+async function cmdPlan(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, { model: { type: 'string' }, batch: { type: 'string' }, context: { type: 'string' }, dtype: { type: 'string' }, 'hub-url': { type: 'string' } });
+  if (!values.model) throw new UsageError('--model DIR|HUB_ID is required');
+  const dtype = values.dtype ?? 'f16';
+  if (dtype !== 'f16' && dtype !== 'f32') throw new UsageError(`--dtype must be f16 or f32; got ${dtype}`);
+  const { resolveModelSource } = await import('./cli-generate.ts');
+  const { loadModelConfig } = await import('./model-source.ts');
+  const { memoryPlan, formatMemoryPlan } = await import('./memory-plan.ts');
+  const cfg = await loadModelConfig(resolveModelSource(values.model, values['hub-url'] ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co', io));
+  const bytes = dtype === 'f16' ? 2 : 4;
+  const plan = memoryPlan(cfg, { weightBytesPerParam: bytes, kvBytesPerValue: bytes, batch: intFlag(values.batch, '--batch', 8, 1), contextTokens: intFlag(values.context, '--context', 1024, 1) });
+  io.stdout(formatMemoryPlan(plan, { maxStorageBufferBindingSize: 128 * 1048576, maxBufferSize: 256 * 1048576 }) + '\n');
+  return 0;
+}
+
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
-  verify: cmdVerify, eval: cmdEval, demo: cmdDemo, prompt: cmdPrompt, problems: cmdProblems,
+  verify: cmdVerify, eval: cmdEval, demo: cmdDemo, generate: cmdGenerate, plan: cmdPlan, prompt: cmdPrompt, problems: cmdProblems,
 };
 
 /** Run the CLI; returns the exit code (0 ok, 1 runtime failure, 2 usage or data error). */
