@@ -5,13 +5,14 @@
 // the tile's (max, Σ exp) to part[r, tile] and, if id[r] falls in the tile, its logit to tgt[r].
 // Pass 2: per row, combine the tiles (online log-sum-exp).
 import type { Recorder } from '../src/gpu.ts';
+import { scalarWeights, type WeightDtype } from './weights.ts';
 
 const TILE = 256;
 /** The tile kernel, with the row of x held in workgroup memory ([H] floats). */
-export const logprobTileWgsl = (H: number) => /* wgsl */ `
+export const logprobTileWgsl = (H: number, dtype: WeightDtype = 'f32') => /* wgsl */ `
 struct P { R: u32, H: u32, v0: u32, n: u32, tiles: u32, tile0: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> W: array<f32>;
+${scalarWeights(dtype, 1)}
 @group(0) @binding(2) var<storage, read> ids: array<u32>;
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;
 @group(0) @binding(4) var<storage, read_write> tgt: array<f32>;
@@ -28,7 +29,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   if (local < p.n) {
     var s = 0.0;
     let w0 = local * p.H;
-    for (var k = 0u; k < p.H; k++) { s += xs[k] * W[w0 + k]; }
+    for (var k = 0u; k < p.H; k++) { s += xs[k] * wAt(w0 + k); }
     logit = s;
     if (p.v0 + local == ids[r]) { tgt[r] = s; }
   }
@@ -72,7 +73,7 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   logprob[r] = tgt[r] - l;
 }`;
 
-export interface VocabChunk { buf: GPUBuffer; v0: number; n: number }
+export interface VocabChunk { buf: GPUBuffer; v0: number; n: number; dtype?: WeightDtype }
 
 /** Number of 256-row tiles over all chunks (size of part's second axis). */
 export function logprobTiles(chunks: VocabChunk[]): number {
@@ -85,7 +86,7 @@ export function logprob(rec: Recorder, a: { x: GPUBuffer; chunks: VocabChunk[]; 
   let tile0 = 0;
   for (const ch of a.chunks) {
     const nt = Math.ceil(ch.n / TILE);
-    rec.dispatch(logprobTileWgsl(a.H), 'logprob_tile', [a.x, ch.buf, a.ids, a.part, a.tgt], [a.R, a.H, ch.v0, ch.n, tiles, tile0], [nt, a.R]);
+    rec.dispatch(logprobTileWgsl(a.H, ch.dtype), `logprob_tile_${ch.dtype ?? 'f32'}`, [a.x, ch.buf, a.ids, a.part, a.tgt], [a.R, a.H, ch.v0, ch.n, tiles, tile0], [nt, a.R]);
     tile0 += nt;
   }
   rec.dispatch(LOGPROB_REDUCE_WGSL, 'logprob_reduce', [a.part, a.tgt, a.lse, a.out], [a.R, tiles], [Math.ceil(a.R / 64)]);

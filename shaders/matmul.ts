@@ -5,6 +5,7 @@
 // rows: prefill), and rows (few rows with K not a multiple of 4). Measured on SwiftShader, where the
 // cost per workgroup dominates, few fat workgroups win by 10–100×.
 import type { Recorder } from '../src/gpu.ts';
+import { scalarWeights, vec4Weights, type WeightDtype } from './weights.ts';
 
 const RW = 64, MAXM = 8;
 export const MATMUL_ROWS_WGSL = /* wgsl */ `
@@ -45,10 +46,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
 // on SwiftShader the per-workgroup cost dominates, on GPUs W streams once through the cache.
 // 64 threads × 8 columns: the best of 7 shapes tried on SwiftShader (1.3–1.6× over 64 × 4).
 const SK_WG = 64, SK_COLS = 8, SK_TK4 = 64;
-export const matmulSkinnyWgsl = (M: number) => /* wgsl */ `
+export const matmulSkinnyWgsl = (M: number, dtype: WeightDtype = 'f32') => /* wgsl */ `
 struct P { M: u32, N: u32, K: u32, hasBias: u32, ldY: u32, off: u32, m0: u32 }
 @group(0) @binding(0) var<storage, read> X: array<vec4f>;
-@group(0) @binding(1) var<storage, read> W: array<vec4f>;
+${vec4Weights(dtype, 1)}
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(4) var<uniform> p: P;
@@ -73,7 +74,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       if (n < p.N) {
         let wbase = n * K4 + k0;
         for (var kk = 0u; kk < tk; kk++) {
-          let w = W[wbase + kk];
+          let w = w4At(wbase + kk);
           for (var m = 0u; m < M; m++) { acc[m][c] += dot(xs[m * ${SK_TK4}u + kk], w); }
         }
       }
@@ -92,10 +93,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
 // Large register-tiled kernel: 16×16 threads, each 4×4 outputs → 64×64 per workgroup; X and W
 // tiles are kept k-major in workgroup memory so each step reads one vec4 of X rows and one of W rows.
 const LT = 64, LTK = 16;
-export const MATMUL_TILED64_WGSL = /* wgsl */ `
+export const matmulTiled64Wgsl = (dtype: WeightDtype = 'f32') => /* wgsl */ `
 struct P { M: u32, N: u32, K: u32, hasBias: u32, ldY: u32, off: u32 }
 @group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> W: array<f32>;
+${scalarWeights(dtype, 1)}
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(4) var<uniform> p: P;
@@ -115,7 +116,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       var xv = 0.0;
       if (row0 + r < p.M && gk < p.K) { xv = X[(row0 + r) * p.K + gk]; }
       var wv = 0.0;
-      if (col0 + r < p.N && gk < p.K) { wv = W[(col0 + r) * p.K + gk]; }
+      if (col0 + r < p.N && gk < p.K) { wv = wAt((col0 + r) * p.K + gk); }
       let slot = kk * ${LT / 4}u + r / 4u;
       xs[slot][r % 4u] = xv;
       ws[slot][r % 4u] = wv;
@@ -143,6 +144,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 
 export interface MatmulArgs {
   X: GPUBuffer; W: GPUBuffer; bias: GPUBuffer | null; Y: GPUBuffer;
+  /** storage of W (default f32); f16 needs K % 4 = 0 */
+  wDtype?: WeightDtype;
   M: number; N: number; K: number;
   /** row stride of Y (default N) and column offset where this W chunk writes (default 0) */
   ldY?: number; off?: number;
@@ -151,13 +154,16 @@ export interface MatmulArgs {
 export type MatmulKernel = 'skinny' | 'rows' | 'tiled64';
 
 /** Kernel choice in one place: skinny for few rows (decode, LM head), tiled for many. */
-export function chooseMatmul(M: number, K: number): MatmulKernel {
+export function chooseMatmul(M: number, K: number, dtype: WeightDtype = 'f32'): MatmulKernel {
   if (K % 4 === 0 && M <= 4 * MAXM) return 'skinny';
-  if (M <= MAXM) return 'rows';
+  if (M <= MAXM && dtype === 'f32') return 'rows';
   return 'tiled64';
 }
 
-export function matmul(rec: Recorder, a: MatmulArgs, kernel: MatmulKernel = chooseMatmul(a.M, a.K)): void {
+export function matmul(rec: Recorder, a: MatmulArgs, kernel: MatmulKernel = chooseMatmul(a.M, a.K, a.wDtype)): void {
+  const dt = a.wDtype ?? 'f32';
+  if (dt === 'f16' && a.K % 4 !== 0) throw new Error(`matmul: f16 weights need K % 4 = 0 (K = ${a.K})`);
+  if (dt === 'f16' && kernel === 'rows') throw new Error('matmul: the rows kernel reads f32 weights only');
   const params = [a.M, a.N, a.K, a.bias ? 1 : 0, a.ldY ?? a.N, a.off ?? 0];
   const bufs = [a.X, a.W, a.bias ?? a.W, a.Y];
   if (kernel === 'skinny') {
@@ -166,12 +172,12 @@ export function matmul(rec: Recorder, a: MatmulArgs, kernel: MatmulKernel = choo
     // up to 8 rows per dispatch; more rows are done in slices of 8
     for (let m0 = 0; m0 < a.M; m0 += MAXM) {
       const m = Math.min(MAXM, a.M - m0);
-      rec.dispatch(matmulSkinnyWgsl(m), `matmul_skinny_${m}`, bufs, [...params, m0], grid);
+      rec.dispatch(matmulSkinnyWgsl(m, dt), `matmul_skinny_${m}_${dt}`, bufs, [...params, m0], grid);
     }
   } else if (kernel === 'rows') {
     rec.dispatch(MATMUL_ROWS_WGSL, 'matmul_rows', bufs, params, [Math.min(a.N, 65535), Math.ceil(a.N / 65535)]);
   } else {
-    rec.dispatch(MATMUL_TILED64_WGSL, 'matmul_tiled64', bufs, params, [Math.ceil(a.N / LT), Math.ceil(a.M / LT)]);
+    rec.dispatch(matmulTiled64Wgsl(dt), `matmul_tiled64_${dt}`, bufs, params, [Math.ceil(a.N / LT), Math.ceil(a.M / LT)]);
   }
 }
 

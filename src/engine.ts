@@ -17,11 +17,14 @@ import { matmul } from '../shaders/matmul.ts';
 import { rmsnorm } from '../shaders/rmsnorm.ts';
 import { rope, ropeTable } from '../shaders/rope.ts';
 import { swiglu } from '../shaders/swiglu.ts';
+import { packHalves, type WeightBuffer, type WeightDtype } from '../shaders/weights.ts';
 
 /** Where the engine gets weights: HF tensor names → f32 values (converted from F16/BF16 if needed). */
 export interface TensorSource {
   has(name: string): boolean;
   get(name: string): Promise<Float32Array>;
+  /** stored dtype ('F32', 'F16', 'BF16'), when known */
+  dtype?(name: string): string | undefined;
 }
 
 export interface EngineOptions {
@@ -29,14 +32,18 @@ export interface EngineOptions {
   maxBatch: number;
   /** longest sequence (prompt + completion), tokens */
   maxContext: number;
+  /** storage of weight matrices: 'f16' halves memory (f32 accumulation either way). 'auto' (the
+   *  default) → f16 for F16/BF16 checkpoints (lossless in the normal range) and where the adapter
+   *  has shader-f16; f32 for F32 checkpoints otherwise */
+  weights?: WeightDtype | 'auto';
 }
 
 interface LayerWeights {
   ln1: GPUBuffer; ln2: GPUBuffer;
-  wq: GPUBuffer; wk: GPUBuffer; wv: GPUBuffer; wo: GPUBuffer;
+  wq: WeightBuffer; wk: WeightBuffer; wv: WeightBuffer; wo: WeightBuffer;
   bq: GPUBuffer | null; bk: GPUBuffer | null; bv: GPUBuffer | null; bo: GPUBuffer | null;
   qNorm: GPUBuffer | null; kNorm: GPUBuffer | null;
-  wGate: GPUBuffer; wUp: GPUBuffer; wDown: GPUBuffer;
+  wGate: WeightBuffer; wUp: WeightBuffer; wDown: WeightBuffer;
   kc: GPUBuffer; vc: GPUBuffer; // KV cache [maxBatch, Hkv, maxContext, D]
 }
 
@@ -68,6 +75,9 @@ export class Engine {
   private logitsBuf: GPUBuffer | null = null;
   private logitsRows = 0;
 
+  /** storage of the weight matrices actually used */
+  get weightDtype(): WeightDtype { return this.embed[0]?.dtype ?? 'f32'; }
+
   private constructor(
     readonly gpu: Gpu,
     readonly cfg: ModelConfig,
@@ -83,7 +93,7 @@ export class Engine {
   static async fromSource(gpu: Gpu, source: ModelSource, opts: EngineOptions): Promise<Engine> {
     const cfg = await loadModelConfig(source);
     const ckpt = await openCheckpoint(source);
-    return Engine.load(gpu, cfg, { has: (n) => ckpt.tensors.has(n), get: (n) => ckpt.readFloat32(n) }, opts);
+    return Engine.load(gpu, cfg, { has: (n) => ckpt.tensors.has(n), get: (n) => ckpt.readFloat32(n), dtype: (n) => ckpt.tensors.get(n)?.dtype }, opts);
   }
 
   /** Upload weights; the KV cache is sized for opts.maxBatch × opts.maxContext. */
@@ -95,15 +105,29 @@ export class Engine {
       return storageBuffer(gpu, t.length, name, t);
     };
     const maybe = async (name: string, expect: number) => (src.has(name) ? up(name, expect) : null);
+    const stored = src.dtype?.('model.embed_tokens.weight');
+    const auto = gpu.caps.f16 || stored === 'F16' || stored === 'BF16';
+    const dtype: WeightDtype = opts.weights === 'f16' || ((opts.weights ?? 'auto') === 'auto' && auto) ? 'f16' : 'f32';
+    // a matrix [rows, K] in the chosen storage (f16 needs K % 4 = 0; otherwise it stays f32)
+    const mat = async (name: string, rows: number, K: number): Promise<WeightBuffer> => {
+      const t = await src.get(name);
+      if (t.length !== rows * K) throw new GpuCapacityError(`tensor ${name} has ${t.length} values; the config implies ${rows * K}`);
+      if (dtype === 'f16' && K % 4 === 0) return { buf: storageBuffer(gpu, t.length / 2, name, packHalves(t)), dtype: 'f16' };
+      return { buf: storageBuffer(gpu, t.length, name, t), dtype: 'f32' };
+    };
     const chunksOf = async (name: string): Promise<VocabChunk[]> => {
       const t = await src.get(name);
       if (t.length !== cfg.vocab * H) throw new GpuCapacityError(`tensor ${name} has ${t.length} values; expected vocab × hidden = ${cfg.vocab * H}`);
+      const half = dtype === 'f16' && H % 4 === 0;
       const limit = Math.min(gpu.caps.maxStorageBufferBindingSize, gpu.caps.maxBufferSize);
-      const rowsPer = Math.max(1, Math.floor(limit / (H * 4)));
+      const rowsPer = Math.max(1, Math.floor(limit / (H * (half ? 2 : 4))));
       const out: VocabChunk[] = [];
       for (let v0 = 0; v0 < cfg.vocab; v0 += rowsPer) {
         const n = Math.min(rowsPer, cfg.vocab - v0);
-        out.push({ buf: storageBuffer(gpu, n * H, `${name}[${v0}:${v0 + n}]`, t.subarray(v0 * H, (v0 + n) * H)), v0, n });
+        const rows = t.subarray(v0 * H, (v0 + n) * H), label = `${name}[${v0}:${v0 + n}]`;
+        out.push(half
+          ? { buf: storageBuffer(gpu, (n * H) / 2, label, packHalves(rows)), v0, n, dtype: 'f16' }
+          : { buf: storageBuffer(gpu, n * H, label, rows), v0, n, dtype: 'f32' });
       }
       return out;
     };
@@ -116,19 +140,19 @@ export class Engine {
       layers.push({
         ln1: await up(`${p}input_layernorm.weight`, H),
         ln2: await up(`${p}post_attention_layernorm.weight`, H),
-        wq: await up(`${p}self_attn.q_proj.weight`, Hq * D * H),
-        wk: await up(`${p}self_attn.k_proj.weight`, Hkv * D * H),
-        wv: await up(`${p}self_attn.v_proj.weight`, Hkv * D * H),
-        wo: await up(`${p}self_attn.o_proj.weight`, H * Hq * D),
+        wq: await mat(`${p}self_attn.q_proj.weight`, Hq * D, H),
+        wk: await mat(`${p}self_attn.k_proj.weight`, Hkv * D, H),
+        wv: await mat(`${p}self_attn.v_proj.weight`, Hkv * D, H),
+        wo: await mat(`${p}self_attn.o_proj.weight`, H, Hq * D),
         bq: await maybe(`${p}self_attn.q_proj.bias`, Hq * D),
         bk: await maybe(`${p}self_attn.k_proj.bias`, Hkv * D),
         bv: await maybe(`${p}self_attn.v_proj.bias`, Hkv * D),
         bo: await maybe(`${p}self_attn.o_proj.bias`, H),
         qNorm: cfg.qkNorm ? await up(`${p}self_attn.q_norm.weight`, D) : null,
         kNorm: cfg.qkNorm ? await up(`${p}self_attn.k_norm.weight`, D) : null,
-        wGate: await up(`${p}mlp.gate_proj.weight`, I * H),
-        wUp: await up(`${p}mlp.up_proj.weight`, I * H),
-        wDown: await up(`${p}mlp.down_proj.weight`, H * I),
+        wGate: await mat(`${p}mlp.gate_proj.weight`, I, H),
+        wUp: await mat(`${p}mlp.up_proj.weight`, I, H),
+        wDown: await mat(`${p}mlp.down_proj.weight`, H, I),
         kc: storageBuffer(gpu, cacheFloats, `kcache.${l}`),
         vc: storageBuffer(gpu, cacheFloats, `vcache.${l}`),
       });
@@ -186,9 +210,9 @@ export class Engine {
       rmsnorm(rec, w.x, L.ln1, w.xn, w.rstd, R, H, eps);
       const lc = cap ? ({} as LayerCapture) : null;
       if (lc) lc.input_norm = await grab(w.xn, R * H);
-      matmul(rec, { X: w.xn, W: L.wq, bias: L.bq, Y: w.q, M: R, N: Hq * D, K: H });
-      matmul(rec, { X: w.xn, W: L.wk, bias: L.bk, Y: w.k, M: R, N: Hkv * D, K: H });
-      matmul(rec, { X: w.xn, W: L.wv, bias: L.bv, Y: w.v, M: R, N: Hkv * D, K: H });
+      matmul(rec, { X: w.xn, W: L.wq.buf, wDtype: L.wq.dtype, bias: L.bq, Y: w.q, M: R, N: Hq * D, K: H });
+      matmul(rec, { X: w.xn, W: L.wk.buf, wDtype: L.wk.dtype, bias: L.bk, Y: w.k, M: R, N: Hkv * D, K: H });
+      matmul(rec, { X: w.xn, W: L.wv.buf, wDtype: L.wv.dtype, bias: L.bv, Y: w.v, M: R, N: Hkv * D, K: H });
       let q = w.q, k = w.k;
       if (L.qNorm && L.kNorm) {
         rmsnorm(rec, w.q, L.qNorm, w.qn, w.hrstd, R * Hq, D, eps);
@@ -201,15 +225,15 @@ export class Engine {
       if (lc) { lc.q_rope = await grab(q, R * Hq * D); lc.k_rope = await grab(k, R * Hkv * D); }
       kvWrite(rec, k, w.v, w.pos, L.kc, L.vc, { R, T, Hkv, D, maxCtx: this.opts.maxContext, seq0 });
       attention(rec, { q, kc: L.kc, vc: L.vc, pos: w.pos, S: w.S, lse: w.lse, out: w.att, R, T, Hq, Hkv, D, maxCtx: this.opts.maxContext, stride: w.ctx, seq0 });
-      matmul(rec, { X: w.att, W: L.wo, bias: L.bo, Y: w.o, M: R, N: H, K: Hq * D });
+      matmul(rec, { X: w.att, W: L.wo.buf, wDtype: L.wo.dtype, bias: L.bo, Y: w.o, M: R, N: H, K: Hq * D });
       if (lc) lc.attn_out = await grab(w.o, R * H);
       addInPlace(rec, w.x, w.o, R * H);
       if (lc) lc.hidden_after_attn = await grab(w.x, R * H);
       rmsnorm(rec, w.x, L.ln2, w.xn, w.rstd, R, H, eps);
-      matmul(rec, { X: w.xn, W: L.wGate, bias: null, Y: w.g, M: R, N: I, K: H });
-      matmul(rec, { X: w.xn, W: L.wUp, bias: null, Y: w.u, M: R, N: I, K: H });
+      matmul(rec, { X: w.xn, W: L.wGate.buf, wDtype: L.wGate.dtype, bias: null, Y: w.g, M: R, N: I, K: H });
+      matmul(rec, { X: w.xn, W: L.wUp.buf, wDtype: L.wUp.dtype, bias: null, Y: w.u, M: R, N: I, K: H });
       swiglu(rec, w.g, w.u, w.h, R * I);
-      matmul(rec, { X: w.h, W: L.wDown, bias: null, Y: w.d, M: R, N: H, K: I });
+      matmul(rec, { X: w.h, W: L.wDown.buf, wDtype: L.wDown.dtype, bias: null, Y: w.d, M: R, N: H, K: I });
       if (lc) lc.mlp_out = await grab(w.d, R * H);
       addInPlace(rec, w.x, w.d, R * H);
       if (lc) { lc.output = await grab(w.x, R * H); cap!.layers.push(lc); }
@@ -229,7 +253,7 @@ export class Engine {
     let logits: Float32Array | null = null;
     if (rows > 0) {
       const out = this.ensureLogits(rows);
-      for (const ch of this.lmHead) matmul(rec, { X: w.xn, W: ch.buf, bias: null, Y: out, M: rows, N: ch.n, K: H, ldY: cfg.vocab, off: ch.v0 });
+      for (const ch of this.lmHead) matmul(rec, { X: w.xn, W: ch.buf, wDtype: ch.dtype, bias: null, Y: out, M: rows, N: ch.n, K: H, ldY: cfg.vocab, off: ch.v0 });
       rec.submit();
       logits = await readBuffer(this.gpu, out, rows * cfg.vocab);
     } else {

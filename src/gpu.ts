@@ -166,6 +166,8 @@ export class Recorder {
   constructor(private readonly gpu: Gpu) {
     this.enc = gpu.device.createCommandEncoder();
   }
+  /** the device's features and limits, for kernels that choose a variant */
+  get caps(): GpuCaps { return this.gpu.caps; }
   /** One dispatch: `buffers` bind to @binding(0..n-1) of group 0, `params` to the next binding as a uniform. */
   dispatch(code: string, label: string, buffers: GPUBuffer[], params: (number | { f32: number })[] | null, groups: [number, number?, number?]): void {
     const pipeline = this.gpu.pipeline(code, label);

@@ -35,3 +35,19 @@ describe('Hub loading in the browser', () => {
     }, 120_000);
   }
 });
+
+describe('local files in the browser', () => {
+  it('loads a model folder chosen with a directory picker', async () => {
+    await env.page.evaluate(() => {
+      const input = document.createElement('input');
+      input.type = 'file';
+      input.id = 'picker';
+      input.webkitdirectory = true;
+      document.body.append(input);
+    });
+    await env.page.setInputFiles('#picker', join(MODELS, 'tiny-llama'));
+    const r = await callInPage<{ ids: number[]; files: string[] }>(env.page, '/test/gpu/hub-checks.ts', 'greedyFromPicker', '#picker', [1, 307, 42]);
+    expect(r.files).toEqual(['config.json', 'generation_config.json', 'model.safetensors']);
+    expect(r.ids).toEqual([784, 817, 396, 622]);
+  }, 120_000);
+});

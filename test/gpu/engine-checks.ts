@@ -47,12 +47,12 @@ export interface EngineReport {
   seconds: number;
 }
 
-export async function checkEngine(model: string): Promise<EngineReport> {
+export async function checkEngine(model: string, weights: 'f32' | 'f16' = 'f32'): Promise<EngineReport> {
   const t0 = performance.now();
   const ref: Ref = await (await fetch(`/test/fixtures/reference/${model}.json`)).json();
   const logitsAll = new Float32Array(await (await fetch(`/test/fixtures/reference/${ref.logits_file}`)).arrayBuffer());
   const gpu = await acquireGpu();
-  const engine = await Engine.fromSource(gpu, fixtureSource(model), { maxBatch: 4, maxContext: 64 });
+  const engine = await Engine.fromSource(gpu, fixtureSource(model), { maxBatch: 4, maxContext: 64, weights });
   const V = engine.cfg.vocab;
   const compared: EngineReport['compared'] = {};
   const greedyEqual: Record<string, boolean> = {};

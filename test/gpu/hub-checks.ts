@@ -4,6 +4,7 @@ import { acquireGpu } from '../../src/gpu.ts';
 import { Engine } from '../../src/engine.ts';
 import { generate } from '../../src/generate.ts';
 import { cacheApiCache, hubSource, opfsCache } from '../../src/hub.ts';
+import { fileListSource } from '../../src/model-source.ts';
 
 export async function greedyFromHub(baseUrl: string, repo: string, cacheKind: 'opfs' | 'cache-api', prompt: number[]): Promise<{ ids: number[]; phases: string[] }> {
   const phases: string[] = [];
@@ -14,6 +15,20 @@ export async function greedyFromHub(baseUrl: string, repo: string, cacheKind: 'o
   try {
     const [c] = await generate(engine, prompt, { n: 1, temperature: 0, maxNewTokens: 4 });
     return { ids: c!.ids, phases };
+  } finally {
+    engine.destroy();
+  }
+}
+
+/** Files chosen in an `<input type="file" webkitdirectory>` of the page → the engine. */
+export async function greedyFromPicker(selector: string, prompt: number[]): Promise<{ ids: number[]; files: string[] }> {
+  const input = document.querySelector(selector) as HTMLInputElement;
+  const source = fileListSource(input.files!, 'picked folder');
+  const gpu = await acquireGpu();
+  const engine = await Engine.fromSource(gpu, source, { maxBatch: 1, maxContext: 32 });
+  try {
+    const [c] = await generate(engine, prompt, { n: 1, temperature: 0, maxNewTokens: 4 });
+    return { ids: c!.ids, files: await source.list!() };
   } finally {
     engine.destroy();
   }

@@ -11,6 +11,7 @@ import { rope, ropeCpu, ropeTable } from '../../shaders/rope.ts';
 import { kvWrite, kvCopy } from '../../shaders/kv-cache.ts';
 import { attention, attentionCpu } from '../../shaders/attention.ts';
 import { logprob, logprobCpu, logprobTiles } from '../../shaders/logprob.ts';
+import { packHalves, roundToHalf } from '../../shaders/weights.ts';
 
 const rand = (rng: Rng, n: number, scale = 1) => Float32Array.from({ length: n }, () => (rng.next() * 2 - 1) * scale);
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!)); return a.length === b.length ? m : Infinity; };
@@ -25,7 +26,7 @@ async function run(gpu: Gpu, f: (rec: Recorder) => void): Promise<void> {
   await gpu.device.queue.onSubmittedWorkDone();
 }
 
-export async function checkKernels(): Promise<{ adapter: string; checks: Check[] }> {
+export async function checkKernels(): Promise<{ adapter: string; subgroups: boolean; checks: Check[] }> {
   const gpu = await acquireGpu();
   const rng = new Rng(7);
   const checks: Check[] = [];
@@ -42,6 +43,17 @@ export async function checkKernels(): Promise<{ adapter: string; checks: Check[]
       checks.push({ op: `matmul ${kernel} ${M}x${N}x${K}`, err: maxDiff(await readBuffer(gpu, Y, M * N), ref), scale: maxAbs(ref) });
     }
   }
+  // f16 weight storage (halves packed in u32): exact against the CPU reference on half-rounded weights
+  for (const [M, N, K] of [[1, 37, 28], [8, 130, 8], [30, 300, 20], [67, 70, 48]] as const) {
+    const X = rand(rng, M * K), W = rand(rng, N * K), b = rand(rng, N);
+    const ref = matmulCpu(X, roundToHalf(W), b, M, N, K);
+    for (const kernel of ['skinny', 'tiled64'] as const) {
+      if (kernel === 'skinny' && M > 32) continue;
+      const Y = storageBuffer(gpu, M * N, 'Y');
+      await run(gpu, (rec) => matmul(rec, { X: buf(X), W: buf(packHalves(W)), wDtype: 'f16', bias: buf(b), Y, M, N, K }, kernel));
+      checks.push({ op: `matmul f16 ${kernel} ${M}x${N}x${K}`, err: maxDiff(await readBuffer(gpu, Y, M * N), ref), scale: maxAbs(ref) });
+    }
+  }
   { // two W chunks writing column ranges of one Y (the LM head split by vocabulary)
     const M = 3, K = 16, N1 = 10, N2 = 7, X = rand(rng, M * K), W1 = rand(rng, N1 * K), W2 = rand(rng, N2 * K);
     const Y = storageBuffer(gpu, M * (N1 + N2), 'Y');
@@ -56,10 +68,13 @@ export async function checkKernels(): Promise<{ adapter: string; checks: Check[]
   { // rmsnorm
     const rows = 13, C = 100, x = rand(rng, rows * C, 3), w = rand(rng, C);
     const y = storageBuffer(gpu, rows * C, 'y'), rs = storageBuffer(gpu, rows, 'rstd');
-    await run(gpu, (rec) => rmsnorm(rec, buf(x), buf(w), y, rs, rows, C, 1e-6));
     const ref = rmsnormCpu(x, w, rows, C, 1e-6);
-    checks.push({ op: 'rmsnorm', err: maxDiff(await readBuffer(gpu, y, rows * C), ref.y), scale: maxAbs(ref.y) });
-    checks.push({ op: 'rmsnorm rstd', err: maxDiff(await readBuffer(gpu, rs, rows), ref.rstd), scale: maxAbs(ref.rstd) });
+    for (const sg of gpu.caps.subgroups ? [false, true] : [false]) {
+      await run(gpu, (rec) => rmsnorm(rec, buf(x), buf(w), y, rs, rows, C, 1e-6, sg));
+      const tag = sg ? ' (subgroups)' : ' (workgroup)';
+      checks.push({ op: 'rmsnorm' + tag, err: maxDiff(await readBuffer(gpu, y, rows * C), ref.y), scale: maxAbs(ref.y) });
+      checks.push({ op: 'rmsnorm rstd' + tag, err: maxDiff(await readBuffer(gpu, rs, rows), ref.rstd), scale: maxAbs(ref.rstd) });
+    }
   }
   { // swiglu + add
     const n = 1000, g = rand(rng, n, 4), u = rand(rng, n), h = storageBuffer(gpu, n, 'h');
@@ -77,6 +92,10 @@ export async function checkKernels(): Promise<{ adapter: string; checks: Check[]
     await run(gpu, (rec) => embedding(rec, buf(ids), [{ buf: buf(E.slice(0, 25 * H)), v0: 0, n: 25 }, { buf: buf(E.slice(25 * H)), v0: 25, n: 25 }], out, ids.length, H));
     const ref = embeddingCpu(ids, E, H);
     checks.push({ op: 'embedding', err: maxDiff(await readBuffer(gpu, out, ids.length * H), ref), scale: maxAbs(ref) });
+    const out16 = storageBuffer(gpu, ids.length * H, 'out16');
+    await run(gpu, (rec) => embedding(rec, buf(ids), [{ buf: buf(packHalves(E.slice(0, 25 * H))), v0: 0, n: 25, dtype: 'f16' }, { buf: buf(packHalves(E.slice(25 * H))), v0: 25, n: 25, dtype: 'f16' }], out16, ids.length, H));
+    const ref16 = embeddingCpu(ids, roundToHalf(E), H);
+    checks.push({ op: 'embedding f16', err: maxDiff(await readBuffer(gpu, out16, ids.length * H), ref16), scale: maxAbs(ref16) });
   }
   { // rope
     const R = 5, heads = 3, D = 16, x = rand(rng, R * heads * D), pos = Uint32Array.from([0, 1, 7, 30, 63]);
@@ -137,8 +156,13 @@ export async function checkKernels(): Promise<{ adapter: string; checks: Check[]
     const ref = Array.from(ids, (id, r) => logprobCpu(logits.subarray(r * V, (r + 1) * V), id));
     checks.push({ op: 'logprob (fused LM head)', err: maxDiff(await readBuffer(gpu, out, R), ref.map((z) => z.logprob)), scale: Math.max(...ref.map((z) => Math.abs(z.logprob))) });
     checks.push({ op: 'logprob lse', err: maxDiff(await readBuffer(gpu, lse, R), ref.map((z) => z.lse)), scale: Math.max(...ref.map((z) => Math.abs(z.lse))) });
+    const chunks16 = chunks.map((c) => ({ ...c, buf: buf(packHalves(W.slice(c.v0 * H, (c.v0 + c.n) * H))), dtype: 'f16' as const }));
+    await run(gpu, (rec) => logprob(rec, { x: buf(x), chunks: chunks16, ids: buf(ids), part, tgt, lse, out, R, H }));
+    const logits16 = matmulCpu(x, roundToHalf(W), null, R, V, H);
+    const ref16 = Array.from(ids, (id, r) => logprobCpu(logits16.subarray(r * V, (r + 1) * V), id).logprob);
+    checks.push({ op: 'logprob f16', err: maxDiff(await readBuffer(gpu, out, R), ref16), scale: Math.max(...ref16.map(Math.abs)) });
   }
-  const adapter = gpu.caps.adapter;
+  const adapter = gpu.caps.adapter, subgroups = gpu.caps.subgroups;
   gpu.destroy();
-  return { adapter, checks };
+  return { adapter, subgroups, checks };
 }
