@@ -45,7 +45,7 @@ function flopsPerToken(c: ModelConfig, ctx: number): number {
 }
 
 export interface EngineSpeed {
-  model: string; prefill_tokens: number;
+  model: string; prefill_tokens: number; weights: string;
   prefill_tok_s: Record<string, number>; decode_tok_s: Record<string, number>;
   prefill_gflops: Record<string, number>; decode_gbps: Record<string, number>;
 }
@@ -55,9 +55,9 @@ export async function measureEngine(baseUrl: string, repo: string, prompt = 64, 
   const engine = await Engine.fromSource(gpu, hubSource(repo, { baseUrl, cache: null }), { maxBatch: 8, maxContext: prompt + steps + 8 });
   const c = engine.cfg;
   const ids = Array.from({ length: prompt }, (_, i) => (i * 7919) % Math.min(c.vocab, 1000));
-  const out: EngineSpeed = { model: repo, prefill_tokens: prompt, prefill_tok_s: {}, decode_tok_s: {}, prefill_gflops: {}, decode_gbps: {} };
+  const out: EngineSpeed = { model: repo, prefill_tokens: prompt, weights: engine.weightDtype, prefill_tok_s: {}, decode_tok_s: {}, prefill_gflops: {}, decode_gbps: {} };
   const layerWeights = c.layers * (c.hidden * (c.heads * c.headDim + 2 * c.kvHeads * c.headDim) + c.heads * c.headDim * c.hidden + 3 * c.hidden * c.intermediate);
-  const weightBytes = 4 * (layerWeights + c.vocab * c.hidden);
+  const weightBytes = (engine.weightDtype === 'f16' ? 2 : 4) * (layerWeights + c.vocab * c.hidden);
   for (const B of [1, 8]) {
     await engine.step({ ids: ids.slice(0, 8), B: 1, T: 8, pos0: 0, logits: 'last' }); // warm pipelines
     let t0 = performance.now();

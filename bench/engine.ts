@@ -41,15 +41,15 @@ try {
   console.log('## Adapter limits measured here');
   for (const [k, v] of Object.entries(lim.matmul)) console.log(`matmul ${k}: ${v.toFixed(2)} GFLOP/s`);
   console.log(`best matmul: ${lim.matmul_gflops.toFixed(2)} GFLOP/s (${lim.matmul_best}); buffer copy: ${lim.copy_gbps.toFixed(2)} GB/s\n`);
-  console.log('| model | batch | prefill tok/s | prefill GFLOP/s | % of matmul | decode tok/s | decode GB/s | % of copy bandwidth |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| model | weights | batch | prefill tok/s | prefill GFLOP/s | % of matmul | decode tok/s | decode GB/s | % of copy bandwidth |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [repo, dir] of Object.entries(models)) {
     const s = await callInPage<EngineSpeed>(env.page, '/bench/engine-page.ts', 'measureEngine', env.base, repo);
     for (const b of ['batch 1', 'batch 8']) {
-      console.log(`| ${dir.split('/').pop()} | ${b.slice(6)} | ${s.prefill_tok_s[b]!.toFixed(1)} | ${s.prefill_gflops[b]!.toFixed(3)} | ${(100 * s.prefill_gflops[b]! / lim.matmul_gflops).toFixed(1)} % | ${s.decode_tok_s[b]!.toFixed(1)} | ${s.decode_gbps[b]!.toFixed(3)} | ${(100 * s.decode_gbps[b]! / lim.copy_gbps).toFixed(1)} % |`);
+      console.log(`| ${dir.split('/').pop()} | ${s.weights} | ${b.slice(6)} | ${s.prefill_tok_s[b]!.toFixed(1)} | ${s.prefill_gflops[b]!.toFixed(3)} | ${(100 * s.prefill_gflops[b]! / lim.matmul_gflops).toFixed(1)} % | ${s.decode_tok_s[b]!.toFixed(1)} | ${s.decode_gbps[b]!.toFixed(3)} | ${(100 * s.decode_gbps[b]! / lim.copy_gbps).toFixed(1)} % |`);
     }
   }
-  console.log('\n(prefill: 64-token prompt, logits of the last position; decode: 16 steps; f32 weights)');
+  console.log('\n(prefill: 64-token prompt, logits of the last position; decode: 16 steps; weights as stored by default: f16 for F16/BF16 checkpoints)');
 } finally {
   await env.close();
 }

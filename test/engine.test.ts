@@ -28,6 +28,23 @@ describe('engine vs PyTorch reference', () => {
       expect(r.cachedVsFull.err).toBeLessThan(1e-4);
       expect(r.batchedVsSingle.idsEqual).toBe(true);
       expect(r.batchedVsSingle.err).toBeLessThan(1e-5);
+      expect(r.stops).toEqual({ token: true, string: true, streamed: true });
     }, 600_000);
   }
+});
+
+describe('engine errors', () => {
+  it('a model that cannot fit gives a typed error naming the buffer', async () => {
+    const r = await callInPage<{ name: string; message: string }>(env.page, '/test/gpu/engine-checks.ts', 'checkCapacityError', 'tiny-llama');
+    expect(r.name).toBe('GpuCapacityError');
+    expect(r.message).toMatch(/buffer "kcache\.0" needs \d+ bytes; this adapter's maxBufferSize is \d+/);
+  }, 120_000);
+
+  it('no WebGPU, or no adapter, is a typed error saying what to do', async () => {
+    const { acquireGpu, GpuUnavailableError } = await import('../src/gpu.ts');
+    await expect(acquireGpu(undefined)).rejects.toBeInstanceOf(GpuUnavailableError);
+    await expect(acquireGpu(undefined)).rejects.toThrow(/WebGPU is not available here/);
+    const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
+    await expect(acquireGpu(noAdapter)).rejects.toThrow(/no GPU adapter was found/);
+  });
 });

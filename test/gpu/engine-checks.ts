@@ -44,6 +44,8 @@ export interface EngineReport {
   greedyEqual: Record<string, boolean>;
   cachedVsFull: { err: number; idsEqual: boolean };
   batchedVsSingle: { idsEqual: boolean; err: number };
+  /** stop token, stop string and streaming behave (greedy on input A) */
+  stops: { token: boolean; string: boolean; streamed: boolean };
   seconds: number;
 }
 
@@ -105,7 +107,31 @@ export async function checkEngine(model: string, weights: 'f32' | 'f16' = 'f32')
     if (JSON.stringify(one!.ids) !== JSON.stringify(batch[i]!.ids)) bEq = false;
     bErr = Math.max(bErr, cmp(one!.logprobs, batch[i]!.logprobs).err);
   }
+  // Stops: the third greedy token as a stop token; the second one's text as a stop string; streaming.
+  const gA = ref.inputs.A.greedy.ids;
+  const [st] = await generate(engine, prompt, { n: 1, temperature: 0, maxNewTokens: 10, stopTokenIds: [gA[2]!] });
+  const streamed: number[] = [];
+  const decode = (ids: number[]) => ids.map((i) => `<${i}>`).join('');
+  const [ss] = await generate(engine, prompt, { n: 1, temperature: 0, maxNewTokens: 10, stopStrings: [`<${gA[1]}>`] }, { decode, onToken: (_s, id) => streamed.push(id) });
+  const stops = {
+    token: st!.finish === 'stop_token' && JSON.stringify(st!.ids) === JSON.stringify(gA.slice(0, 3)),
+    string: ss!.finish === 'stop_string' && ss!.ids.length === 2 && ss!.text === `<${gA[0]}>`,
+    streamed: JSON.stringify(streamed) === JSON.stringify(gA.slice(0, 2)),
+  };
   const adapter = gpu.caps.adapter;
   engine.destroy();
-  return { model, adapter, compared, greedyEqual, cachedVsFull: { err, idsEqual }, batchedVsSingle: { idsEqual: bEq, err: bErr }, seconds: (performance.now() - t0) / 1000 };
+  return { model, adapter, compared, greedyEqual, cachedVsFull: { err, idsEqual }, batchedVsSingle: { idsEqual: bEq, err: bErr }, stops, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** A KV cache beyond the adapter's buffer limit: a typed error naming the buffer, not a crash. */
+export async function checkCapacityError(model: string): Promise<{ name: string; message: string }> {
+  const gpu = await acquireGpu();
+  try {
+    await Engine.fromSource(gpu, fixtureSource(model), { maxBatch: 64, maxContext: 4_000_000 });
+    return { name: 'none', message: '' };
+  } catch (e) {
+    return { name: (e as Error).name, message: (e as Error).message };
+  } finally {
+    gpu.destroy();
+  }
 }
