@@ -7,6 +7,13 @@ import type { Recorder } from '../src/gpu.ts';
 
 const WG = 64;
 const PARAMS = 'struct P { R: u32, T: u32, Hq: u32, Hkv: u32, D: u32, maxCtx: u32, stride: u32, scale: f32, seq0: u32 }';
+// One workgroup per (row, query head): row r of sequence b, its kv head, and the keys it sees (0 … pos[r]).
+const ROW_HEAD = `  let rh = wg.x + wg.y * 65535u;
+  if (rh >= p.R * p.Hq) { return; }
+  let r = rh / p.Hq; let h = rh % p.Hq;
+  let kvh = h / (p.Hq / p.Hkv);
+  let b = p.seq0 + r / p.T;
+  let L = pos[r] + 1u;`;
 
 export const ATTN_SCORES_WGSL = /* wgsl */ `
 ${PARAMS}
@@ -20,12 +27,7 @@ var<workgroup> qs: array<f32, 256>;
 var<workgroup> red: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let rh = wg.x + wg.y * 65535u;
-  if (rh >= p.R * p.Hq) { return; }
-  let r = rh / p.Hq; let h = rh % p.Hq;
-  let kvh = h / (p.Hq / p.Hkv);
-  let b = p.seq0 + r / p.T;
-  let L = pos[r] + 1u;
+${ROW_HEAD}
   for (var d = li; d < p.D; d += ${WG}u) { qs[d] = q[rh * p.D + d]; }
   workgroupBarrier();
   let kbase = (b * p.Hkv + kvh) * p.maxCtx;
@@ -63,12 +65,7 @@ ${PARAMS}
 @group(0) @binding(4) var<uniform> p: P;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let rh = wg.x + wg.y * 65535u;
-  if (rh >= p.R * p.Hq) { return; }
-  let r = rh / p.Hq; let h = rh % p.Hq;
-  let kvh = h / (p.Hq / p.Hkv);
-  let b = p.seq0 + r / p.T;
-  let L = pos[r] + 1u;
+${ROW_HEAD}
   let vbase = (b * p.Hkv + kvh) * p.maxCtx;
   let srow = rh * p.stride;
   for (var d = li; d < p.D; d += ${WG}u) {
