@@ -7,8 +7,9 @@ import { basename, dirname, join } from 'node:path';
 import { DEFAULTS, type ProtocolStrictness } from './config.ts';
 import { EvomError, UsageError, UnknownTargetError } from './errors.ts';
 import { loadBenchmarkFile, loadCompletionsFile } from './benchmarks-node.ts';
-import { buildMessages } from './prompt.ts';
+import { buildMessages, PYTHON_TARGETS } from './prompt.ts';
 import { evaluateCompletions, formatSummary } from './evaluate.ts';
+import type { RemoteVerifier } from './remote.ts';
 import { createNodePool } from './pool-node.ts';
 import { parseAnswer } from './reward.ts';
 import { IN_BROWSER_TARGETS, isInBrowserTarget } from './targets.ts';
@@ -39,10 +40,13 @@ Usage:
       --json: one line per sequence {"prompt_ids","ids","logprobs","text"}.
   evom plan --model DIR|HUB_ID [--batch B] [--context T] [--dtype f32|f16]
       Print the memory plan (weights, KV cache, activations per token) for a model's config.
+  evom serve [--host H] [--port P] [--tokens FILE] [--config FILE] [--workers N]
+      Run the sandbox server for Python targets (pulp, scipy, gurobi, copt, ortools where installed).
   evom problems [--family F[,F…]|all] [--count N] [--seed S] [--difficulty D]
       Generate word problems with gold models and solved answers (benchmark-style JSONL).
 
-Targets: ${IN_BROWSER_TARGETS.join(', ')}
+Targets: ${IN_BROWSER_TARGETS.join(', ')} (in-browser); Python targets through --server URL[,URL…]
+         with the token in EVOM_SERVER_TOKEN or --token-file FILE (verify, eval)
 Tolerance rules: ${TOLERANCE_RULES.join(', ')} (default ${DEFAULTS.tolerance})
 Protocol: strict (only <think>…</think><code>…</code>) or lenient (also one fenced block; default ${DEFAULTS.protocol})
 Families: ${FAMILIES.join(', ')}`;
@@ -69,10 +73,22 @@ function parse<const O extends Options>(args: string[], options: O, positionals 
   }
 }
 
-function requireTarget(t: unknown): string {
+function requireTarget(t: unknown, remote = false): string {
   if (typeof t !== 'string') throw new UsageError('--target is required');
-  if (!isInBrowserTarget(t)) throw new UnknownTargetError(t, IN_BROWSER_TARGETS);
+  if (!isInBrowserTarget(t) && !remote) throw new UnknownTargetError(t, IN_BROWSER_TARGETS);
   return t;
+}
+
+/** Sandbox servers for Python targets: --server URL[,URL…] and the token from a file or EVOM_SERVER_TOKEN. */
+async function remoteFrom(values: { server?: string; 'token-file'?: string }): Promise<RemoteVerifier | undefined> {
+  if (!values.server) return undefined;
+  let token = process.env.EVOM_SERVER_TOKEN ?? '';
+  if (values['token-file']) {
+    try { token = (await readFile(values['token-file'], 'utf8')).split(/\r?\n/).map((l) => l.trim()).find((l) => l && !l.startsWith('#')) ?? ''; } catch { throw new UsageError(`cannot read --token-file ${values['token-file']}`); }
+  }
+  if (!token) throw new UsageError('--server needs a token: EVOM_SERVER_TOKEN or --token-file FILE');
+  const { RemoteVerifier } = await import('./remote.ts');
+  return new RemoteVerifier({ urls: values.server.split(',').map((u) => u.trim()).filter(Boolean), token });
 }
 
 function toleranceOf(t: unknown): ToleranceRule {
@@ -97,9 +113,10 @@ function intFlag(v: unknown, name: string, dflt: number, min = 0): number {
 async function cmdVerify(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {
     target: { type: 'string' }, answer: { type: 'string' }, tolerance: { type: 'string' }, raw: { type: 'boolean' },
-    protocol: { type: 'string' },
+    protocol: { type: 'string' }, server: { type: 'string' }, 'token-file': { type: 'string' },
   }, true);
-  const target = requireTarget(values.target);
+  const remote = await remoteFrom(values);
+  const target = requireTarget(values.target, Boolean(remote));
   if (values.answer === undefined) throw new UsageError('--answer is required (a number, or "infeasible")');
   let answer;
   try { answer = parseAnswer(values.answer); } catch (e) { throw new UsageError(`--answer: ${(e as Error).message}`); }
@@ -111,7 +128,7 @@ async function cmdVerify(args: string[], io: Io): Promise<number> {
   else {
     try { completion = await readFile(file, 'utf8'); } catch { throw new UsageError(`cannot read ${file}`); }
   }
-  const pool = createNodePool({ size: 1 });
+  const pool = createNodePool({ size: 1, remote });
   try {
     const o = await pool.verify({ completion, target, answer, raw_code: Boolean(values.raw), config: { tolerance, protocol: protocolOf(values.protocol) } });
     io.stdout(JSON.stringify(o) + '\n');
@@ -143,17 +160,18 @@ async function cmdEval(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, {
     benchmark: { type: 'string' }, completions: { type: 'string' }, target: { type: 'string' },
     tolerance: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, workers: { type: 'string' },
-    protocol: { type: 'string' },
+    protocol: { type: 'string' }, server: { type: 'string' }, 'token-file': { type: 'string' },
   });
   if (!values.benchmark) throw new UsageError('--benchmark FILE.jsonl is required');
   if (!values.completions) throw new UsageError('--completions FILE.jsonl is required');
-  const target = requireTarget(values.target);
+  const remote = await remoteFrom(values);
+  const target = requireTarget(values.target, Boolean(remote));
   const tolerance = toleranceOf(values.tolerance);
   const protocol = protocolOf(values.protocol);
   const items = await loadBenchmarkFile(values.benchmark);
   const completions = await loadCompletionsFile(values.completions);
   const out = values.out ?? join(dirname(values.completions), basename(values.completions).replace(/\.jsonl$/, '') + `.${target}.results.jsonl`);
-  const pool = createNodePool(values.workers ? { size: intFlag(values.workers, '--workers', 1, 1) } : {});
+  const pool = createNodePool({ ...(values.workers ? { size: intFlag(values.workers, '--workers', 1, 1) } : {}), remote });
   try {
     const { results, summary } = await evaluateCompletions(items, completions, pool, {
       target, tolerance, protocol, source: values.completions, onProgress: progressBar(io),
@@ -170,7 +188,7 @@ async function cmdEval(args: string[], io: Io): Promise<number> {
 async function cmdPrompt(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, { benchmark: { type: 'string' }, target: { type: 'string' } });
   if (!values.benchmark) throw new UsageError('--benchmark FILE.jsonl is required');
-  const target = requireTarget(values.target);
+  const target = requireTarget(values.target, (PYTHON_TARGETS as readonly string[]).includes(String(values.target)));
   const items = await loadBenchmarkFile(values.benchmark);
   for (const it of items) io.stdout(JSON.stringify({ id: it.id, messages: buildMessages(it.question, target), answer: it.answer }) + '\n');
   return 0;
@@ -239,6 +257,20 @@ async function cmdGenerate(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+async function cmdServe(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, tokens: { type: 'string' }, config: { type: 'string' }, workers: { type: 'string' } });
+  const { serve } = await import('../server/main.ts');
+  await serve({
+    file: values.config,
+    flags: {
+      host: values.host, tokens_file: values.tokens,
+      port: values.port === undefined ? undefined : intFlag(values.port, '--port', 8787, 0),
+      workers: values.workers === undefined ? undefined : intFlag(values.workers, '--workers', 1, 1),
+    },
+  }, io);
+  return 0;
+}
+
 async function cmdPlan(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, { model: { type: 'string' }, batch: { type: 'string' }, context: { type: 'string' }, dtype: { type: 'string' }, 'hub-url': { type: 'string' } });
   if (!values.model) throw new UsageError('--model DIR|HUB_ID is required');
@@ -255,7 +287,7 @@ async function cmdPlan(args: string[], io: Io): Promise<number> {
 }
 
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
-  verify: cmdVerify, eval: cmdEval, demo: cmdDemo, generate: cmdGenerate, plan: cmdPlan, prompt: cmdPrompt, problems: cmdProblems,
+  verify: cmdVerify, eval: cmdEval, demo: cmdDemo, generate: cmdGenerate, plan: cmdPlan, serve: cmdServe, prompt: cmdPrompt, problems: cmdProblems,
 };
 
 /** Run the CLI; returns the exit code (0 ok, 1 runtime failure, 2 usage or data error). */

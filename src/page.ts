@@ -1,6 +1,7 @@
 // The first page: verify a pasted completion in this browser and show the outcome and reward.
 
 import { createBrowserPool } from './pool-browser.ts';
+import { RemoteVerifier } from './remote.ts';
 import { exampleCompletion, EXAMPLE_ANSWER } from './prompt.ts';
 import { parseAnswer } from './reward.ts';
 import { TOLERANCE_DESCRIPTIONS, TOLERANCE_RULES, type ToleranceRule } from './tolerance.ts';
@@ -65,6 +66,34 @@ function show(o: Outcome): void {
   $('log').textContent = o.log.join('\n');
   $('json').textContent = JSON.stringify(o, null, 2);
 }
+
+// Sandbox servers for Python targets: URL(s) and token kept in this browser only.
+const urlInput = $<HTMLInputElement>('server-url');
+const tokenInput = $<HTMLInputElement>('server-token');
+urlInput.value = localStorage.getItem('evom.server.urls') ?? '';
+tokenInput.value = localStorage.getItem('evom.server.token') ?? '';
+$('connect').addEventListener('click', async () => {
+  const status = $('server-status');
+  const urls = urlInput.value.split(',').map((u) => u.trim()).filter(Boolean);
+  if (urls.length === 0 || !tokenInput.value) { status.textContent = 'Enter the server URL and the token.'; return; }
+  localStorage.setItem('evom.server.urls', urls.join(','));
+  localStorage.setItem('evom.server.token', tokenInput.value);
+  const remote = new RemoteVerifier({ urls, token: tokenInput.value });
+  status.textContent = 'Connecting…';
+  const infos = await remote.targets();
+  const usable = [...new Set(infos.filter((t) => t.available).map((t) => t.name))];
+  const errors = infos.filter((t) => t.name === '*').map((t) => t.reason);
+  if (usable.length === 0) { status.textContent = `No Python target reachable. ${errors.join(' ')}`; return; }
+  pool.useRemote(remote);
+  for (const name of usable) {
+    if ([...targetSelect.options].some((o) => o.value === name)) continue;
+    const opt = document.createElement('option');
+    opt.value = name;
+    opt.textContent = `${name} — Python, on the sandbox server`;
+    targetSelect.append(opt);
+  }
+  status.textContent = `Connected: ${usable.join(', ')}${errors.length ? ` (unreachable: ${errors.join(' ')})` : ''}`;
+});
 
 $<HTMLFormElement>('verify-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();

@@ -9,7 +9,8 @@ import { resolveConfig, type VerifierConfig } from './config.ts';
 import { failedRun, type Message, type Outcome, type OutcomeClass } from './outcome.ts';
 import type { VerifierApi } from './verifier-api.ts';
 import { outcomeFrom, type VerifyJob } from './verify.ts';
-import { now } from './targets.ts';
+import { isInBrowserTarget, now } from './targets.ts';
+import type { RemoteVerifier } from './remote.ts';
 
 /** A started worker: its comlink proxy, a way to kill it, and a way to hear that it died. */
 export interface WorkerHandle {
@@ -42,6 +43,8 @@ export interface PoolOptions {
   config?: Partial<VerifierConfig>;
   /** warm each worker (load and compile the solvers) as it starts */
   warm?: boolean;
+  /** sandbox servers for targets that do not run in the browser (Python: pulp, scipy, gurobi, …) */
+  remote?: RemoteVerifier;
 }
 
 export interface PoolStats {
@@ -88,11 +91,21 @@ export class VerifierPool {
     return this.slots.length;
   }
 
+  /** Set or clear the sandbox servers used for remote (Python) targets. */
+  useRemote(remote: RemoteVerifier | undefined): void {
+    this.opts.remote = remote;
+  }
+
   /** Verify one completion. Never rejects. */
   verify(job: VerifyJob): Promise<Outcome> {
     const merged: VerifyJob = { ...job, config: { ...this.config, ...(job.config ?? {}) } };
     this.counters.submitted++;
     if (this.closed) return Promise.resolve(this.poolFailure(merged, 'solver_error', 'the verifier pool is closed', now()));
+    if (!isInBrowserTarget(job.target)) {
+      // Remote targets go to the sandbox servers; the workers are for the wasm solvers.
+      if (!this.opts.remote) return Promise.resolve(this.count(this.poolFailure(merged, 'solver_error', `target "${job.target}" does not run in the browser and no sandbox server is configured`, now())));
+      return this.opts.remote.verify(merged).then((o) => this.count(o));
+    }
     return new Promise((resolve) => {
       this.queue.push({ job: merged, resolve, submitted: now() });
       this.pump();
@@ -172,9 +185,7 @@ export class VerifierPool {
       if (timer !== undefined) clearTimeout(timer);
       slot.job = null;
       slot.abort = null;
-      this.counters.completed++;
-      this.byClass[o.class] = (this.byClass[o.class] ?? 0) + 1;
-      pending.resolve(o);
+      pending.resolve(this.count(o));
       this.pump();
     };
     slot.abort = (reason, detail) => {
@@ -210,6 +221,12 @@ export class VerifierPool {
         finish(this.poolFailure(pending.job, 'solver_error', `the verifier call failed: ${String((e as Error)?.message ?? e).slice(0, 300)}`, started));
       },
     );
+  }
+
+  private count(o: Outcome): Outcome {
+    this.counters.completed++;
+    this.byClass[o.class] = (this.byClass[o.class] ?? 0) + 1;
+    return o;
   }
 
   private poolFailure(job: VerifyJob, cls: 'timeout' | 'solver_error', text: string, started: number): Outcome {

@@ -1,0 +1,149 @@
+// The sandbox server's settings: defaults here, overridden by a JSON config file, then by the
+// environment, then by command-line flags. Every field is documented in the README.
+
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { EvomError } from '../src/errors.ts';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** file with one bearer token per line (# comments and blank lines ignored) */
+  tokens_file: string | null;
+  /** tokens given directly (EVOM_SERVER_TOKENS, comma- or space-separated) */
+  tokens: string[];
+  /** serve without any token (only for a server bound to loopback on a single-user machine) */
+  allow_anonymous: boolean;
+  /** let /run_code be called without a token (verl's SandboxFusion client sends none): private networks only */
+  anonymous_run_code: boolean;
+  /** sandboxed runs at once (default: the number of cores) */
+  workers: number;
+  /** requests waiting for a sandbox before new ones get 503 */
+  queue_size: number;
+  /** runs one token may have queued or running at once (beyond: 429) */
+  per_token_concurrency: number;
+  /** runs one token may start per minute (beyond: 429 with Retry-After) */
+  per_token_rate_per_minute: number;
+  /** request body limit, bytes (413 beyond) */
+  max_request_bytes: number;
+  /** model code limit, bytes */
+  max_code_bytes: number;
+  /** items in one /v1/batch request */
+  max_batch: number;
+  /** stdout + stderr kept per run, bytes (the run is stopped beyond it) */
+  max_output_bytes: number;
+  default_time_limit_s: number;
+  max_time_limit_s: number;
+  default_memory_mb: number;
+  max_memory_mb: number;
+  /** origins allowed to call from browsers (CORS); "*" allows any */
+  cors_origins: string[];
+  /** sandbox: Python interpreter and extra read-only paths (solver installs, license files) */
+  python: string | null;
+  python_path: string[];
+  read_only_paths: string[];
+  /** seconds to let in-flight requests finish on SIGTERM/SIGINT */
+  shutdown_grace_s: number;
+}
+
+export const SERVER_DEFAULTS: ServerConfig = {
+  host: '127.0.0.1',
+  port: 8787,
+  tokens_file: null,
+  tokens: [],
+  allow_anonymous: false,
+  anonymous_run_code: false,
+  workers: availableParallelism(),
+  queue_size: 256,
+  per_token_concurrency: 16,
+  per_token_rate_per_minute: 600,
+  max_request_bytes: 4 * 1024 * 1024,
+  max_code_bytes: 256 * 1024,
+  max_batch: 64,
+  max_output_bytes: 64 * 1024,
+  default_time_limit_s: 10,
+  max_time_limit_s: 120,
+  default_memory_mb: 2048,
+  max_memory_mb: 8192,
+  cors_origins: [],
+  python: null,
+  python_path: ['/usr/lib/python3/dist-packages'],
+  read_only_paths: [],
+  shutdown_grace_s: 30,
+};
+
+export class ServerConfigError extends EvomError {
+  constructor(message: string) { super(message, 'server_config'); }
+}
+
+const ENV: Record<string, keyof ServerConfig> = {
+  EVOM_SERVER_HOST: 'host', EVOM_SERVER_PORT: 'port', EVOM_SERVER_TOKENS_FILE: 'tokens_file',
+  EVOM_SERVER_TOKENS: 'tokens', EVOM_SERVER_WORKERS: 'workers', EVOM_SERVER_QUEUE_SIZE: 'queue_size',
+  EVOM_SERVER_CORS_ORIGINS: 'cors_origins', EVOM_SERVER_PYTHON: 'python', EVOM_SERVER_READ_ONLY_PATHS: 'read_only_paths',
+};
+
+/** Check a value against the default's type; lists from strings split on commas or spaces. */
+function coerce(key: keyof ServerConfig, value: unknown, where: string): unknown {
+  const dflt = SERVER_DEFAULTS[key];
+  if (Array.isArray(dflt)) {
+    if (typeof value === 'string') return value.split(/[\s,]+/).filter(Boolean);
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
+  } else if (typeof dflt === 'number') {
+    const n = typeof value === 'string' ? Number(value) : value;
+    if (typeof n === 'number' && Number.isFinite(n) && n >= 0) return n;
+  } else if (typeof dflt === 'boolean') {
+    if (typeof value === 'boolean') return value;
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+  } else if (typeof value === 'string' || (value === null && (key === 'tokens_file' || key === 'python'))) {
+    return value;
+  }
+  throw new ServerConfigError(`${where}: "${key}" must be ${Array.isArray(dflt) ? 'a list of strings' : typeof dflt === 'object' ? 'a string' : `a ${typeof dflt}`}; got ${JSON.stringify(value)}`);
+}
+
+/** Defaults ← config file ← environment ← flags. */
+export function loadServerConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; flags?: Partial<ServerConfig> } = {}): ServerConfig {
+  const cfg: Record<string, unknown> = { ...SERVER_DEFAULTS };
+  if (opts.file) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(opts.file, 'utf8'));
+    } catch (e) {
+      throw new ServerConfigError(`${opts.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `not valid JSON (${(e as Error).message})`}`);
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ServerConfigError(`${opts.file}: must be a JSON object`);
+    for (const [k, v] of Object.entries(json)) {
+      if (!(k in SERVER_DEFAULTS)) throw new ServerConfigError(`${opts.file}: unknown setting "${k}"; known: ${Object.keys(SERVER_DEFAULTS).join(', ')}`);
+      cfg[k] = coerce(k as keyof ServerConfig, v, opts.file);
+    }
+  }
+  const env = opts.env ?? process.env;
+  for (const [name, key] of Object.entries(ENV)) if (env[name] !== undefined) cfg[key] = coerce(key, env[name], name);
+  for (const [k, v] of Object.entries(opts.flags ?? {})) if (v !== undefined) cfg[k] = coerce(k as keyof ServerConfig, v, `--${k.replace(/_/g, '-')}`);
+  const c = cfg as unknown as ServerConfig;
+  if (c.default_time_limit_s > c.max_time_limit_s) throw new ServerConfigError(`default_time_limit_s (${c.default_time_limit_s}) exceeds max_time_limit_s (${c.max_time_limit_s})`);
+  if (c.workers < 1) throw new ServerConfigError('workers must be at least 1');
+  return c;
+}
+
+/** Tokens from the file and the config; the file is read once at start. */
+export function loadTokens(cfg: ServerConfig): string[] {
+  const tokens = [...cfg.tokens];
+  if (cfg.tokens_file) {
+    let text: string;
+    try {
+      text = readFileSync(cfg.tokens_file, 'utf8');
+    } catch (e) {
+      throw new ServerConfigError(`tokens file ${cfg.tokens_file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (e as Error).message}`);
+    }
+    for (const line of text.split(/\r?\n/)) {
+      const t = line.trim();
+      if (t && !t.startsWith('#')) tokens.push(t);
+    }
+  }
+  for (const t of tokens) if (t.length < 16) throw new ServerConfigError('every token must be at least 16 characters (use e.g. `openssl rand -hex 24`)');
+  if (tokens.length === 0 && !cfg.allow_anonymous) {
+    throw new ServerConfigError('no tokens: give --tokens FILE (one token per line) or EVOM_SERVER_TOKENS, or set allow_anonymous in the config file for a loopback-only server');
+  }
+  return tokens;
+}

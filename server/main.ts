@@ -1,0 +1,45 @@
+// `evom serve`: load the configuration and tokens, check the sandbox, discover the Python targets,
+// serve until SIGTERM/SIGINT, then drain.
+
+import { loadServerConfig, loadTokens, type ServerConfig } from './config.ts';
+import { startSandboxServer, jsonLog, type SandboxRunner, type SandboxServer } from './http.ts';
+import { checkSandbox, defaultSandboxConfig, discoverTargets, runPython, runSandboxed, type SandboxConfig } from './sandbox.ts';
+import { EvomError } from '../src/errors.ts';
+
+export function sandboxConfigFrom(cfg: ServerConfig): SandboxConfig {
+  const d = defaultSandboxConfig();
+  return {
+    ...d,
+    python: cfg.python ?? d.python,
+    pythonPath: cfg.python_path.length ? cfg.python_path : d.pythonPath,
+    readOnlyPaths: [...d.readOnlyPaths, ...cfg.read_only_paths],
+  };
+}
+
+/** The real runner: bubblewrap + cgroups around the Python harness (server/sandbox.ts). */
+export function bubblewrapRunner(sb: SandboxConfig): SandboxRunner {
+  return {
+    run: (r) => runSandboxed({ target: r.target, code: r.code, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes }, sb),
+    runRaw: (r) => runPython({ code: r.code, stdin: r.stdin, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes }, sb),
+    targets: () => discoverTargets(sb),
+  };
+}
+
+export async function startFromConfig(cfg: ServerConfig, log = jsonLog): Promise<SandboxServer> {
+  const tokens = loadTokens(cfg);
+  const sb = sandboxConfigFrom(cfg);
+  const check = await checkSandbox(sb);
+  if (!check.ok) throw new EvomError(`the sandbox does not work on this machine: ${check.problems.join('; ')}`, 'sandbox');
+  return startSandboxServer(cfg, tokens, bubblewrapRunner(sb), log);
+}
+
+export async function serve(opts: { file?: string; flags?: Partial<ServerConfig> }, io: { stderr: (s: string) => void }): Promise<void> {
+  const cfg = loadServerConfig({ file: opts.file, flags: opts.flags });
+  const srv = await startFromConfig(cfg);
+  io.stderr(`evom serve: listening on ${srv.url} (${cfg.workers} sandboxes); SIGTERM or Ctrl-C stops it after in-flight runs finish\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => { void srv.stop().then(resolve); };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
