@@ -75,3 +75,32 @@ describe('verify page', () => {
     expect(await page.textContent('#busy')).toMatch(/finite number or "infeasible"/);
   });
 });
+
+describe('verify page with a sandbox server (Python targets)', () => {
+  it('connects with a token, lists Python targets and verifies a PuLP model', async () => {
+    const { loadServerConfig } = await import('../server/config.ts');
+    const { startFromConfig } = await import('../server/main.ts');
+    const token = 'page-test-token-0123456789';
+    const srv = await startFromConfig(loadServerConfig({ env: {}, flags: { port: 0, tokens: [token], workers: 1, cors_origins: ['*'] } }), () => {});
+    try {
+      await page.click('#remote-box summary');
+      await page.fill('#server-url', srv.url);
+      await page.fill('#server-token', token);
+      await page.click('#connect');
+      await page.waitForFunction(() => document.querySelector('#server-status')?.textContent?.startsWith('Connected'), null, { timeout: 30_000 });
+      expect(await page.textContent('#server-status')).toMatch(/pulp/);
+      await page.selectOption('#target', 'pulp');
+      await page.click('#example');
+      await page.click('#verify');
+      await page.waitForFunction(() => document.querySelector('#busy')?.textContent?.startsWith('Done'), null, { timeout: 60_000 });
+      expect(await page.textContent('#class')).toBe('correct');
+      expect(await page.textContent('#objective')).toBe('11');
+      // the token is kept in this browser, never in the URL
+      expect(page.url()).not.toContain(token);
+      expect(await page.evaluate(() => localStorage.getItem('evom.server.token'))).toBe(token);
+      await page.evaluate(() => { document.querySelector('#busy')!.textContent = ''; });
+    } finally {
+      await srv.stop();
+    }
+  }, 120_000);
+});
