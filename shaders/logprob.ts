@@ -101,3 +101,106 @@ export function logprobCpu(logits: ArrayLike<number>, id: number): { lse: number
   const lse = m + Math.log(s);
   return { lse, logprob: logits[id]! - lse };
 }
+
+// ---- backward ----------------------------------------------------------------------------------
+// Upstream g[r] = ∂L/∂logprob[r]. With p[r, v] = exp(x_r·W_v − lse[r]) recomputed tile by tile,
+//   ∂L/∂logit[r, v] = g[r] · (1[v = id_r] − p[r, v])
+//   dx[r, :] += Σ_v ∂L/∂logit[r, v] · W_v              (one workgroup per row, W streamed per chunk)
+//   dW[v, :] += Σ_r ∂L/∂logit[r, v] · x_r              (full fine-tuning: logitGradTile + gemm)
+const BW = 256;
+export const logprobBackwardWgsl = (H: number, dtype: WeightDtype) => /* wgsl */ `
+struct P { R: u32, H: u32, v0: u32, n: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+${scalarWeights(dtype, 1)}
+@group(0) @binding(2) var<storage, read> ids: array<u32>;
+@group(0) @binding(3) var<storage, read> lse: array<f32>;
+@group(0) @binding(4) var<storage, read> g: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(6) var<uniform> p: P;
+const COLS = ${Math.max(1, Math.ceil(H / BW))}u;
+var<workgroup> xs: array<f32, ${Math.max(4, H)}>;
+var<workgroup> coef: array<f32, ${BW}>;
+@compute @workgroup_size(${BW})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let r = wg.x + wg.y * 65535u;
+  if (r >= p.R) { return; }
+  for (var k = li; k < p.H; k += ${BW}u) { xs[k] = x[r * p.H + k]; }
+  workgroupBarrier();
+  let gr = g[r]; let l = lse[r]; let id = ids[r];
+  var acc: array<f32, ${Math.max(1, Math.ceil(H / BW))}>;
+  for (var t0 = 0u; t0 < p.n; t0 += ${BW}u) {
+    let v = t0 + li;
+    var c = 0.0;
+    if (v < p.n) {
+      var s = 0.0;
+      for (var k = 0u; k < p.H; k++) { s += xs[k] * wAt(v * p.H + k); }
+      c = -gr * exp(s - l);
+      if (p.v0 + v == id) { c += gr; }
+    }
+    coef[li] = c;
+    workgroupBarrier();
+    let m = min(${BW}u, p.n - t0);
+    for (var cc = 0u; cc < COLS; cc++) {
+      let col = li + cc * ${BW}u;
+      if (col < p.H) {
+        var s = 0.0;
+        for (var t = 0u; t < m; t++) { s += coef[t] * wAt((t0 + t) * p.H + col); }
+        acc[cc] += s;
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var cc = 0u; cc < COLS; cc++) {
+    let col = li + cc * ${BW}u;
+    if (col < p.H) { dx[r * p.H + col] += acc[cc]; }
+  }
+}`;
+
+/** dx[r, :] += the LM head's contribution (dx must hold the rest of the gradient, or zeros). */
+export function logprobBackward(rec: Recorder, a: { x: GPUBuffer; chunks: VocabChunk[]; ids: GPUBuffer; lse: GPUBuffer; g: GPUBuffer; dx: GPUBuffer; R: number; H: number }): void {
+  if (a.H > 4096) throw new Error(`logprob backward: hidden size ${a.H} > 4096 is not supported`);
+  for (const ch of a.chunks) {
+    const dt = ch.dtype ?? 'f32';
+    rec.dispatch(logprobBackwardWgsl(a.H, dt), `logprob_backward_${dt}`, [a.x, ch.buf, a.ids, a.lse, a.g, a.dx], [a.R, a.H, ch.v0, ch.n], [Math.min(a.R, 65535), Math.ceil(a.R / 65535)]);
+  }
+}
+
+/** ∂L/∂logits for rows × a vocabulary tile [v0, v0 + n): out [R, n] (full fine-tuning of the head). */
+export const LOGIT_GRAD_TILE_WGSL = /* wgsl */ `
+struct P { R: u32, H: u32, v0: u32, n: u32, w0: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> W: array<f32>;
+@group(0) @binding(2) var<storage, read> ids: array<u32>;
+@group(0) @binding(3) var<storage, read> lse: array<f32>;
+@group(0) @binding(4) var<storage, read> g: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+@group(0) @binding(6) var<uniform> p: P;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let v = gid.x; let r = gid.y;
+  if (v >= p.n || r >= p.R) { return; }
+  var s = 0.0;
+  for (var k = 0u; k < p.H; k++) { s += x[r * p.H + k] * W[(p.w0 + v) * p.H + k]; }
+  var c = -g[r] * exp(s - lse[r]);
+  if (p.v0 + v == ids[r]) { c += g[r]; }
+  out[r * p.n + v] = c;
+}`;
+
+export function logprobBackwardCpu(x: Float32Array, W: Float32Array, ids: ArrayLike<number>, g: ArrayLike<number>, R: number, V: number, H: number): { dx: Float32Array; dW: Float32Array } {
+  const dx = new Float32Array(R * H), dW = new Float32Array(V * H);
+  for (let r = 0; r < R; r++) {
+    const logits = new Float64Array(V);
+    for (let v = 0; v < V; v++) { let s = 0; for (let k = 0; k < H; k++) s += x[r * H + k]! * W[v * H + k]!; logits[v] = s; }
+    const { lse } = logprobCpu(logits, ids[r]!);
+    for (let v = 0; v < V; v++) {
+      const c = g[r]! * ((v === ids[r] ? 1 : 0) - Math.exp(logits[v]! - lse));
+      for (let k = 0; k < H; k++) { dx[r * H + k]! += c * W[v * H + k]!; dW[v * H + k]! += c * x[r * H + k]!; }
+    }
+  }
+  return { dx, dW };
+}
+
+/** out[R, n] = ∂L/∂logits for vocabulary rows [v0, v0 + n) of an f32 chunk starting at chunk row w0. */
+export function logitGradTile(rec: Recorder, a: { x: GPUBuffer; W: GPUBuffer; ids: GPUBuffer; lse: GPUBuffer; g: GPUBuffer; out: GPUBuffer; R: number; H: number; v0: number; n: number; w0: number }): void {
+  rec.dispatch(LOGIT_GRAD_TILE_WGSL, 'logit_grad_tile', [a.x, a.W, a.ids, a.lse, a.g, a.out], [a.R, a.H, a.v0, a.n, a.w0], [Math.ceil(a.n / 64), a.R]);
+}

@@ -192,3 +192,117 @@ export function matmulCpu(X: Float32Array, W: Float32Array, b: Float32Array | nu
   }
   return Y;
 }
+
+// ---- backward ----------------------------------------------------------------------------------
+// For Y = X·Wᵀ + b with upstream dY [M, N]:  dX = dY·W [M, K],  dW = dYᵀ·X [N, K],  db = Σ_m dY [N].
+// One general tiled kernel computes C (+)= s · A·B for the layouts these need:
+//   A(i, k) = aT ? A[k·I + i] : A[i·K + k]      (f32)
+//   B(k, j) = bT ? B[j·K + k] : B[k·J + j]      (f32, or f16 weights)
+// so dX = gemm(dY, W, aT=false, bT=false) and dW = gemm(dY, X, aT=true, bT=false).
+
+export const gemmWgsl = (aT: boolean, bT: boolean, dtype: WeightDtype, accumulate: boolean) => /* wgsl */ `
+struct P { I: u32, J: u32, K: u32, scale: f32 }
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+${scalarWeights(dtype, 1)}
+@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+@group(0) @binding(3) var<uniform> p: P;
+fn aAt(i: u32, k: u32) -> f32 { return A[${aT ? 'k * p.I + i' : 'i * p.K + k'}]; }
+fn bAt(k: u32, j: u32) -> f32 { return wAt(${bT ? 'j * p.K + k' : 'k * p.J + j'}); }
+var<workgroup> as_: array<vec4f, ${(LT / 4) * LTK}>;   // [k][i/4]
+var<workgroup> bs_: array<vec4f, ${(LT / 4) * LTK}>;   // [k][j/4]
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i0 = wg.y * ${LT}u;
+  let j0 = wg.x * ${LT}u;
+  var acc: array<vec4f, 4>;
+  for (var k0 = 0u; k0 < p.K; k0 += ${LTK}u) {
+    for (var e = 0u; e < 4u; e++) {
+      let t = li * 4u + e;
+      let r = t / ${LTK}u; let kk = t % ${LTK}u;
+      let gk = k0 + kk;
+      var av = 0.0;
+      if (i0 + r < p.I && gk < p.K) { av = aAt(i0 + r, gk); }
+      var bv = 0.0;
+      if (j0 + r < p.J && gk < p.K) { bv = bAt(gk, j0 + r); }
+      let slot = kk * ${LT / 4}u + r / 4u;
+      as_[slot][r % 4u] = av;
+      bs_[slot][r % 4u] = bv;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${LTK}u; kk++) {
+      let a = as_[kk * ${LT / 4}u + lid.y];
+      let b = bs_[kk * ${LT / 4}u + lid.x];
+      acc[0] += a.x * b; acc[1] += a.y * b; acc[2] += a.z * b; acc[3] += a.w * b;
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let r = i0 + lid.y * 4u + i;
+    if (r >= p.I) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let c = j0 + lid.x * 4u + j;
+      if (c >= p.J) { continue; }
+      ${accumulate ? 'C[r * p.J + c] += p.scale * acc[i][j];' : 'C[r * p.J + c] = p.scale * acc[i][j];'}
+    }
+  }
+}`;
+
+export interface GemmArgs {
+  A: GPUBuffer; B: GPUBuffer; C: GPUBuffer;
+  I: number; J: number; K: number;
+  aT: boolean; bT: boolean;
+  bDtype?: WeightDtype;
+  /** add into C instead of overwriting it (gradient accumulation) */
+  accumulate?: boolean;
+  scale?: number;
+}
+
+/** C[I, J] (+)= scale · A·B with the layouts above. */
+export function gemm(rec: Recorder, a: GemmArgs): void {
+  const dt = a.bDtype ?? 'f32';
+  rec.dispatch(gemmWgsl(a.aT, a.bT, dt, Boolean(a.accumulate)), `gemm_${a.aT ? 't' : 'n'}${a.bT ? 't' : 'n'}_${dt}${a.accumulate ? '_acc' : ''}`,
+    [a.A, a.B, a.C], [a.I, a.J, a.K, { f32: a.scale ?? 1 }], [Math.ceil(a.J / LT), Math.ceil(a.I / LT)]);
+}
+
+export const COLSUM_WGSL = /* wgsl */ `
+struct P { M: u32, N: u32, accumulate: u32 }
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> p: P;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let n = g.x;
+  if (n >= p.N) { return; }
+  var s = 0.0;
+  for (var m = 0u; m < p.M; m++) { s += A[m * p.N + n]; }
+  if (p.accumulate != 0u) { out[n] += s; } else { out[n] = s; }
+}`;
+
+/** out[n] (+)= Σ_m A[m, n]   (A: [M, N]) — bias gradients. */
+export function colSum(rec: Recorder, A: GPUBuffer, out: GPUBuffer, M: number, N: number, accumulate = false): void {
+  rec.dispatch(COLSUM_WGSL, 'colsum', [A, out], [M, N, accumulate ? 1 : 0], [Math.ceil(N / 64)]);
+}
+
+export interface MatmulBackwardArgs {
+  dY: GPUBuffer; X: GPUBuffer; W: GPUBuffer; wDtype?: WeightDtype;
+  M: number; N: number; K: number;
+  /** outputs (any may be null): dX [M, K] (overwritten or accumulated), dW [N, K] and db [N] (accumulated) */
+  dX: GPUBuffer | null; dW: GPUBuffer | null; db: GPUBuffer | null;
+  accumulateDX?: boolean;
+}
+
+export function matmulBackward(rec: Recorder, a: MatmulBackwardArgs): void {
+  if (a.dX) gemm(rec, { A: a.dY, B: a.W, C: a.dX, I: a.M, J: a.K, K: a.N, aT: false, bT: false, bDtype: a.wDtype, accumulate: a.accumulateDX });
+  if (a.dW) gemm(rec, { A: a.dY, B: a.X, C: a.dW, I: a.N, J: a.K, K: a.M, aT: true, bT: false, accumulate: true });
+  if (a.db) colSum(rec, a.dY, a.db, a.M, a.N, true);
+}
+
+export function matmulBackwardCpu(dY: Float32Array, X: Float32Array, W: Float32Array, M: number, N: number, K: number): { dX: Float32Array; dW: Float32Array; db: Float32Array } {
+  const dX = new Float32Array(M * K), dW = new Float32Array(N * K), db = new Float32Array(N);
+  for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
+    const g = dY[m * N + n]!;
+    db[n]! += g;
+    for (let k = 0; k < K; k++) { dX[m * K + k]! += g * W[n * K + k]!; dW[n * K + k]! += g * X[m * K + k]!; }
+  }
+  return { dX, dW, db };
+}

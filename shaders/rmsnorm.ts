@@ -52,3 +52,70 @@ export function rmsnormCpu(x: Float32Array, w: Float32Array, rows: number, C: nu
   }
   return { y, rstd };
 }
+
+// ---- backward ----------------------------------------------------------------------------------
+// With r = rstd[row] (saved by the forward) and gy = dy ⊙ w:
+//   dx[c] = r · gy[c] − r³ / C · x[c] · Σ_c' gy[c'] x[c']
+//   dw[c] += Σ_rows dy[c] · x[c] · r                      (a separate column-sum kernel)
+// dx may accumulate into an existing gradient (the residual stream).
+export const rmsnormBackwardWgsl = (accumulate: boolean) => /* wgsl */ `
+struct P { rows: u32, C: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> rstd: array<f32>;
+@group(0) @binding(3) var<storage, read> dy: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(5) var<uniform> p: P;
+var<workgroup> part: array<f32, ${WG}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let r = wg.x + wg.y * 65535u;
+  if (r >= p.rows) { return; }
+  let base = r * p.C;
+  var s = 0.0;
+  for (var c = li; c < p.C; c += ${WG}u) { s += dy[base + c] * w[c] * x[base + c]; }
+  part[li] = s;
+  workgroupBarrier();
+  for (var k = ${WG / 2}u; k > 0u; k >>= 1u) { if (li < k) { part[li] += part[li + k]; } workgroupBarrier(); }
+  let inv = rstd[r];
+  let coef = inv * inv * inv * part[0] / f32(p.C);
+  for (var c = li; c < p.C; c += ${WG}u) {
+    let g = inv * dy[base + c] * w[c] - coef * x[base + c];
+    ${accumulate ? 'dx[base + c] += g;' : 'dx[base + c] = g;'}
+  }
+}`;
+
+export const RMSNORM_DW_WGSL = /* wgsl */ `
+struct P { rows: u32, C: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> rstd: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let c = g.x;
+  if (c >= p.C) { return; }
+  var s = 0.0;
+  for (var r = 0u; r < p.rows; r++) { s += dy[r * p.C + c] * x[r * p.C + c] * rstd[r]; }
+  dw[c] += s;
+}`;
+
+export function rmsnormBackward(rec: Recorder, a: { x: GPUBuffer; w: GPUBuffer; rstd: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer; dw: GPUBuffer | null; rows: number; C: number; accumulate?: boolean }): void {
+  rec.dispatch(rmsnormBackwardWgsl(Boolean(a.accumulate)), `rmsnorm_backward${a.accumulate ? '_acc' : ''}`, [a.x, a.w, a.rstd, a.dy, a.dx], [a.rows, a.C], [Math.min(a.rows, 65535), Math.ceil(a.rows / 65535)]);
+  if (a.dw) rec.dispatch(RMSNORM_DW_WGSL, 'rmsnorm_dw', [a.x, a.rstd, a.dy, a.dw], [a.rows, a.C], [Math.ceil(a.C / 64)]);
+}
+
+export function rmsnormBackwardCpu(x: Float32Array, w: Float32Array, dy: Float32Array, rows: number, C: number, eps: number): { dx: Float32Array; dw: Float32Array } {
+  const dx = new Float32Array(rows * C), dw = new Float32Array(C);
+  for (let r = 0; r < rows; r++) {
+    let ss = 0, dot = 0;
+    for (let c = 0; c < C; c++) { ss += x[r * C + c]! ** 2; dot += dy[r * C + c]! * w[c]! * x[r * C + c]!; }
+    const inv = 1 / Math.sqrt(ss / C + eps);
+    for (let c = 0; c < C; c++) {
+      dx[r * C + c] = inv * dy[r * C + c]! * w[c]! - (inv ** 3 / C) * x[r * C + c]! * dot;
+      dw[c]! += dy[r * C + c]! * x[r * C + c]! * inv;
+    }
+  }
+  return { dx, dw };
+}

@@ -5,7 +5,8 @@
 import type { Recorder } from '../src/gpu.ts';
 import { grid1d } from './add.ts';
 
-export const ROPE_WGSL = /* wgsl */ `
+// The backward pass is the inverse rotation (angle −θ): the same kernel with the sine negated.
+export const ropeWgsl = (inverse: boolean) => /* wgsl */ `
 struct P { R: u32, heads: u32, D: u32 }
 @group(0) @binding(0) var<storage, read_write> x: array<f32>;
 @group(0) @binding(1) var<storage, read> pos: array<u32>;
@@ -21,14 +22,19 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: ve
   let r = rh / p.heads;
   let base = rh * p.D;
   let t = (pos[r] * half + i) * 2u;
-  let c = table[t]; let s = table[t + 1u];
+  let c = table[t]; let s = ${inverse ? '-' : ''}table[t + 1u];
   let a = x[base + i]; let b = x[base + i + half];
   x[base + i] = a * c - b * s;
   x[base + i + half] = b * c + a * s;
 }`;
 
-export function rope(rec: Recorder, x: GPUBuffer, pos: GPUBuffer, table: GPUBuffer, R: number, heads: number, D: number): void {
-  rec.dispatch(ROPE_WGSL, 'rope', [x, pos, table], [R, heads, D], grid1d((R * heads * D) / 2, 256));
+export function rope(rec: Recorder, x: GPUBuffer, pos: GPUBuffer, table: GPUBuffer, R: number, heads: number, D: number, inverse = false): void {
+  rec.dispatch(ropeWgsl(inverse), inverse ? 'rope_backward' : 'rope', [x, pos, table], [R, heads, D], grid1d((R * heads * D) / 2, 256));
+}
+
+/** Backward of rope, in place on the gradient: rotate by −θ. */
+export function ropeBackward(rec: Recorder, dx: GPUBuffer, pos: GPUBuffer, table: GPUBuffer, R: number, heads: number, D: number): void {
+  rope(rec, dx, pos, table, R, heads, D, true);
 }
 
 /** cos/sin table [maxPos, D/2, 2] in float32, as HF computes it. */
@@ -46,12 +52,12 @@ export function ropeTable(maxPos: number, D: number, theta: number): Float32Arra
   return t;
 }
 
-export function ropeCpu(x: Float32Array, pos: ArrayLike<number>, table: Float32Array, R: number, heads: number, D: number): void {
+export function ropeCpu(x: Float32Array, pos: ArrayLike<number>, table: Float32Array, R: number, heads: number, D: number, inverse = false): void {
   const half = D / 2;
   for (let r = 0; r < R; r++) for (let h = 0; h < heads; h++) {
     const base = (r * heads + h) * D;
     for (let i = 0; i < half; i++) {
-      const c = table[(pos[r]! * half + i) * 2]!, s = table[(pos[r]! * half + i) * 2 + 1]!;
+      const c = table[(pos[r]! * half + i) * 2]!, s = (inverse ? -1 : 1) * table[(pos[r]! * half + i) * 2 + 1]!;
       const a = x[base + i]!, b = x[base + i + half]!;
       x[base + i] = a * c - b * s;
       x[base + i + half] = b * c + a * s;

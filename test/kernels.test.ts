@@ -17,3 +17,12 @@ describe('WGSL kernels vs CPU references', () => {
     for (const c of res.checks) expect(c.err, c.op).toBeLessThanOrEqual(1e-5 * Math.max(1, c.scale));
   });
 });
+
+describe('WGSL backward kernels vs CPU references', () => {
+  it('every backward op agrees to 1e-5 of its scale (f32)', async () => {
+    const res = await callInPage<{ checks: { op: string; err: number; scale: number }[] }>(env.page, '/test/gpu/kernel-checks.ts', 'checkBackwardKernels');
+    console.log(res.checks.map((c) => `${c.op}: ${c.err.toExponential(2)} (scale ${c.scale.toFixed(2)})`).join('; '));
+    expect(res.checks.length).toBeGreaterThanOrEqual(20);
+    for (const c of res.checks) expect(c.err, c.op).toBeLessThanOrEqual(1e-5 * Math.max(1, c.scale));
+  });
+});

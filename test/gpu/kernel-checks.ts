@@ -2,15 +2,15 @@
 // random inputs. Returns the max absolute error per op (and the scale of the values).
 import { acquireGpu, readBuffer, Recorder, storageBuffer, type Gpu } from '../../src/gpu.ts';
 import { Rng } from '../../src/rng.ts';
-import { matmul, matmulCpu } from '../../shaders/matmul.ts';
-import { rmsnorm, rmsnormCpu } from '../../shaders/rmsnorm.ts';
-import { swiglu, swigluCpu } from '../../shaders/swiglu.ts';
+import { gemm, matmul, matmulBackward, matmulBackwardCpu, matmulCpu } from '../../shaders/matmul.ts';
+import { rmsnorm, rmsnormBackward, rmsnormBackwardCpu, rmsnormCpu } from '../../shaders/rmsnorm.ts';
+import { swiglu, swigluBackward, swigluBackwardCpu, swigluCpu } from '../../shaders/swiglu.ts';
 import { addInPlace, addCpu } from '../../shaders/add.ts';
-import { embedding, embeddingCpu } from '../../shaders/embedding.ts';
-import { rope, ropeCpu, ropeTable } from '../../shaders/rope.ts';
+import { embedding, embeddingBackward, embeddingBackwardCpu, embeddingCpu, groupRowsById } from '../../shaders/embedding.ts';
+import { rope, ropeBackward, ropeCpu, ropeTable } from '../../shaders/rope.ts';
 import { kvWrite, kvCopy } from '../../shaders/kv-cache.ts';
-import { attention, attentionCpu } from '../../shaders/attention.ts';
-import { logprob, logprobCpu, logprobTiles } from '../../shaders/logprob.ts';
+import { attention, attentionBackward, attentionBackwardCpu, attentionCpu } from '../../shaders/attention.ts';
+import { logitGradTile, logprob, logprobBackward, logprobBackwardCpu, logprobCpu, logprobTiles } from '../../shaders/logprob.ts';
 import { packHalves, roundToHalf } from '../../shaders/weights.ts';
 
 const rand = (rng: Rng, n: number, scale = 1) => Float32Array.from({ length: n }, () => (rng.next() * 2 - 1) * scale);
@@ -165,4 +165,104 @@ export async function checkKernels(): Promise<{ adapter: string; subgroups: bool
   const adapter = gpu.caps.adapter, subgroups = gpu.caps.subgroups;
   gpu.destroy();
   return { adapter, subgroups, checks };
+}
+
+/** Backward kernels against their CPU references. */
+export async function checkBackwardKernels(): Promise<{ checks: Check[] }> {
+  const gpu = await acquireGpu();
+  const rng = new Rng(11);
+  const checks: Check[] = [];
+  const buf = (d: Float32Array | Uint32Array, label = 't') => storageBuffer(gpu, d.length, label, d);
+  const zeros = (n: number) => storageBuffer(gpu, n, 'z');
+
+  // matmul backward (f32 and f16 weights), with accumulation into existing gradients
+  for (const [M, N, K] of [[5, 37, 28], [67, 70, 48], [3, 11, 8]] as const) {
+    for (const dt of ['f32', 'f16'] as const) {
+      const X = rand(rng, M * K), W = rand(rng, N * K), dY = rand(rng, M * N);
+      const Wv = dt === 'f16' ? roundToHalf(W) : W;
+      const ref = matmulBackwardCpu(dY, X, Wv, M, N, K);
+      const dX = zeros(M * K), dW = buf(Float32Array.from({ length: N * K }, () => 0.5)), db = buf(Float32Array.from({ length: N }, () => -1));
+      await run(gpu, (rec) => matmulBackward(rec, { dY: buf(dY), X: buf(X), W: buf(dt === 'f16' ? packHalves(W) : W), wDtype: dt, M, N, K, dX, dW, db }));
+      checks.push({ op: `matmul backward dX ${dt} ${M}x${N}x${K}`, err: maxDiff(await readBuffer(gpu, dX, M * K), ref.dX), scale: maxAbs(ref.dX) });
+      if (dt === 'f32') {
+        checks.push({ op: `matmul backward dW ${M}x${N}x${K} (accumulated)`, err: maxDiff(await readBuffer(gpu, dW, N * K), ref.dW.map((v) => v + 0.5)), scale: maxAbs(ref.dW) });
+        checks.push({ op: `matmul backward db ${M}x${N}x${K} (accumulated)`, err: maxDiff(await readBuffer(gpu, db, N), ref.db.map((v) => v - 1)), scale: maxAbs(ref.db) });
+      }
+    }
+  }
+  { // rmsnorm backward
+    const rows = 9, C = 70, x = rand(rng, rows * C, 2), w = rand(rng, C), dy = rand(rng, rows * C);
+    const fwd = rmsnormCpu(x, w, rows, C, 1e-6);
+    const ref = rmsnormBackwardCpu(x, w, dy, rows, C, 1e-6);
+    const dx = zeros(rows * C), dw = zeros(C);
+    await run(gpu, (rec) => rmsnormBackward(rec, { x: buf(x), w: buf(w), rstd: buf(fwd.rstd), dy: buf(dy), dx, dw, rows, C }));
+    checks.push({ op: 'rmsnorm backward dx', err: maxDiff(await readBuffer(gpu, dx, rows * C), ref.dx), scale: maxAbs(ref.dx) });
+    checks.push({ op: 'rmsnorm backward dw', err: maxDiff(await readBuffer(gpu, dw, C), ref.dw), scale: maxAbs(ref.dw) });
+  }
+  { // swiglu backward
+    const n = 500, g = rand(rng, n, 4), u = rand(rng, n), dh = rand(rng, n);
+    const ref = swigluBackwardCpu(g, u, dh);
+    const dg = zeros(n), du = zeros(n);
+    await run(gpu, (rec) => swigluBackward(rec, buf(g), buf(u), buf(dh), dg, du, n));
+    checks.push({ op: 'swiglu backward dg', err: maxDiff(await readBuffer(gpu, dg, n), ref.dg), scale: maxAbs(ref.dg) });
+    checks.push({ op: 'swiglu backward du', err: maxDiff(await readBuffer(gpu, du, n), ref.du), scale: maxAbs(ref.du) });
+  }
+  { // rope backward = inverse rotation: backward(forward(x)) = x, and matches the CPU inverse
+    const R = 6, heads = 2, D = 8, x = rand(rng, R * heads * D), pos = Uint32Array.from([0, 1, 2, 3, 9, 20]);
+    const table = ropeTable(32, D, 1e4), xb = buf(x), pb = buf(pos), tb = buf(table);
+    await run(gpu, (rec) => { rope(rec, xb, pb, tb, R, heads, D); ropeBackward(rec, xb, pb, tb, R, heads, D); });
+    checks.push({ op: 'rope backward ∘ forward = identity', err: maxDiff(await readBuffer(gpu, xb, R * heads * D), x), scale: maxAbs(x) });
+  }
+  { // attention backward: 2 sequences × 5 tokens, GQA 4:2, through the cache kernels
+    const B = 2, T = 5, Hq = 4, Hkv = 2, D = 8, maxCtx = 8, R = B * T;
+    const q = rand(rng, R * Hq * D), k = rand(rng, R * Hkv * D), v = rand(rng, R * Hkv * D), dO = rand(rng, R * Hq * D);
+    const kc = zeros(B * Hkv * maxCtx * D), vc = zeros(B * Hkv * maxCtx * D), S = zeros(R * Hq * T), lse = zeros(R * Hq), out = zeros(R * Hq * D);
+    const dS = zeros(R * Hq * T), dq = zeros(R * Hq * D), dk = zeros(R * Hkv * D), dv = zeros(R * Hkv * D);
+    const pos = buf(Uint32Array.from({ length: R }, (_, r) => r % T)), qb = buf(q);
+    await run(gpu, (rec) => {
+      kvWrite(rec, buf(k), buf(v), pos, kc, vc, { R, T, Hkv, D, maxCtx });
+      attention(rec, { q: qb, kc, vc, pos, S, lse, out, R, T, Hq, Hkv, D, maxCtx, stride: T });
+      attentionBackward(rec, { q: qb, kc, vc, pos, S, dO: buf(dO), dS, dq, dk, dv, R, T, Hq, Hkv, D, maxCtx, stride: T });
+    });
+    const gq = await readBuffer(gpu, dq, R * Hq * D), gk = await readBuffer(gpu, dk, R * Hkv * D), gv = await readBuffer(gpu, dv, R * Hkv * D);
+    let eq = 0, ek = 0, ev = 0, sc = 0;
+    for (let b = 0; b < B; b++) {
+      const sl = (a: Float32Array, w: number) => a.slice(b * T * w, (b + 1) * T * w);
+      const ref = attentionBackwardCpu(sl(q, Hq * D), sl(k, Hkv * D), sl(v, Hkv * D), sl(dO, Hq * D), T, Hq, Hkv, D);
+      eq = Math.max(eq, maxDiff(sl(gq, Hq * D), ref.dq)); ek = Math.max(ek, maxDiff(sl(gk, Hkv * D), ref.dk)); ev = Math.max(ev, maxDiff(sl(gv, Hkv * D), ref.dv));
+      sc = Math.max(sc, maxAbs(ref.dq), maxAbs(ref.dk), maxAbs(ref.dv));
+    }
+    checks.push({ op: 'attention backward dq', err: eq, scale: sc }, { op: 'attention backward dk', err: ek, scale: sc }, { op: 'attention backward dv', err: ev, scale: sc });
+  }
+  { // embedding backward with repeated ids over two chunks
+    const V = 40, H = 6, ids = [3, 39, 3, 20, 21, 3, 39], dx = rand(rng, ids.length * H);
+    const grp = groupRowsById(ids);
+    const c0 = buf(Float32Array.from({ length: 20 * H }, () => 1)), c1 = buf(new Float32Array(20 * H));
+    await run(gpu, (rec) => embeddingBackward(rec, { uniq: buf(grp.uniq), start: buf(grp.start), rows: buf(grp.rows), U: grp.uniq.length }, buf(dx), [{ buf: c0, v0: 0, n: 20 }, { buf: c1, v0: 20, n: 20 }], H));
+    const ref = embeddingBackwardCpu(ids, dx, V, H);
+    const got = new Float32Array([...(await readBuffer(gpu, c0, 20 * H)).map((x) => x - 1), ...(await readBuffer(gpu, c1, 20 * H))]);
+    checks.push({ op: 'embedding backward (repeated ids, 2 chunks)', err: maxDiff(got, ref), scale: maxAbs(ref) });
+  }
+  { // fused LM-head log-softmax backward over 2 chunks (dx), and the logit-gradient tile (dW)
+    const R = 4, H = 24, V = 300, x = rand(rng, R * H, 2), W = rand(rng, V * H, 2), ids = Uint32Array.from([0, 299, 150, 7]), g = rand(rng, R);
+    const logits = matmulCpu(x, W, null, R, V, H);
+    const lse = Float32Array.from(ids, (id, r) => logprobCpu(logits.subarray(r * V, (r + 1) * V), id).lse);
+    const ref = logprobBackwardCpu(x, W, ids, g, R, V, H);
+    for (const dt of ['f32', 'f16'] as const) {
+      const Wv = dt === 'f16' ? roundToHalf(W) : W;
+      const refv = dt === 'f16' ? logprobBackwardCpu(x, Wv, ids, g, R, V, H) : ref;
+      const lsev = dt === 'f16' ? Float32Array.from(ids, (id, r) => logprobCpu(matmulCpu(x, Wv, null, R, V, H).subarray(r * V, (r + 1) * V), id).lse) : lse;
+      const chunks = [{ v0: 0, n: 170 }, { v0: 170, n: 130 }].map((c) => ({ ...c, dtype: dt, buf: buf(dt === 'f16' ? packHalves(Wv.slice(c.v0 * H, (c.v0 + c.n) * H)) : W.slice(c.v0 * H, (c.v0 + c.n) * H)) }));
+      const dx = zeros(R * H);
+      await run(gpu, (rec) => logprobBackward(rec, { x: buf(x), chunks, ids: buf(ids), lse: buf(lsev), g: buf(g), dx, R, H }));
+      checks.push({ op: `logprob backward dx ${dt}`, err: maxDiff(await readBuffer(gpu, dx, R * H), refv.dx), scale: maxAbs(refv.dx) });
+    }
+    const tile = zeros(R * V);
+    await run(gpu, (rec) => logitGradTile(rec, { x: buf(x), W: buf(W), ids: buf(ids), lse: buf(lse), g: buf(g), out: tile, R, H, v0: 0, n: V, w0: 0 }));
+    const dW = zeros(V * H);
+    await run(gpu, (rec) => gemm(rec, { A: tile, B: buf(x), C: dW, I: V, J: H, K: R, aT: true, bT: false }));
+    checks.push({ op: 'LM head dW (logit-gradient tile + gemm)', err: maxDiff(await readBuffer(gpu, dW, V * H), ref.dW), scale: maxAbs(ref.dW) });
+  }
+  gpu.destroy();
+  return { checks };
 }

@@ -268,6 +268,11 @@ class Model:
         self.w = {k: v.to(dtype) for k, v in weights.items()}
         self.lm_head = self.w["model.embed_tokens.weight"] if spec["tied"] else self.w["lm_head.weight"]
 
+    def linear(self, x, prefix):
+        """A projection: prefix + ".weight" [out, in] (+ ".bias"). Subclasses add adapters here
+        (test/reference/make_training_reference.py: LoRA)."""
+        return F.linear(x, self.w[prefix + ".weight"], self.w.get(prefix + ".bias"))
+
     def new_cache(self):
         return [{"k": None, "v": None} for _ in range(self.s["layers"])]
 
@@ -289,9 +294,9 @@ class Model:
             L = {}
             h = rms_norm(x, w[p + "input_layernorm.weight"], eps)
             L["input_norm"] = h
-            q = F.linear(h, w[p + "self_attn.q_proj.weight"], w.get(p + "self_attn.q_proj.bias"))
-            k = F.linear(h, w[p + "self_attn.k_proj.weight"], w.get(p + "self_attn.k_proj.bias"))
-            v = F.linear(h, w[p + "self_attn.v_proj.weight"], w.get(p + "self_attn.v_proj.bias"))
+            q = self.linear(h, p + "self_attn.q_proj")
+            k = self.linear(h, p + "self_attn.k_proj")
+            v = self.linear(h, p + "self_attn.v_proj")
             q = q.view(T, nh, hd)
             k = k.view(T, nkv, hd)
             v = v.view(T, nkv, hd)
@@ -322,15 +327,15 @@ class Model:
             probs = torch.softmax(scores, dim=-1)
             ctx = torch.matmul(probs, vh).transpose(0, 1).reshape(T, nh * hd)
             L["attn"] = ctx
-            a = F.linear(ctx, w[p + "self_attn.o_proj.weight"])
+            a = self.linear(ctx, p + "self_attn.o_proj")
             L["attn_out"] = a
             x = x + a
             L["hidden_after_attn"] = x
             h2 = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
             L["post_attention_norm"] = h2
-            act = F.silu(F.linear(h2, w[p + "mlp.gate_proj.weight"])) * F.linear(h2, w[p + "mlp.up_proj.weight"])
+            act = F.silu(self.linear(h2, p + "mlp.gate_proj")) * self.linear(h2, p + "mlp.up_proj")
             L["mlp_act"] = act
-            m = F.linear(act, w[p + "mlp.down_proj.weight"])
+            m = self.linear(act, p + "mlp.down_proj")
             L["mlp_out"] = m
             x = x + m
             L["output"] = x
