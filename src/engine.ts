@@ -13,7 +13,8 @@ import { attention } from '../shaders/attention.ts';
 import { embedding } from '../shaders/embedding.ts';
 import { kvCopy, kvWrite } from '../shaders/kv-cache.ts';
 import { logprob as logprobKernel, logprobTiles, type VocabChunk } from '../shaders/logprob.ts';
-import { matmul } from '../shaders/matmul.ts';
+import { gemm, matmul } from '../shaders/matmul.ts';
+import type { LoraAdapter, LoraTarget } from './lora.ts';
 import { rmsnorm } from '../shaders/rmsnorm.ts';
 import { rope, ropeTable } from '../shaders/rope.ts';
 import { swiglu } from '../shaders/swiglu.ts';
@@ -38,7 +39,7 @@ export interface EngineOptions {
   weights?: WeightDtype | 'auto';
 }
 
-interface LayerWeights {
+export interface LayerWeights {
   ln1: GPUBuffer; ln2: GPUBuffer;
   wq: WeightBuffer; wk: WeightBuffer; wv: WeightBuffer; wo: WeightBuffer;
   bq: GPUBuffer | null; bk: GPUBuffer | null; bv: GPUBuffer | null; bo: GPUBuffer | null;
@@ -68,6 +69,8 @@ interface Work {
   q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; qn: GPUBuffer; kn: GPUBuffer; hrstd: GPUBuffer;
   att: GPUBuffer; S: GPUBuffer; lse: GPUBuffer; o: GPUBuffer;
   g: GPUBuffer; u: GPUBuffer; h: GPUBuffer; d: GPUBuffer;
+  /** LoRA's x·Aᵀ [R, r] */
+  lt: GPUBuffer;
 }
 
 export class Engine {
@@ -77,6 +80,25 @@ export class Engine {
 
   /** storage of the weight matrices actually used */
   get weightDtype(): WeightDtype { return this.embed[0]?.dtype ?? 'f32'; }
+
+  /** LoRA adapters applied in every forward (generation and training) while `loraEnabled` */
+  lora: LoraAdapter | null = null;
+  /** false → the base model alone (the reference policy of GRPO's KL term): no second weight copy */
+  loraEnabled = true;
+
+  /** Weights and shared buffers, for the training graph (src/train-graph.ts). */
+  get internals(): { embed: VocabChunk[]; lmHead: VocabChunk[]; layers: LayerWeights[]; finalNorm: GPUBuffer; ropeTab: GPUBuffer } {
+    return { embed: this.embed, lmHead: this.lmHead, layers: this.layers, finalNorm: this.finalNorm, ropeTab: this.ropeTab };
+  }
+
+  /** Y[R, out] += s · (X·Aᵀ)·Bᵀ for an adapted projection; `t` [R, r] receives X·Aᵀ. */
+  applyLora(rec: Recorder, layer: number, target: LoraTarget, X: GPUBuffer, Y: GPUBuffer, t: GPUBuffer, R: number): void {
+    const m = this.loraEnabled ? this.lora?.get(layer, target) : undefined;
+    if (!m || !this.lora) return;
+    const r = this.lora.config.rank;
+    matmul(rec, { X, W: m.A, bias: null, Y: t, M: R, N: r, K: m.in });
+    gemm(rec, { A: t, B: m.B, C: Y, I: R, J: m.out, K: r, aT: false, bT: true, accumulate: true, scale: this.lora.scale });
+  }
 
   private constructor(
     readonly gpu: Gpu,
@@ -177,6 +199,7 @@ export class Engine {
       qn: b(R * Hq * D, 'qn'), kn: b(R * Hkv * D, 'kn'), hrstd: b(R * Hq, 'head rstd'),
       att: b(R * Hq * D, 'att'), S: b(R * Hq * C, 'scores'), lse: b(R * Hq, 'attn lse'), o: b(R * H, 'o'),
       g: b(R * I, 'gate'), u: b(R * I, 'up'), h: b(R * I, 'h'), d: b(R * H, 'down'),
+      lt: b(R * 64, 'lora t'),
     };
     return this.work;
   }
@@ -206,13 +229,16 @@ export class Engine {
 
     embedding(rec, w.ids, this.embed, w.x, R, H);
     if (cap) cap.embeddings = await grab(w.x, R * H);
-    for (const L of this.layers) {
+    for (const [li, L] of this.layers.entries()) {
       rmsnorm(rec, w.x, L.ln1, w.xn, w.rstd, R, H, eps);
       const lc = cap ? ({} as LayerCapture) : null;
       if (lc) lc.input_norm = await grab(w.xn, R * H);
       matmul(rec, { X: w.xn, W: L.wq.buf, wDtype: L.wq.dtype, bias: L.bq, Y: w.q, M: R, N: Hq * D, K: H });
       matmul(rec, { X: w.xn, W: L.wk.buf, wDtype: L.wk.dtype, bias: L.bk, Y: w.k, M: R, N: Hkv * D, K: H });
       matmul(rec, { X: w.xn, W: L.wv.buf, wDtype: L.wv.dtype, bias: L.bv, Y: w.v, M: R, N: Hkv * D, K: H });
+      this.applyLora(rec, li, 'q_proj', w.xn, w.q, w.lt, R);
+      this.applyLora(rec, li, 'k_proj', w.xn, w.k, w.lt, R);
+      this.applyLora(rec, li, 'v_proj', w.xn, w.v, w.lt, R);
       let q = w.q, k = w.k;
       if (L.qNorm && L.kNorm) {
         rmsnorm(rec, w.q, L.qNorm, w.qn, w.hrstd, R * Hq, D, eps);
@@ -226,14 +252,18 @@ export class Engine {
       kvWrite(rec, k, w.v, w.pos, L.kc, L.vc, { R, T, Hkv, D, maxCtx: this.opts.maxContext, seq0 });
       attention(rec, { q, kc: L.kc, vc: L.vc, pos: w.pos, S: w.S, lse: w.lse, out: w.att, R, T, Hq, Hkv, D, maxCtx: this.opts.maxContext, stride: w.ctx, seq0 });
       matmul(rec, { X: w.att, W: L.wo.buf, wDtype: L.wo.dtype, bias: L.bo, Y: w.o, M: R, N: H, K: Hq * D });
+      this.applyLora(rec, li, 'o_proj', w.att, w.o, w.lt, R);
       if (lc) lc.attn_out = await grab(w.o, R * H);
       addInPlace(rec, w.x, w.o, R * H);
       if (lc) lc.hidden_after_attn = await grab(w.x, R * H);
       rmsnorm(rec, w.x, L.ln2, w.xn, w.rstd, R, H, eps);
       matmul(rec, { X: w.xn, W: L.wGate.buf, wDtype: L.wGate.dtype, bias: null, Y: w.g, M: R, N: I, K: H });
       matmul(rec, { X: w.xn, W: L.wUp.buf, wDtype: L.wUp.dtype, bias: null, Y: w.u, M: R, N: I, K: H });
+      this.applyLora(rec, li, 'gate_proj', w.xn, w.g, w.lt, R);
+      this.applyLora(rec, li, 'up_proj', w.xn, w.u, w.lt, R);
       swiglu(rec, w.g, w.u, w.h, R * I);
       matmul(rec, { X: w.h, W: L.wDown.buf, wDtype: L.wDown.dtype, bias: null, Y: w.d, M: R, N: H, K: I });
+      this.applyLora(rec, li, 'down_proj', w.h, w.d, w.lt, R);
       if (lc) lc.mlp_out = await grab(w.d, R * H);
       addInPlace(rec, w.x, w.d, R * H);
       if (lc) { lc.output = await grab(w.x, R * H); cap!.layers.push(lc); }
