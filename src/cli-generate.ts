@@ -25,7 +25,8 @@ export interface GenerateCliOptions {
   json: boolean;
   runtime: 'chromium' | 'node';
   hubUrl: string;
-  adapter?: string;
+  /** folder with a PEFT LoRA adapter (adapter_config.json, adapter_model.safetensors) */
+  adapterDir?: string;
 }
 
 export interface CliIo { stdout: (s: string) => void; stderr: (s: string) => void }
@@ -51,7 +52,7 @@ export function resolveModelSource(model: string, hubUrl: string, io: CliIo): Mo
 }
 
 /** Serve a model source at /{repo}/resolve/main/{file} from the dev server (the Hub's layout). */
-function serveModel(source: ModelSource, repo: string): Plugin {
+function serveModel(source: ModelSource, repo: string, adapter: ModelSource | null): Plugin {
   const prefix = `/${repo}/resolve/main/`;
   return {
     name: 'evom-serve-model',
@@ -61,7 +62,7 @@ function serveModel(source: ModelSource, repo: string): Plugin {
         if (!url.startsWith(prefix)) return next();
         const file = decodeURIComponent(url.slice(prefix.length));
         try {
-          const bytes = await source.readBytes(file);
+          const bytes = file.startsWith('adapter/') && adapter ? await adapter.readBytes(file.slice('adapter/'.length)) : await source.readBytes(file);
           res.statusCode = 200;
           res.setHeader('content-length', String(bytes.length));
           res.setHeader('content-type', 'application/octet-stream');
@@ -75,19 +76,19 @@ function serveModel(source: ModelSource, repo: string): Plugin {
   };
 }
 
-async function runInChromium(source: ModelSource, req: Omit<HostRequest, 'baseUrl' | 'repo'>, onToken: (s: number, id: number, lp: number) => void): Promise<HostResult> {
+async function runInChromium(source: ModelSource, adapter: ModelSource | null, req: Omit<HostRequest, 'baseUrl' | 'repo'>, onToken: (s: number, id: number, lp: number) => void): Promise<HostResult> {
   const { enginePage, callInPage } = await import('./chromium.ts');
   const repo = 'local/model';
-  const env = await enginePage([serveModel(source, repo)]);
+  const env = await enginePage([serveModel(source, repo, adapter)]);
   try {
     await env.page.exposeFunction('evomOnToken', onToken);
-    return await callInPage<HostResult>(env.page, '/src/generate-host.ts', 'hostGenerate', { ...req, baseUrl: env.base, repo } satisfies HostRequest);
+    return await callInPage<HostResult>(env.page, '/src/generate-host.ts', 'hostGenerate', { ...req, baseUrl: env.base, repo, withAdapter: Boolean(adapter) } satisfies HostRequest);
   } finally {
     await env.close();
   }
 }
 
-async function runInNode(source: ModelSource, req: Omit<HostRequest, 'baseUrl' | 'repo'>, onToken: (s: number, id: number, lp: number) => void): Promise<HostResult> {
+async function runInNode(source: ModelSource, adapter: ModelSource | null, req: Omit<HostRequest, 'baseUrl' | 'repo'>, onToken: (s: number, id: number, lp: number) => void): Promise<HostResult> {
   const { acquireGpu } = await import('./gpu.ts');
   const { Engine } = await import('./engine.ts');
   const { generate } = await import('./generate.ts');
@@ -101,6 +102,10 @@ async function runInNode(source: ModelSource, req: Omit<HostRequest, 'baseUrl' |
   const gpu = await acquireGpu(webgpu.create([]) as unknown as GPU);
   const n = req.params.n ?? 1;
   const engine = await Engine.fromSource(gpu, source, { maxBatch: n, maxContext: req.promptIds.length + (req.params.maxNewTokens ?? 256) });
+  if (adapter) {
+    const { LoraAdapter } = await import('./lora.ts');
+    engine.lora = LoraAdapter.fromPeft(gpu, engine.cfg, await adapter.readText('adapter_config.json'), await adapter.readBytes('adapter_model.safetensors'));
+  }
   const t1 = performance.now();
   try {
     const completions = await generate(engine, req.promptIds, req.params, { onToken });
@@ -136,7 +141,12 @@ export async function runGenerate(o: GenerateCliOptions, io: CliIo): Promise<voi
   const stream = !o.json && n === 1 && tok ? createStreamDecoder(tok) : null;
   const onToken = (_s: number, id: number) => { if (stream) io.stdout(stream.push(id)); };
   const req = { promptIds, params };
-  const res = o.runtime === 'node' ? await runInNode(source, req, onToken) : await runInChromium(source, req, onToken);
+  let adapter: ModelSource | null = null;
+  if (o.adapterDir) {
+    if (!existsSync(join(o.adapterDir, 'adapter_config.json'))) throw new UsageError(`--adapter: ${o.adapterDir} has no adapter_config.json (a PEFT LoRA adapter folder)`);
+    adapter = directorySource(o.adapterDir);
+  }
+  const res = o.runtime === 'node' ? await runInNode(source, adapter, req, onToken) : await runInChromium(source, adapter, req, onToken);
   const text = (c: Completion) => (tok ? tok.decode(c.ids, { skipSpecialTokens: true }) : c.ids.join(','));
   if (o.json) {
     for (const c of res.completions) io.stdout(JSON.stringify({ prompt_ids: promptIds, ids: c.ids, logprobs: c.logprobs, text: text(c), finish: c.finish }) + '\n');

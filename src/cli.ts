@@ -36,6 +36,7 @@ Usage:
       verified through the worker pool; prints a table of outcome classes and rewards.
   evom generate --model DIR|HUB_ID --prompt TEXT [--chat] [--n N] [--temperature T] [--top-p P]
                [--top-k K] [--seed S] [--max-new-tokens K] [--json] [--runtime chromium|node] [--hub-url URL]
+               [--adapter DIR]
       Sample from a causal LM (Qwen2/Qwen3/Llama) with the WGSL engine. --temperature 0 is greedy.
       --json: one line per sequence {"prompt_ids","ids","logprobs","text"}.
   evom plan --model DIR|HUB_ID [--batch B] [--context T] [--dtype f32|f16]
@@ -236,6 +237,7 @@ async function cmdGenerate(args: string[], io: Io): Promise<number> {
     model: { type: 'string' }, prompt: { type: 'string' }, chat: { type: 'boolean' }, n: { type: 'string' },
     temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' },
     'max-new-tokens': { type: 'string' }, json: { type: 'boolean' }, runtime: { type: 'string' }, 'hub-url': { type: 'string' },
+    adapter: { type: 'string' },
   });
   if (!values.model) throw new UsageError('--model DIR|HUB_ID is required');
   if (values.prompt === undefined) throw new UsageError('--prompt TEXT is required');
@@ -243,7 +245,7 @@ async function cmdGenerate(args: string[], io: Io): Promise<number> {
   if (runtime !== 'chromium' && runtime !== 'node') throw new UsageError(`--runtime must be chromium or node; got ${runtime}`);
   const { runGenerate, GENERATE_DEFAULTS } = await import('./cli-generate.ts');
   await runGenerate({
-    model: values.model, prompt: values.prompt, chat: Boolean(values.chat), json: Boolean(values.json), runtime,
+    model: values.model, prompt: values.prompt, chat: Boolean(values.chat), json: Boolean(values.json), runtime, adapterDir: values.adapter,
     hubUrl: values['hub-url'] ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co',
     params: {
       n: intFlag(values.n, '--n', 1, 1),

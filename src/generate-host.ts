@@ -6,6 +6,7 @@ import { acquireGpu } from './gpu.ts';
 import { Engine } from './engine.ts';
 import { generate, type Completion, type SamplingParams } from './generate.ts';
 import { hubSource } from './hub.ts';
+import { LoraAdapter } from './lora.ts';
 
 export interface HostRequest {
   /** base URL serving the model in the Hub layout ({base}/{repo}/resolve/main/{file}) */
@@ -13,6 +14,8 @@ export interface HostRequest {
   repo: string;
   promptIds: number[];
   params: Partial<SamplingParams>;
+  /** a PEFT LoRA adapter served beside the model at {base}/{repo}/resolve/main/adapter/… */
+  withAdapter?: boolean;
 }
 
 export interface HostResult {
@@ -31,6 +34,9 @@ export async function hostGenerate(req: HostRequest): Promise<HostResult> {
   const n = req.params.n ?? 1;
   const maxContext = req.promptIds.length + (req.params.maxNewTokens ?? 256);
   const engine = await Engine.fromSource(gpu, source, { maxBatch: n, maxContext });
+  if (req.withAdapter) {
+    engine.lora = LoraAdapter.fromPeft(gpu, engine.cfg, await source.readText('adapter/adapter_config.json'), await source.readBytes('adapter/adapter_model.safetensors'));
+  }
   const t1 = performance.now();
   const sink = (globalThis as { evomOnToken?: TokenSink }).evomOnToken;
   try {

@@ -95,3 +95,23 @@ describe('evom generate from a Hub id', () => {
     expect(lines(offline.stdout)).toEqual(lines(first.stdout));
   }, 300_000);
 });
+
+describe('evom generate --adapter', () => {
+  it('applies a PEFT LoRA adapter: the first token and its log-prob are those of PyTorch\'s merged model', () => {
+    const tr = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'training', 'tiny-llama.json'), 'utf8'));
+    const ids = tr.merged.input_ids as number[];
+    const last = ids.length - 1;
+    const args = ['--model', join(MODELS, 'tiny-llama'), '--prompt', ids.join(','), '--temperature', '0', '--max-new-tokens', '2', '--json'];
+    const base = lines(evom(args).stdout)[0];
+    const r = evom([...args, '--adapter', join(ROOT, 'test', 'fixtures', 'training', 'tiny-llama-adapter')]);
+    expect(r.code, r.stderr).toBe(0);
+    const o = lines(r.stdout)[0];
+    expect(o.ids[0]).toBe(tr.merged.top5.ids[last][0]);
+    expect(o.logprobs[0]).toBeCloseTo(tr.merged.top5.values[last][0] - tr.merged.logsumexp[last], 4);
+    // the adapter changes the distribution (here not the argmax): the log-probs move
+    expect(Math.abs(o.logprobs[0] - base.logprobs[0])).toBeGreaterThan(1e-3);
+    const bad = evom([...args, '--adapter', join(MODELS, 'tiny-llama')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/has no adapter_config\.json/);
+  }, 300_000);
+});
