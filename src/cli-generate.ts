@@ -52,7 +52,7 @@ export function resolveModelSource(model: string, hubUrl: string, io: CliIo): Mo
 }
 
 /** Serve a model source at /{repo}/resolve/main/{file} from the dev server (the Hub's layout). */
-function serveModel(source: ModelSource, repo: string, adapter: ModelSource | null): Plugin {
+export function serveModel(source: ModelSource, repo: string, adapter: ModelSource | null): Plugin {
   const prefix = `/${repo}/resolve/main/`;
   return {
     name: 'evom-serve-model',

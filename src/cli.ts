@@ -39,6 +39,13 @@ Usage:
                [--adapter DIR]
       Sample from a causal LM (Qwen2/Qwen3/Llama) with the WGSL engine. --temperature 0 is greedy.
       --json: one line per sequence {"prompt_ids","ids","logprobs","text"}.
+  evom train --model DIR|HUB_ID --data FILE.jsonl|generator[:FAMILIES] --target T --out DIR
+             [--algo grpo|dapo] [--steps N] [--group G] [--prompts-per-step P] [--lr LR] [--kl BETA]
+             [--lora-rank R] [--lora-alpha A] [--adapter DIR] [--max-new-tokens K] [--seed S]
+             [--micro-batch M] [--updates-per-batch U] [--checkpoint-every N] [--tolerance R]
+  evom train --resume DIR [--steps N]
+      Train a LoRA adapter with GRPO/DAPO, rewarded by solving the completions' models. Writes
+      DIR/metrics.jsonl (one line per step), DIR/checkpoints/ and DIR/adapter/ (PEFT format).
   evom plan --model DIR|HUB_ID [--batch B] [--context T] [--dtype f32|f16]
       Print the memory plan (weights, KV cache, activations per token) for a model's config.
   evom serve [--host H] [--port P] [--tokens FILE] [--config FILE] [--workers N]
@@ -259,6 +266,57 @@ async function cmdGenerate(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+async function cmdTrain(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, {
+    model: { type: 'string' }, data: { type: 'string' }, target: { type: 'string' }, algo: { type: 'string' },
+    'lora-rank': { type: 'string' }, 'lora-alpha': { type: 'string' }, group: { type: 'string' }, steps: { type: 'string' },
+    lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, kl: { type: 'string' },
+    adapter: { type: 'string' }, 'max-new-tokens': { type: 'string' }, 'prompts-per-step': { type: 'string' },
+    'checkpoint-every': { type: 'string' }, 'micro-batch': { type: 'string' }, 'updates-per-batch': { type: 'string' },
+    temperature: { type: 'string' }, tolerance: { type: 'string' }, 'hub-url': { type: 'string' },
+  });
+  const train = await import('./cli-train.ts');
+  const { resolveModelSource } = await import('./cli-generate.ts');
+  if (values.resume !== undefined) {
+    const other = Object.keys(values).filter((k) => k !== 'resume' && k !== 'steps');
+    if (other.length) throw new UsageError(`--resume DIR continues the run saved there; it takes only --steps (got --${other.join(', --')})`);
+    const { run } = train.loadRun(values.resume);
+    const steps = values.steps === undefined ? undefined : intFlag(values.steps, '--steps', 1, 1);
+    await train.resumeTrain(values.resume, resolveModelSource(run.model, run.hubUrl, io), io, steps);
+    return 0;
+  }
+  if (!values.model) throw new UsageError('--model DIR|HUB_ID is required');
+  if (!values.data) throw new UsageError('--data FILE.jsonl|generator[:FAMILIES] is required');
+  if (!values.out) throw new UsageError('--out DIR is required');
+  const target = requireTarget(values.target);
+  const algo = values.algo ?? 'grpo';
+  if (algo !== 'grpo' && algo !== 'dapo') throw new UsageError(`--algo must be grpo or dapo; got ${algo}`);
+  const hubUrl = values['hub-url'] ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
+  const cfg = train.trainerDefaults(algo, target, toleranceOf(values.tolerance));
+  cfg.group = intFlag(values.group, '--group', cfg.group, 2);
+  cfg.promptsPerStep = intFlag(values['prompts-per-step'], '--prompts-per-step', cfg.promptsPerStep, 1);
+  cfg.seed = intFlag(values.seed, '--seed', cfg.seed, 0);
+  cfg.maxNewTokens = intFlag(values['max-new-tokens'], '--max-new-tokens', cfg.maxNewTokens, 1);
+  cfg.loss.maxNewTokens = cfg.maxNewTokens;
+  if (cfg.overlongBuffer >= cfg.maxNewTokens) cfg.overlongBuffer = Math.floor(cfg.maxNewTokens / 4);
+  cfg.microBatch = intFlag(values['micro-batch'], '--micro-batch', cfg.microBatch, 1);
+  cfg.updatesPerBatch = intFlag(values['updates-per-batch'], '--updates-per-batch', cfg.updatesPerBatch, 1);
+  cfg.temperature = numFlag(values.temperature, '--temperature', cfg.temperature, 0.01, 10);
+  cfg.optimizer.lr = numFlag(values.lr, '--lr', cfg.optimizer.lr, 0, 1);
+  cfg.loss.beta = numFlag(values.kl, '--kl', cfg.loss.beta, 0, 100);
+  const steps = intFlag(values.steps, '--steps', 100, 1);
+  cfg.optimizer.totalSteps = steps;
+  const rank = intFlag(values['lora-rank'], '--lora-rank', 8, 1);
+  if (rank > 64) throw new UsageError(`--lora-rank must be at most 64; got ${rank}`);
+  const lora = { ...train.DEFAULT_LORA, rank, alpha: numFlag(values['lora-alpha'], '--lora-alpha', 2 * rank, 0.001, 1e6) };
+  const data = await train.loadTrainData(values.data, cfg.seed);
+  await train.startTrain({
+    run: { model: values.model, hubUrl, ...(values.adapter ? { adapterDir: values.adapter } : {}), cfg, lora, steps, checkpointEvery: intFlag(values['checkpoint-every'], '--checkpoint-every', 10, 1) },
+    data, out: values.out,
+  }, resolveModelSource(values.model, hubUrl, io), io);
+  return 0;
+}
+
 async function cmdServe(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, tokens: { type: 'string' }, config: { type: 'string' }, workers: { type: 'string' } });
   const { serve } = await import('../server/main.ts');
@@ -289,7 +347,7 @@ async function cmdPlan(args: string[], io: Io): Promise<number> {
 }
 
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
-  verify: cmdVerify, eval: cmdEval, demo: cmdDemo, generate: cmdGenerate, plan: cmdPlan, serve: cmdServe, prompt: cmdPrompt, problems: cmdProblems,
+  verify: cmdVerify, eval: cmdEval, demo: cmdDemo, generate: cmdGenerate, train: cmdTrain, plan: cmdPlan, serve: cmdServe, prompt: cmdPrompt, problems: cmdProblems,
 };
 
 /** Run the CLI; returns the exit code (0 ok, 1 runtime failure, 2 usage or data error). */

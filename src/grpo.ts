@@ -58,14 +58,19 @@ export interface PolicyLoss {
   stats: { tokens: number; clippedLow: number; clippedHigh: number; clipFraction: number; kl: number; ratioMean: number };
 }
 
-export function policyLoss(completions: readonly CompletionTokens[], cfg: PolicyLossConfig): PolicyLoss {
-  const G = completions.length;
+/**
+ * `norm` gives the whole batch's counts when `completions` is one micro-batch of it, so that the
+ * micro-batches' losses and gradients add up to the batch's.
+ */
+export function policyLoss(completions: readonly CompletionTokens[], cfg: PolicyLossConfig, norm?: { sequences: number; tokens: number }): PolicyLoss {
   const tokens = completions.reduce((a, c) => a + c.logp.length, 0);
+  const G = norm?.sequences ?? completions.length;
+  const allTokens = norm?.tokens ?? tokens;
   let loss = 0, clippedLow = 0, clippedHigh = 0, kl = 0, ratioSum = 0;
   const dlogp: number[][] = [], perToken: number[][] = [];
   for (const c of completions) {
     const n = c.logp.length;
-    const weight = cfg.aggregation === 'token-mean' ? 1 / Math.max(1, tokens)
+    const weight = cfg.aggregation === 'token-mean' ? 1 / Math.max(1, allTokens)
       : cfg.aggregation === 'seq-mean-token-mean' ? 1 / (G * Math.max(1, n))
       : 1 / (G * cfg.maxNewTokens);
     const d: number[] = [], l: number[] = [];

@@ -45,7 +45,9 @@ export class TrainGraph {
   private readonly gpu: Gpu;
   private readonly saved: Saved[] = [];
   private rows = 0; private T = 0; private B = 0;
-  private work!: { ids: GPUBuffer; pos: GPUBuffer; tgt: GPUBuffer; x: GPUBuffer; xFinal: GPUBuffer; rstdF: GPUBuffer; xnF: GPUBuffer; lse: GPUBuffer; lp: GPUBuffer; part: GPUBuffer; tlogit: GPUBuffer; scratch: GPUBuffer; dx: GPUBuffer; dxn: GPUBuffer; dbig: GPUBuffer; dI1: GPUBuffer; dI2: GPUBuffer; dq: GPUBuffer; dk: GPUBuffer; dv: GPUBuffer; dS: GPUBuffer; dt: GPUBuffer; g: GPUBuffer; tile: GPUBuffer };
+  /** rows whose logprob the last forward computed (the LM head runs on these only) */
+  private scored: Uint32Array = new Uint32Array(0);
+  private work!: { ids: GPUBuffer; pos: GPUBuffer; tgt: GPUBuffer; x: GPUBuffer; xFinal: GPUBuffer; rstdF: GPUBuffer; xnF: GPUBuffer; lse: GPUBuffer; lp: GPUBuffer; sRows: GPUBuffer; xS: GPUBuffer; tgtS: GPUBuffer; dxS: GPUBuffer; part: GPUBuffer; tlogit: GPUBuffer; scratch: GPUBuffer; dx: GPUBuffer; dxn: GPUBuffer; dbig: GPUBuffer; dI1: GPUBuffer; dI2: GPUBuffer; dq: GPUBuffer; dk: GPUBuffer; dv: GPUBuffer; dS: GPUBuffer; dt: GPUBuffer; g: GPUBuffer; tile: GPUBuffer };
   /** gradients of all base weights when training them (full fine-tuning), else null */
   readonly grads: BaseGrads | null;
 
@@ -73,7 +75,7 @@ export class TrainGraph {
     const big = Math.max(H, Hq * D, I);
     this.work = {
       ids: b(R, 'ids'), pos: b(R, 'pos'), tgt: b(R, 'targets'), x: b(R * H, 'x'), xFinal: b(R * H, 'xFinal'), rstdF: b(R, 'rstdF'), xnF: b(R * H, 'xnF'),
-      lse: b(R, 'lse'), lp: b(R, 'logprobs'), part: b(R * tiles * 2, 'logprob partials'), tlogit: b(R, 'target logits'), scratch: b(R * big, 'scratch'),
+      lse: b(R, 'lse'), lp: b(R, 'logprobs'), sRows: b(R, 'scored rows'), xS: b(R * H, 'scored xnF'), tgtS: b(R, 'scored targets'), dxS: b(R * H, 'scored dxnF'), part: b(R * tiles * 2, 'logprob partials'), tlogit: b(R, 'target logits'), scratch: b(R * big, 'scratch'),
       dx: b(R * H, 'dx'), dxn: b(R * H, 'dxn'), dbig: b(R * big, 'dbig'), dI1: b(R * I, 'dg'), dI2: b(R * I, 'du'),
       dq: b(R * Hq * D, 'dq'), dk: b(R * Hkv * D, 'dk'), dv: b(R * Hkv * D, 'dv'), dS: b(R * Hq * T, 'dS'), dt: b(R * r, 'lora dt'), g: b(R, 'dlogp'),
       tile: b(opts.fullFinetune ? R * 4096 : 1, 'logit grad tile'),
@@ -136,18 +138,24 @@ export class TrainGraph {
   }
 
   /**
-   * Forward of B right-padded sequences of T tokens; returns logprob of targets[r] at every row.
-   * ids, targets: [B·T]. Rows whose target is not scored may hold any valid id.
+   * Forward of B right-padded sequences of T tokens; returns logprob of targets[r] at every row
+   * (or, given `scored`, at those rows only, 0 elsewhere: the LM head, by far the largest matmul
+   * for a big vocabulary, then runs on the scored rows alone). ids, targets: [B·T].
    */
-  async forward(ids: ArrayLike<number>, targets: ArrayLike<number>, B: number, T: number): Promise<TrainForward> {
+  async forward(ids: ArrayLike<number>, targets: ArrayLike<number>, B: number, T: number, scored?: ArrayLike<number>): Promise<TrainForward> {
     const e = this.engine, c = e.cfg, W = e.internals, R = B * T;
     if (R > this.opts.maxRows || T > this.opts.maxT) throw new GpuCapacityError(`batch ${B} × ${T} exceeds the training graph (${this.opts.maxRows} rows, ${this.opts.maxT} tokens)`);
     for (const arr of [ids, targets]) for (let i = 0; i < R; i++) if (!(arr[i]! >= 0 && arr[i]! < c.vocab)) throw new RangeError(`token id ${arr[i]} is outside the vocabulary (${c.vocab})`);
-    this.rows = R; this.T = T; this.B = B;
+    const rowsS = scored ? Uint32Array.from(scored) : Uint32Array.from({ length: R }, (_, r) => r);
+    for (let k = 0; k < rowsS.length; k++) if (rowsS[k]! >= R || (k > 0 && rowsS[k]! <= rowsS[k - 1]!)) throw new RangeError(`scored rows must be increasing and below ${R}`);
+    this.rows = R; this.T = T; this.B = B; this.scored = rowsS;
+    const S = rowsS.length;
     const { hidden: H, heads: Hq, kvHeads: Hkv, headDim: D, intermediate: I, rmsEps: eps } = c;
     const w = this.work;
     writeBuffer(this.gpu, w.ids, Uint32Array.from(ids));
     writeBuffer(this.gpu, w.tgt, Uint32Array.from(targets));
+    writeBuffer(this.gpu, w.sRows, rowsS);
+    writeBuffer(this.gpu, w.tgtS, Uint32Array.from(rowsS, (r) => targets[r]!));
     writeBuffer(this.gpu, w.pos, Uint32Array.from({ length: R }, (_, r) => r % T));
     const rec = new Recorder(this.gpu);
     embedding(rec, w.ids, W.embed, w.x, R, H);
@@ -179,10 +187,14 @@ export class TrainGraph {
     });
     rec.copy(w.x, 0, w.xFinal, 0, R * H);
     rmsnorm(rec, w.xFinal, W.finalNorm, w.xnF, w.rstdF, R, H, eps);
-    logprobKernel(rec, { x: w.xnF, chunks: W.lmHead, ids: w.tgt, part: w.part, tgt: w.tlogit, lse: w.lse, out: w.lp, R, H });
+    // gather the scored rows of the final hidden states: xS [S, H]
+    embedding(rec, w.sRows, [{ buf: w.xnF, v0: 0, n: R }], w.xS, S, H);
+    if (S > 0) logprobKernel(rec, { x: w.xS, chunks: W.lmHead, ids: w.tgtS, part: w.part, tgt: w.tlogit, lse: w.lse, out: w.lp, R: S, H });
     rec.submit();
-    const res = { logprobs: await readBuffer(this.gpu, w.lp, R), lse: await readBuffer(this.gpu, w.lse, R) };
-    return res;
+    const lpS = S ? await readBuffer(this.gpu, w.lp, S) : new Float32Array(0), lseS = S ? await readBuffer(this.gpu, w.lse, S) : new Float32Array(0);
+    const logprobs = new Float32Array(R), lse = new Float32Array(R);
+    rowsS.forEach((r, k) => { logprobs[r] = lpS[k]!; lse[r] = lseS[k]!; });
+    return { logprobs, lse };
   }
 
   /** Y = X·Wᵀ + b (+ LoRA), keeping LoRA's x·Aᵀ for the backward. */
@@ -214,12 +226,24 @@ export class TrainGraph {
     if (dlogp.length !== R) throw new RangeError(`backward: ${dlogp.length} gradients for ${R} rows`);
     const { hidden: H, heads: Hq, kvHeads: Hkv, headDim: D, intermediate: I } = c;
     const w = this.work;
-    writeBuffer(this.gpu, w.g, Float32Array.from(dlogp));
+    const rowsS = this.scored, S = rowsS.length, temp: GPUBuffer[] = [];
+    for (let r = 0, k = 0; r < R; r++) {
+      if (k < S && rowsS[k] === r) k++;
+      else if (dlogp[r] !== 0) throw new RangeError(`backward: row ${r} has a gradient but its logprob was not computed (not in scored rows)`);
+    }
+    writeBuffer(this.gpu, w.g, Float32Array.from(rowsS, (r) => dlogp[r]!));
     const rec = new Recorder(this.gpu);
-    // LM head and final norm
+    // LM head on the scored rows, scattered back into dxnF [R, H]; then the final norm
     writeBuffer(this.gpu, w.dxn, new Float32Array(R * H));
-    logprobBackward(rec, { x: w.xnF, chunks: W.lmHead, ids: w.tgt, lse: w.lse, g: w.g, dx: w.dxn, R, H });
-    if (G) this.lmHeadGrad(rec, G);
+    if (S > 0) {
+      writeBuffer(this.gpu, w.dxS, new Float32Array(S * H));
+      logprobBackward(rec, { x: w.xS, chunks: W.lmHead, ids: w.tgtS, lse: w.lse, g: w.g, dx: w.dxS, R: S, H });
+      const grp = groupRowsById(rowsS);
+      const gb = { uniq: storageBuffer(this.gpu, S, 'uniq', grp.uniq), start: storageBuffer(this.gpu, S + 1, 'start', grp.start), rows: storageBuffer(this.gpu, S, 'rows', grp.rows), U: S };
+      temp.push(gb.uniq, gb.start, gb.rows);
+      embeddingBackward(rec, gb, w.dxS, [{ buf: w.dxn, v0: 0, n: R }], H);
+      if (G) this.lmHeadGrad(rec, G);
+    }
     rmsnormBackward(rec, { x: w.xFinal, w: W.finalNorm, rstd: w.rstdF, dy: w.dxn, dx: w.dx, dw: G?.finalNorm ?? null, rows: R, C: H });
     for (let l = c.layers - 1; l >= 0; l--) {
       const L = W.layers[l]!, s = this.saved[l]!, GL = G?.layers[l];
@@ -249,23 +273,25 @@ export class TrainGraph {
       const ids = await readIds(this.gpu, w.ids, R);
       const grp = groupRowsById(ids);
       const gb = { uniq: storageBuffer(this.gpu, grp.uniq.length, 'uniq', grp.uniq), start: storageBuffer(this.gpu, grp.start.length, 'start', grp.start), rows: storageBuffer(this.gpu, grp.rows.length, 'rows', grp.rows), U: grp.uniq.length };
+      temp.push(gb.uniq, gb.start, gb.rows);
       embeddingBackward(rec, gb, w.dx, W.embed.map((ch, i) => ({ buf: G.embed[i]!, v0: ch.v0, n: ch.n })), H);
     }
     rec.submit();
     await this.gpu.device.queue.onSubmittedWorkDone();
+    for (const b of temp) b.destroy();
     this.gpu.check();
   }
 
   /** Full fine-tuning: ∂L/∂W of the LM head (tied → into the embedding's gradient), tile by tile. */
   private lmHeadGrad(rec: Recorder, G: BaseGrads): void {
-    const W = this.engine.internals, R = this.rows, H = this.engine.cfg.hidden, w = this.work;
+    const W = this.engine.internals, R = this.scored.length, H = this.engine.cfg.hidden, w = this.work;
     const targets = G.lmHead ?? G.embed;
     W.lmHead.forEach((ch, i) => {
       for (let t0 = 0; t0 < ch.n; t0 += 4096) {
         const n = Math.min(4096, ch.n - t0);
-        logitGradTile(rec, { x: w.xnF, W: ch.buf, ids: w.tgt, lse: w.lse, g: w.g, out: w.tile, R, H, v0: ch.v0 + t0, n, w0: t0 });
+        logitGradTile(rec, { x: w.xS, W: ch.buf, ids: w.tgtS, lse: w.lse, g: w.g, out: w.tile, R, H, v0: ch.v0 + t0, n, w0: t0 });
         if (t0 === 0 && n === ch.n) {
-          gemm(rec, { A: w.tile, B: w.xnF, C: targets[i]!, I: n, J: H, K: R, aT: true, bT: false, accumulate: true });
+          gemm(rec, { A: w.tile, B: w.xS, C: targets[i]!, I: n, J: H, K: R, aT: true, bT: false, accumulate: true });
         } else {
           throw new GpuCapacityError('full fine-tuning of an LM head chunk larger than 4096 rows is not supported');
         }

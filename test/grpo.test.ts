@@ -29,6 +29,20 @@ describe('policy loss', () => {
       expect(out.stats.tokens).toBe(c.n_tokens);
     });
   }
+  it('micro-batches given the batch counts add up to the whole batch (loss and ∂L/∂logp), in every aggregation', () => {
+    for (const name of ['grpo', 'dapo', 'drgrpo'] as const) {
+      const c = ref.configs[name];
+      const adv = groupAdvantages(ref.batch.rewards, c.advantages);
+      const all = ref.batch.logp.map((lp: number[], g: number) => ({ logp: lp, old: ref.batch.old_logp[g], ref: ref.batch.ref_logp[g], advantage: adv[g] }));
+      const cfg = { epsLow: c.eps_low, epsHigh: c.eps_high, beta: c.beta, aggregation: c.aggregation, advantages: c.advantages, stdEps: 1e-4, maxNewTokens: ref.batch.max_new_tokens };
+      const whole = policyLoss(all, cfg);
+      const norm = { sequences: all.length, tokens: whole.stats.tokens };
+      const parts = [all.slice(0, 1), all.slice(1, 3), all.slice(3)].filter((p) => p.length).map((p) => policyLoss(p, cfg, norm));
+      expect(parts.length).toBeGreaterThan(1);
+      expect(parts.reduce((a, p) => a + p.loss, 0)).toBeCloseTo(whole.loss, 10);
+      expect(parts.flatMap((p) => p.dlogp.flat())).toEqual(whole.dlogp.flat().map((v: number) => expect.closeTo(v, 12)));
+    }
+  });
   it('β > 0 without reference log-probs is an error', () => {
     expect(() => policyLoss([{ logp: [-1], old: [-1], advantage: 1 }], { epsLow: 0.2, epsHigh: 0.2, beta: 0.1, aggregation: 'token-mean', advantages: 'grpo', stdEps: 1e-4, maxNewTokens: 8 })).toThrow(/reference log-probabilities/);
   });

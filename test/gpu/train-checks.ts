@@ -90,7 +90,9 @@ export async function checkLoraGradients(model: string, weights: 'f32' | 'f16' =
   e.loraEnabled = true;
   for (const name of ['grpo', 'dapo', 'drgrpo'] as const) {
     const c = ref.configs[name];
-    const logp = pick((await graph.forward(ids, targets, B, T)).logprobs);
+    // GRPO runs the LM head on every row; DAPO and Dr. GRPO on the completion rows only (gathered)
+    const scored = name === 'grpo' ? undefined : rows.flat().sort((x, y) => x - y);
+    const logp = pick((await graph.forward(ids, targets, B, T, scored)).logprobs);
     compared[`${name} logp`] = cmp(logp.flat(), ref.batch.logp.flat());
     const adv = groupAdvantages(ref.batch.rewards, c.advantages, 1e-4);
     const pl = policyLoss(logp.map((lp, g) => ({ logp: lp, old: ref.batch.old_logp[g]!, ref: ref.batch.ref_logp[g]!, advantage: adv[g]! })),
@@ -118,7 +120,8 @@ export async function checkFullFinetune(model: string): Promise<{ compared: Reco
   const graph = new TrainGraph(e, { maxRows: B * T, maxT: T, fullFinetune: true });
   const c = ref.configs.grpo;
   const logp = rows.map((rs) => rs.map((r) => 0)) as number[][];
-  const lp = (await graph.forward(ids, targets, B, T)).logprobs;
+  // the LM head (and its gradient) on the completion rows only
+  const lp = (await graph.forward(ids, targets, B, T, rows.flat().sort((x, y) => x - y))).logprobs;
   rows.forEach((rs, b) => rs.forEach((r, i) => { logp[b]![i] = lp[r]!; }));
   const compared: Record<string, Cmp> = { logp: cmp(logp.flat(), ft.logp.flat()) };
   const adv = groupAdvantages(ref.batch.rewards, 'grpo', 1e-4);
