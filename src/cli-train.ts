@@ -72,12 +72,12 @@ export function readLatestCheckpoint(out: string): WireCheckpoint | null {
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
 /** Start a new run in `out` (which must not hold one). */
-export async function startTrain(o: TrainCliOptions, source: ModelSource, io: Io): Promise<void> {
+export async function startTrain(o: TrainCliOptions, source: ModelSource, io: Io, onMetrics?: (m: StepMetrics) => void): Promise<void> {
   if (existsSync(join(o.out, 'run.json'))) throw new UsageError(`--out ${o.out} already holds a run; continue it with --resume ${o.out}, or pick another folder`);
   mkdirSync(o.out, { recursive: true });
   writeFileSync(join(o.out, 'data.jsonl'), o.data.map((d) => JSON.stringify(d) + '\n').join(''));
   writeFileSync(join(o.out, 'run.json'), JSON.stringify(o.run, null, 2));
-  await runTrain(o, source, undefined, io);
+  await runTrain(o, source, undefined, io, onMetrics);
 }
 
 /** Load a run folder for `--resume`: its saved run, data and latest complete checkpoint. */
@@ -107,7 +107,7 @@ export async function resumeTrain(out: string, source: ModelSource, io: Io, step
   await runTrain({ run, data, out }, source, checkpoint ?? undefined, io);
 }
 
-async function runTrain(o: TrainCliOptions, source: ModelSource, resume: WireCheckpoint | undefined, io: Io): Promise<void> {
+async function runTrain(o: TrainCliOptions, source: ModelSource, resume: WireCheckpoint | undefined, io: Io, onMetrics?: (m: StepMetrics) => void): Promise<void> {
   const metricsFile = join(o.out, 'metrics.jsonl');
   const r = o.run;
   if (resume && resume.step >= r.steps) {
@@ -122,6 +122,7 @@ async function runTrain(o: TrainCliOptions, source: ModelSource, resume: WireChe
   try {
     await env.page.exposeFunction('evomOnMetrics', (m: StepMetrics) => {
       appendFileSync(metricsFile, JSON.stringify(m) + '\n');
+      onMetrics?.(m);
       io.stderr(`step ${m.step}: reward ${m.reward_mean.toFixed(3)} acc ${(100 * m.accuracy).toFixed(1)}% format ${(100 * m.format_rate).toFixed(1)}% loss ${m.loss.toFixed(4)} kl ${m.kl.toFixed(4)} ${(m.ms.total / 1000).toFixed(1)} s\n`);
     });
     await env.page.exposeFunction('evomOnCheckpoint', (cp: WireCheckpoint) => { writeCheckpoint(o.out, cp); });

@@ -29,11 +29,18 @@ Usage:
             [--out FILE] [--json] [--workers N]
       Verify {"id","completion"} lines against a benchmark; writes per-item results (JSONL)
       and prints a summary (--json: one JSON object on stdout).
+  evom eval --benchmark FILE.jsonl --model DIR|HUB_ID [--adapter DIR] --target T [--samples N]
+            [--temperature T] [--max-new-tokens K] [--seed S] [--batch P] [--limit N] [--out FILE] [--json]
+      End to end: the policy writes the completions (greedy unless --temperature > 0; P prompts
+      decoded together), then they are verified as above. Writes FILE and FILE's .completions.jsonl.
   evom prompt --benchmark FILE.jsonl --target T
       Print the chat messages the policy sees for each item (JSONL).
-  evom demo [--count N] [--seed S]
-      The built-in demo: generated problems, gold and broken completions in every target,
-      verified through the worker pool; prints a table of outcome classes and rewards.
+  evom demo [--steps N] [--eval-count N] [--seed S] [--out DIR]
+      The built-in demo: the tiny built-in policy's accuracy on held-out generated problems,
+      GRPO training with solver rewards on other generated problems, accuracy again.
+  evom demo --verifier [--count N] [--seed S]
+      The reward environment alone: generated problems, gold and broken completions in every
+      target, verified through the worker pool; prints a table of outcome classes and rewards.
   evom generate --model DIR|HUB_ID --prompt TEXT [--chat] [--n N] [--temperature T] [--top-p P]
                [--top-k K] [--seed S] [--max-new-tokens K] [--json] [--runtime chromium|node] [--hub-url URL]
                [--adapter DIR]
@@ -169,9 +176,16 @@ async function cmdEval(args: string[], io: Io): Promise<number> {
     benchmark: { type: 'string' }, completions: { type: 'string' }, target: { type: 'string' },
     tolerance: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, workers: { type: 'string' },
     protocol: { type: 'string' }, server: { type: 'string' }, 'token-file': { type: 'string' },
+    model: { type: 'string' }, adapter: { type: 'string' }, samples: { type: 'string' }, temperature: { type: 'string' },
+    'max-new-tokens': { type: 'string' }, seed: { type: 'string' }, batch: { type: 'string' }, limit: { type: 'string' },
+    'hub-url': { type: 'string' },
   });
   if (!values.benchmark) throw new UsageError('--benchmark FILE.jsonl is required');
-  if (!values.completions) throw new UsageError('--completions FILE.jsonl is required');
+  if (values.model !== undefined && values.completions !== undefined) throw new UsageError('give --completions FILE (verify existing completions) or --model M (generate them), not both');
+  if (values.model !== undefined) return evalPolicyCmd(values, io);
+  const policyOnly = (['adapter', 'samples', 'temperature', 'max-new-tokens', 'seed', 'batch', 'limit', 'hub-url'] as const).filter((k) => values[k] !== undefined);
+  if (policyOnly.length) throw new UsageError(`--${policyOnly[0]} needs --model (it applies when the policy generates the completions)`);
+  if (!values.completions) throw new UsageError('--completions FILE.jsonl (or --model DIR|HUB_ID) is required');
   const remote = await remoteFrom(values);
   const target = requireTarget(values.target, Boolean(remote));
   const tolerance = toleranceOf(values.tolerance);
@@ -187,6 +201,44 @@ async function cmdEval(args: string[], io: Io): Promise<number> {
     await writeFile(out, results.map((r) => JSON.stringify(r)).join('\n') + (results.length ? '\n' : ''));
     if (values.json) io.stdout(JSON.stringify({ ...summary, results_file: out }) + '\n');
     else io.stdout(formatSummary(summary) + `\nper-item results: ${out}\n`);
+  } finally {
+    await pool.close();
+  }
+  return 0;
+}
+
+async function evalPolicyCmd(values: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
+  const remote = await remoteFrom(values as { server?: string; 'token-file'?: string });
+  const target = requireTarget(values.target, Boolean(remote));
+  const tolerance = toleranceOf(values.tolerance);
+  if (values.protocol !== undefined) throw new UsageError('--protocol applies to --completions; a policy is evaluated under the default protocol it was trained with');
+  const { adapterSource, evaluatePolicy, writeJsonl } = await import('./cli-eval.ts');
+  const { resolveModelSource } = await import('./cli-generate.ts');
+  const hubUrl = String(values['hub-url'] ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co');
+  const source = resolveModelSource(String(values.model), hubUrl, io);
+  const adapter = adapterSource(values.adapter as string | undefined);
+  let items = await loadBenchmarkFile(String(values.benchmark));
+  if (values.limit !== undefined) items = items.slice(0, intFlag(values.limit, '--limit', items.length, 1));
+  const sampling = {
+    n: intFlag(values.samples, '--samples', 1, 1),
+    temperature: numFlag(values.temperature, '--temperature', 0, 0, 10),
+    maxNewTokens: intFlag(values['max-new-tokens'], '--max-new-tokens', 256, 1),
+    seed: intFlag(values.seed, '--seed', 0, 0),
+  };
+  if (sampling.n > 1 && sampling.temperature === 0) throw new UsageError('--samples > 1 needs --temperature > 0 (greedy samples are all the same)');
+  const batchPrompts = intFlag(values.batch, '--batch', Math.max(1, Math.floor(16 / sampling.n)), 1);
+  const out = String(values.out ?? `evom-eval.${target}.results.jsonl`);
+  const pool = createNodePool({ ...(values.workers ? { size: intFlag(values.workers, '--workers', 1, 1) } : {}), remote });
+  try {
+    const bar = progressBar(io);
+    const r = await evaluatePolicy(source, adapter, items, pool, { target, tolerance, sampling, batchPrompts }, { generate: bar });
+    const compFile = out.replace(/(\.results)?\.jsonl$/, '') + '.completions.jsonl';
+    await writeJsonl(compFile, r.completions);
+    await writeJsonl(out, r.results);
+    const g = r.generation;
+    io.stderr(`${g.adapter}: ${g.tokens} tokens generated in ${(g.generate_ms / 1000).toFixed(1)} s (${(g.tokens / Math.max(0.001, g.generate_ms / 1000)).toFixed(1)} tokens/s)\n`);
+    if (values.json) io.stdout(JSON.stringify({ ...r.summary, model: values.model, adapter: values.adapter ?? null, generation: g, results_file: out, completions_file: compFile }) + '\n');
+    else io.stdout(formatSummary(r.summary) + `\ncompletions: ${compFile}\nper-item results: ${out}\n`);
   } finally {
     await pool.close();
   }
@@ -218,7 +270,17 @@ async function cmdProblems(args: string[], io: Io): Promise<number> {
 }
 
 async function cmdDemo(args: string[], io: Io): Promise<number> {
-  const { values } = parse(args, { count: { type: 'string' }, seed: { type: 'string' } });
+  const { values } = parse(args, { count: { type: 'string' }, seed: { type: 'string' }, verifier: { type: 'boolean' }, steps: { type: 'string' }, out: { type: 'string' }, 'eval-count': { type: 'string' } });
+  if (!values.verifier) {
+    if (values.count !== undefined) throw new UsageError('--count belongs to the verifier demo (evom demo --verifier); the training demo takes --eval-count');
+    const { runTrainingDemo, DEMO } = await import('./cli-demo.ts');
+    await runTrainingDemo({
+      steps: intFlag(values.steps, '--steps', DEMO.steps, 1), seed: intFlag(values.seed, '--seed', DEMO.seed, 0),
+      evalCount: intFlag(values['eval-count'], '--eval-count', DEMO.evalCount, 1), ...(values.out ? { out: values.out } : {}),
+    }, io);
+    return 0;
+  }
+  if (values.steps !== undefined || values.out !== undefined || values['eval-count'] !== undefined) throw new UsageError('--steps, --eval-count and --out belong to the training demo (evom demo without --verifier)');
   const count = intFlag(values.count, '--count', 12, 1);
   const seed = intFlag(values.seed, '--seed', 2026, 0);
   const pool = createNodePool();

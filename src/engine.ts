@@ -205,11 +205,15 @@ export class Engine {
   }
 
   /**
-   * Run B sequences (cache slots seq0 … seq0+B−1) × T new tokens at positions pos0 … pos0+T−1.
+   * Run B sequences (cache slots seq0 … seq0+B−1) × T new tokens at positions pos0 … pos0+T−1
+   * (pos0 is one number for all sequences, or one per sequence when their prompts differ in length).
    * `ids` is [B·T] row-major by sequence. `logits`: 'last' → one row per sequence, 'all' → every row.
    */
-  async step(a: { ids: ArrayLike<number>; B: number; T: number; pos0: number; seq0?: number; logits: 'last' | 'all' | 'none'; capture?: boolean }): Promise<StepResult> {
-    const { B, T, pos0 } = a;
+  async step(a: { ids: ArrayLike<number>; B: number; T: number; pos0: number | ArrayLike<number>; seq0?: number; logits: 'last' | 'all' | 'none'; capture?: boolean }): Promise<StepResult> {
+    const { B, T } = a;
+    const starts = typeof a.pos0 === 'number' ? new Array<number>(B).fill(a.pos0) : Array.from(a.pos0);
+    if (starts.length !== B || starts.some((p) => !Number.isInteger(p) || p < 0)) throw new RangeError(`step: pos0 must be a position or one per sequence (${B}); got ${String(a.pos0)}`);
+    const pos0 = Math.max(...starts);
     const seq0 = a.seq0 ?? 0;
     const cfg = this.cfg;
     const { hidden: H, heads: Hq, kvHeads: Hkv, headDim: D, intermediate: I, rmsEps: eps } = cfg;
@@ -221,7 +225,7 @@ export class Engine {
     const ctx = pos0 + T;
     const w = this.ensureWork(R, ctx);
     writeBuffer(this.gpu, w.ids, Uint32Array.from(a.ids));
-    writeBuffer(this.gpu, w.pos, Uint32Array.from({ length: R }, (_, r) => pos0 + (r % T)));
+    writeBuffer(this.gpu, w.pos, Uint32Array.from({ length: R }, (_, r) => starts[Math.floor(r / T)]! + (r % T)));
 
     const rec = new Recorder(this.gpu);
     const cap = a.capture ? { layers: [] as LayerCapture[] } as { embeddings?: Float32Array; layers: LayerCapture[]; final_norm?: Float32Array } : null;

@@ -1,5 +1,6 @@
-// Sampling G completions of one prompt with the engine: the prompt is prefilled once and its KV
-// cache copied to every sample's slot; then all samples decode together, one token per step.
+// Sampling G completions of one prompt (or of several prompts at once) with the engine: each prompt
+// is prefilled once and its KV cache copied to every sample's slot; then all slots decode together,
+// one token per step, each at its own position.
 // Returns the sampled ids and their log-probabilities under the unmodified model (temperature 1),
 // which the trainer needs as old log-probabilities.
 
@@ -114,44 +115,67 @@ export function sampleToken(row: Float32Array, p: Pick<SamplingParams, 'temperat
 }
 
 export async function generate(engine: Engine, promptIds: number[], params: Partial<SamplingParams>, hooks: GenerateHooks = {}): Promise<Completion[]> {
+  const onToken = hooks.onToken;
+  const [out] = await generateBatch(engine, [{ promptIds, seed: params.seed ?? DEFAULT_SAMPLING.seed }], params, { decode: hooks.decode, onToken: onToken ? (_p, s, id, lp) => onToken(s, id, lp) : undefined });
+  return out!;
+}
+
+/** One prompt of a batch, with its own seed (so each prompt's samples do not depend on the batch). */
+export interface BatchPrompt { promptIds: number[]; seed: number }
+
+/**
+ * n completions for each of several prompts, decoded together: prompt i is prefilled into slot i·n
+ * (its cache copied to slots i·n+1 … i·n+n−1), then every slot steps one token per engine step at
+ * its own position. Prompts × n must fit the engine's maxBatch. Sample s of prompt i equals what
+ * `generate` gives that prompt alone with the same seed.
+ */
+export async function generateBatch(engine: Engine, prompts: BatchPrompt[], params: Partial<SamplingParams>, hooks: { decode?: (ids: number[]) => string; onToken?: (prompt: number, sample: number, id: number, logprob: number) => void } = {}): Promise<Completion[][]> {
   const p: SamplingParams = { ...DEFAULT_SAMPLING, ...params };
   const V = engine.cfg.vocab;
-  const P = promptIds.length;
-  if (P === 0) throw new RangeError('the prompt is empty');
-  if (!Number.isInteger(p.n) || p.n < 1 || p.n > engine.opts.maxBatch) throw new RangeError(`n must be 1…${engine.opts.maxBatch} (the engine's maxBatch); got ${p.n}`);
-  if (P + p.maxNewTokens > engine.opts.maxContext) throw new RangeError(`prompt (${P}) + max new tokens (${p.maxNewTokens}) exceed the context of ${engine.opts.maxContext} tokens`);
+  const n = p.n;
+  if (prompts.length === 0) return [];
+  if (!Number.isInteger(n) || n < 1 || n * prompts.length > engine.opts.maxBatch) throw new RangeError(`prompts × n must be 1…${engine.opts.maxBatch} (the engine's maxBatch); got ${prompts.length} × ${n}`);
+  for (const [i, pr] of prompts.entries()) {
+    if (pr.promptIds.length === 0) throw new RangeError(`prompt ${i} is empty`);
+    if (pr.promptIds.length + p.maxNewTokens > engine.opts.maxContext) throw new RangeError(`prompt ${i} (${pr.promptIds.length} tokens) + max new tokens (${p.maxNewTokens}) exceed the context of ${engine.opts.maxContext} tokens`);
+  }
   if (p.stopStrings.length > 0 && !hooks.decode) throw new Error('stop strings need a decoder');
 
-  const first = await engine.step({ ids: promptIds, B: 1, T: P, pos0: 0, seq0: 0, logits: 'last' });
-  for (let s = 1; s < p.n; s++) engine.copyCache(0, s, P);
-  const rngs = Array.from({ length: p.n }, (_, i) => new Rng(mixSeed(p.seed, p.firstSample + i)));
-  const out: Completion[] = Array.from({ length: p.n }, () => ({ ids: [], logprobs: [], finish: 'length' as FinishReason }));
-  const done = new Array<boolean>(p.n).fill(false);
+  const slots = prompts.length * n;
+  const promptOf = (k: number) => Math.floor(k / n);
+  const rngs = Array.from({ length: slots }, (_, k) => new Rng(mixSeed(prompts[promptOf(k)]!.seed, p.firstSample + (k % n))));
+  const out: Completion[] = Array.from({ length: slots }, () => ({ ids: [], logprobs: [], finish: 'length' as FinishReason }));
+  const done = new Array<boolean>(slots).fill(false);
   const stop = new Set(p.stopTokenIds);
 
-  const take = (s: number, row: Float32Array) => {
-    const { id, logprob } = sampleToken(row, p, rngs[s]!);
-    const c = out[s]!;
+  const take = (k: number, row: Float32Array) => {
+    const { id, logprob } = sampleToken(row, p, rngs[k]!);
+    const c = out[k]!;
     c.ids.push(id);
     c.logprobs.push(logprob);
-    hooks.onToken?.(s + p.firstSample, id, logprob);
-    if (stop.has(id)) { done[s] = true; c.finish = 'stop_token'; return; }
+    hooks.onToken?.(promptOf(k), (k % n) + p.firstSample, id, logprob);
+    if (stop.has(id)) { done[k] = true; c.finish = 'stop_token'; return; }
     if (p.stopStrings.length) {
       const text = hooks.decode!(c.ids);
       const hit = p.stopStrings.map((x) => text.indexOf(x)).filter((i) => i >= 0);
-      if (hit.length) { done[s] = true; c.finish = 'stop_string'; c.text = text.slice(0, Math.min(...hit)); return; }
+      if (hit.length) { done[k] = true; c.finish = 'stop_string'; c.text = text.slice(0, Math.min(...hit)); return; }
     }
-    if (c.ids.length >= p.maxNewTokens) done[s] = true;
+    if (c.ids.length >= p.maxNewTokens) done[k] = true;
   };
 
-  const firstRow = first.logits!.subarray(0, V);
-  for (let s = 0; s < p.n; s++) if (p.maxNewTokens > 0) take(s, firstRow); else done[s] = true;
+  for (const [i, pr] of prompts.entries()) {
+    const first = await engine.step({ ids: pr.promptIds, B: 1, T: pr.promptIds.length, pos0: 0, seq0: i * n, logits: 'last' });
+    for (let s = 1; s < n; s++) engine.copyCache(i * n, i * n + s, pr.promptIds.length);
+    const row = first.logits!.subarray(0, V);
+    for (let s = 0; s < n; s++) if (p.maxNewTokens > 0) take(i * n + s, row); else done[i * n + s] = true;
+  }
   for (let t = 1; t < p.maxNewTokens && done.some((d) => !d); t++) {
-    // Every sample steps (finished ones too, so rows stay aligned with cache slots); their output is ignored.
+    // Every slot steps (finished ones too, so rows stay aligned with cache slots); their output is ignored.
     const ids = out.map((c) => c.ids[c.ids.length - 1]!);
-    const res = await engine.step({ ids, B: p.n, T: 1, pos0: P + t - 1, seq0: 0, logits: 'last' });
-    for (let s = 0; s < p.n; s++) if (!done[s]) take(s, res.logits!.subarray(s * V, (s + 1) * V));
+    const pos = Array.from({ length: slots }, (_, k) => prompts[promptOf(k)]!.promptIds.length + t - 1);
+    const res = await engine.step({ ids, B: slots, T: 1, pos0: pos, seq0: 0, logits: 'last' });
+    for (let k = 0; k < slots; k++) if (!done[k]) take(k, res.logits!.subarray(k * V, (k + 1) * V));
   }
   if (hooks.decode) for (const c of out) c.text ??= hooks.decode(c.ids);
-  return out;
+  return prompts.map((_, i) => out.slice(i * n, (i + 1) * n));
 }

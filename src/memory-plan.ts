@@ -238,3 +238,57 @@ export function formatMemoryPlan(plan: MemoryPlan, limits: MemoryLimits = {}): s
   }
   return out.join('\n');
 }
+
+export interface TrainingMemoryOptions {
+  /** completions per prompt (G): the engine's KV cache holds G sequences while sampling */
+  group: number;
+  /** longest prompt + max new tokens (tokens) */
+  sequenceTokens: number;
+  /** sequences per forward/backward (micro-batch) */
+  microBatch: number;
+  /** LoRA rank (0: full fine-tuning) */
+  loraRank: number;
+  /** adapted projections per layer (7: q, k, v, o, gate, up, down) */
+  loraModules: number;
+  weightBytesPerParam: 2 | 4;
+}
+
+export interface TrainingMemoryPlan {
+  /** bytes, by part */
+  weights: number; kvCache: number; sampling: number;
+  /** saved activations of one micro-batch for the backward pass (all layers) */
+  savedActivations: number;
+  /** gradient and scratch buffers of the backward pass */
+  backwardScratch: number;
+  /** trainable parameters, their gradients and AdamW moments (f32) */
+  trainable: number; trainableParams: number;
+  total: number;
+  /** the attention probabilities S [rows × heads × T] of one layer: the largest saved tensor */
+  largestSaved: number;
+}
+
+/**
+ * GPU memory of GRPO/DAPO training, mirroring what the engine and TrainGraph allocate: base
+ * weights, the KV cache of G sampled sequences, per-layer saved activations of one micro-batch
+ * (attention probabilities dominate: rows × heads × T f32), backward scratch, and the trainable
+ * parameters with gradient and two AdamW moments in f32.
+ */
+export function trainingMemoryPlan(cfg: ModelConfig, o: TrainingMemoryOptions): TrainingMemoryPlan {
+  const { hidden: H, heads: Hq, kvHeads: Hkv, headDim: D, intermediate: I, layers: Lc, vocab: V } = cfg;
+  const T = o.sequenceTokens, R = o.microBatch * T, r = Math.max(1, o.loraRank), f = 4;
+  const inf = memoryPlan(cfg, { weightBytesPerParam: o.weightBytesPerParam, kvBytesPerValue: 4, batch: Math.max(o.group, o.microBatch), contextTokens: T });
+  const qk = cfg.qkNorm ? Hq * D + Hkv * D : 0;
+  const perRowLayer = 2 * H + 1 + qk + Hq + Hkv + Hq * D + 2 * Hkv * D + Hq * T + Hq + Hq * D + H + 1 + H + 3 * I + (o.loraRank ? o.loraModules * r : 0);
+  const big = Math.max(H, Hq * D, I);
+  const tiles = Math.ceil(V / 256);
+  const perRowGlobal = 3 + 3 * H + 4 + 2 * H + 1 + 2 * tiles + 1 + big + 2 * H + big + 2 * I + Hq * D + 2 * Hkv * D + Hq * T + r + 1;
+  const saved = R * perRowLayer * Lc * f;
+  const scratch = R * perRowGlobal * f + (o.loraRank ? 0 : R * 4096 * f);
+  const modIn = [H, H, H, Hq * D, H, H, I], modOut = [Hq * D, Hkv * D, Hkv * D, H, I, I, H];
+  const loraParams = Lc * modIn.slice(0, o.loraModules).reduce((a, n, i) => a + r * (n + modOut[i]!), 0);
+  const trainableParams = o.loraRank ? loraParams : inf.params.total;
+  const trainable = trainableParams * f * (o.loraRank ? 4 : 3); // LoRA: weights, grad, m, v; full: grad, m, v (weights counted above)
+  const sampling = Math.max(o.group, o.microBatch) * V * f; // logits of one decode step
+  const total = inf.bytes.weights + inf.bytes.kvCache + sampling + saved + scratch + trainable;
+  return { weights: inf.bytes.weights, kvCache: inf.bytes.kvCache, sampling, savedActivations: saved, backwardScratch: scratch, trainable, trainableParams, total, largestSaved: R * Hq * T * f };
+}

@@ -139,3 +139,21 @@ export function fileListSource(files: Iterable<PickedFile> | ArrayLike<PickedFil
     async size(file) { return get(file).size; },
   };
 }
+
+/** Files under a URL folder (`{base}/{file}`), e.g. the built-in policy the app serves from public/. */
+export function urlSource(base: string, name = base): ModelSource {
+  const url = (file: string) => `${base.replace(/\/$/, '')}/${checkRelativePath(file, name)}`;
+  const get = async (file: string): Promise<Response> => {
+    let res: Response;
+    try { res = await fetch(url(file)); } catch (e) { throw new ModelFileError(file, name, `could not be fetched (${(e as Error).message})`); }
+    // 404, or an app server's fallback page (single-page hosting answers every path with index.html)
+    if (res.status === 404 || (res.ok && !file.endsWith('.html') && (res.headers.get('content-type') ?? '').includes('text/html'))) throw new ModelFileNotFoundError(file, name);
+    if (!res.ok) throw new ModelFileError(file, name, `HTTP ${res.status} ${res.statusText}`);
+    return res;
+  };
+  return {
+    name,
+    readText: async (file) => (await get(file)).text(),
+    readBytes: async (file) => new Uint8Array(await (await get(file)).arrayBuffer()),
+  };
+}

@@ -2,7 +2,8 @@
 // WebGPU with the verifier pool in Web Workers. Metrics and checkpoints go to the host through
 // `globalThis.evomOnMetrics` / `globalThis.evomOnCheckpoint` when it provides them.
 
-import { acquireGpu } from './gpu.ts';
+import { acquireGpu, type Gpu } from './gpu.ts';
+import type { ModelSource } from './model-source.ts';
 import { Engine } from './engine.ts';
 import { hubSource } from './hub.ts';
 import { LoraAdapter, type LoraConfig } from './lora.ts';
@@ -54,21 +55,30 @@ export interface TrainRequest {
 
 type Hooks = { evomOnMetrics?: (m: StepMetrics) => void; evomOnCheckpoint?: (c: WireCheckpoint) => Promise<void> | void };
 
+/** Engine, adapter, verifier pool and trainer for one run (the CLI's page and the training page share it). */
+export async function openTraining(gpu: Gpu, source: ModelSource, data: TrainItem[], cfg: TrainerConfig, lora: LoraConfig, start: { adapter?: ModelSource; resume?: TrainerCheckpoint } = {}): Promise<{ trainer: Trainer; close: () => Promise<void> }> {
+  const tokenizer = await loadTokenizerFromSource(source);
+  if (!tokenizer) throw new Error(`${source.name} has no tokenizer.json; training needs one`);
+  // Engine sized for generation (G slots) and training micro-batches of the longest prompt.
+  const promptMax = Math.max(...data.map((d) => promptIdsFor(tokenizer, d.question, cfg.target).length));
+  const engine = await Engine.fromSource(gpu, source, { maxBatch: Math.max(cfg.group, cfg.microBatch), maxContext: promptMax + cfg.maxNewTokens });
+  const cp = start.resume;
+  if (cp) engine.lora = LoraAdapter.fromPeft(gpu, engine.cfg, cp.adapter['adapter_config.json'], cp.adapter['adapter_model.safetensors']);
+  else if (start.adapter) engine.lora = LoraAdapter.fromPeft(gpu, engine.cfg, await start.adapter.readText('adapter_config.json'), await start.adapter.readBytes('adapter_model.safetensors'));
+  else engine.lora = new LoraAdapter(gpu, engine.cfg, lora, { seed: cfg.seed });
+  const pool = createBrowserPool({ warm: true });
+  const trainer = new Trainer(engine, pool, tokenizer, data, cfg);
+  if (cp) { trainer.optimizer.restore(cp.optimizer); trainer.step = cp.step; trainer.position = cp.position; }
+  return { trainer, close: async () => { await pool.close(); engine.destroy(); } };
+}
+
 export async function hostTrain(req: TrainRequest): Promise<{ final: WireCheckpoint; adapter: string }> {
   const gpu = await acquireGpu();
   const source = hubSource(req.repo, { baseUrl: req.baseUrl, cache: null });
-  const tokenizer = await loadTokenizerFromSource(source);
-  if (!tokenizer) throw new Error(`${req.repo} has no tokenizer.json; training needs one`);
-  // Engine sized for generation (G slots) and training micro-batches of the longest prompt.
-  const promptMax = Math.max(...req.data.map((d) => promptIdsFor(tokenizer, d.question, req.cfg.target).length));
-  const engine = await Engine.fromSource(gpu, source, { maxBatch: Math.max(req.cfg.group, req.cfg.microBatch), maxContext: promptMax + req.cfg.maxNewTokens });
-  const cp = req.resume ? fromWire(req.resume) : null;
-  if (cp) engine.lora = LoraAdapter.fromPeft(gpu, engine.cfg, cp.adapter['adapter_config.json'], cp.adapter['adapter_model.safetensors']);
-  else if (req.withAdapter) engine.lora = LoraAdapter.fromPeft(gpu, engine.cfg, await source.readText('adapter/adapter_config.json'), await source.readBytes('adapter/adapter_model.safetensors'));
-  else engine.lora = new LoraAdapter(gpu, engine.cfg, req.lora, { seed: req.cfg.seed });
-  const pool = createBrowserPool({ warm: true });
-  const trainer = new Trainer(engine, pool, tokenizer, req.data, req.cfg);
-  if (cp) { trainer.optimizer.restore(cp.optimizer); trainer.step = cp.step; trainer.position = cp.position; }
+  const adapter: ModelSource | undefined = req.withAdapter
+    ? { name: `${req.repo} adapter`, readText: (f) => source.readText(`adapter/${f}`), readBytes: (f) => source.readBytes(`adapter/${f}`) }
+    : undefined;
+  const { trainer, close } = await openTraining(gpu, source, req.data, req.cfg, req.lora, { ...(adapter ? { adapter } : {}), ...(req.resume ? { resume: fromWire(req.resume) } : {}) });
   const hooks = globalThis as Hooks;
   try {
     while (trainer.step < req.steps) {
@@ -78,7 +88,6 @@ export async function hostTrain(req: TrainRequest): Promise<{ final: WireCheckpo
     }
     return { final: toWire(await trainer.checkpoint()), adapter: gpu.caps.adapter };
   } finally {
-    await pool.close();
-    engine.destroy();
+    await close();
   }
 }

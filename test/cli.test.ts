@@ -41,7 +41,7 @@ describe('evom verify', () => {
   });
 
   it('the demo verifies gold and broken completions in every target', () => {
-    const r = evom(['demo', '--count', '6', '--seed', '5']);
+    const r = evom(['demo', '--verifier', '--count', '6', '--seed', '5']);
     expect(r.code).toBe(0);
     for (const t of ['highs', 'glpk', 'glpk-json']) {
       expect(r.stdout).toMatch(new RegExp(`\\| ${t} \\| gold \\| correct 6 \\| 2\\.00 \\|`));

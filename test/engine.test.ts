@@ -28,6 +28,9 @@ describe('engine vs PyTorch reference', () => {
       expect(r.cachedVsFull.err).toBeLessThan(1e-4);
       expect(r.batchedVsSingle.idsEqual).toBe(true);
       expect(r.batchedVsSingle.err).toBeLessThan(1e-5);
+      expect(r.multiPrompt.lengths[0]).not.toBe(r.multiPrompt.lengths[1]);
+      expect(r.multiPrompt.idsEqual).toBe(true);
+      expect(r.multiPrompt.err).toBeLessThan(1e-4);
       expect(r.stops).toEqual({ token: true, string: true, streamed: true });
     }, 600_000);
   }

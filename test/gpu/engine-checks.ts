@@ -2,7 +2,7 @@
 // (test/fixtures/reference/<model>.json), plus cache/batch consistency checks.
 import { acquireGpu } from '../../src/gpu.ts';
 import { Engine } from '../../src/engine.ts';
-import { generate } from '../../src/generate.ts';
+import { generate, generateBatch } from '../../src/generate.ts';
 import { logSumExp } from '../../src/generate.ts';
 import type { ModelSource } from '../../src/model-source.ts';
 import { ModelFileNotFoundError } from '../../src/model-source.ts';
@@ -44,6 +44,8 @@ export interface EngineReport {
   greedyEqual: Record<string, boolean>;
   cachedVsFull: { err: number; idsEqual: boolean };
   batchedVsSingle: { idsEqual: boolean; err: number };
+  /** two prompts of different lengths decoded together (2 samples each) vs each prompt alone */
+  multiPrompt: { idsEqual: boolean; err: number; lengths: number[] };
   /** stop token, stop string and streaming behave (greedy on input A) */
   stops: { token: boolean; string: boolean; streamed: boolean };
   seconds: number;
@@ -107,6 +109,17 @@ export async function checkEngine(model: string, weights: 'f32' | 'f16' = 'f32')
     if (JSON.stringify(one!.ids) !== JSON.stringify(batch[i]!.ids)) bEq = false;
     bErr = Math.max(bErr, cmp(one!.logprobs, batch[i]!.logprobs).err);
   }
+  // Several prompts of different lengths in one batch: each slot at its own position.
+  const pB = ref.inputs.B.input_ids;
+  const multi = await generateBatch(engine, [{ promptIds: prompt, seed: 7 }, { promptIds: pB, seed: 8 }], { ...sp, n: 2 });
+  let mErr = 0, mEq = true;
+  for (const [i, pr] of [prompt, pB].entries()) {
+    const alone = await generate(engine, pr, { ...sp, n: 2, seed: 7 + i });
+    for (let s = 0; s < 2; s++) {
+      if (JSON.stringify(alone[s]!.ids) !== JSON.stringify(multi[i]![s]!.ids)) mEq = false;
+      mErr = Math.max(mErr, cmp(alone[s]!.logprobs, multi[i]![s]!.logprobs).err);
+    }
+  }
   // Stops: the third greedy token as a stop token; the second one's text as a stop string; streaming.
   const gA = ref.inputs.A.greedy.ids;
   const [st] = await generate(engine, prompt, { n: 1, temperature: 0, maxNewTokens: 10, stopTokenIds: [gA[2]!] });
@@ -120,7 +133,7 @@ export async function checkEngine(model: string, weights: 'f32' | 'f16' = 'f32')
   };
   const adapter = gpu.caps.adapter;
   engine.destroy();
-  return { model, adapter, compared, greedyEqual, cachedVsFull: { err, idsEqual }, batchedVsSingle: { idsEqual: bEq, err: bErr }, stops, seconds: (performance.now() - t0) / 1000 };
+  return { model, adapter, compared, greedyEqual, cachedVsFull: { err, idsEqual }, batchedVsSingle: { idsEqual: bEq, err: bErr }, multiPrompt: { idsEqual: mEq, err: mErr, lengths: [prompt.length, pB.length] }, stops, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** A KV cache beyond the adapter's buffer limit: a typed error naming the buffer, not a crash. */
