@@ -2,7 +2,8 @@
 // (pinned by test/cli.test.ts).
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DEFAULTS, type ProtocolStrictness } from './config.ts';
 import { EvomError, UsageError, UnknownTargetError } from './errors.ts';
@@ -53,6 +54,9 @@ Usage:
   evom train --resume DIR [--steps N]
       Train a LoRA adapter with GRPO/DAPO, rewarded by solving the completions' models. Writes
       DIR/metrics.jsonl (one line per step), DIR/checkpoints/ and DIR/adapter/ (PEFT format).
+  evom merge --model DIR|HUB_ID --adapter DIR --out DIR [--dtype same|f32]
+      Merge a PEFT LoRA adapter into the base weights (W + alpha/r·B·A) and write a plain model
+      folder (model.safetensors in the base's dtype, or f32; config and tokenizer files copied).
   evom plan --model DIR|HUB_ID [--batch B] [--context T] [--dtype f32|f16]
       Print the memory plan (weights, KV cache, activations per token) for a model's config.
   evom serve [--host H] [--port P] [--tokens FILE] [--config FILE] [--workers N]
@@ -393,6 +397,25 @@ async function cmdServe(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+async function cmdMerge(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, { model: { type: 'string' }, adapter: { type: 'string' }, out: { type: 'string' }, dtype: { type: 'string' }, 'hub-url': { type: 'string' } });
+  if (!values.model) throw new UsageError('--model DIR|HUB_ID is required');
+  if (!values.out) throw new UsageError('--out DIR is required');
+  const dtype = values.dtype ?? 'same';
+  if (dtype !== 'same' && dtype !== 'f32') throw new UsageError(`--dtype must be same or f32; got ${dtype}`);
+  const { adapterSource } = await import('./cli-eval.ts');
+  const adapter = adapterSource(values.adapter);
+  if (!adapter) throw new UsageError('--adapter DIR (a PEFT LoRA adapter folder) is required');
+  if (existsSync(join(values.out, 'model.safetensors'))) throw new UsageError(`--out ${values.out} already holds a model.safetensors; pick an empty folder`);
+  const { resolveModelSource } = await import('./cli-generate.ts');
+  const { mergeAdapter } = await import('./merge.ts');
+  const files = await mergeAdapter(resolveModelSource(values.model, values['hub-url'] ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co', io), adapter, dtype === 'f32' ? { dtype: 'F32' } : {});
+  await mkdir(values.out, { recursive: true });
+  for (const [name, data] of Object.entries(files)) await writeFile(join(values.out, name), data);
+  io.stdout(`merged ${values.adapter} into ${values.model}: ${values.out} (${Object.keys(files).join(', ')})\n`);
+  return 0;
+}
+
 async function cmdPlan(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, { model: { type: 'string' }, batch: { type: 'string' }, context: { type: 'string' }, dtype: { type: 'string' }, 'hub-url': { type: 'string' } });
   if (!values.model) throw new UsageError('--model DIR|HUB_ID is required');
@@ -409,7 +432,7 @@ async function cmdPlan(args: string[], io: Io): Promise<number> {
 }
 
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
-  verify: cmdVerify, eval: cmdEval, demo: cmdDemo, generate: cmdGenerate, train: cmdTrain, plan: cmdPlan, serve: cmdServe, prompt: cmdPrompt, problems: cmdProblems,
+  verify: cmdVerify, eval: cmdEval, demo: cmdDemo, generate: cmdGenerate, train: cmdTrain, merge: cmdMerge, plan: cmdPlan, serve: cmdServe, prompt: cmdPrompt, problems: cmdProblems,
 };
 
 /** Run the CLI; returns the exit code (0 ok, 1 runtime failure, 2 usage or data error). */

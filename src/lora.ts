@@ -131,26 +131,35 @@ export class LoraAdapter {
 
   /** Load a PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors). */
   static fromPeft(gpu: Gpu, model: ModelConfig, configJson: string, weights: Uint8Array): LoraAdapter {
-    let c: Record<string, unknown>;
-    try { c = JSON.parse(configJson); } catch (e) { throw new LoraError(`adapter_config.json: not valid JSON (${(e as Error).message})`); }
-    if (c.peft_type !== 'LORA') throw new LoraError(`adapter_config.json: peft_type must be "LORA"; got ${JSON.stringify(c.peft_type)}`);
-    if (c.use_dora || c.use_rslora) throw new LoraError('adapter_config.json: DoRA and rsLoRA adapters are not supported');
-    const targets = (Array.isArray(c.target_modules) ? c.target_modules : String(c.target_modules ?? '').split(',')).map(String) as LoraTarget[];
-    const cfg: LoraConfig = { rank: Number(c.r), alpha: Number(c.lora_alpha), dropout: Number(c.lora_dropout ?? 0), targets };
-    const header = parseSafetensorsHeader(weights, { file: 'adapter_model.safetensors' });
-    const get = (key: string) => {
-      const e = header.tensors.get(key);
-      if (!e) throw new LoraError(`adapter_model.safetensors: missing ${key}`);
-      return decodeTensor(tensorBytes(weights, e), e.dtype, key);
-    };
-    const init: { A: Float32Array; B: Float32Array }[] = [];
-    for (let layer = 0; layer < model.layers; layer++) {
-      for (const t of LORA_TARGETS.filter((x) => targets.includes(x))) init.push({ A: get(peftKey(layer, t, 'A')), B: get(peftKey(layer, t, 'B')) });
-    }
-    return new LoraAdapter(gpu, model, cfg, init);
+    const p = parsePeft(model, configJson, weights);
+    return new LoraAdapter(gpu, model, p.config, p.modules);
   }
 
   destroy(): void {
     for (const m of this.modules) for (const b of [m.A, m.B, m.dA, m.dB]) b.destroy();
   }
+}
+
+/**
+ * A PEFT LoRA adapter read on the CPU: its config and, per layer and target (in LORA_TARGETS
+ * order), A [rank, in] and B [out, rank] as f32.
+ */
+export function parsePeft(model: ModelConfig, configJson: string, weights: Uint8Array): { config: LoraConfig; modules: { layer: number; target: LoraTarget; A: Float32Array; B: Float32Array }[] } {
+  let c: Record<string, unknown>;
+  try { c = JSON.parse(configJson); } catch (e) { throw new LoraError(`adapter_config.json: not valid JSON (${(e as Error).message})`); }
+  if (c.peft_type !== 'LORA') throw new LoraError(`adapter_config.json: peft_type must be "LORA"; got ${JSON.stringify(c.peft_type)}`);
+  if (c.use_dora || c.use_rslora) throw new LoraError('adapter_config.json: DoRA and rsLoRA adapters are not supported');
+  const targets = (Array.isArray(c.target_modules) ? c.target_modules : String(c.target_modules ?? '').split(',')).map(String) as LoraTarget[];
+  const config: LoraConfig = { rank: Number(c.r), alpha: Number(c.lora_alpha), dropout: Number(c.lora_dropout ?? 0), targets };
+  const header = parseSafetensorsHeader(weights, { file: 'adapter_model.safetensors' });
+  const get = (key: string) => {
+    const e = header.tensors.get(key);
+    if (!e) throw new LoraError(`adapter_model.safetensors: missing ${key}`);
+    return decodeTensor(tensorBytes(weights, e), e.dtype, key);
+  };
+  const modules = [];
+  for (let layer = 0; layer < model.layers; layer++) {
+    for (const target of LORA_TARGETS.filter((x) => targets.includes(x))) modules.push({ layer, target, A: get(peftKey(layer, target, 'A')), B: get(peftKey(layer, target, 'B')) });
+  }
+  return { config, modules };
 }

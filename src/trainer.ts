@@ -93,6 +93,7 @@ export class Trainer {
   ) {
     if (data.length === 0) throw new Error('no training data');
     if (!engine.lora) throw new Error('the trainer trains LoRA adapters: attach engine.lora first');
+    if (engine.lora.config.dropout > 0) throw new Error(`LoRA dropout ${engine.lora.config.dropout} is not supported in training yet: set "lora_dropout": 0 in the adapter's adapter_config.json (PEFT applies dropout only while training, so inference is unchanged)`);
     const maxPrompt = Math.max(...data.map((d) => this.promptIds(d).length));
     const T = maxPrompt + cfg.maxNewTokens;
     this.graph = graph ?? new TrainGraph(engine, { maxRows: cfg.microBatch * T, maxT: T });

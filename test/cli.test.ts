@@ -141,3 +141,28 @@ describe('evom prompt / eval / problems', () => {
     expect(bad.stderr).toMatch(/cooking/);
   });
 });
+
+describe('evom merge', () => {
+  const MODEL = join(import.meta.dirname, 'fixtures', 'models', 'tiny-qwen2');
+  const ADAPTER = join(import.meta.dirname, 'fixtures', 'training', 'tiny-qwen2-adapter');
+  it('writes a plain model folder: every base tensor, adapted ones changed, dtype kept or f32', async () => {
+    const { parseSafetensorsHeader } = await import('../src/safetensors.ts');
+    const header = (dir: string) => parseSafetensorsHeader(readFileSync(join(dir, 'model.safetensors')));
+    const base = header(MODEL);
+    for (const [dtype, want] of [['same', 'BF16'], ['f32', 'F32']] as const) {
+      const out = join(tmp, `merged-${dtype}`);
+      const r = evom(['merge', '--model', MODEL, '--adapter', ADAPTER, '--out', out, '--dtype', dtype]);
+      expect(r.code, r.stderr).toBe(0);
+      const m = header(out);
+      expect([...m.tensors.keys()].sort()).toEqual([...base.tensors.keys()].sort());
+      for (const [name, e] of m.tensors) { expect(e.dtype).toBe(want); expect(e.shape).toEqual(base.tensors.get(name)!.shape); }
+      expect(readFileSync(join(out, 'config.json'), 'utf8')).toBe(readFileSync(join(MODEL, 'config.json'), 'utf8'));
+      expect(readFileSync(join(out, 'tokenizer.json'), 'utf8').length).toBeGreaterThan(1000);
+    }
+    // a second merge into the same folder is refused; a folder that is not an adapter is named
+    expect(evom(['merge', '--model', MODEL, '--adapter', ADAPTER, '--out', join(tmp, 'merged-same')]).code).toBe(2);
+    const bad = evom(['merge', '--model', MODEL, '--adapter', MODEL, '--out', join(tmp, 'merged-bad')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/adapter_config\.json/);
+  }, 120_000);
+});

@@ -8,6 +8,8 @@ import { groupAdvantages, policyLoss, type Aggregation, type AdvantageMode } fro
 import { AdamW } from '../../src/optimizer.ts';
 import { logSumExp } from '../../src/generate.ts';
 import { fixtureSource } from './engine-checks.ts';
+import { mergeAdapter } from '../../src/merge.ts';
+import { memorySource, urlSource } from '../../src/model-source.ts';
 
 interface TensorEntry { name: string; shape: number[]; file: string; offset: number; length: number }
 interface ConfigRef { eps_low: number; eps_high: number; beta: number; aggregation: Aggregation; advantages: AdvantageMode; loss: number; n_clipped_low: number; n_clipped_high: number; dloss_dlogp: number[][]; grads: Record<string, string> }
@@ -196,4 +198,41 @@ export async function checkPeft(model: string): Promise<{ logits: Cmp; lse: Cmp;
   const config = JSON.parse(out['adapter_config.json']);
   e.destroy();
   return { logits: cmp(got, want), lse: cmp(lse, ref.merged.logsumexp), exported, config };
+}
+
+/** The fixture's adapter merged into the base weights (F32, and in the base's own dtype): the plain engine reproduces PyTorch's merged logits. */
+export async function checkMerged(model: string): Promise<Record<'f32' | 'base dtype', { logits: Cmp; weights: Cmp; compared: number; changed: number; same: number }>> {
+  const { ref, tensor } = await loadRef(model);
+  const ids = ref.merged.input_ids;
+  const want = tensor(ref.merged.logits_tensor);
+  const out = {} as Record<'f32' | 'base dtype', { logits: Cmp; weights: Cmp; compared: number; changed: number; same: number }>;
+  for (const kind of ['f32', 'base dtype'] as const) {
+    const files = await mergeAdapter(fixtureSource(model), urlSource(`/test/fixtures/training/${model}-adapter`), kind === 'f32' ? { dtype: 'F32' } : {});
+    const gpu = await acquireGpu(); // one device per engine: Engine.destroy releases it
+    const e = await Engine.fromSource(gpu, memorySource(files, 'merged'), { maxBatch: 1, maxContext: ids.length, weights: 'f32' });
+    const res = await e.step({ ids, B: 1, T: ids.length, pos0: 0, logits: 'all' });
+    const V = e.cfg.vocab;
+    const got = new Float32Array(ref.merged.logits_positions.length * V);
+    ref.merged.logits_positions.forEach((pos, i) => got.set(res.logits!.subarray(pos * V, (pos + 1) * V), i * V));
+    e.destroy();
+    // the merged weights differ from the base exactly where the adapter applies
+    const { openCheckpoint } = await import('../../src/safetensors.ts');
+    const merged = await openCheckpoint(memorySource(files, 'merged'));
+    const base = await openCheckpoint(fixtureSource(model));
+    let changed = 0, same = 0, compared = 0;
+    let weights: Cmp = { err: 0, scale: 0 };
+    for (const name of base.tensors.keys()) {
+      const a = await base.readFloat32(name), b = await merged.readFloat32(name);
+      if (ref.tensors.some((t) => t.name === `merged/${name}`)) {
+        const c = cmp(b, tensor(`merged/${name}`));
+        weights = { err: Math.max(weights.err, c.err), scale: Math.max(weights.scale, c.scale) };
+        compared++;
+      }
+      let diff = false;
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) { diff = true; break; }
+      if (diff) changed++; else same++;
+    }
+    out[kind] = { logits: cmp(got, want), weights, compared, changed, same };
+  }
+  return out;
 }
