@@ -8,7 +8,10 @@ const glpkFullWasm = fileURLToPath(new URL('./node_modules/glpk-wasm/dist/glpk.f
 export default defineConfig({
   resolve: { alias: [{ find: /^glpk-wasm-full\.wasm/, replacement: glpkFullWasm }] },
   worker: { format: 'es' },
-  build: { target: 'es2022', outDir: 'dist', chunkSizeWarningLimit: 4096 },
+  build: {
+    target: 'es2022', outDir: 'dist', chunkSizeWarningLimit: 4096,
+    rollupOptions: { input: { main: fileURLToPath(new URL('./index.html', import.meta.url)), train: fileURLToPath(new URL('./train.html', import.meta.url)) } },
+  },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
 });

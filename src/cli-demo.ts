@@ -26,15 +26,17 @@ export const DEMO = {
   families: ['knapsack', 'production'] as Family[],
   difficulty: 2,
   target: 'highs',
-  evalCount: 48,
+  evalCount: 40,
   trainCount: 256,
-  steps: 12,
+  steps: 10,
   seed: 1,
   group: 8,
   promptsPerStep: 2,
   lr: 2e-3,
   loraRank: 8,
   maxNewTokens: 112,
+  /** sequences per forward/backward: a whole step's 16 in one pass */
+  microBatch: 16,
   /** evaluation samples at the training temperature (1.0): the accuracy of the policy as trained */
   evalTemperature: 1,
   evalBatch: 16,
@@ -71,7 +73,7 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<{ before:
 
     io.stderr(`2/3 GRPO, ${o.steps} steps of ${DEMO.promptsPerStep} problems × ${DEMO.group} completions, LoRA rank ${DEMO.loraRank}; run folder ${out}\n`);
     const cfg = trainerDefaults('grpo', DEMO.target, 'rel5pct');
-    Object.assign(cfg, { group: DEMO.group, promptsPerStep: DEMO.promptsPerStep, seed: o.seed, maxNewTokens: DEMO.maxNewTokens, microBatch: DEMO.group });
+    Object.assign(cfg, { group: DEMO.group, promptsPerStep: DEMO.promptsPerStep, seed: o.seed, maxNewTokens: DEMO.maxNewTokens, microBatch: DEMO.microBatch });
     cfg.loss.maxNewTokens = DEMO.maxNewTokens;
     cfg.optimizer.lr = DEMO.lr;
     cfg.optimizer.totalSteps = o.steps;

@@ -61,7 +61,7 @@ export async function openTraining(gpu: Gpu, source: ModelSource, data: TrainIte
   if (!tokenizer) throw new Error(`${source.name} has no tokenizer.json; training needs one`);
   // Engine sized for generation (G slots) and training micro-batches of the longest prompt.
   const promptMax = Math.max(...data.map((d) => promptIdsFor(tokenizer, d.question, cfg.target).length));
-  const engine = await Engine.fromSource(gpu, source, { maxBatch: Math.max(cfg.group, cfg.microBatch), maxContext: promptMax + cfg.maxNewTokens });
+  const engine = await Engine.fromSource(gpu, source, { maxBatch: Math.max(cfg.group * Math.max(1, cfg.generateTogether ?? 1), cfg.microBatch), maxContext: promptMax + cfg.maxNewTokens });
   const cp = start.resume;
   if (cp) engine.lora = LoraAdapter.fromPeft(gpu, engine.cfg, cp.adapter['adapter_config.json'], cp.adapter['adapter_model.safetensors']);
   else if (start.adapter) engine.lora = LoraAdapter.fromPeft(gpu, engine.cfg, await start.adapter.readText('adapter_config.json'), await start.adapter.readBytes('adapter_model.safetensors'));

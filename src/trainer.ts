@@ -4,7 +4,7 @@
 // (seed, step), so a run resumed from a checkpoint continues exactly as it would have.
 
 import type { Engine } from './engine.ts';
-import { generate, type Completion } from './generate.ts';
+import { generateBatch, type Completion } from './generate.ts';
 import { groupAdvantages, isInformativeGroup, overlongPenalty, policyLoss, type PolicyLossConfig } from './grpo.ts';
 import { AdamW, type OptimizerConfig } from './optimizer.ts';
 import type { Answer, Outcome, OutcomeClass } from './outcome.ts';
@@ -44,6 +44,9 @@ export interface TrainerConfig {
   maxRefill: number;
   /** DAPO overlong shaping buffer in tokens (0 = off) */
   overlongBuffer: number;
+  /** prompts decoded together in one batch (1: one prompt at a time, each verified while the next
+   *  is generated; more: fewer, wider decode steps; the samples are the same either way) */
+  generateTogether?: number;
 }
 
 export interface StepMetrics {
@@ -104,18 +107,21 @@ export class Trainer {
     return promptIdsFor(this.tokenizer, item.question, this.cfg.target);
   }
 
-  private async rollout(item: TrainItem, seed: number): Promise<{ r: Omit<Rollout, 'outcomes' | 'rewards'>; verified: Promise<Outcome[]> }> {
-    const promptIds = this.promptIds(item);
+  /** G completions for each item (decoded together), and their verification, still running. */
+  private async rollout(batch: { item: TrainItem; seed: number }[]): Promise<{ r: Omit<Rollout, 'outcomes' | 'rewards'>; verified: Promise<Outcome[]> }[]> {
     const c = this.cfg;
-    const completions = await generate(this.engine, promptIds, {
-      n: c.group, temperature: c.temperature, topP: c.topP, topK: c.topK, seed, maxNewTokens: c.maxNewTokens,
+    const prompts = batch.map((b) => ({ promptIds: this.promptIds(b.item), seed: b.seed }));
+    const groups = await generateBatch(this.engine, prompts, {
+      n: c.group, temperature: c.temperature, topP: c.topP, topK: c.topK, maxNewTokens: c.maxNewTokens,
       stopTokenIds: [...this.tokenizer.eosTokenIds],
     }, { decode: (ids) => this.tokenizer.decode(ids, { skipSpecialTokens: true }) });
-    // verification runs in the pool's workers while the caller generates the next prompt
-    const verified = this.pool.verifyAll(completions.map((comp) => ({
-      completion: comp.text ?? '', target: c.target, answer: item.answer, config: { tolerance: c.tolerance },
-    })));
-    return { r: { item, promptIds, completions }, verified };
+    // verification runs in the pool's workers while the caller generates the next prompts
+    return batch.map(({ item }, i) => ({
+      r: { item, promptIds: prompts[i]!.promptIds, completions: groups[i]! },
+      verified: this.pool.verifyAll(groups[i]!.map((comp) => ({
+        completion: comp.text ?? '', target: c.target, answer: item.answer, config: { tolerance: c.tolerance },
+      }))),
+    }));
   }
 
   /** One training step. */
@@ -127,24 +133,30 @@ export class Trainer {
     const kept: Rollout[] = [], all: Rollout[] = [];
     const limit = c.promptsPerStep + (c.dynamicSampling ? c.maxRefill : 0);
     const inflight: Promise<Rollout>[] = [];
-    const drawOne = async () => {
-      const item = this.data[itemIndex(this.data.length, c.seed, this.position)]!;
-      const seed = mixSeed(c.seed, step, draws);
-      this.position++; draws++;
+    const draw = async (n: number) => {
+      const batch = Array.from({ length: n }, () => {
+        const item = this.data[itemIndex(this.data.length, c.seed, this.position)]!;
+        const seed = mixSeed(c.seed, step, draws);
+        this.position++; draws++;
+        return { item, seed };
+      });
       const g0 = performance.now();
-      const { r, verified } = await this.rollout(item, seed);
+      const rolled = await this.rollout(batch);
       genMs += performance.now() - g0;
-      genTokens += r.completions.reduce((a, x) => a + x.ids.length, 0);
-      inflight.push(verified.then((outcomes) => ({
-        ...r, outcomes,
-        rewards: outcomes.map((o, i) => o.reward + (c.overlongBuffer > 0 ? overlongPenalty(r.completions[i]!.ids.length, c.maxNewTokens, c.overlongBuffer) : 0)),
-      })));
+      for (const { r, verified } of rolled) {
+        genTokens += r.completions.reduce((a, x) => a + x.ids.length, 0);
+        inflight.push(verified.then((outcomes) => ({
+          ...r, outcomes,
+          rewards: outcomes.map((o, i) => o.reward + (c.overlongBuffer > 0 ? overlongPenalty(r.completions[i]!.ids.length, c.maxNewTokens, c.overlongBuffer) : 0)),
+        })));
+      }
     };
     // Generation of prompt k+1 overlaps verification of prompt k; dynamic sampling draws more
     // prompts when groups carry no signal, up to the refill budget.
     while (kept.length < c.promptsPerStep && draws < limit) {
       const n = Math.min(c.promptsPerStep - kept.length, limit - draws);
-      for (let k = 0; k < n; k++) await drawOne();
+      const together = Math.max(1, c.generateTogether ?? 1);
+      for (let k = 0; k < n; k += together) await draw(Math.min(together, n - k));
       const w0 = performance.now();
       const done = await Promise.all(inflight.splice(0));
       waitMs += performance.now() - w0;
