@@ -9,16 +9,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callInPage, enginePage } from '../src/chromium.ts';
-import { startTrain, trainerDefaults } from '../src/cli-train.ts';
+import { startTrain } from '../src/cli-train.ts';
 import { DEFAULT_LORA } from '../src/lora.ts';
-import { formatBytes, trainingMemoryPlan } from '../src/memory-plan.ts';
+import { formatBytes, memoryPlan, trainingMemoryPlan } from '../src/memory-plan.ts';
 import { loadModelConfig } from '../src/model-source.ts';
 import { directorySource } from '../src/model-source-node.ts';
 import { generateBenchmark } from '../src/problems.ts';
 import { createTargets } from '../src/solver-targets.ts';
 import { nodeSolverAssets } from '../src/solver-assets-node.ts';
 import { loadTokenizerFromSource } from '../src/tokenizer.ts';
-import { promptIdsFor, type StepMetrics } from '../src/trainer.ts';
+import { promptIdsFor, trainerDefaults, type StepMetrics } from '../src/trainer.ts';
 import type { Limits } from './engine-page.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -56,7 +56,7 @@ for (const [name, dir, maxNew] of MODELS) {
   const seqs = mean((m) => m.groups_used * tc.group);
   const tokens = seqs * (promptMean + mean((m) => m.completion_length));
   // LoRA: forward 2·P and backward (activation gradients through frozen weights) 2·P per token
-  const P = cfg.layers * (cfg.hidden * (cfg.heads * cfg.headDim + 2 * cfg.kvHeads * cfg.headDim) + cfg.heads * cfg.headDim * cfg.hidden + 3 * cfg.hidden * cfg.intermediate) + cfg.vocab * cfg.hidden;
+  const P = memoryPlan(cfg, { weightBytesPerParam: 4, kvBytesPerValue: 4, batch: 1, contextTokens: 1 }).params.layers + cfg.vocab * cfg.hidden;
   const trainS = mean((m) => m.ms.train) / 1000;
   const gflops = (4 * P * tokens) / trainS / 1e9;
   const genTok = mean((m) => m.completion_length * tc.group * (m.groups_used + m.groups_dropped));

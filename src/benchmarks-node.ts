@@ -1,6 +1,6 @@
 // Benchmark and completion files from disk (Node).
 
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { DataError } from './errors.ts';
 import { parseBenchmark, parseCompletions, type BenchmarkItem, type CompletionRecord } from './benchmarks.ts';
 
@@ -19,4 +19,9 @@ export async function loadBenchmarkFile(path: string): Promise<BenchmarkItem[]> 
 
 export async function loadCompletionsFile(path: string): Promise<CompletionRecord[]> {
   return parseCompletions(await readText(path), path);
+}
+
+/** Rows as JSON Lines (one object per line, newline-terminated). */
+export async function writeJsonl(path: string, rows: readonly unknown[]): Promise<void> {
+  await writeFile(path, rows.map((r) => JSON.stringify(r) + '\n').join(''));
 }

@@ -9,15 +9,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BenchmarkItem } from './benchmarks.ts';
 import { evaluatePolicy, type PolicyEvalOptions } from './cli-eval.ts';
-import { startTrain, trainerDefaults } from './cli-train.ts';
+import { startTrain } from './cli-train.ts';
 import type { EvalSummary } from './evaluate.ts';
 import type { Family } from './generator.ts';
+import { DEFAULT_LORA } from './lora.ts';
 import { directorySource } from './model-source-node.ts';
 import { createNodePool } from './pool-node.ts';
 import { generateBenchmark } from './problems.ts';
 import { createTargets } from './solver-targets.ts';
 import { nodeSolverAssets } from './solver-assets-node.ts';
-import type { StepMetrics } from './trainer.ts';
+import { trainerDefaults, type StepMetrics } from './trainer.ts';
 
 export const BUILTIN_POLICY = resolve(import.meta.dirname, '..', 'public', 'models', 'evom-tiny');
 
@@ -79,7 +80,7 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<{ before:
     cfg.optimizer.totalSteps = o.steps;
     const steps: StepMetrics[] = [];
     await startTrain({
-      run: { model: BUILTIN_POLICY, hubUrl: '', cfg, lora: { rank: DEMO.loraRank, alpha: 2 * DEMO.loraRank, dropout: 0, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, steps: o.steps, checkpointEvery: o.steps },
+      run: { model: BUILTIN_POLICY, hubUrl: '', cfg, lora: { ...DEFAULT_LORA, rank: DEMO.loraRank, alpha: 2 * DEMO.loraRank }, steps: o.steps, checkpointEvery: o.steps },
       data: train, out,
     }, source, { stdout: () => {}, stderr: (s) => io.stderr('    ' + s) }, (m) => steps.push(m));
 

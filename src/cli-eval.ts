@@ -2,16 +2,12 @@
 // generates completions for every benchmark item, several prompts decoded together; then the
 // verifier pool scores them exactly as `evom eval --completions` does.
 
-import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { BenchmarkItem, CompletionRecord } from './benchmarks.ts';
 import { UsageError } from './errors.ts';
 import { evaluateCompletions, type EvalSummary, type ItemResult } from './evaluate.ts';
 import type { SamplingParams } from './generate.ts';
 import type { HostBatchRequest, HostResult } from './generate-host.ts';
 import type { ModelSource } from './model-source.ts';
-import { directorySource } from './model-source-node.ts';
 import { loadModelConfig } from './model-source.ts';
 import type { VerifierPool } from './pool.ts';
 import type { ToleranceRule } from './tolerance.ts';
@@ -28,13 +24,6 @@ export interface PolicyEvalOptions {
 }
 
 export interface Io { stdout: (s: string) => void; stderr: (s: string) => void }
-
-/** An adapter folder (PEFT) checked for its config, or null. */
-export function adapterSource(dir: string | undefined): ModelSource | null {
-  if (!dir) return null;
-  if (!existsSync(join(dir, 'adapter_config.json'))) throw new UsageError(`--adapter: ${dir} has no adapter_config.json (a PEFT LoRA adapter folder)`);
-  return directorySource(dir);
-}
 
 /** Completions of the policy for each item (n per item, in item order), generated in the engine page. */
 export async function generateForItems(
@@ -71,8 +60,4 @@ export async function evaluatePolicy(
   const gen = await generateForItems(source, adapter, items, o, progress?.generate);
   const { results, summary } = await evaluateCompletions(items, gen.completions, pool, { target: o.target, tolerance: o.tolerance, onProgress: progress?.verify });
   return { completions: gen.completions, results, summary, generation: { tokens: gen.tokens, ...gen.host } };
-}
-
-export async function writeJsonl(path: string, rows: unknown[]): Promise<void> {
-  await writeFile(path, rows.map((r) => JSON.stringify(r) + '\n').join(''));
 }

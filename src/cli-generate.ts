@@ -51,6 +51,13 @@ export function resolveModelSource(model: string, hubUrl: string, io: CliIo): Mo
   });
 }
 
+/** An adapter folder (PEFT) checked for its config, or null. */
+export function adapterSource(dir: string | undefined): ModelSource | null {
+  if (!dir) return null;
+  if (!existsSync(join(dir, 'adapter_config.json'))) throw new UsageError(`--adapter: ${dir} has no adapter_config.json (a PEFT LoRA adapter folder)`);
+  return directorySource(dir);
+}
+
 /** Serve a model source at /{repo}/resolve/main/{file} from the dev server (the Hub's layout). */
 export function serveModel(source: ModelSource, repo: string, adapter: ModelSource | null): Plugin {
   const prefix = `/${repo}/resolve/main/`;
@@ -141,11 +148,7 @@ export async function runGenerate(o: GenerateCliOptions, io: CliIo): Promise<voi
   const stream = !o.json && n === 1 && tok ? createStreamDecoder(tok) : null;
   const onToken = (_s: number, id: number) => { if (stream) io.stdout(stream.push(id)); };
   const req = { promptIds, params };
-  let adapter: ModelSource | null = null;
-  if (o.adapterDir) {
-    if (!existsSync(join(o.adapterDir, 'adapter_config.json'))) throw new UsageError(`--adapter: ${o.adapterDir} has no adapter_config.json (a PEFT LoRA adapter folder)`);
-    adapter = directorySource(o.adapterDir);
-  }
+  const adapter = adapterSource(o.adapterDir);
   const res = o.runtime === 'node' ? await runInNode(source, adapter, req, onToken) : await runInChromium(source, adapter, req, onToken);
   const text = (c: Completion) => (tok ? tok.decode(c.ids, { skipSpecialTokens: true }) : c.ids.join(','));
   if (o.json) {

@@ -7,14 +7,11 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './errors.ts';
-import { DAPO_DEFAULTS, GRPO_DEFAULTS } from './grpo.ts';
 import { DEFAULT_LORA, type LoraConfig } from './lora.ts';
-import { OPTIMIZER_DEFAULTS } from './optimizer.ts';
 import type { ModelSource } from './model-source.ts';
 import { directorySource } from './model-source-node.ts';
 import type { StepMetrics, TrainerConfig, TrainItem } from './trainer.ts';
 import type { TrainRequest, WireCheckpoint } from './train-host.ts';
-import type { ToleranceRule } from './tolerance.ts';
 
 /** Everything a run needs; saved as DIR/run.json (data as DIR/data.jsonl) so `--resume DIR` needs nothing else. */
 export interface TrainRun {
@@ -31,17 +28,6 @@ export interface TrainCliOptions {
   run: TrainRun;
   data: TrainItem[];
   out: string;
-}
-
-/** Defaults per algorithm (GUIDE §5 beside TRL/verl; see src/grpo.ts). */
-export function trainerDefaults(algo: 'grpo' | 'dapo', target: string, tolerance: ToleranceRule): TrainerConfig {
-  const loss = algo === 'dapo' ? DAPO_DEFAULTS : GRPO_DEFAULTS;
-  return {
-    algo, target, tolerance, group: 8, promptsPerStep: 2, seed: 0, maxNewTokens: 256,
-    temperature: 1, topP: 1, topK: 0, loss: { ...loss, maxNewTokens: 256 },
-    optimizer: { ...OPTIMIZER_DEFAULTS, lr: 1e-5 }, updatesPerBatch: 1, microBatch: 4,
-    dynamicSampling: algo === 'dapo', maxRefill: algo === 'dapo' ? 4 : 0, overlongBuffer: algo === 'dapo' ? 64 : 0,
-  };
 }
 
 /** Write a checkpoint directory whole, then point `latest` at it with an atomic rename. */

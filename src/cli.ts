@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DEFAULTS, type ProtocolStrictness } from './config.ts';
 import { EvomError, UsageError, UnknownTargetError } from './errors.ts';
-import { loadBenchmarkFile, loadCompletionsFile } from './benchmarks-node.ts';
+import { loadBenchmarkFile, loadCompletionsFile, writeJsonl } from './benchmarks-node.ts';
 import { buildMessages, PYTHON_TARGETS } from './prompt.ts';
 import { evaluateCompletions, formatSummary } from './evaluate.ts';
 import type { RemoteVerifier } from './remote.ts';
@@ -202,7 +202,7 @@ async function cmdEval(args: string[], io: Io): Promise<number> {
     const { results, summary } = await evaluateCompletions(items, completions, pool, {
       target, tolerance, protocol, source: values.completions, onProgress: progressBar(io),
     });
-    await writeFile(out, results.map((r) => JSON.stringify(r)).join('\n') + (results.length ? '\n' : ''));
+    await writeJsonl(out, results);
     if (values.json) io.stdout(JSON.stringify({ ...summary, results_file: out }) + '\n');
     else io.stdout(formatSummary(summary) + `\nper-item results: ${out}\n`);
   } finally {
@@ -216,8 +216,8 @@ async function evalPolicyCmd(values: Record<string, string | boolean | undefined
   const target = requireTarget(values.target, Boolean(remote));
   const tolerance = toleranceOf(values.tolerance);
   if (values.protocol !== undefined) throw new UsageError('--protocol applies to --completions; a policy is evaluated under the default protocol it was trained with');
-  const { adapterSource, evaluatePolicy, writeJsonl } = await import('./cli-eval.ts');
-  const { resolveModelSource } = await import('./cli-generate.ts');
+  const { evaluatePolicy } = await import('./cli-eval.ts');
+  const { adapterSource, resolveModelSource } = await import('./cli-generate.ts');
   const hubUrl = String(values['hub-url'] ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co');
   const source = resolveModelSource(String(values.model), hubUrl, io);
   const adapter = adapterSource(values.adapter as string | undefined);
@@ -358,7 +358,8 @@ async function cmdTrain(args: string[], io: Io): Promise<number> {
   const algo = values.algo ?? 'grpo';
   if (algo !== 'grpo' && algo !== 'dapo') throw new UsageError(`--algo must be grpo or dapo; got ${algo}`);
   const hubUrl = values['hub-url'] ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
-  const cfg = train.trainerDefaults(algo, target, toleranceOf(values.tolerance));
+  const { trainerDefaults } = await import('./trainer.ts');
+  const cfg = trainerDefaults(algo, target, toleranceOf(values.tolerance));
   cfg.group = intFlag(values.group, '--group', cfg.group, 2);
   cfg.promptsPerStep = intFlag(values['prompts-per-step'], '--prompts-per-step', cfg.promptsPerStep, 1);
   cfg.seed = intFlag(values.seed, '--seed', cfg.seed, 0);
@@ -403,11 +404,10 @@ async function cmdMerge(args: string[], io: Io): Promise<number> {
   if (!values.out) throw new UsageError('--out DIR is required');
   const dtype = values.dtype ?? 'same';
   if (dtype !== 'same' && dtype !== 'f32') throw new UsageError(`--dtype must be same or f32; got ${dtype}`);
-  const { adapterSource } = await import('./cli-eval.ts');
+  const { adapterSource, resolveModelSource } = await import('./cli-generate.ts');
   const adapter = adapterSource(values.adapter);
   if (!adapter) throw new UsageError('--adapter DIR (a PEFT LoRA adapter folder) is required');
   if (existsSync(join(values.out, 'model.safetensors'))) throw new UsageError(`--out ${values.out} already holds a model.safetensors; pick an empty folder`);
-  const { resolveModelSource } = await import('./cli-generate.ts');
   const { mergeAdapter } = await import('./merge.ts');
   const files = await mergeAdapter(resolveModelSource(values.model, values['hub-url'] ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co', io), adapter, dtype === 'f32' ? { dtype: 'F32' } : {});
   await mkdir(values.out, { recursive: true });

@@ -4,6 +4,7 @@
 // printable table.
 
 import type { ModelConfig } from './model-config.ts';
+import { LORA_TARGETS, projectionShape } from './lora.ts';
 
 export interface MemoryPlanOptions {
   /** Bytes per weight: 2 (F16/BF16) or 4 (F32). */
@@ -284,8 +285,7 @@ export function trainingMemoryPlan(cfg: ModelConfig, o: TrainingMemoryOptions): 
   const perRowGlobal = 3 + 3 * H + 4 + 2 * H + 1 + 2 * tiles + 1 + big + 2 * H + big + 2 * I + Hq * D + 2 * Hkv * D + Hq * T + r + 1;
   const saved = R * perRowLayer * Lc * f;
   const scratch = R * perRowGlobal * f + (o.loraRank ? 0 : R * 4096 * f);
-  const modIn = [H, H, H, Hq * D, H, H, I], modOut = [Hq * D, Hkv * D, Hkv * D, H, I, I, H];
-  const loraParams = Lc * modIn.slice(0, o.loraModules).reduce((a, n, i) => a + r * (n + modOut[i]!), 0);
+  const loraParams = Lc * LORA_TARGETS.slice(0, o.loraModules).reduce((a, t) => { const p = projectionShape(cfg, t); return a + r * (p.in + p.out); }, 0);
   const trainableParams = o.loraRank ? loraParams : inf.params.total;
   const trainable = trainableParams * f * (o.loraRank ? 4 : 3); // LoRA: weights, grad, m, v; full: grad, m, v (weights counted above)
   const sampling = Math.max(o.group, o.microBatch) * V * f; // logits of one decode step

@@ -8,9 +8,7 @@ import { parseFamilies } from './generator.ts';
 import { defaultBrowserCache, hubSource } from './hub.ts';
 import { urlSource, type ModelSource } from './model-source.ts';
 import { DEFAULT_LORA } from './lora.ts';
-import { DAPO_DEFAULTS, GRPO_DEFAULTS } from './grpo.ts';
-import { OPTIMIZER_DEFAULTS } from './optimizer.ts';
-import type { StepMetrics, TrainerConfig } from './trainer.ts';
+import { trainerDefaults, type StepMetrics } from './trainer.ts';
 import { openTraining } from './train-host.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -68,12 +66,10 @@ async function run(): Promise<void> {
     const worker = new Worker(new URL('../workers/problems.browser.ts', import.meta.url), { type: 'module', name: 'evom-problems' });
     const items = await Comlink.wrap<ProblemsApi>(worker).generate({ families, count: 64, seed: 3_000_000 + seed, difficulty: num('difficulty') }).finally(() => worker.terminate());
     const data = items.map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
-    const loss = { ...(algo === 'dapo' ? DAPO_DEFAULTS : GRPO_DEFAULTS), maxNewTokens };
-    const cfg: TrainerConfig = {
-      algo, target: $<HTMLSelectElement>('target').value, tolerance: 'rel5pct', group: num('group'), promptsPerStep: num('prompts'), seed, maxNewTokens,
-      temperature: 1, topP: 1, topK: 0, loss, optimizer: { ...OPTIMIZER_DEFAULTS, lr: Number($<HTMLInputElement>('lr').value), totalSteps: steps },
-      updatesPerBatch: 1, microBatch: num('group'), dynamicSampling: algo === 'dapo', maxRefill: algo === 'dapo' ? 4 : 0, overlongBuffer: algo === 'dapo' ? Math.floor(maxNewTokens / 4) : 0,
-    };
+    const cfg = trainerDefaults(algo, $<HTMLSelectElement>('target').value, 'rel5pct');
+    Object.assign(cfg, { group: num('group'), promptsPerStep: num('prompts'), seed, maxNewTokens, microBatch: num('group'), overlongBuffer: algo === 'dapo' ? Math.floor(maxNewTokens / 4) : 0 });
+    cfg.loss.maxNewTokens = maxNewTokens;
+    Object.assign(cfg.optimizer, { lr: Number($<HTMLInputElement>('lr').value), totalSteps: steps });
     if (!(cfg.optimizer.lr > 0 && cfg.optimizer.lr < 1)) throw new Error(`learning rate must be between 0 and 1; got ${$<HTMLInputElement>('lr').value}`);
     status.textContent = `Loading ${source.name}…`;
     const gpu = await acquireGpu();

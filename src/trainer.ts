@@ -5,8 +5,8 @@
 
 import type { Engine } from './engine.ts';
 import { generateBatch, type Completion } from './generate.ts';
-import { groupAdvantages, isInformativeGroup, overlongPenalty, policyLoss, type PolicyLossConfig } from './grpo.ts';
-import { AdamW, type OptimizerConfig } from './optimizer.ts';
+import { DAPO_DEFAULTS, GRPO_DEFAULTS, groupAdvantages, isInformativeGroup, overlongPenalty, policyLoss, type PolicyLossConfig } from './grpo.ts';
+import { AdamW, OPTIMIZER_DEFAULTS, type OptimizerConfig } from './optimizer.ts';
 import type { Answer, Outcome, OutcomeClass } from './outcome.ts';
 import { OUTCOME_CLASSES } from './outcome.ts';
 import type { VerifierPool } from './pool.ts';
@@ -60,6 +60,17 @@ export interface StepMetrics {
   grad_norm: number; lr: number;
   tokens_per_s: number;
   ms: { generate: number; verify_wait: number; train: number; update: number; total: number };
+}
+
+/** Defaults per algorithm (GUIDE §5 beside TRL/verl; see src/grpo.ts). */
+export function trainerDefaults(algo: 'grpo' | 'dapo', target: string, tolerance: ToleranceRule): TrainerConfig {
+  const loss = algo === 'dapo' ? DAPO_DEFAULTS : GRPO_DEFAULTS;
+  return {
+    algo, target, tolerance, group: 8, promptsPerStep: 2, seed: 0, maxNewTokens: 256,
+    temperature: 1, topP: 1, topK: 0, loss: { ...loss, maxNewTokens: 256 },
+    optimizer: { ...OPTIMIZER_DEFAULTS, lr: 1e-5 }, updatesPerBatch: 1, microBatch: 4,
+    dynamicSampling: algo === 'dapo', maxRefill: algo === 'dapo' ? 4 : 0, overlongBuffer: algo === 'dapo' ? 64 : 0,
+  };
 }
 
 interface Rollout { item: TrainItem; promptIds: number[]; completions: Completion[]; outcomes: Outcome[]; rewards: number[] }

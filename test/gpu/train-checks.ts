@@ -10,6 +10,7 @@ import { logSumExp } from '../../src/generate.ts';
 import { fixtureSource } from './engine-checks.ts';
 import { mergeAdapter } from '../../src/merge.ts';
 import { memorySource, urlSource } from '../../src/model-source.ts';
+import { openCheckpoint } from '../../src/safetensors.ts';
 
 interface TensorEntry { name: string; shape: number[]; file: string; offset: number; length: number }
 interface ConfigRef { eps_low: number; eps_high: number; beta: number; aggregation: Aggregation; advantages: AdvantageMode; loss: number; n_clipped_low: number; n_clipped_high: number; dloss_dlogp: number[][]; grads: Record<string, string> }
@@ -206,6 +207,7 @@ export async function checkMerged(model: string): Promise<Record<'f32' | 'base d
   const ids = ref.merged.input_ids;
   const want = tensor(ref.merged.logits_tensor);
   const out = {} as Record<'f32' | 'base dtype', { logits: Cmp; weights: Cmp; compared: number; changed: number; same: number }>;
+  const base = await openCheckpoint(fixtureSource(model));
   for (const kind of ['f32', 'base dtype'] as const) {
     const files = await mergeAdapter(fixtureSource(model), urlSource(`/test/fixtures/training/${model}-adapter`), kind === 'f32' ? { dtype: 'F32' } : {});
     const gpu = await acquireGpu(); // one device per engine: Engine.destroy releases it
@@ -216,9 +218,7 @@ export async function checkMerged(model: string): Promise<Record<'f32' | 'base d
     ref.merged.logits_positions.forEach((pos, i) => got.set(res.logits!.subarray(pos * V, (pos + 1) * V), i * V));
     e.destroy();
     // the merged weights differ from the base exactly where the adapter applies
-    const { openCheckpoint } = await import('../../src/safetensors.ts');
     const merged = await openCheckpoint(memorySource(files, 'merged'));
-    const base = await openCheckpoint(fixtureSource(model));
     let changed = 0, same = 0, compared = 0;
     let weights: Cmp = { err: 0, scale: 0 };
     for (const name of base.tensors.keys()) {
