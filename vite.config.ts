@@ -10,7 +10,7 @@ export default defineConfig({
   worker: { format: 'es' },
   build: {
     target: 'es2022', outDir: 'dist', chunkSizeWarningLimit: 4096,
-    rollupOptions: { input: { main: fileURLToPath(new URL('./index.html', import.meta.url)), train: fileURLToPath(new URL('./train.html', import.meta.url)) } },
+    rollupOptions: { input: { studio: fileURLToPath(new URL('./index.html', import.meta.url)), verify: fileURLToPath(new URL('./verify.html', import.meta.url)), train: fileURLToPath(new URL('./train.html', import.meta.url)) } },
   },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },

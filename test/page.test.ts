@@ -15,7 +15,7 @@ beforeAll(async () => {
   close = b.close;
   page = await b.context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e));
-  await page.goto(url);
+  await page.goto(`${url}verify.html`);
 }, 180_000);
 
 afterAll(async () => {
