@@ -1,16 +1,69 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 import { fileURLToPath } from 'node:url';
 
 // glpk-wasm does not export its .wasm files; alias the MathProg build so the browser bundle can
 // import its URL (src/solver-assets-browser.ts).
 const glpkFullWasm = fileURLToPath(new URL('./node_modules/glpk-wasm/dist/glpk.full.wasm', import.meta.url));
 
+// Offline use after the first visit: a Workbox service worker (dist/sw.js) precaches the pages, the
+// bundle and module workers, the wasm solvers, the built-in model, the configs and the bundled
+// benchmarks. src/studio/offline.ts registers it. Builds only: the dev server used by the command
+// line and the tests (src/chromium.ts) gets no service worker. Cross-origin requests (Hugging Face
+// Hub downloads, cached in OPFS by src/hub.ts; a sandbox server) are never cached here.
+const pwa = VitePWA({
+  strategies: 'generateSW',
+  mode: 'production', // the same service worker whatever NODE_ENV is (vitest sets 'test')
+  registerType: 'autoUpdate',
+  injectRegister: false,
+  devOptions: { enabled: false },
+  includeAssets: [], // the manifest's icon (favicon.svg) is precached with it
+  manifest: {
+    name: 'EVOM Studio',
+    short_name: 'EVOM',
+    description: 'Train language models to write optimization models, in the browser, rewarded by solving them.',
+    start_url: './',
+    scope: './',
+    display: 'standalone',
+    theme_color: '#1f4e79',
+    background_color: '#ffffff',
+    icons: [{ src: 'favicon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
+  },
+  workbox: {
+    globPatterns: [
+      '*.html', 'assets/*.{js,css,wasm}',
+      'models/evom-tiny/*.{json,safetensors}', 'configs/**/*.json', 'benchmarks/*.jsonl',
+    ],
+    globIgnores: ['engine-host.html', '**/*.map', '**/node_modules/**'],
+    // HiGHS' wasm is about 3.4 MiB, over Workbox's 2 MiB default; the largest file is checked by
+    // test/studio-offline.test.ts.
+    maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
+    // Pages are precached by name ('/' is index.html, '/verify' is verify.html): no single-page
+    // fallback, so other navigations (engine-host.html, a raw benchmark file) still reach the server.
+    navigateFallback: null,
+    // injectRegister: false turns off the plugin's own autoUpdate defaults: a new worker takes over
+    // at once (the Studio is told that an update is ready instead of being reloaded).
+    skipWaiting: true,
+    clientsClaim: true,
+    cleanupOutdatedCaches: true,
+    runtimeCaching: [],
+  },
+});
+
+// src/studio/offline.ts registers the service worker only in builds. import.meta.env.DEV cannot tell:
+// it follows NODE_ENV, and builds made inside Vitest (NODE_ENV=test) have DEV true.
+const devServerFlag: Plugin = {
+  name: 'evom-dev-server-flag',
+  config: (_config, { command }) => ({ define: { __EVOM_DEV_SERVER__: JSON.stringify(command === 'serve') } }),
+};
+
 export default defineConfig({
+  plugins: [pwa, devServerFlag],
   resolve: { alias: [{ find: /^glpk-wasm-full\.wasm/, replacement: glpkFullWasm }] },
   worker: { format: 'es' },
   build: {
     target: 'es2022', outDir: 'dist', chunkSizeWarningLimit: 4096,
-    rollupOptions: { input: { studio: fileURLToPath(new URL('./index.html', import.meta.url)), verify: fileURLToPath(new URL('./verify.html', import.meta.url)), train: fileURLToPath(new URL('./train.html', import.meta.url)) } },
+    rollupOptions: { input: { studio: fileURLToPath(new URL('./index.html', import.meta.url)), verify: fileURLToPath(new URL('./verify.html', import.meta.url)) } },
   },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },

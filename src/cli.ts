@@ -20,6 +20,7 @@ import { generateBenchmark } from './problems.ts';
 import { createTargets } from './solver-targets.ts';
 import { formatDemo, runVerifierDemo } from './demo.ts';
 import { nodeSolverAssets } from './solver-assets-node.ts';
+import type { TrainSettings } from './run-card.ts';
 
 const USAGE = `evom — execution-verified optimization modeling
 
@@ -50,7 +51,7 @@ Usage:
   evom train --model DIR|HUB_ID --data FILE.jsonl|generator[:FAMILIES] --target T --out DIR
              [--algo grpo|dapo] [--steps N] [--group G] [--prompts-per-step P] [--lr LR] [--kl BETA]
              [--lora-rank R] [--lora-alpha A] [--adapter DIR] [--max-new-tokens K] [--seed S]
-             [--micro-batch M] [--updates-per-batch U] [--checkpoint-every N] [--tolerance R]
+             [--micro-batch M] [--updates-per-batch U] [--temperature T] [--checkpoint-every N] [--tolerance R]
   evom train --resume DIR [--steps N]
       Train a LoRA adapter with GRPO/DAPO, rewarded by solving the completions' models. Writes
       DIR/metrics.jsonl (one line per step), DIR/checkpoints/ and DIR/adapter/ (PEFT format).
@@ -332,15 +333,42 @@ async function cmdGenerate(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+/** `evom train`'s options (parseArgs); every TrainSettings flag is among them (test/run-card.test.ts). */
+export const TRAIN_OPTIONS = {
+  model: { type: 'string' }, data: { type: 'string' }, target: { type: 'string' }, algo: { type: 'string' },
+  'lora-rank': { type: 'string' }, 'lora-alpha': { type: 'string' }, group: { type: 'string' }, steps: { type: 'string' },
+  lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, kl: { type: 'string' },
+  adapter: { type: 'string' }, 'max-new-tokens': { type: 'string' }, 'prompts-per-step': { type: 'string' },
+  'checkpoint-every': { type: 'string' }, 'micro-batch': { type: 'string' }, 'updates-per-batch': { type: 'string' },
+  temperature: { type: 'string' }, tolerance: { type: 'string' }, 'hub-url': { type: 'string' },
+} as const satisfies Options;
+
+/** `evom train`'s flags → TrainSettings (defaults from run-card.ts); UsageError naming the flag for a bad value. */
+export async function trainSettingsFromFlags(values: { readonly [flag: string]: string | boolean | undefined }): Promise<TrainSettings> {
+  const target = requireTarget(values.target);
+  const algo = values.algo ?? 'grpo';
+  if (algo !== 'grpo' && algo !== 'dapo') throw new UsageError(`--algo must be grpo or dapo; got ${String(algo)}`);
+  const tolerance = toleranceOf(values.tolerance);
+  const { defaultSettings, MAX_LORA_RANK } = await import('./run-card.ts');
+  const d = defaultSettings(algo, target);
+  const group = intFlag(values.group, '--group', d.group, 2);
+  const promptsPerStep = intFlag(values['prompts-per-step'], '--prompts-per-step', d.promptsPerStep, 1);
+  const seed = intFlag(values.seed, '--seed', d.seed, 0);
+  const maxNewTokens = intFlag(values['max-new-tokens'], '--max-new-tokens', d.maxNewTokens, 1);
+  const microBatch = intFlag(values['micro-batch'], '--micro-batch', d.microBatch, 1);
+  const updatesPerBatch = intFlag(values['updates-per-batch'], '--updates-per-batch', d.updatesPerBatch, 1);
+  const temperature = numFlag(values.temperature, '--temperature', d.temperature, 0.01, 10);
+  const lr = numFlag(values.lr, '--lr', d.lr, 0, 1);
+  const kl = numFlag(values.kl, '--kl', d.kl, 0, 100);
+  const steps = intFlag(values.steps, '--steps', d.steps, 1);
+  const loraRank = intFlag(values['lora-rank'], '--lora-rank', d.loraRank, 1);
+  if (loraRank > MAX_LORA_RANK) throw new UsageError(`--lora-rank must be at most ${MAX_LORA_RANK}; got ${loraRank}`);
+  const loraAlpha = numFlag(values['lora-alpha'], '--lora-alpha', 2 * loraRank, 0.001, 1e6);
+  return { algo, target, tolerance, steps, group, promptsPerStep, lr, kl, loraRank, loraAlpha, maxNewTokens, temperature, seed, microBatch, updatesPerBatch };
+}
+
 async function cmdTrain(args: string[], io: Io): Promise<number> {
-  const { values } = parse(args, {
-    model: { type: 'string' }, data: { type: 'string' }, target: { type: 'string' }, algo: { type: 'string' },
-    'lora-rank': { type: 'string' }, 'lora-alpha': { type: 'string' }, group: { type: 'string' }, steps: { type: 'string' },
-    lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, kl: { type: 'string' },
-    adapter: { type: 'string' }, 'max-new-tokens': { type: 'string' }, 'prompts-per-step': { type: 'string' },
-    'checkpoint-every': { type: 'string' }, 'micro-batch': { type: 'string' }, 'updates-per-batch': { type: 'string' },
-    temperature: { type: 'string' }, tolerance: { type: 'string' }, 'hub-url': { type: 'string' },
-  });
+  const { values } = parse(args, TRAIN_OPTIONS);
   const train = await import('./cli-train.ts');
   const { resolveModelSource } = await import('./cli-generate.ts');
   if (values.resume !== undefined) {
@@ -354,31 +382,14 @@ async function cmdTrain(args: string[], io: Io): Promise<number> {
   if (!values.model) throw new UsageError('--model DIR|HUB_ID is required');
   if (!values.data) throw new UsageError('--data FILE.jsonl|generator[:FAMILIES] is required');
   if (!values.out) throw new UsageError('--out DIR is required');
-  const target = requireTarget(values.target);
-  const algo = values.algo ?? 'grpo';
-  if (algo !== 'grpo' && algo !== 'dapo') throw new UsageError(`--algo must be grpo or dapo; got ${algo}`);
+  const settings = await trainSettingsFromFlags(values);
   const hubUrl = values['hub-url'] ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
-  const { trainerDefaults } = await import('./trainer.ts');
-  const cfg = trainerDefaults(algo, target, toleranceOf(values.tolerance));
-  cfg.group = intFlag(values.group, '--group', cfg.group, 2);
-  cfg.promptsPerStep = intFlag(values['prompts-per-step'], '--prompts-per-step', cfg.promptsPerStep, 1);
-  cfg.seed = intFlag(values.seed, '--seed', cfg.seed, 0);
-  cfg.maxNewTokens = intFlag(values['max-new-tokens'], '--max-new-tokens', cfg.maxNewTokens, 1);
-  cfg.loss.maxNewTokens = cfg.maxNewTokens;
-  if (cfg.overlongBuffer >= cfg.maxNewTokens) cfg.overlongBuffer = Math.floor(cfg.maxNewTokens / 4);
-  cfg.microBatch = intFlag(values['micro-batch'], '--micro-batch', cfg.microBatch, 1);
-  cfg.updatesPerBatch = intFlag(values['updates-per-batch'], '--updates-per-batch', cfg.updatesPerBatch, 1);
-  cfg.temperature = numFlag(values.temperature, '--temperature', cfg.temperature, 0.01, 10);
-  cfg.optimizer.lr = numFlag(values.lr, '--lr', cfg.optimizer.lr, 0, 1);
-  cfg.loss.beta = numFlag(values.kl, '--kl', cfg.loss.beta, 0, 100);
-  const steps = intFlag(values.steps, '--steps', 100, 1);
-  cfg.optimizer.totalSteps = steps;
-  const rank = intFlag(values['lora-rank'], '--lora-rank', 8, 1);
-  if (rank > 64) throw new UsageError(`--lora-rank must be at most 64; got ${rank}`);
-  const lora = { ...train.DEFAULT_LORA, rank, alpha: numFlag(values['lora-alpha'], '--lora-alpha', 2 * rank, 0.001, 1e6) };
+  // the same TrainerConfig as the Studio builds for these settings
+  const { trainerConfigFrom } = await import('./run-card.ts');
+  const { cfg, lora } = trainerConfigFrom(settings);
   const data = await train.loadTrainData(values.data, cfg.seed);
   await train.startTrain({
-    run: { model: values.model, hubUrl, ...(values.adapter ? { adapterDir: values.adapter } : {}), cfg, lora, steps, checkpointEvery: intFlag(values['checkpoint-every'], '--checkpoint-every', 10, 1) },
+    run: { model: values.model, hubUrl, ...(values.adapter ? { adapterDir: values.adapter } : {}), cfg, lora, steps: settings.steps, checkpointEvery: intFlag(values['checkpoint-every'], '--checkpoint-every', 10, 1) },
     data, out: values.out,
   }, resolveModelSource(values.model, hubUrl, io), io);
   return 0;

@@ -140,10 +140,15 @@ export function fileListSource(files: Iterable<PickedFile> | ArrayLike<PickedFil
   };
 }
 
-/** Files under a URL folder (`{base}/{file}`), e.g. the built-in policy the app serves from public/. */
-export function urlSource(base: string, name = base): ModelSource {
+/**
+ * Files under a URL folder (`{base}/{file}`), e.g. the built-in policy the app serves from public/.
+ * With `files`, other names are known to be absent without a request (offline, a service worker
+ * answers only for what it cached).
+ */
+export function urlSource(base: string, name = base, files?: readonly string[]): ModelSource {
   const url = (file: string) => `${base.replace(/\/$/, '')}/${checkRelativePath(file, name)}`;
   const get = async (file: string): Promise<Response> => {
+    if (files && !files.includes(checkRelativePath(file, name))) throw new ModelFileNotFoundError(file, name);
     let res: Response;
     try { res = await fetch(url(file)); } catch (e) { throw new ModelFileError(file, name, `could not be fetched (${(e as Error).message})`); }
     // 404, or an app server's fallback page (single-page hosting answers every path with index.html)
@@ -153,6 +158,7 @@ export function urlSource(base: string, name = base): ModelSource {
   };
   return {
     name,
+    ...(files ? { list: async () => [...files].sort() } : {}),
     readText: async (file) => (await get(file)).text(),
     readBytes: async (file) => new Uint8Array(await (await get(file)).arrayBuffer()),
   };

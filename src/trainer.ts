@@ -75,6 +75,14 @@ export function trainerDefaults(algo: 'grpo' | 'dapo', target: string, tolerance
 
 interface Rollout { item: TrainItem; promptIds: number[]; completions: Completion[]; outcomes: Outcome[]; rewards: number[] }
 
+/** One group of a step, for inspection: the G completions of a problem with rewards and advantages. */
+export interface RolloutGroup {
+  id: string; question: string; answer: Answer;
+  /** false when dynamic sampling dropped the group (all rewards equal) */
+  kept: boolean;
+  completions: { text: string; tokens: number; reward: number; advantage: number; class: OutcomeClass; objective: number | null }[];
+}
+
 /** The chat-formatted prompt of a question (the model's template when the tokenizer has one). */
 export function promptIdsFor(tokenizer: EvomTokenizer, question: string, target: string): number[] {
   const msgs = buildMessages(question, target);
@@ -95,6 +103,8 @@ export class Trainer {
   /** prompts consumed */
   position = 0;
   readonly optimizer: AdamW;
+  /** the groups of the last step (kept and dropped) */
+  lastRollouts: RolloutGroup[] = [];
   private readonly graph: TrainGraph;
 
   constructor(
@@ -214,6 +224,13 @@ export class Trainer {
     const trainMs = performance.now() - tr0 - updMs;
 
     this.step = step;
+    this.lastRollouts = all.map((ro) => {
+      const adv = groupAdvantages(ro.rewards, c.loss.advantages, c.loss.stdEps);
+      return {
+        id: ro.item.id, question: ro.item.question, answer: ro.item.answer, kept: kept.includes(ro),
+        completions: ro.completions.map((comp, g) => ({ text: comp.text ?? '', tokens: comp.ids.length, reward: ro.rewards[g]!, advantage: adv[g]!, class: ro.outcomes[g]!.class, objective: ro.outcomes[g]!.objective })),
+      };
+    });
     const outs = all.flatMap((r) => r.outcomes);
     const rewards = all.flatMap((r) => r.rewards);
     const classes = Object.fromEntries(OUTCOME_CLASSES.map((k) => [k, 0])) as Record<OutcomeClass, number>;

@@ -1,11 +1,26 @@
-// Problem generator worker for browsers: generates word problems and solves their gold models with
-// the wasm solvers (glpk.js can only load its wasm synchronously inside a worker).
+// Problems worker for browsers: generates word problems and solves their gold models with the wasm
+// solvers (glpk.js can only load its wasm synchronously inside a worker), and reads benchmark
+// files off the page's thread.
 import * as Comlink from 'comlink';
+import { loadBenchmarkFrom, parseBenchmark } from '../src/benchmarks.ts';
+import { DataError } from '../src/errors.ts';
 import { generateBenchmark } from '../src/problems.ts';
 import { createTargets } from '../src/solver-targets.ts';
 import { browserSolverAssets } from '../src/solver-assets-browser.ts';
 
 const targets = createTargets(browserSolverAssets);
-const api = { generate: (opts: Parameters<typeof generateBenchmark>[0]) => generateBenchmark(opts, targets) };
+const api = {
+  generate: (opts: Parameters<typeof generateBenchmark>[0]) => generateBenchmark(opts, targets),
+  /** A benchmark from a URL or a picked File; errors name the line and the reason. */
+  load: async (input: string | Blob, name: string) => {
+    try {
+      return typeof input === 'string' ? await loadBenchmarkFrom(input) : parseBenchmark(await input.text(), name);
+    } catch (e) {
+      // in words for the page (the CLI keeps the compiler-style file:line: form)
+      if (e instanceof DataError) throw new Error(`${e.source}${e.line ? `, line ${e.line}` : ''}: ${e.message.slice(e.message.indexOf(': ') + 2)}`);
+      throw e;
+    }
+  },
+};
 export type ProblemsApi = typeof api;
 Comlink.expose(api);

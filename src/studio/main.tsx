@@ -1,8 +1,107 @@
-// EVOM Studio entry: renders the app into #app.
+// EVOM Studio: the zero-install app. Tabs for each concern (one file per panel); shared state in
+// app.ts; the engine and verifiers run in workers (clients.ts); what the user enters is kept in
+// localStorage, runs and caches in OPFS.
 import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { readJsonFile } from '../run-store.ts';
+import type { GpuReport, ModelChoice } from '../studio-engine.ts';
+import { noWebGpuAdvice, StudioContext, TABS, type Dataset, type Studio, type TabId } from './app.ts';
+import { engineWorker } from './clients.ts';
+import { ClassroomPanel, sharedConfigNotice } from './classroom-panel.tsx';
+import { EvaluatePanel } from './evaluate-panel.tsx';
+import { ExportPanel } from './export-panel.tsx';
+import { ModelPanel } from './model-panel.tsx';
+import { DATASET_FILE, ProblemsPanel } from './problems-panel.tsx';
+import { registerOffline, type OfflineState } from './offline.ts';
+import { loadForm, saveForm, serverToken, type StudioForm } from './state.ts';
+import { TargetsPanel } from './targets-panel.tsx';
+import { TrainPanel } from './train-panel.tsx';
+import { TransferPanel } from './transfer-panel.tsx';
+import './studio.css';
+
+const PANELS: Record<TabId, () => preact.JSX.Element> = {
+  model: ModelPanel, problems: ProblemsPanel, targets: TargetsPanel, evaluate: EvaluatePanel,
+  train: TrainPanel, transfer: TransferPanel, export: ExportPanel, classroom: ClassroomPanel,
+};
 
 function App() {
-  return <main><h1>EVOM Studio</h1></main>;
+  const [form, setForm] = useState<StudioForm>(() => sharedConfigNotice.apply(loadForm()));
+  const [tab, setTab] = useState<TabId>(() => (localStorage.getItem('evom-studio-tab') as TabId | null) ?? 'model');
+  const [dataset, setDataset] = useState<Dataset | null>(null);
+  const [localFiles, setLocalFiles] = useState<File[]>([]);
+  const [gpu, setGpu] = useState<GpuReport | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [runsVersion, setRunsVersion] = useState(0);
+  const [offline, setOffline] = useState<OfflineState | null>(null);
+  useEffect(() => { saveForm(form); }, [form]);
+  useEffect(() => { localStorage.setItem('evom-studio-tab', tab); }, [tab]);
+  useEffect(() => {
+    void engineWorker().gpuReport().then(setGpu);
+    void registerOffline(setOffline);
+    void readJsonFile<Dataset>(DATASET_FILE, 'dataset.json').then((d) => d && setDataset(d)).catch(() => undefined);
+  }, []);
+  const modelChoiceFor = (m: { kind: string; id: string }): ModelChoice => {
+    if (m.kind === 'hub') return { kind: 'hub', id: m.id, ...(form.model.hubUrl ? { hubUrl: form.model.hubUrl } : {}) };
+    if (m.kind === 'local') {
+      if (!localFiles.length) throw new Error('this run uses model files from this computer: pick the model folder again (Model tab)');
+      return { kind: 'local', files: localFiles };
+    }
+    return { kind: 'builtin' };
+  };
+  const s: Studio = {
+    form, update: (patch) => setForm((f) => ({ ...f, ...patch })),
+    dataset, setDataset, localFiles, setLocalFiles, gpu, busy, error, setError,
+    job: async (label, fn) => {
+      if (gpu && !gpu.ok) { setError(`${gpu.message} ${noWebGpuAdvice()}`); return undefined; }
+      setBusy(label); setError(null);
+      try { return await fn(); } catch (e) { setError((e as Error).message); return undefined; } finally { setBusy(null); }
+    },
+    modelChoice: () => modelChoiceFor(form.model.kind === 'hub' ? { kind: 'hub', id: form.model.hubId } : { kind: form.model.kind, id: '' }),
+    modelChoiceFor,
+    remote: () => (form.remoteUrl ? { url: form.remoteUrl, token: serverToken.get() } : undefined),
+    runsVersion, runsChanged: () => setRunsVersion((v) => v + 1),
+    go: setTab,
+  };
+  const Panel = PANELS[tab];
+  const onTabKey = (e: KeyboardEvent) => {
+    const i = TABS.findIndex(([id]) => id === tab);
+    const next = e.key === 'ArrowRight' ? (i + 1) % TABS.length : e.key === 'ArrowLeft' ? (i + TABS.length - 1) % TABS.length : -1;
+    if (next < 0) return;
+    setTab(TABS[next]![0]);
+    (document.getElementById(`tab-${TABS[next]![0]}`) as HTMLElement | null)?.focus();
+  };
+  return (
+    <StudioContext.Provider value={s}>
+      <header class="top">
+        <div><h1>EVOM Studio</h1><p>Train language models to write optimization models, in this browser, rewarded by solving them.</p></div>
+        <p class="status-bar" id="gpu-status">{gpu == null ? 'Looking for a GPU…' : gpu.ok ? `GPU: ${gpu.adapter}` : 'No WebGPU in this browser'}{offline ? <span id="offline-status"> · {offline.message}</span> : ''} · <a href="verify.html" style="color:#bfdbfe">verify a completion</a></p>
+      </header>
+      <nav role="tablist" aria-label="Studio sections" onKeyDown={onTabKey}>
+        {TABS.map(([id, label]) => (
+          <button type="button" role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls="panel" tabIndex={tab === id ? 0 : -1} onClick={() => setTab(id)}>{label}</button>
+        ))}
+      </nav>
+      <main>
+        {gpu && !gpu.ok && (
+          <div class="error-banner" id="no-webgpu" role="alert">
+            <div><strong>This browser cannot run the policy: {gpu.message}</strong><br />{noWebGpuAdvice()} Problems, targets, benchmark files and the compare view still work.</div>
+          </div>
+        )}
+        {sharedConfigNotice.text && <div class="notice" id="shared-notice" role="status">{sharedConfigNotice.text}</div>}
+        {error && (
+          <div class="error-banner" id="error" role="alert"><span>{error}</span><button type="button" class="secondary" onClick={() => setError(null)}>Dismiss</button></div>
+        )}
+        {busy && <p class="busy" role="status" id="busy">{busy}…</p>}
+        <section id="panel" role="tabpanel" aria-labelledby={`tab-${tab}`}>
+          <h2>{TABS.find(([id]) => id === tab)![1]}</h2>
+          <Panel />
+        </section>
+      </main>
+    </StudioContext.Provider>
+  );
 }
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.replaceChildren(); // the static "Loading…" line
+render(<App />, root);

@@ -1,0 +1,299 @@
+// The Studio's engine, behind a worker boundary (workers/engine.browser.ts exposes it with
+// comlink): GPU report and memory plan, model download, evaluation (generate, then verify in the
+// pool's workers) and training steps with checkpoints in OPFS (src/run-store.ts). The page only
+// renders; nothing here blocks it.
+
+import { acquireGpu, GpuUnavailableError, type Gpu } from './gpu.ts';
+import { Engine } from './engine.ts';
+import { generateBatch } from './generate.ts';
+import { defaultBrowserCache, hubSource, type DownloadProgress } from './hub.ts';
+import { LoraAdapter } from './lora.ts';
+import { mergeAdapter } from './merge.ts';
+import { checkMemoryPlan, formatBytes, memoryPlan, trainingMemoryPlan } from './memory-plan.ts';
+import { parseModelConfig, type ModelConfig } from './model-config.ts';
+import { fileListSource, memorySource, readJson, readJsonIfExists, urlSource, type ModelSource } from './model-source.ts';
+import { createBrowserPool } from './pool-browser.ts';
+import { RemoteVerifier } from './remote.ts';
+import { evaluateCompletions, type EvalSummary, type ItemResult } from './evaluate.ts';
+import { loadTokenizerFromSource, type EvomTokenizer } from './tokenizer.ts';
+import { promptIdsFor, Trainer, type RolloutGroup, type StepMetrics, type TrainItem } from './trainer.ts';
+import { fromWire, toWire, type WireCheckpoint } from './train-host.ts';
+export { loadMetrics };
+import { trainerConfigFrom, type TrainSettings } from './run-card.ts';
+import { loadCheckpoint, loadMetrics, readJsonFile, RUN_FILES, runPath, writeFile } from './run-store.ts';
+import type { ToleranceRule } from './tolerance.ts';
+import type { VerifierPool } from './pool.ts';
+import { EvomError } from './errors.ts';
+
+export type ModelChoice =
+  | { kind: 'builtin' }
+  | { kind: 'hub'; id: string; hubUrl?: string }
+  | { kind: 'local'; files: File[] };
+
+/** A sandbox server for remote targets; the token stays in this browser. */
+export interface RemoteServer { url: string; token: string }
+
+export type GpuReport =
+  | { ok: true; adapter: string; maxBufferSize: number; maxStorageBufferBindingSize: number }
+  | { ok: false; message: string; code: string };
+
+export interface PlanShape { group: number; microBatch: number; promptTokens: number; maxNewTokens: number; loraRank: number }
+
+export interface PlanReport {
+  model: string;
+  params: number;
+  /** bytes: weights (f32 on the GPU), sampling (G sequences), training (LoRA GRPO step) */
+  weights: number; inference: number; training: number;
+  budget: number;
+  /** reasons the model cannot run on this adapter (empty when it can) */
+  problems: string[];
+  lines: string[];
+}
+
+export interface EvalRequest {
+  /** the app's base URL (the built-in model lives under it) */
+  base: string;
+  model: ModelChoice;
+  /** evaluate with this run's checkpointed adapter (none: the base model) */
+  adapterRun?: string;
+  items: TrainItem[];
+  target: string;
+  tolerance: ToleranceRule;
+  remote?: RemoteServer;
+  maxNewTokens: number;
+  /** prompts decoded together */
+  batch: number;
+}
+
+export interface EvalItemView { id: string; question: string; completion: string; result: ItemResult }
+export interface EvalReport { summary: EvalSummary; items: EvalItemView[] }
+
+/** A run as saved in OPFS (run.json). */
+export interface StudioRun {
+  id: string;
+  title: string;
+  created: string;
+  model: { kind: 'builtin' | 'hub' | 'local'; id: string };
+  data: { description: string; train_items: number; eval_items: number };
+  settings: TrainSettings;
+  /** continue from this run's adapter (solver-transfer adaptation) */
+  adapterFrom?: string;
+}
+
+export interface TrainOpenRequest { base: string; model: ModelChoice; run: StudioRun; train: TrainItem[]; remote?: RemoteServer }
+export interface StepReport { metrics: StepMetrics; rollouts: RolloutGroup[] }
+
+export class ModelTooLargeError extends EvomError {
+  constructor(message: string) { super(message, 'model_too_large'); }
+}
+
+export const BUILTIN_MODEL = 'models/evom-tiny';
+/** Its files (public/models/evom-tiny), so nothing else is requested. */
+export const BUILTIN_FILES = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
+/** GPU memory the Studio allows itself by default (browsers do not report free GPU memory). */
+export const DEFAULT_GPU_BUDGET = 4 * 2 ** 30;
+
+function sourceFor(base: string, m: ModelChoice, onProgress?: (p: DownloadProgress) => void): ModelSource {
+  if (m.kind === 'builtin') return urlSource(new URL(BUILTIN_MODEL, base).href, 'built-in evom-tiny', BUILTIN_FILES);
+  if (m.kind === 'hub') return hubSource(m.id, { cache: defaultBrowserCache(), ...(m.hubUrl ? { baseUrl: m.hubUrl } : {}), ...(onProgress ? { onProgress } : {}) });
+  return fileListSource(m.files, 'local files');
+}
+
+
+function adapterOf(cp: WireCheckpoint): ModelSource {
+  const w = fromWire(cp).adapter;
+  return memorySource({ 'adapter_config.json': w['adapter_config.json'], 'adapter_model.safetensors': w['adapter_model.safetensors'] }, 'run adapter');
+}
+
+export function createStudioEngine() {
+  let caps: Gpu['caps'] | null = null;
+  let session: { trainer: Trainer; run: StudioRun; close: () => Promise<void> } | null = null;
+
+  /** A device per engine (Engine.destroy() destroys its device); the adapter's caps are kept. */
+  async function newGpu(): Promise<Gpu> {
+    const g = await acquireGpu();
+    caps = g.caps;
+    return g;
+  }
+
+  async function getCaps(): Promise<Gpu['caps']> {
+    if (!caps) (await newGpu()).destroy();
+    return caps!;
+  }
+
+  function poolWith(remote?: RemoteServer): VerifierPool {
+    const pool = createBrowserPool({ warm: true });
+    if (remote?.url) pool.useRemote(new RemoteVerifier({ urls: [remote.url], token: remote.token }));
+    return pool;
+  }
+
+  async function tokenizerOf(source: ModelSource): Promise<EvomTokenizer> {
+    const t = await loadTokenizerFromSource(source);
+    if (!t) throw new EvomError(`${source.name} has no tokenizer.json; the Studio needs one to write prompts`, 'no_tokenizer');
+    return t;
+  }
+
+  return {
+    /** Whether this browser has WebGPU, and the adapter's limits. */
+    async gpuReport(): Promise<GpuReport> {
+      try {
+        const c = await getCaps();
+        return { ok: true, adapter: c.adapter, maxBufferSize: c.maxBufferSize, maxStorageBufferBindingSize: c.maxStorageBufferBindingSize };
+      } catch (e) {
+        return { ok: false, message: (e as Error).message, code: e instanceof GpuUnavailableError ? 'no_webgpu' : (e as EvomError).code ?? 'gpu_error' };
+      }
+    },
+
+    /** The memory plan from config.json alone (nothing else is downloaded), against this adapter. */
+    async plan(base: string, model: ModelChoice, shape: PlanShape, budget = DEFAULT_GPU_BUDGET): Promise<PlanReport> {
+      const source = sourceFor(base, model);
+      const cfg: ModelConfig = parseModelConfig(await readJson(source, 'config.json'), await readJsonIfExists(source, 'generation_config.json'));
+      const g = { caps: await getCaps() };
+      const seq = shape.promptTokens + shape.maxNewTokens;
+      const inf = memoryPlan(cfg, { weightBytesPerParam: 4, kvBytesPerValue: 4, batch: shape.group, contextTokens: seq });
+      const tr = trainingMemoryPlan(cfg, { group: shape.group, sequenceTokens: seq, microBatch: shape.microBatch, loraRank: shape.loraRank, loraModules: 7, weightBytesPerParam: 4 });
+      const limits = { maxBufferSize: g.caps.maxBufferSize, maxStorageBufferBindingSize: g.caps.maxStorageBufferBindingSize };
+      const check = checkMemoryPlan(inf, limits);
+      const problems: string[] = [];
+      for (const o of check.oversize) {
+        // the engine splits the embedding / LM head by vocabulary; other tensors must fit one binding
+        if (/embed_tokens|lm_head/.test(o.tensor.name) && o.rowsPerPart > 0) continue;
+        problems.push(`tensor ${o.tensor.name} needs ${formatBytes(o.tensor.bytes)}, over this adapter's ${o.limit} of ${formatBytes(o.limitBytes)}`);
+      }
+      if (check.kvLayerOversize) problems.push(`one layer's KV cache (${formatBytes(check.kvLayerBytes)}) is over this adapter's maxStorageBufferBindingSize of ${formatBytes(limits.maxStorageBufferBindingSize)}: lower the group size or max new tokens`);
+      if (tr.largestSaved > limits.maxStorageBufferBindingSize) problems.push(`training saves attention probabilities of ${formatBytes(tr.largestSaved)} per layer, over this adapter's maxStorageBufferBindingSize of ${formatBytes(limits.maxStorageBufferBindingSize)}: lower the micro-batch or max new tokens`);
+      if (tr.total > budget) problems.push(`training needs about ${formatBytes(tr.total)} of GPU memory, over the ${formatBytes(budget)} budget`);
+      return {
+        model: source.name, params: inf.params.total, weights: inf.bytes.weights, inference: inf.bytes.total, training: tr.total, budget, problems,
+        lines: [
+          `${source.name}: ${(inf.params.total / 1e6).toFixed(2)} M parameters, ${cfg.layers} layers, hidden ${cfg.hidden}, vocabulary ${cfg.vocab}`,
+          `weights on the GPU (f32): ${formatBytes(inf.bytes.weights)}`,
+          `sampling ${shape.group} sequences of ${seq} tokens: ${formatBytes(inf.bytes.total)}`,
+          `training (LoRA r${shape.loraRank}, micro-batch ${shape.microBatch}): ${formatBytes(tr.total)}`,
+          `adapter ${g.caps.adapter}: maxBufferSize ${formatBytes(limits.maxBufferSize)}, maxStorageBufferBindingSize ${formatBytes(limits.maxStorageBufferBindingSize)}`,
+        ],
+      };
+    },
+
+    /** Download (or find cached) every file a Hub model needs, reporting progress. */
+    async download(model: ModelChoice, onProgress: (p: DownloadProgress) => void): Promise<{ files: string[] }> {
+      if (model.kind !== 'hub') return { files: [] };
+      const source = hubSource(model.id, { cache: defaultBrowserCache(), onProgress, ...(model.hubUrl ? { baseUrl: model.hubUrl } : {}) });
+      const files = ['config.json', 'tokenizer.json'];
+      for (const f of ['generation_config.json', 'tokenizer_config.json']) if (await readJsonIfExists(source, f) !== null) files.push(f);
+      const index = await readJsonIfExists(source, 'model.safetensors.index.json') as { weight_map?: Record<string, string> } | null;
+      const weights = index?.weight_map ? [...new Set(Object.values(index.weight_map))] : ['model.safetensors'];
+      for (const f of [...files, ...weights]) await source.getBlob(f);
+      return { files: [...files, ...weights] };
+    },
+
+    /** Greedy completions for the items, verified under the target. */
+    async evaluate(req: EvalRequest, onProgress?: (phase: 'generate' | 'verify', done: number, total: number) => void): Promise<EvalReport> {
+      const source = sourceFor(req.base, req.model);
+      const tokenizer = await tokenizerOf(source);
+      const prompts = req.items.map((it) => promptIdsFor(tokenizer, it.question, req.target));
+      const engine = await Engine.fromSource(await newGpu(), source, { maxBatch: req.batch, maxContext: Math.max(...prompts.map((p) => p.length)) + req.maxNewTokens });
+      const pool = poolWith(req.remote);
+      try {
+        if (req.adapterRun) {
+          const cp = await loadCheckpoint(req.adapterRun);
+          if (!cp) throw new EvomError(`run ${req.adapterRun} has no checkpoint to evaluate`, 'no_checkpoint');
+          const a = fromWire(cp).adapter;
+          engine.lora = LoraAdapter.fromPeft(engine.gpu, engine.cfg, a['adapter_config.json'], a['adapter_model.safetensors']);
+        }
+        const texts: string[] = [];
+        for (let i = 0; i < prompts.length; i += req.batch) {
+          const chunk = prompts.slice(i, i + req.batch).map((promptIds, k) => ({ promptIds, seed: i + k }));
+          const groups = await generateBatch(engine, chunk, { n: 1, temperature: 0, maxNewTokens: req.maxNewTokens, stopTokenIds: [...tokenizer.eosTokenIds] }, { decode: (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }) });
+          for (const g of groups) texts.push(g[0]!.text ?? '');
+          onProgress?.('generate', texts.length, prompts.length);
+        }
+        const { results, summary } = await evaluateCompletions(
+          req.items.map((it) => ({ id: it.id, question: it.question, answer: it.answer, extra: {} })),
+          req.items.map((it, i) => ({ id: it.id, completion: texts[i]! })), pool,
+          { target: req.target, tolerance: req.tolerance, onProgress: (d, t) => onProgress?.('verify', d, t) },
+        );
+        return { summary, items: results.map((r, i) => ({ id: r.id, question: req.items[i]!.question, completion: texts[i]!, result: r })) };
+      } finally {
+        await pool.close();
+        engine.destroy();
+      }
+    },
+
+    /** Open a training session for a run; continues from its OPFS checkpoint when there is one. */
+    async trainOpen(req: TrainOpenRequest): Promise<{ step: number; metrics: StepMetrics[] }> {
+      await session?.close();
+      session = null;
+      const { cfg, lora } = trainerConfigFrom(req.run.settings);
+      const source = sourceFor(req.base, req.model);
+      const tokenizer = await tokenizerOf(source);
+      const promptMax = Math.max(...req.train.map((d) => promptIdsFor(tokenizer, d.question, cfg.target).length));
+      const g = await newGpu();
+      const engine = await Engine.fromSource(g, source, { maxBatch: Math.max(cfg.group, cfg.microBatch), maxContext: promptMax + cfg.maxNewTokens }).catch((e) => { g.destroy(); throw e; });
+      const pool = poolWith(req.remote);
+      let trainer: Trainer, metrics: StepMetrics[] = [];
+      try {
+        const cp = await loadCheckpoint(req.run.id);
+        const from = !cp && req.run.adapterFrom ? await loadCheckpoint(req.run.adapterFrom) : null;
+        if (req.run.adapterFrom && !cp && !from) throw new EvomError(`run ${req.run.adapterFrom} (to adapt from) has no checkpoint`, 'no_checkpoint');
+        const start = cp ?? from;
+        if (start) {
+          const a = fromWire(start).adapter;
+          engine.lora = LoraAdapter.fromPeft(g, engine.cfg, a['adapter_config.json'], a['adapter_model.safetensors']);
+        } else engine.lora = new LoraAdapter(g, engine.cfg, lora, { seed: cfg.seed });
+        trainer = new Trainer(engine, pool, tokenizer, req.train, cfg);
+        if (cp) {
+          const w = fromWire(cp);
+          trainer.optimizer.restore(w.optimizer);
+          trainer.step = w.step;
+          trainer.position = w.position;
+          metrics = (await loadMetrics(req.run.id)).filter((m) => m.step <= w.step);
+        }
+      } catch (e) {
+        await pool.close();
+        engine.destroy();
+        throw e;
+      }
+      await writeFile(runPath(req.run.id), RUN_FILES.run, JSON.stringify(req.run, null, 1));
+      session = { trainer, run: req.run, close: async () => { await pool.close(); engine.destroy(); } };
+      return { step: trainer.step, metrics };
+    },
+
+    /** One step; the checkpoint, metrics and rollouts are saved before this returns. */
+    async trainStep(): Promise<StepReport> {
+      if (!session) throw new EvomError('no training session is open', 'no_session');
+      const { trainer, run } = session;
+      const metrics = await trainer.trainStep();
+      const all = [...(await loadMetrics(run.id)).filter((m) => m.step < metrics.step), metrics];
+      const prev = (await readJsonFile<{ step: number; groups: RolloutGroup[] }[]>(runPath(run.id), RUN_FILES.rollouts)) ?? [];
+      const rollouts = [...prev.filter((r) => r.step < metrics.step).slice(-19), { step: metrics.step, groups: trainer.lastRollouts }];
+      await writeFile(runPath(run.id), RUN_FILES.rollouts, JSON.stringify(rollouts));
+      await writeFile(runPath(run.id), RUN_FILES.metrics, all.map((m) => JSON.stringify(m)).join('\n') + '\n');
+      // the checkpoint last: a run resumed from it finds its metrics already saved
+      await writeFile(runPath(run.id), RUN_FILES.checkpoint, JSON.stringify(toWire(await trainer.checkpoint())));
+      return { metrics, rollouts: trainer.lastRollouts };
+    },
+
+    async trainClose(): Promise<void> {
+      await session?.close();
+      session = null;
+    },
+
+    /** The run's adapter in PEFT layout. */
+    async adapterFiles(runId: string): Promise<Record<string, string | Uint8Array>> {
+      const cp = await loadCheckpoint(runId);
+      if (!cp) throw new EvomError(`run ${runId} has no checkpoint yet: train at least one step`, 'no_checkpoint');
+      const a = fromWire(cp).adapter;
+      return { 'adapter_config.json': a['adapter_config.json'], 'adapter_model.safetensors': a['adapter_model.safetensors'] };
+    },
+
+    /** Base weights with the run's adapter merged in (base dtype), config and tokenizer copied. */
+    async mergedFiles(base: string, model: ModelChoice, runId: string): Promise<Record<string, string | Uint8Array>> {
+      const cp = await loadCheckpoint(runId);
+      if (!cp) throw new EvomError(`run ${runId} has no checkpoint yet: train at least one step`, 'no_checkpoint');
+      return mergeAdapter(sourceFor(base, model), adapterOf(cp));
+    },
+  };
+}
+
+export type StudioEngineApi = ReturnType<typeof createStudioEngine>;

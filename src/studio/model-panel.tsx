@@ -1,0 +1,114 @@
+// Model: the built-in policy, a Hub id or local files; the memory plan against this adapter before
+// anything large is downloaded; download with progress; the storage panel.
+import { useEffect, useState } from 'preact/hooks';
+import type { DownloadProgress } from '../hub.ts';
+import { formatBytes } from '../memory-plan.ts';
+import { deleteStored, listStorage, type StoredEntry } from '../run-store.ts';
+import type { PlanReport } from '../studio-engine.ts';
+import { appBase, useStudio } from './app.ts';
+import { engineWorker, proxy } from './clients.ts';
+
+function ProgressLine({ p }: { p: DownloadProgress }) {
+  const total = p.total ?? 0;
+  return (
+    <div class="progress" role="group" aria-label={`download of ${p.file}`}>
+      <progress max={total || 1} value={total ? p.loaded : 0} />
+      <span>{p.file}: {formatBytes(p.loaded)}{total ? ` of ${formatBytes(total)}` : ''} · {formatBytes(p.bytesPerSecond)}/s
+        {p.etaSeconds != null ? ` · ${Math.ceil(p.etaSeconds)} s left` : ''}{p.resumedFrom ? ` · resumed from ${formatBytes(p.resumedFrom)}` : ''} · {p.phase}</span>
+    </div>
+  );
+}
+
+export function StoragePanel() {
+  const s = useStudio();
+  const [entries, setEntries] = useState<StoredEntry[] | null>(null);
+  const [estimate, setEstimate] = useState<StorageEstimate | null>(null);
+  const refresh = async () => {
+    try {
+      setEntries(await listStorage());
+      setEstimate(await navigator.storage.estimate());
+    } catch (e) { s.setError((e as Error).message); }
+  };
+  useEffect(() => { void refresh(); }, [s.runsVersion]);
+  return (
+    <section aria-labelledby="storage-h">
+      <h3 id="storage-h">Storage in this browser</h3>
+      {estimate && <p>Used {formatBytes(estimate.usage ?? 0)} of {formatBytes(estimate.quota ?? 0)} allowed to this site.</p>}
+      {entries && entries.length === 0 && <p>No cached models or saved runs.</p>}
+      {entries && entries.length > 0 && (
+        <table id="storage-table">
+          <thead><tr><th scope="col">Kind</th><th scope="col">Name</th><th scope="col">Size</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+          <tbody>{entries.map((e) => (
+            <tr>
+              <td>{e.kind === 'model' ? 'cached model' : 'run'}</td><td>{e.name}</td><td>{formatBytes(e.bytes)}</td>
+              <td><button type="button" class="secondary" aria-label={`Delete ${e.kind} ${e.name}`} disabled={!!s.busy} onClick={async () => {
+                if (!confirm(`Delete ${e.kind === 'model' ? 'the cached model' : 'the run'} ${e.name}?`)) return;
+                await deleteStored(e.path); s.runsChanged();
+              }}>Delete</button></td>
+            </tr>))}
+          </tbody>
+        </table>
+      )}
+      <button type="button" class="secondary" onClick={refresh}>Refresh</button>
+    </section>
+  );
+}
+
+export function ModelPanel() {
+  const s = useStudio();
+  const m = s.form.model;
+  const [plan, setPlan] = useState<PlanReport | null>(null);
+  const [progress, setProgress] = useState<Record<string, DownloadProgress>>({});
+  const [downloaded, setDownloaded] = useState<string | null>(null);
+  const setModel = (patch: Partial<typeof m>) => { s.update({ model: { ...m, ...patch } }); setPlan(null); setDownloaded(null); };
+  const st = s.form.settings;
+  const checkPlan = () => s.job('Reading the model configuration', async () => {
+    const r = await engineWorker().plan(appBase(), s.modelChoice(), { group: st.group, microBatch: st.microBatch, promptTokens: 256, maxNewTokens: st.maxNewTokens, loraRank: st.loraRank }, s.form.budgetGiB * 2 ** 30);
+    setPlan(r);
+    if (r.problems.length) s.setError(`This model cannot be trained on this GPU adapter: ${r.problems.join('; ')}.`);
+    return r;
+  });
+  const fetchModel = () => s.job('Downloading the model', async () => {
+    const r = plan ?? await checkPlan();
+    if (!r || r.problems.length) return;
+    setProgress({});
+    const { files } = await engineWorker().download(s.modelChoice(), proxy((p: DownloadProgress) => setProgress((old) => ({ ...old, [p.file]: p }))));
+    setDownloaded(`${files.length} files ready (cached in this browser's private storage; interrupted downloads resume)`);
+    s.runsChanged();
+  });
+  return (
+    <div>
+      <fieldset>
+        <legend>Policy model</legend>
+        <label class="inline"><input type="radio" name="model-kind" value="builtin" checked={m.kind === 'builtin'} onChange={() => setModel({ kind: 'builtin' })} /> Built-in evom-tiny (0.2 M parameters, 0.9 MB, warm-started on generated problems; trains in minutes without a GPU)</label>
+        <label class="inline"><input type="radio" name="model-kind" value="hub" checked={m.kind === 'hub'} onChange={() => setModel({ kind: 'hub' })} /> A Hugging Face Hub model (Qwen2, Qwen2.5, Qwen3, Llama)</label>
+        <label class="inline"><input type="radio" name="model-kind" value="local" checked={m.kind === 'local'} onChange={() => setModel({ kind: 'local' })} /> Files on this computer (a model folder: config.json, tokenizer.json, *.safetensors)</label>
+        {m.kind === 'hub' && (
+          <div class="row">
+            <label>Hub id <input id="hub-id" type="text" size={34} value={m.hubId} onInput={(e) => setModel({ hubId: (e.target as HTMLInputElement).value.trim() })} /></label>
+            <label>Hub address <input id="hub-url" type="url" size={30} placeholder="https://huggingface.co" value={m.hubUrl} onInput={(e) => setModel({ hubUrl: (e.target as HTMLInputElement).value.trim() })} /></label>
+          </div>
+        )}
+        {m.kind === 'local' && (
+          <label>Model folder <input id="local-files" type="file" multiple {...{ webkitdirectory: '' }} onChange={(e) => s.setLocalFiles(Array.from((e.target as HTMLInputElement).files ?? []))} />
+            <span class="help">{s.localFiles.length ? `${s.localFiles.length} files picked` : 'Pick the folder; files stay on this computer.'}</span></label>
+        )}
+        <label>GPU memory budget (GiB) <input id="budget" type="number" min={0.25} step={0.25} value={s.form.budgetGiB} onInput={(e) => s.update({ budgetGiB: Number((e.target as HTMLInputElement).value) })} />
+          <span class="help">Browsers do not report free GPU memory; the plan refuses models whose training needs more than this.</span></label>
+      </fieldset>
+      <div class="row">
+        <button type="button" id="check-plan" disabled={!!s.busy} onClick={checkPlan}>Check the memory plan</button>
+        {m.kind === 'hub' && <button type="button" id="download" disabled={!!s.busy || (plan?.problems.length ?? 0) > 0} onClick={fetchModel}>Download</button>}
+      </div>
+      {plan && (
+        <div id="plan" class={plan.problems.length ? 'plan bad' : 'plan ok'}>
+          <ul>{plan.lines.map((l) => <li>{l}</li>)}</ul>
+          <p><strong>{plan.problems.length ? 'Does not fit this adapter.' : `Fits: training needs about ${formatBytes(plan.training)} of the ${formatBytes(plan.budget)} budget.`}</strong></p>
+        </div>
+      )}
+      {Object.values(progress).map((p) => <ProgressLine p={p} />)}
+      {downloaded && <p id="download-done" role="status">{downloaded}</p>}
+      <StoragePanel />
+    </div>
+  );
+}

@@ -1,0 +1,115 @@
+// Problems: generated families (with difficulty), a bundled benchmark, a URL or an uploaded JSONL;
+// a preview and the train/evaluation split. Parsing and generation run in the problems worker.
+import { useState } from 'preact/hooks';
+import { FAMILIES } from '../generator.ts';
+import { Rng } from '../rng.ts';
+import { writeFile } from '../run-store.ts';
+import type { TrainItem } from '../trainer.ts';
+import { useStudio, type Dataset } from './app.ts';
+import { problemsWorker } from './clients.ts';
+import type { DataSpec } from './state.ts';
+
+/** Benchmarks bundled in public/benchmarks (licenses allow redistribution; see its README). */
+export const BUNDLED = [
+  { file: 'nl4opt.jsonl', label: 'NL4OPT (245)', license: 'Apache-2.0 (ORLM); NL4Opt data MIT' },
+  { file: 'mamo_easylp.jsonl', label: 'MAMO EasyLP (652)', license: 'CC BY-SA 4.0 (Huang et al., Mamo)' },
+  { file: 'mamo_complexlp.jsonl', label: 'MAMO ComplexLP (211)', license: 'CC BY-SA 4.0 (Huang et al., Mamo)' },
+  { file: 'industryor.jsonl', label: 'IndustryOR (100)', license: 'Apache-2.0 (ORLM)' },
+  { file: 'optibench.jsonl', label: 'OptiBench (605)', license: 'Apache-2.0 (ReSocratic)' },
+  { file: 'optmath_bench.jsonl', label: 'OptMATH-Bench (166)', license: 'Apache-2.0 (OptMATH)' },
+];
+
+export const DATASET_FILE = ['evom-studio'];
+
+/** Deterministic split: a seeded shuffle, the first share held out for evaluation. */
+export function splitItems(items: TrainItem[], evalFraction: number, seed: number): { train: TrainItem[]; eval: TrainItem[] } {
+  const order = new Rng(seed ^ 0x51a7).shuffle(items.slice());
+  const k = Math.max(1, Math.min(order.length - 1, Math.round(order.length * evalFraction)));
+  return { eval: order.slice(0, k), train: order.slice(k) };
+}
+
+export function ProblemsPanel() {
+  const s = useStudio();
+  const d = s.form.data;
+  const [file, setFile] = useState<File | null>(null);
+  const setData = (spec: DataSpec) => s.update({ data: spec });
+  const gen = d.kind === 'generator' ? d : null;
+  const prepare = () => s.job('Preparing problems', async () => {
+    let items: TrainItem[], description: string, dropped = 0;
+    if (d.kind === 'generator') {
+      const families = d.families.split(',').map((f) => f.trim()).filter(Boolean).join(',');
+      const { parseFamilies } = await import('../generator.ts');
+      const fams = parseFamilies(families || 'all');
+      const gi = await problemsWorker().generate({ families: fams, count: d.count, seed: 3_000_000 + d.seed, difficulty: d.difficulty });
+      items = gi.map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
+      description = `generated: ${fams.join(', ')}, difficulty ${d.difficulty}, ${d.count} problems, seed ${d.seed}`;
+    } else {
+      let raw;
+      if (d.kind === 'upload') {
+        if (!file) throw new Error('pick a JSONL file first (one {"id","question","answer"} object per line)');
+        raw = await problemsWorker().load(file, file.name);
+        description = `uploaded ${file.name}`;
+      } else {
+        const url = d.kind === 'bundled' ? new URL(`benchmarks/${d.file}`, document.baseURI).href : d.url;
+        if (d.kind === 'url' && !/^https?:\/\//.test(url)) throw new Error(`"${url}" is not an http(s) URL`);
+        raw = await problemsWorker().load(url, url);
+        description = d.kind === 'bundled' ? `bundled ${d.file}` : `from ${url}`;
+      }
+      const answered = raw.filter((i) => i.answer !== null);
+      dropped = raw.length - answered.length;
+      items = answered.map((i) => ({ id: i.id, question: i.question, answer: i.answer! }));
+    }
+    if (items.length < 2) throw new Error(`only ${items.length} problem(s) with an answer: at least 2 are needed for a train/evaluation split`);
+    const split = splitItems(items, s.form.evalFraction, d.kind === 'generator' ? d.seed : 1);
+    const ds: Dataset = { description, ...split, dropped };
+    s.setDataset(ds);
+    await writeFile(DATASET_FILE, 'dataset.json', JSON.stringify(ds));
+  });
+  return (
+    <div>
+      <fieldset>
+        <legend>Where problems come from</legend>
+        <label>Source <select id="data-kind" value={d.kind} onChange={(e) => {
+          const k = (e.target as HTMLSelectElement).value;
+          setData(k === 'generator' ? { kind: 'generator', families: 'knapsack,production', difficulty: 2, count: 48, seed: 1 } : k === 'bundled' ? { kind: 'bundled', file: BUNDLED[0]!.file } : k === 'url' ? { kind: 'url', url: '' } : { kind: 'upload', name: '' });
+        }}>
+          <option value="generator">Built-in generator</option>
+          <option value="bundled">Bundled benchmark</option>
+          <option value="url">Benchmark at a URL</option>
+          <option value="upload">My own JSONL file</option>
+        </select></label>
+        {gen && (
+          <div class="row">
+            <label>Families <input id="families" type="text" size={34} value={gen.families} aria-describedby="families-help" onInput={(e) => setData({ ...gen, families: (e.target as HTMLInputElement).value })} /></label>
+            <label>Difficulty <select id="difficulty" value={String(gen.difficulty)} onChange={(e) => setData({ ...gen, difficulty: Number((e.target as HTMLSelectElement).value) })}>{[1, 2, 3, 4, 5].map((v) => <option value={String(v)}>{v}</option>)}</select></label>
+            <label>Problems <input id="count" type="number" min={2} max={5000} value={gen.count} onInput={(e) => setData({ ...gen, count: Number((e.target as HTMLInputElement).value) })} /></label>
+            <label>Seed <input id="data-seed" type="number" min={0} value={gen.seed} onInput={(e) => setData({ ...gen, seed: Number((e.target as HTMLInputElement).value) })} /></label>
+            <p id="families-help" class="help">Comma-separated: {FAMILIES.join(', ')} (or all). Each problem is solved in this browser for its answer.</p>
+          </div>
+        )}
+        {d.kind === 'bundled' && (
+          <label>Benchmark <select id="bundled" value={d.file} onChange={(e) => setData({ kind: 'bundled', file: (e.target as HTMLSelectElement).value })}>
+            {BUNDLED.map((b) => <option value={b.file}>{b.label} — {b.license}</option>)}
+          </select></label>
+        )}
+        {d.kind === 'url' && <label>URL <input id="data-url" type="url" size={50} value={d.url} onInput={(e) => setData({ kind: 'url', url: (e.target as HTMLInputElement).value.trim() })} /></label>}
+        {d.kind === 'upload' && <label>JSONL file <input id="data-file" type="file" accept=".jsonl,.json,.txt" onChange={(e) => { const f = (e.target as HTMLInputElement).files?.[0] ?? null; setFile(f); setData({ kind: 'upload', name: f?.name ?? '' }); }} />
+          <span class="help">One JSON object per line: {'{"id": …, "question": "…", "answer": 42}'} (answer: a number, or "infeasible").</span></label>}
+        <label>Held out for evaluation <input id="eval-fraction" type="number" min={0.05} max={0.95} step={0.05} value={s.form.evalFraction} onInput={(e) => s.update({ evalFraction: Number((e.target as HTMLInputElement).value) })} /></label>
+      </fieldset>
+      <button type="button" id="prepare" disabled={!!s.busy} onClick={prepare}>Prepare problems</button>
+      {s.dataset && (
+        <section aria-labelledby="preview-h">
+          <h3 id="preview-h">Preview</h3>
+          <p id="split-summary">{s.dataset.description}: {s.dataset.train.length} for training, {s.dataset.eval.length} held out for evaluation{s.dataset.dropped ? ` (${s.dataset.dropped} without an answer left out)` : ''}.</p>
+          <table id="preview">
+            <thead><tr><th scope="col">Split</th><th scope="col">Id</th><th scope="col">Question</th><th scope="col">Answer</th></tr></thead>
+            <tbody>{[...s.dataset.train.slice(0, 4).map((i) => ['train', i] as const), ...s.dataset.eval.slice(0, 4).map((i) => ['eval', i] as const)].map(([split, i]) => (
+              <tr><td>{split}</td><td>{i.id}</td><td class="question">{i.question.length > 220 ? `${i.question.slice(0, 220)}…` : i.question}</td><td>{String(i.answer)}</td></tr>
+            ))}</tbody>
+          </table>
+        </section>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+// What the user entered, kept in localStorage so a reload loses nothing. The sandbox-server token
+// is stored under its own key and never leaves this browser (not in links, run cards or exports).
+import type { TrainSettings } from '../run-card.ts';
+import { defaultSettings } from '../run-card.ts';
+import type { ToleranceRule } from '../tolerance.ts';
+
+export type DataSpec =
+  | { kind: 'generator'; families: string; difficulty: number; count: number; seed: number }
+  | { kind: 'bundled'; file: string }
+  | { kind: 'url'; url: string }
+  | { kind: 'upload'; name: string };
+
+export interface StudioForm {
+  model: { kind: 'builtin' | 'hub' | 'local'; hubId: string; hubUrl: string };
+  data: DataSpec;
+  /** share of the items held out for evaluation */
+  evalFraction: number;
+  target: string;
+  tolerance: ToleranceRule;
+  remoteUrl: string;
+  settings: TrainSettings;
+  /** evaluation: max new tokens and prompts decoded together */
+  evalMaxNew: number;
+  evalBatch: number;
+  /** GPU memory budget for the plan, GiB */
+  budgetGiB: number;
+  title: string;
+}
+
+const FORM_KEY = 'evom-studio-form';
+const TOKEN_KEY = 'evom-studio-server-token';
+
+export function defaultForm(): StudioForm {
+  return {
+    model: { kind: 'builtin', hubId: 'Qwen/Qwen2.5-0.5B-Instruct', hubUrl: '' },
+    data: { kind: 'generator', families: 'knapsack,production', difficulty: 2, count: 48, seed: 1 },
+    evalFraction: 0.25,
+    target: 'highs', tolerance: 'rel5pct', remoteUrl: '',
+    // the built-in policy's demo settings (src/cli-demo.ts) rather than a large model's
+    settings: { ...defaultSettings('grpo', 'highs'), steps: 10, lr: 0.002, maxNewTokens: 112, microBatch: 8 },
+    evalMaxNew: 112, evalBatch: 8, budgetGiB: 4, title: '',
+  };
+}
+
+export function loadForm(): StudioForm {
+  const d = defaultForm();
+  try {
+    const saved = JSON.parse(localStorage.getItem(FORM_KEY) ?? 'null') as Partial<StudioForm> | null;
+    if (!saved) return d;
+    return { ...d, ...saved, model: { ...d.model, ...saved.model }, settings: { ...d.settings, ...saved.settings } };
+  } catch {
+    return d;
+  }
+}
+
+export function saveForm(f: StudioForm): void {
+  localStorage.setItem(FORM_KEY, JSON.stringify(f));
+}
+
+export const serverToken = {
+  get: (): string => localStorage.getItem(TOKEN_KEY) ?? '',
+  set: (t: string): void => { if (t) localStorage.setItem(TOKEN_KEY, t); else localStorage.removeItem(TOKEN_KEY); },
+};
+
+/** The run in progress or paused, so a reload offers to resume it. */
+export interface ActiveRun { id: string; status: 'running' | 'paused' | 'stopped' | 'done'; steps: number }
+const ACTIVE_KEY = 'evom-studio-active-run';
+export const activeRun = {
+  get: (): ActiveRun | null => { try { return JSON.parse(localStorage.getItem(ACTIVE_KEY) ?? 'null') as ActiveRun | null; } catch { return null; } },
+  set: (a: ActiveRun | null): void => { if (a) localStorage.setItem(ACTIVE_KEY, JSON.stringify(a)); else localStorage.removeItem(ACTIVE_KEY); },
+};
+
+export function newRunId(prefix = 'run'): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return `${prefix}-${t}-${Math.random().toString(36).slice(2, 6)}`;
+}

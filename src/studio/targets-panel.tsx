@@ -1,0 +1,66 @@
+// Targets: the in-browser solvers, and remote targets through a sandbox server (URL and token; the
+// token stays in this browser's localStorage, never in links or exports).
+import { useState } from 'preact/hooks';
+import { RemoteVerifier, type RemoteTargetInfo } from '../remote.ts';
+import { TOLERANCE_DESCRIPTIONS, TOLERANCE_RULES, type ToleranceRule } from '../tolerance.ts';
+import { useStudio } from './app.ts';
+import { serverToken } from './state.ts';
+
+export const IN_BROWSER = [
+  ['highs', 'highs — CPLEX LP format, solved by HiGHS (wasm)'],
+  ['glpk', 'glpk — GNU MathProg, solved by GLPK (wasm)'],
+  ['glpk-json', 'glpk-json — glpk.js JSON model, solved by GLPK (wasm)'],
+] as const;
+
+/** What went wrong talking to a sandbox server, in words a user can act on. */
+export function serverProblem(url: string, reason: string): string {
+  if (/token rejected|HTTP 401|HTTP 403/.test(reason)) return `The sandbox server at ${url} rejected the token. Check the token with whoever runs the server (evom serve --tokens FILE).`;
+  if (/Failed to fetch|NetworkError|Load failed|fetch/i.test(reason)) return `Could not reach the sandbox server at ${url}: is it running (npx evom serve), is the address right, and does its cors_origins setting allow this page (${location.origin})?`;
+  return `The sandbox server at ${url} answered with an error: ${reason}`;
+}
+
+export function TargetsPanel() {
+  const s = useStudio();
+  const [token, setToken] = useState(serverToken.get());
+  const [remoteTargets, setRemoteTargets] = useState<RemoteTargetInfo[] | null>(null);
+  const check = () => s.job('Asking the sandbox server for its targets', async () => {
+    const url = s.form.remoteUrl;
+    if (!/^https?:\/\//.test(url)) throw new Error(`"${url}" is not a server address (http://host:port)`);
+    const all = await new RemoteVerifier({ urls: [url], token }).targets();
+    const failed = all.find((t) => t.name === '*');
+    if (failed) { setRemoteTargets(null); throw new Error(serverProblem(url, failed.reason ?? '')); }
+    setRemoteTargets(all);
+  });
+  const inBrowser = IN_BROWSER.some(([t]) => t === s.form.target);
+  return (
+    <div>
+      <fieldset>
+        <legend>Target: the solver that checks the policy's models</legend>
+        <label>Target <select id="target" value={s.form.target} onChange={(e) => s.update({ target: (e.target as HTMLSelectElement).value, settings: { ...s.form.settings, target: (e.target as HTMLSelectElement).value } })}>
+          {IN_BROWSER.map(([v, l]) => <option value={v}>{l}</option>)}
+          {(remoteTargets ?? []).filter((t) => t.available).map((t) => <option value={t.name}>{t.name} — Python on the sandbox server{t.version ? ` (${t.version})` : ''}</option>)}
+          {!inBrowser && !(remoteTargets ?? []).some((t) => t.name === s.form.target) && <option value={s.form.target}>{s.form.target} — on the sandbox server</option>}
+        </select></label>
+        <label>Tolerance <select id="tolerance" value={s.form.tolerance} onChange={(e) => { const t = (e.target as HTMLSelectElement).value as ToleranceRule; s.update({ tolerance: t, settings: { ...s.form.settings, tolerance: t } }); }}>
+          {TOLERANCE_RULES.map((r) => <option value={r}>{r} — {TOLERANCE_DESCRIPTIONS[r]}</option>)}
+        </select></label>
+      </fieldset>
+      <fieldset>
+        <legend>Sandbox server (remote targets: PuLP, SciPy, OR-Tools, Gurobi, COPT)</legend>
+        <div class="row">
+          <label>Server address <input id="server-url" type="url" size={30} placeholder="http://127.0.0.1:8787" value={s.form.remoteUrl} onInput={(e) => s.update({ remoteUrl: (e.target as HTMLInputElement).value.trim() })} /></label>
+          <label>Token <input id="server-token" type="password" autocomplete="off" size={24} value={token} onInput={(e) => { const t = (e.target as HTMLInputElement).value; setToken(t); serverToken.set(t); }} /></label>
+          <button type="button" id="check-server" disabled={!!s.busy || !s.form.remoteUrl} onClick={check}>Connect</button>
+        </div>
+        <p class="help">The token is kept only in this browser (never in share links, run cards or exports). Start a server with <code>npx evom serve --tokens FILE</code>.</p>
+        {remoteTargets && (
+          <table id="server-targets">
+            <caption>Targets on {s.form.remoteUrl}</caption>
+            <thead><tr><th scope="col">Target</th><th scope="col">Available</th><th scope="col">Version or reason</th></tr></thead>
+            <tbody>{remoteTargets.map((t) => <tr><td>{t.name}</td><td>{t.available ? 'yes' : 'no'}</td><td>{t.version ?? t.reason ?? ''}</td></tr>)}</tbody>
+          </table>
+        )}
+      </fieldset>
+    </div>
+  );
+}

@@ -1,0 +1,141 @@
+// Train: every setting with its default and a one-line explanation; start, pause, resume, stop;
+// live charts of every metric; the rollout inspector (the G completions of a problem with their
+// rewards and advantages).
+import { useEffect, useState } from 'preact/hooks';
+import { defaultSettings, SETTINGS, validateSettings, type TrainSettings } from '../run-card.ts';
+import type { StudioRun } from '../studio-engine.ts';
+import type { StepMetrics } from '../trainer.ts';
+import { useStudio, type Studio } from './app.ts';
+import { color, LineChart } from './chart.tsx';
+import { activeRun, newRunId } from './state.ts';
+import { isTraining, requestPause, requestStop, resumeRun, startRun, useTraining, type TrainState } from './training.ts';
+import { modelLabel } from './labels.ts';
+
+export function SettingsForm({ settings, onChange, skip = [] }: { settings: TrainSettings; onChange: (s: TrainSettings) => void; skip?: (keyof TrainSettings)[] }) {
+  const defaults = defaultSettings(settings.algo, settings.target);
+  return (
+    <div class="settings">
+      {SETTINGS.filter((d) => !skip.includes(d.key)).map((d) => {
+        const id = `set-${d.key}`;
+        const v = settings[d.key];
+        const set = (raw: string) => onChange({ ...settings, [d.key]: d.kind === 'choice' ? raw : Number(raw) });
+        return (
+          <div class="setting">
+            <label for={id}>{d.label}</label>
+            {d.kind === 'choice'
+              ? <select id={id} value={String(v)} onChange={(e) => set((e.target as HTMLSelectElement).value)}>{(d.choices ?? []).map((c) => <option value={c}>{c}</option>)}</select>
+              : <input id={id} type="number" step="any" min={d.min} max={d.max} value={String(v)} aria-describedby={`${id}-help`} onInput={(e) => set((e.target as HTMLInputElement).value)} />}
+            <span class="help" id={`${id}-help`}>{d.help} Default {String(defaults[d.key])}; CLI <code>{d.flag}</code>.</span>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+const series = (ms: StepMetrics[], f: (m: StepMetrics) => number) => ms.map(f);
+
+export function MetricCharts({ metrics }: { metrics: StepMetrics[] }) {
+  const x = metrics.map((m) => m.step);
+  const c = (id: string, title: string, list: [string, (m: StepMetrics) => number][]) =>
+    <LineChart id={id} title={title} x={x} series={list.map(([label, f], i) => ({ label, values: series(metrics, f), color: color(i) }))} />;
+  return (
+    <div class="charts" id="charts">
+      {c('chart-reward', 'Mean reward', [['reward', (m) => m.reward_mean], ['reward std', (m) => m.reward_std]])}
+      {c('chart-rates', 'Accuracy, format and execution rates', [['accuracy', (m) => m.accuracy], ['format', (m) => m.format_rate], ['executed', (m) => m.exec_rate]])}
+      {c('chart-kl', 'KL to the base policy', [['KL', (m) => m.kl]])}
+      {c('chart-entropy', 'Entropy (nats/token)', [['entropy', (m) => m.entropy]])}
+      {c('chart-length', 'Completion length (tokens)', [['length', (m) => m.completion_length]])}
+      {c('chart-clip', 'Clipped-ratio fraction', [['clip fraction', (m) => m.clip_fraction]])}
+      {c('chart-tps', 'Generation speed (tokens/s)', [['tokens/s', (m) => m.tokens_per_s]])}
+      {c('chart-time', 'Time per stage (s)', [['generate', (m) => m.ms.generate / 1000], ['verify wait', (m) => m.ms.verify_wait / 1000], ['train', (m) => m.ms.train / 1000], ['update', (m) => m.ms.update / 1000]])}
+    </div>
+  );
+}
+
+export function RolloutInspector({ rollouts }: { rollouts: TrainState['rollouts'] }) {
+  const [step, setStep] = useState<number | null>(null);
+  const [group, setGroup] = useState(0);
+  const [open, setOpen] = useState<number | null>(null);
+  const cur = rollouts.find((r) => r.step === step) ?? rollouts[rollouts.length - 1];
+  if (!cur) return <p class="help">Rollouts appear after the first step.</p>;
+  const g = cur.groups[Math.min(group, cur.groups.length - 1)];
+  return (
+    <section aria-labelledby="inspector-h" id="inspector">
+      <h3 id="inspector-h">Rollout inspector</h3>
+      <div class="row">
+        <label>Step <select id="inspect-step" value={String(cur.step)} onChange={(e) => { setStep(Number((e.target as HTMLSelectElement).value)); setOpen(null); }}>{rollouts.map((r) => <option value={String(r.step)}>{r.step}</option>)}</select></label>
+        <label>Problem <select id="inspect-group" value={String(group)} onChange={(e) => { setGroup(Number((e.target as HTMLSelectElement).value)); setOpen(null); }}>{cur.groups.map((x, i) => <option value={String(i)}>{x.id}{x.kept ? '' : ' (dropped: no signal)'}</option>)}</select></label>
+      </div>
+      {g && (<>
+        <p class="question">{g.question}</p>
+        <p>Expected answer {String(g.answer)}. {g.kept ? 'Used for the update.' : 'Dropped by dynamic sampling (all rewards equal).'}</p>
+        <table id="rollout-table">
+          <thead><tr><th scope="col">#</th><th scope="col">Outcome</th><th scope="col">Reward</th><th scope="col">Advantage</th><th scope="col">Objective</th><th scope="col">Tokens</th></tr></thead>
+          <tbody>{g.completions.map((c, i) => (
+            <tr><td><button type="button" class="link" aria-expanded={open === i} onClick={() => setOpen(open === i ? null : i)}>{i + 1}</button></td>
+              <td>{c.class}</td><td>{c.reward.toFixed(2)}</td><td>{c.advantage.toFixed(3)}</td><td>{c.objective ?? '—'}</td><td>{c.tokens}</td></tr>))}</tbody>
+        </table>
+        {open !== null && g.completions[open] && <pre class="code" id="rollout-text">{g.completions[open]!.text}</pre>}
+      </>)}
+    </section>
+  );
+}
+
+export function MetricsTable({ metrics }: { metrics: StepMetrics[] }) {
+  return (
+    <table id="metrics">
+      <thead><tr>{['Step', 'Reward', 'Accuracy', 'Format', 'Executed', 'KL', 'Entropy', 'Length', 'Clip', 'Tokens/s', 'Seconds'].map((h) => <th scope="col">{h}</th>)}</tr></thead>
+      <tbody>{metrics.map((m) => <tr>{[String(m.step), m.reward_mean.toFixed(3), m.accuracy.toFixed(3), m.format_rate.toFixed(3), m.exec_rate.toFixed(3), m.kl.toFixed(4), m.entropy.toFixed(3), m.completion_length.toFixed(1), m.clip_fraction.toFixed(3), m.tokens_per_s.toFixed(1), (m.ms.total / 1000).toFixed(1)].map((v) => <td>{v}</td>)}</tr>)}</tbody>
+    </table>
+  );
+}
+
+export function newRun(s: Studio, settings: TrainSettings, extra: Partial<StudioRun> = {}): StudioRun {
+  return {
+    id: newRunId(), title: s.form.title, created: new Date().toISOString(), model: modelLabel(s),
+    data: { description: s.dataset!.description, train_items: s.dataset!.train.length, eval_items: s.dataset!.eval.length },
+    settings, ...extra,
+  };
+}
+
+export function TrainPanel() {
+  const s = useStudio();
+  const t = useTraining();
+  const [resumable, setResumable] = useState(activeRun.get());
+  useEffect(() => { setResumable(activeRun.get()); }, [t.status]);
+  const settings = s.form.settings;
+  const start = () => s.job('Training', async () => {
+    const problems = validateSettings(settings);
+    if (problems.length) throw new Error(`Check the settings: ${problems.join('; ')}`);
+    if (!s.dataset) throw new Error('prepare problems first (Problems tab)');
+    await startRun(s, newRun(s, settings), s.dataset);
+  });
+  const resume = (id: string) => s.job('Training', () => resumeRun(s, id));
+  const interrupted = resumable && (resumable.status === 'running' || resumable.status === 'paused') && !isTraining() && t.status !== 'paused' ? resumable : null;
+  return (
+    <div>
+      {interrupted && (
+        <div class="notice" id="resume-notice" role="status">
+          Run {interrupted.id} {interrupted.status === 'running' ? 'was interrupted (the page was closed or reloaded)' : 'is paused'} after step {interrupted.steps}. Its checkpoint is saved in this browser.
+          <button type="button" id="resume-saved" disabled={!!s.busy} onClick={() => resume(interrupted.id)}>Resume from step {interrupted.steps}</button>
+        </div>
+      )}
+      <details open={t.status === 'idle'}>
+        <summary>Settings ({settings.algo.toUpperCase()}, target {settings.target})</summary>
+        <label>Run title <input id="run-title" type="text" size={30} value={s.form.title} onInput={(e) => s.update({ title: (e.target as HTMLInputElement).value })} /></label>
+        <SettingsForm settings={settings} onChange={(n) => s.update({ settings: n.algo !== settings.algo ? { ...defaultSettings(n.algo, n.target), steps: n.steps, seed: n.seed } : n, target: n.target, tolerance: n.tolerance })} />
+      </details>
+      <div class="row controls">
+        <button type="button" id="start" disabled={!!s.busy || isTraining()} onClick={start}>Start training</button>
+        <button type="button" id="pause" class="secondary" disabled={!(t.status === 'running')} onClick={requestPause}>Pause</button>
+        <button type="button" id="resume" class="secondary" disabled={!(t.status === 'paused' || t.status === 'stopped' || t.status === 'failed') || !t.run || !!s.busy} onClick={() => t.run && resume(t.run.id)}>Resume</button>
+        <button type="button" id="stop" class="secondary" disabled={!(t.status === 'running' || t.status === 'paused')} onClick={requestStop}>Stop</button>
+        <span id="train-status" role="status" aria-live="polite">{t.run ? `${t.run.id}: ${t.status}. ${t.message}` : ''}</span>
+      </div>
+      <MetricCharts metrics={t.metrics} />
+      <MetricsTable metrics={t.metrics} />
+      <RolloutInspector rollouts={t.rollouts} />
+    </div>
+  );
+}

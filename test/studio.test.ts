@@ -1,0 +1,429 @@
+// EVOM Studio in headless Chromium (WebGPU on SwiftShader), driven like a user would: prepare
+// generated problems, evaluate the built-in policy with a drill-down, train with live charts,
+// reload mid-run and resume from the OPFS checkpoint, export and re-import a run card, the
+// solver-transfer wizard on two in-browser targets, a remote target on a real sandbox server on
+// 127.0.0.1, offline use, and the error paths. Main-thread long tasks are recorded throughout with
+// a PerformanceObserver. Screenshots go to test-results/studio-*.png.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unzipSync, strFromU8 } from 'fflate';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadServerConfig } from '../server/config.ts';
+import { startFromConfig } from '../server/main.ts';
+import type { SandboxServer } from '../server/http.ts';
+import { BUILTIN_FILES } from '../src/studio-engine.ts';
+import { launchChromium, serveApp } from './browser.ts';
+
+const SHOTS = 'test-results';
+mkdirSync(SHOTS, { recursive: true });
+const TOKEN = 'studio-token-0123456789abcdef';
+
+let url: string;
+let stopApp: () => Promise<void>;
+let context: BrowserContext;
+let closeBrowser: () => Promise<void>;
+let page: Page;
+const pageErrors: string[] = [];
+
+/** Long tasks (> 50 ms) on the page's main thread, recorded from the first script on. */
+const LONG_TASKS = `
+  window.__longTasks = [];
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push({ start: e.startTime, ms: e.duration }); }).observe({ type: 'longtask', buffered: true });
+`;
+type LongTask = { start: number; ms: number };
+const longTasks = (p: Page) => p.evaluate(() => (window as unknown as { __longTasks: LongTask[] }).__longTasks);
+const worst: Record<string, number> = {};
+
+async function openTab(p: Page, id: string) {
+  await p.click(`#tab-${id}`);
+  await p.waitForSelector(`#panel[aria-labelledby="tab-${id}"]`);
+}
+const idle = (p: Page, timeout = 600_000) => p.waitForFunction(() => !document.querySelector('#busy'), null, { timeout });
+const errorText = async (p: Page) => (await p.locator('#error').count()) ? (await p.textContent('#error')) ?? '' : '';
+const shot = (p: Page, name: string) => p.screenshot({ path: join(SHOTS, `studio-${name}.png`), fullPage: true });
+
+async function newPage(ctx: BrowserContext): Promise<Page> {
+  const p = await ctx.newPage();
+  await p.addInitScript(LONG_TASKS);
+  p.on('pageerror', (e) => { pageErrors.push(String(e)); console.error('page error:', e); });
+  return p;
+}
+
+beforeAll(async () => {
+  const app = await serveApp();
+  url = app.url;
+  stopApp = () => app.server.close();
+  const b = await launchChromium({ webgpu: true });
+  context = b.context;
+  closeBrowser = b.close;
+  page = await newPage(context);
+  await page.setViewportSize({ width: 1366, height: 900 });
+  await page.goto(url);
+  await page.waitForSelector('#gpu-status');
+  await page.waitForFunction(() => /GPU: /.test(document.querySelector('#gpu-status')?.textContent ?? ''), null, { timeout: 60_000 });
+}, 240_000);
+
+afterAll(async () => {
+  await closeBrowser?.();
+  await stopApp?.();
+  console.log('worst main-thread long task (ms) per phase:', JSON.stringify(worst));
+});
+
+describe('EVOM Studio', () => {
+  it('knows the built-in model\'s files (nothing else is requested, so it loads offline)', () => {
+    expect([...BUILTIN_FILES].sort()).toEqual(readdirSync(join(import.meta.dirname, '..', 'public', 'models', 'evom-tiny')).sort());
+  });
+
+  it('prepares generated problems with a preview and a train/evaluation split', async () => {
+    await openTab(page, 'problems');
+    await page.fill('#families', 'knapsack');
+    await page.fill('#count', '12');
+    await page.fill('#eval-fraction', '0.34');
+    await page.click('#prepare');
+    await page.waitForSelector('#split-summary', { timeout: 120_000 });
+    expect(await errorText(page)).toBe('');
+    expect(await page.textContent('#split-summary')).toMatch(/8 for training, 4 held out for evaluation/);
+    const rows = await page.$$eval('#preview tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')));
+    expect(rows.filter((r) => r[0] === 'eval')).toHaveLength(4);
+    for (const r of rows) expect(Number(r[3])).toBeGreaterThan(0); // answers solved in the browser
+    await shot(page, 'problems');
+  }, 180_000);
+
+  it('reports a malformed data file with its line and reason, keeping the prepared problems', async () => {
+    await page.selectOption('#data-kind', 'upload');
+    await page.setInputFiles('#data-file', { name: 'mine.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from('{"id":"a","question":"Maximize x","answer":3}\n{"id":"b","question":"Minimize y","answer":"lots"}\n') });
+    await page.click('#prepare');
+    await page.waitForSelector('#error');
+    const msg = await errorText(page);
+    expect(msg).toMatch(/mine\.jsonl/);
+    expect(msg).toMatch(/line 2/);
+    expect(msg).toMatch(/"answer" must be a number/);
+    expect(await page.textContent('#split-summary')).toMatch(/8 for training/); // nothing lost
+    await page.selectOption('#data-kind', 'generator');
+    await page.fill('#families', 'knapsack');
+    await page.fill('#count', '12');
+  }, 60_000);
+
+  it('evaluates the built-in policy: results table and a per-item drill-down', async () => {
+    await openTab(page, 'evaluate');
+    await page.fill('#eval-batch', '4');
+    await page.click('#evaluate');
+    await page.waitForSelector('#eval-items tbody tr', { timeout: 300_000 });
+    await idle(page);
+    expect(await errorText(page)).toBe('');
+    const summary = await page.$$eval('table.summary tbody tr td', (tds) => tds.map((td) => td.textContent ?? ''));
+    expect(summary[1]).toBe('4'); // items
+    expect(summary[2]).toMatch(/%$/);
+    const classCounts = summary.slice(6).map(Number);
+    expect(classCounts.reduce((a, b) => a + b, 0)).toBe(4);
+    await page.click('#eval-items tbody tr:first-child button');
+    const drill = await page.textContent('#drill');
+    expect(drill).toMatch(/Problem/);
+    expect(drill).toMatch(/Extracted model/);
+    expect(drill).toMatch(/Reward breakdown/);
+    await shot(page, 'evaluate');
+  }, 360_000);
+
+  it('trains with live charts; a reload mid-run loses nothing and the run resumes from its checkpoint', async () => {
+    await openTab(page, 'train');
+    await page.fill('#run-title', 'studio test run');
+    for (const [k, v] of [['steps', '3'], ['group', '4'], ['promptsPerStep', '1'], ['maxNewTokens', '100'], ['microBatch', '4']] as const) await page.fill(`#set-${k}`, v);
+    const before = (await longTasks(page)).length;
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelectorAll('#metrics tbody tr').length >= 1, null, { timeout: 300_000 });
+    expect(await page.getAttribute('#chart-reward', 'data-points')).toBe('1');
+    const step1 = await page.$$eval('#metrics tbody tr:first-child td', (tds) => tds.map((td) => td.textContent));
+    const during = (await longTasks(page)).slice(before);
+    worst.training = Math.max(0, ...during.map((t) => t.ms));
+    await shot(page, 'train-step1');
+    await page.reload();
+    await openTab(page, 'train');
+    await page.waitForSelector('#resume-notice', { timeout: 30_000 });
+    expect(await page.textContent('#resume-notice')).toMatch(/interrupted/);
+    expect(await page.inputValue('#set-group')).toBe('4'); // settings survived the reload
+    await page.click('#resume-saved');
+    await page.waitForFunction(() => /: done\./.test(document.querySelector('#train-status')?.textContent ?? ''), null, { timeout: 600_000 });
+    expect(await errorText(page)).toBe('');
+    const rows = await page.$$eval('#metrics tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
+    expect(rows.map((r) => r[0])).toEqual(['1', '2', '3']);
+    expect(rows[0]).toEqual(step1); // step 1 as it was before the reload
+    for (const id of ['chart-reward', 'chart-rates', 'chart-kl', 'chart-entropy', 'chart-length', 'chart-clip', 'chart-tps', 'chart-time']) {
+      expect(await page.getAttribute(`#${id}`, 'data-points')).toBe('3');
+    }
+    // rollout inspector: G = 4 completions of a problem, with rewards and advantages summing to ~0
+    const ro = await page.$$eval('#rollout-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')));
+    expect(ro).toHaveLength(4);
+    expect(Math.abs(ro.reduce((a, r) => a + Number(r[3]), 0))).toBeLessThan(1e-2);
+    await page.click('#rollout-table tbody tr:first-child button');
+    expect((await page.textContent('#rollout-text'))!.length).toBeGreaterThan(0);
+    const after = await longTasks(page);
+    worst.resumed_training = Math.max(0, ...after.filter((t) => t.start > 5000).map((t) => t.ms));
+    expect(worst.training).toBeLessThanOrEqual(50);
+    // the observer does see long tasks: block the page's thread for 120 ms in a task of its own
+    await page.evaluate(() => { setTimeout(() => { const t0 = performance.now(); while (performance.now() - t0 < 120); }, 0); });
+    await page.waitForFunction(() => (window as unknown as { __longTasks: { ms: number }[] }).__longTasks.some((t) => t.ms >= 120));
+    await shot(page, 'train');
+  }, 900_000);
+
+  it('exports the run (card, metrics, adapter) and re-imports the card in the compare view', async () => {
+    await openTab(page, 'export');
+    const dl = async (sel: string) => {
+      const [d] = await Promise.all([page.waitForEvent('download'), page.click(sel)]);
+      return readFileSync((await d.path())!);
+    };
+    const card = JSON.parse(String(await dl('#export-card')));
+    expect(card.format).toBe('evom-run-card');
+    expect(card.metrics).toHaveLength(3);
+    expect(card.settings).toMatchObject({ group: 4, steps: 3, maxNewTokens: 100 });
+    expect(card.cli.train).toMatch(/^npx evom train .*--data train\.jsonl/);
+    expect(card.cli.train).toMatch(/--group 4/);
+    expect(JSON.stringify(card)).not.toContain(TOKEN);
+    const csv = String(await dl('#export-metrics-csv')).trim().split('\n');
+    expect(csv).toHaveLength(4);
+    expect(csv[0]).toMatch(/step/);
+    const zip = unzipSync(new Uint8Array(await dl('#export-all')));
+    expect(Object.keys(zip).sort()).toEqual(expect.arrayContaining(['run-card.json', 'train.jsonl', 'eval.jsonl', 'metrics.jsonl', 'metrics.csv', 'adapter/adapter_config.json', 'adapter/adapter_model.safetensors']));
+    expect(strFromU8(zip['train.jsonl']!).trim().split('\n')).toHaveLength(8);
+    expect(JSON.parse(strFromU8(zip['adapter/adapter_config.json']!)).peft_type).toBe('LORA');
+    const merged = unzipSync(new Uint8Array(await dl('#export-merged')));
+    expect(Object.keys(merged)).toEqual(expect.arrayContaining(['model.safetensors', 'config.json', 'tokenizer.json']));
+    await shot(page, 'export');
+
+    const dir = mkdtempSync(join(tmpdir(), 'evom-studio-'));
+    writeFileSync(join(dir, 'alice.json'), JSON.stringify(card));
+    writeFileSync(join(dir, 'bob.jsonl'), strFromU8(zip['metrics.jsonl']!));
+    await openTab(page, 'classroom');
+    await page.setInputFiles('#compare-files', [join(dir, 'alice.json'), join(dir, 'bob.jsonl')]);
+    await page.waitForSelector('#compare-table tbody tr:nth-child(2)');
+    expect(await page.textContent('#compare-table')).toMatch(/studio test run/);
+    expect(await page.getAttribute('#compare-reward', 'data-points')).toBe('3');
+    // a broken card is refused with its reason
+    writeFileSync(join(dir, 'broken.json'), JSON.stringify({ ...card, settings: { ...card.settings, group: 'eight' } }));
+    await page.setInputFiles('#compare-files', [join(dir, 'broken.json')]);
+    await page.waitForSelector('#error');
+    expect(await errorText(page)).toMatch(/broken\.json/);
+    await shot(page, 'classroom');
+  }, 300_000);
+
+  it('a share link pre-fills the whole configuration in another browser tab, without the token', async () => {
+    await openTab(page, 'targets');
+    await page.fill('#server-token', TOKEN);
+    await openTab(page, 'classroom');
+    await page.click('#make-link');
+    const link = await page.inputValue('#share-link');
+    expect(link).toContain('#run=');
+    expect(link).not.toContain(TOKEN);
+    const other = await (await launchChromium()).context.newPage();
+    try {
+      await other.goto(link);
+      await other.waitForSelector('#shared-notice');
+      await openTab(other, 'train');
+      expect(await other.inputValue('#set-group')).toBe('4');
+      expect(await other.inputValue('#set-maxNewTokens')).toBe('100');
+      await openTab(other, 'problems');
+      expect(await other.inputValue('#count')).toBe('12');
+      expect(await other.evaluate(() => localStorage.getItem('evom-studio-server-token'))).toBeNull();
+    } finally {
+      await other.context().close();
+    }
+  }, 120_000);
+
+  it('runs the solver-transfer wizard on two in-browser targets', async () => {
+    await openTab(page, 'transfer');
+    await page.selectOption('#transfer-a', 'highs');
+    await page.selectOption('#transfer-b', 'glpk-json');
+    await page.fill('#transfer-steps-a', '1');
+    await page.fill('#transfer-steps-b', '1');
+    const before = (await longTasks(page)).length;
+    await page.click('#transfer-run');
+    await page.waitForFunction(() => document.querySelector('#transfer-progress')?.textContent === 'Done.' || !!document.querySelector('#error'), null, { timeout: 900_000 });
+    expect(await errorText(page)).toBe('');
+    const rows = await page.$$eval('#transfer-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('th,td'), (td) => td.textContent ?? '')));
+    expect(rows.map((r) => r[1])).toEqual(['highs', 'glpk-json', 'glpk-json']);
+    for (const r of rows) expect(r[2]).toBe('4');
+    expect(await page.locator('#transfer-chart rect').count()).toBe(6);
+    worst.transfer_wizard = Math.max(0, ...(await longTasks(page)).slice(before).map((t) => t.ms));
+    expect(worst.transfer_wizard).toBeLessThanOrEqual(50);
+    await shot(page, 'transfer');
+  }, 900_000);
+});
+
+describe('EVOM Studio: remote target on a real sandbox server', () => {
+  let srv: SandboxServer;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evom-studio-server-'));
+    writeFileSync(join(dir, 'tokens'), `${TOKEN}\n`, { mode: 0o600 });
+    srv = await startFromConfig(loadServerConfig({ env: {}, flags: { port: 0, tokens_file: join(dir, 'tokens'), workers: 2, cors_origins: [url.replace(/\/$/, '')] } }), () => {});
+  }, 60_000);
+  afterAll(() => srv?.stop());
+
+  it('connects with the token, lists the server targets and evaluates under pulp', async () => {
+    await openTab(page, 'targets');
+    await page.fill('#server-url', srv.url);
+    await page.fill('#server-token', 'wrong-token-0123456789abcdef');
+    await page.click('#check-server');
+    await page.waitForSelector('#error');
+    expect(await errorText(page)).toMatch(/rejected the token/);
+    await page.fill('#server-url', 'http://127.0.0.1:9');
+    await page.click('#check-server');
+    await page.waitForFunction(() => /Could not reach/.test(document.querySelector('#error')?.textContent ?? ''), null, { timeout: 30_000 });
+    await page.fill('#server-url', srv.url);
+    await page.fill('#server-token', TOKEN);
+    await page.click('#check-server');
+    await page.waitForSelector('#server-targets');
+    expect(await page.textContent('#server-targets')).toMatch(/pulp\s*yes/);
+    await page.selectOption('#target', 'pulp');
+    expect(await page.evaluate(() => localStorage.getItem('evom-studio-form'))).not.toContain(TOKEN);
+    await openTab(page, 'evaluate');
+    await page.selectOption('#eval-adapter', '');
+    await page.click('#evaluate');
+    await page.waitForFunction(() => /on pulp/.test(document.querySelector('#eval-results-h')?.textContent ?? ''), null, { timeout: 300_000 });
+    await idle(page);
+    expect(await errorText(page)).toBe('');
+    const summary = await page.$$eval('table.summary tbody tr td', (tds) => tds.map((td) => td.textContent ?? ''));
+    expect(summary[0]).toBe('pulp');
+    // the built-in policy writes LP text, not Python: the server ran it and Python rejected it
+    await page.click('#eval-items tbody tr:first-child button');
+    expect(await page.textContent('#drill')).toMatch(/error|Error/);
+    await shot(page, 'remote');
+    await openTab(page, 'targets');
+    await page.selectOption('#target', 'highs');
+  }, 400_000);
+});
+
+describe('EVOM Studio: offline and failures', () => {
+  it('works offline after the first visit: reload and evaluate with the network off', async () => {
+    await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 60_000 });
+    await context.setOffline(true);
+    try {
+      await page.reload();
+      await page.waitForSelector('#gpu-status');
+      await openTab(page, 'evaluate');
+      await page.click('#evaluate');
+      await page.waitForFunction(() => !!document.querySelector('#error') || (/on highs/.test(document.querySelector('#eval-results-h')?.textContent ?? '') && !document.querySelector('#busy')), null, { timeout: 300_000 });
+      expect(await errorText(page)).toBe('');
+      await shot(page, 'offline');
+    } finally {
+      await context.setOffline(false);
+    }
+  }, 360_000);
+
+  it('refuses a Hub model that cannot fit this adapter before downloading it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evom-big-'));
+    // a 7B-class Qwen2 configuration: an MLP projection alone exceeds the adapter's buffer limits
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', hidden_size: 3584, intermediate_size: 18944, num_attention_heads: 28, num_key_value_heads: 4, num_hidden_layers: 28, vocab_size: 152064, max_position_embeddings: 32768, rms_norm_eps: 1e-6, rope_theta: 1e6, tie_word_embeddings: false, torch_dtype: 'bfloat16' }));
+    const hub = await startFakeHub({ 'big/model': dir });
+    try {
+      await openTab(page, 'model');
+      await page.check('input[name=model-kind][value=hub]');
+      await page.fill('#hub-id', 'big/model');
+      await page.fill('#hub-url', hub.base);
+      await page.click('#check-plan');
+      await page.waitForSelector('#plan');
+      expect(await errorText(page)).toMatch(/cannot be trained on this GPU adapter/);
+      expect(await page.isDisabled('#download')).toBe(true);
+      expect(hub.requests.some((r) => r.includes('safetensors'))).toBe(false);
+      await shot(page, 'model-refused');
+    } finally {
+      await hub.close();
+    }
+  }, 120_000);
+
+  it('reports an interrupted download and resumes it on the next try; the storage panel lists and deletes it', async () => {
+    const tiny = join(import.meta.dirname, '..', 'public', 'models', 'evom-tiny');
+    const hub = await startFakeHub({ 'me/tiny': tiny });
+    try {
+      await openTab(page, 'model');
+      await page.check('input[name=model-kind][value=hub]');
+      await page.fill('#hub-id', 'me/tiny');
+      await page.fill('#hub-url', hub.base);
+      await page.click('#check-plan');
+      await page.waitForSelector('#plan.ok');
+      hub.cutting = true;
+      await page.click('#download');
+      await page.waitForSelector('#error', { timeout: 120_000 });
+      expect(await errorText(page)).toMatch(/interrupted|could not be reached|resume/i);
+      hub.cutting = false;
+      const seen = hub.requests.length;
+      await page.click('#download');
+      await page.waitForSelector('#download-done', { timeout: 60_000 });
+      expect(await errorText(page)).toBe('');
+      expect(hub.requests.slice(seen).filter((r) => r.includes('model.safetensors'))[0]).toMatch(/bytes=[1-9]/); // resumed, not restarted
+      await page.waitForFunction(() => /me\/tiny/.test(document.querySelector('#storage-table')?.textContent ?? ''), null, { timeout: 30_000 });
+      await shot(page, 'model-storage');
+      page.once('dialog', (d) => void d.accept());
+      await page.click('button[aria-label^="Delete model me/tiny"]');
+      await page.waitForFunction(() => !/me\/tiny/.test(document.querySelector('#storage-table')?.textContent ?? ''), null, { timeout: 30_000 });
+    } finally {
+      await hub.close();
+      await page.check('input[name=model-kind][value=builtin]');
+    }
+  }, 180_000);
+
+  it('reports a full storage quota clearly', async () => {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: url.replace(/\/$/, ''), quotaSize: 1 });
+    try {
+      await openTab(page, 'problems');
+      await page.click('#prepare');
+      await page.waitForSelector('#error', { timeout: 120_000 });
+      expect(await errorText(page)).toMatch(/storage is full/i);
+    } finally {
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: url.replace(/\/$/, '') });
+    }
+  }, 150_000);
+
+  it('a browser without WebGPU gets a clear message with what to do', async () => {
+    const b = await launchChromium(); // no WebGPU flags: headless Linux Chromium has no adapter
+    try {
+      const p = await b.context.newPage();
+      await p.goto(url);
+      await p.waitForSelector('#no-webgpu', { timeout: 60_000 });
+      const msg = await p.textContent('#no-webgpu');
+      expect(msg).toMatch(/WebGPU/);
+      expect(msg).toMatch(/Chrome: update to version 113|--enable-unsafe-webgpu/);
+      await openTab(p, 'problems'); // the rest of the app still works
+      expect(await p.isVisible('#prepare')).toBe(true);
+      await p.screenshot({ path: join(SHOTS, 'studio-no-webgpu.png'), fullPage: true });
+    } finally {
+      await b.close();
+    }
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+});
+
+/** A Hub stand-in that can cut model.safetensors mid-body (download interrupted). */
+async function startFakeHub(repos: Record<string, string>): Promise<{ base: string; requests: string[]; cutting: boolean; close: () => Promise<void> }> {
+  const state = { base: '', requests: [] as string[], cutting: false, close: async () => {} };
+  let cuts = 0;
+  const server: Server = createServer((req, res) => {
+    state.requests.push(`${req.method} ${req.url}${req.headers.range ? ` ${req.headers.range}` : ''}`);
+    const m = /^\/([^/]+\/[^/]+)\/resolve\/main\/(.+)$/.exec(decodeURIComponent((req.url ?? '').split('?')[0]!));
+    const dir = m ? repos[m[1]!] : undefined;
+    let body: Buffer;
+    try { body = readFileSync(join(dir!, m![2]!)); } catch {
+      res.writeHead(404, { 'x-error-code': 'EntryNotFound', 'access-control-allow-origin': '*', 'access-control-expose-headers': 'x-error-code' });
+      res.end('not found');
+      return;
+    }
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes', 'access-control-allow-origin': '*', 'access-control-expose-headers': 'content-range, content-length, x-error-code' };
+    const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
+    const start = range ? Number(range[1]) : 0;
+    const part = body.subarray(start);
+    res.writeHead(range ? 206 : 200, { ...headers, 'content-length': String(part.length), ...(range ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}) });
+    if (state.cutting && m![2] === 'model.safetensors') {
+      // the network goes away mid-file: half of the first answer, then every connection drops
+      if (cuts++ === 0) res.write(part.subarray(0, Math.floor(part.length / 2)));
+      setTimeout(() => res.destroy(), 50);
+      return;
+    }
+    res.end(part);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  state.base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  state.close = () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); });
+  return state;
+}
