@@ -4,7 +4,8 @@
 // solver-transfer wizard on two in-browser targets, a remote target on a real sandbox server on
 // 127.0.0.1, offline use, and the error paths. Main-thread long tasks are recorded throughout with
 // a PerformanceObserver. Screenshots go to test-results/studio-*.png.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import type { SandboxServer } from '../server/http.ts';
 import { BUILTIN_FILES } from '../src/studio-engine.ts';
 import { launchChromium, serveApp } from './browser.ts';
 
+const ROOT = join(import.meta.dirname, '..');
 const SHOTS = 'test-results';
 mkdirSync(SHOTS, { recursive: true });
 const TOKEN = 'studio-token-0123456789abcdef';
@@ -145,6 +147,14 @@ describe('EVOM Studio', () => {
     expect(await page.textContent('#resume-notice')).toMatch(/interrupted/);
     expect(await page.inputValue('#set-group')).toBe('4'); // settings survived the reload
     await page.click('#resume-saved');
+    // pause during step 2, stop while paused, then resume to the end
+    await page.waitForFunction(() => /: running\./.test(document.querySelector('#train-status')?.textContent ?? ''), null, { timeout: 120_000 });
+    await page.click('#pause');
+    await page.waitForFunction(() => /: paused\. Paused after step 2/.test(document.querySelector('#train-status')?.textContent ?? ''), null, { timeout: 300_000 });
+    expect(await page.locator('#metrics tbody tr').count()).toBe(2);
+    await page.click('#stop');
+    await page.waitForFunction(() => /: stopped\./.test(document.querySelector('#train-status')?.textContent ?? ''), null, { timeout: 30_000 });
+    await page.click('#resume');
     await page.waitForFunction(() => /: done\./.test(document.querySelector('#train-status')?.textContent ?? ''), null, { timeout: 600_000 });
     expect(await errorText(page)).toBe('');
     const rows = await page.$$eval('#metrics tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
@@ -168,6 +178,16 @@ describe('EVOM Studio', () => {
     await shot(page, 'train');
   }, 900_000);
 
+  it('evaluates the trained run\'s adapter', async () => {
+    await openTab(page, 'evaluate');
+    const run = await page.$eval('#eval-adapter', (s) => Array.from((s as HTMLSelectElement).options).find((o) => /studio test run/.test(o.textContent ?? ''))!.value);
+    await page.selectOption('#eval-adapter', run);
+    await page.click('#evaluate');
+    await page.waitForFunction((r) => (document.querySelector('#eval-results-h')?.textContent ?? '').includes(r) && !document.querySelector('#busy'), run, { timeout: 300_000 });
+    expect(await errorText(page)).toBe('');
+    expect(await page.textContent('#eval-results-h')).toMatch(/\(step 3\)/);
+  }, 360_000);
+
   it('exports the run (card, metrics, adapter) and re-imports the card in the compare view', async () => {
     await openTab(page, 'export');
     const dl = async (sel: string) => {
@@ -181,6 +201,10 @@ describe('EVOM Studio', () => {
     expect(card.cli.train).toMatch(/^npx evom train .*--data train\.jsonl/);
     expect(card.cli.train).toMatch(/--group 4/);
     expect(JSON.stringify(card)).not.toContain(TOKEN);
+    expect(card.evaluations).toHaveLength(1);
+    const evalLines = String(await dl('#export-evals')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(evalLines).toHaveLength(4);
+    for (const l of evalLines) expect(l).toMatchObject({ id: expect.any(String), completion: expect.any(String), outcome: { class: expect.any(String) } });
     const csv = String(await dl('#export-metrics-csv')).trim().split('\n');
     expect(csv).toHaveLength(4);
     expect(csv[0]).toMatch(/step/);
@@ -188,6 +212,16 @@ describe('EVOM Studio', () => {
     expect(Object.keys(zip).sort()).toEqual(expect.arrayContaining(['run-card.json', 'train.jsonl', 'eval.jsonl', 'metrics.jsonl', 'metrics.csv', 'adapter/adapter_config.json', 'adapter/adapter_model.safetensors']));
     expect(strFromU8(zip['train.jsonl']!).trim().split('\n')).toHaveLength(8);
     expect(JSON.parse(strFromU8(zip['adapter/adapter_config.json']!)).peft_type).toBe('LORA');
+    // the run card reproduces the run from the command line: its first step, from the exported files
+    const cliDir = mkdtempSync(join(tmpdir(), 'evom-studio-cli-'));
+    for (const f of ['train.jsonl', 'eval.jsonl']) writeFileSync(join(cliDir, f), zip[f]!);
+    symlinkSync(join(ROOT, 'public'), join(cliDir, 'public'));
+    const cmd = String(card.cli.train).replace(/^npx evom /, `${JSON.stringify(process.execPath)} ${JSON.stringify(join(ROOT, 'bin', 'evom.js'))} `).replace(/--steps 3\b/, '--steps 1');
+    expect(cmd).toMatch(/--steps 1/);
+    const cli = spawnSync('sh', ['-c', cmd], { cwd: cliDir, encoding: 'utf8', timeout: 400_000 });
+    expect(cli.status, cli.stderr).toBe(0);
+    const cliStep1 = JSON.parse(readFileSync(join(cliDir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n')[0]!);
+    for (const k of ['reward_mean', 'accuracy', 'format_rate', 'exec_rate', 'completion_length', 'loss', 'entropy']) expect(cliStep1[k], k).toBeCloseTo(card.metrics[0][k], 4);
     const merged = unzipSync(new Uint8Array(await dl('#export-merged')));
     expect(Object.keys(merged)).toEqual(expect.arrayContaining(['model.safetensors', 'config.json', 'tokenizer.json']));
     await shot(page, 'export');
@@ -206,7 +240,7 @@ describe('EVOM Studio', () => {
     await page.waitForSelector('#error');
     expect(await errorText(page)).toMatch(/broken\.json/);
     await shot(page, 'classroom');
-  }, 300_000);
+  }, 600_000);
 
   it('a share link pre-fills the whole configuration in another browser tab, without the token', async () => {
     await openTab(page, 'targets');
@@ -333,7 +367,7 @@ describe('EVOM Studio: offline and failures', () => {
   }, 120_000);
 
   it('reports an interrupted download and resumes it on the next try; the storage panel lists and deletes it', async () => {
-    const tiny = join(import.meta.dirname, '..', 'public', 'models', 'evom-tiny');
+    const tiny = join(ROOT, 'public', 'models', 'evom-tiny');
     const hub = await startFakeHub({ 'me/tiny': tiny });
     try {
       await openTab(page, 'model');
@@ -362,6 +396,67 @@ describe('EVOM Studio: offline and failures', () => {
       await page.check('input[name=model-kind][value=builtin]');
     }
   }, 180_000);
+
+  it('reads a model folder picked from this computer', async () => {
+    await openTab(page, 'model');
+    await page.check('input[name=model-kind][value=local]');
+    await page.setInputFiles('#local-files', join(ROOT, 'public', 'models', 'evom-tiny'));
+    await page.click('#check-plan');
+    await page.waitForSelector('#plan.ok');
+    expect(await page.textContent('#plan')).toMatch(/local files: 0\.22 M parameters, 4 layers/);
+    await page.check('input[name=model-kind][value=builtin]');
+  }, 60_000);
+
+  it('every tab passes axe-core\'s WCAG 2 A/AA checks (labels, contrast, roles, keyboard)', async () => {
+    await page.addScriptTag({ path: join(ROOT, 'node_modules', 'axe-core', 'axe.min.js') });
+    const problems: string[] = [];
+    for (const tab of ['model', 'problems', 'targets', 'evaluate', 'train', 'transfer', 'export', 'classroom']) {
+      await openTab(page, tab);
+      const r = await page.evaluate(() => (window as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] }));
+      for (const v of r.violations) problems.push(`${tab}: ${v.id} (${v.help}) at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+    }
+    expect(problems).toEqual([]);
+    // the tabs work from the keyboard
+    await page.focus('#tab-model');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-problems');
+    expect(await page.getAttribute('#tab-problems', 'aria-selected')).toBe('true');
+  }, 120_000);
+
+  it('prepares a bundled benchmark (served with the app, with its license)', async () => {
+    await openTab(page, 'problems');
+    await page.selectOption('#data-kind', 'bundled');
+    expect(await page.textContent('#bundled')).toMatch(/NL4OPT \(245\) — Apache-2\.0/);
+    await page.selectOption('#bundled', 'nl4opt.jsonl');
+    await page.fill('#eval-fraction', '0.2');
+    await page.click('#prepare');
+    await page.waitForFunction(() => /bundled nl4opt/.test(document.querySelector('#split-summary')?.textContent ?? ''), null, { timeout: 60_000 });
+    // 245 items (infeasible ones have the answer "infeasible"; items with no answer at all are left out)
+    const m = /(\d+) for training, (\d+) held out for evaluation(?: \((\d+) without an answer left out\))?/.exec((await page.textContent('#split-summary'))!);
+    expect(m).not.toBeNull();
+    const dropped = Number(m![3] ?? 0);
+    expect(Number(m![1]) + Number(m![2]) + dropped).toBe(245);
+    expect(Number(m![2])).toBe(Math.round((245 - dropped) * 0.2));
+    const preview = await page.$$eval('#preview tbody tr', (trs) => trs.map((tr) => tr.querySelectorAll('td')[1]!.textContent ?? ''));
+    expect(preview.every((id) => /^nl4opt-\d+$/.test(id))).toBe(true);
+  }, 90_000);
+
+  it('a crashed engine worker fails its job with a clear message and is replaced', async () => {
+    await openTab(page, 'evaluate');
+    await page.selectOption('#eval-adapter', '');
+    await page.click('#evaluate');
+    const engine = page.workers().find((w) => w.url().includes('engine.browser'))!;
+    expect(engine).toBeTruthy();
+    await engine.evaluate(() => { setTimeout(() => { throw new Error('simulated crash'); }, 0); });
+    await page.waitForSelector('#error', { timeout: 60_000 });
+    expect(await errorText(page)).toMatch(/The engine worker stopped \(.*simulated crash/);
+    await page.waitForFunction(() => !document.querySelector('#busy'));
+    // the next job gets a new worker (the dataset is now nl4opt: evaluate a few held-out items would be slow, so check the GPU report)
+    await openTab(page, 'model');
+    await page.click('#check-plan');
+    await page.waitForSelector('#plan.ok', { timeout: 60_000 });
+    expect(await errorText(page)).toBe('');
+  }, 120_000);
 
   it('reports a full storage quota clearly', async () => {
     const cdp = await context.newCDPSession(page);

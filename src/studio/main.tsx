@@ -65,7 +65,8 @@ function App() {
   };
   const Panel = PANELS[tab];
   const onTabKey = (e: KeyboardEvent) => {
-    const i = TABS.findIndex(([id]) => id === tab);
+    const focused = (document.activeElement?.id ?? '').replace(/^tab-/, '');
+    const i = TABS.findIndex(([id]) => id === (TABS.some(([x]) => x === focused) ? focused : tab));
     const next = e.key === 'ArrowRight' ? (i + 1) % TABS.length : e.key === 'ArrowLeft' ? (i + TABS.length - 1) % TABS.length : -1;
     if (next < 0) return;
     setTab(TABS[next]![0]);

@@ -7,14 +7,15 @@ import { deleteStored, listStorage, type StoredEntry } from '../run-store.ts';
 import type { PlanReport } from '../studio-engine.ts';
 import { appBase, useStudio } from './app.ts';
 import { engineWorker, proxy } from './clients.ts';
+import { listRuns } from './runs.ts';
 
 function ProgressLine({ p }: { p: DownloadProgress }) {
   const total = p.total ?? 0;
   return (
     <div class="progress" role="group" aria-label={`download of ${p.file}`}>
       <progress max={total || 1} value={total ? p.loaded : 0} />
-      <span>{p.file}: {formatBytes(p.loaded)}{total ? ` of ${formatBytes(total)}` : ''} · {formatBytes(p.bytesPerSecond)}/s
-        {p.etaSeconds != null ? ` · ${Math.ceil(p.etaSeconds)} s left` : ''}{p.resumedFrom ? ` · resumed from ${formatBytes(p.resumedFrom)}` : ''} · {p.phase}</span>
+      <span>{p.file}: {formatBytes(p.loaded)}{total ? ` of ${formatBytes(total)}` : ''}
+        {p.phase === 'cached' ? ' · already in this browser' : <>{` · ${formatBytes(p.bytesPerSecond)}/s`}{p.etaSeconds != null && p.phase === 'download' ? ` · ${Math.ceil(p.etaSeconds)} s left` : ''}{p.resumedFrom ? ` · resumed from ${formatBytes(p.resumedFrom)}` : ''}{` · ${p.phase}`}</>}</span>
     </div>
   );
 }
@@ -22,10 +23,12 @@ function ProgressLine({ p }: { p: DownloadProgress }) {
 export function StoragePanel() {
   const s = useStudio();
   const [entries, setEntries] = useState<StoredEntry[] | null>(null);
+  const [titles, setTitles] = useState<Record<string, string>>({});
   const [estimate, setEstimate] = useState<StorageEstimate | null>(null);
   const refresh = async () => {
     try {
       setEntries(await listStorage());
+      setTitles(Object.fromEntries((await listRuns()).map((r) => [r.id, `${r.title ? `${r.title} — ` : ''}${r.steps} steps, ${r.target}`])));
       setEstimate(await navigator.storage.estimate());
     } catch (e) { s.setError((e as Error).message); }
   };
@@ -40,7 +43,7 @@ export function StoragePanel() {
           <thead><tr><th scope="col">Kind</th><th scope="col">Name</th><th scope="col">Size</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
           <tbody>{entries.map((e) => (
             <tr>
-              <td>{e.kind === 'model' ? 'cached model' : 'run'}</td><td>{e.name}</td><td>{formatBytes(e.bytes)}</td>
+              <td>{e.kind === 'model' ? 'cached model' : 'run'}</td><td>{e.name}{titles[e.name] ? <span class="help"> ({titles[e.name]})</span> : ''}</td><td>{formatBytes(e.bytes)}</td>
               <td><button type="button" class="secondary" aria-label={`Delete ${e.kind} ${e.name}`} disabled={!!s.busy} onClick={async () => {
                 if (!confirm(`Delete ${e.kind === 'model' ? 'the cached model' : 'the run'} ${e.name}?`)) return;
                 await deleteStored(e.path); s.runsChanged();
@@ -90,7 +93,7 @@ export function ModelPanel() {
           </div>
         )}
         {m.kind === 'local' && (
-          <label>Model folder <input id="local-files" type="file" multiple {...{ webkitdirectory: '' }} onChange={(e) => s.setLocalFiles(Array.from((e.target as HTMLInputElement).files ?? []))} />
+          <label>Model folder <input id="local-files" type="file" multiple {...{ webkitdirectory: true }} onChange={(e) => s.setLocalFiles(Array.from((e.target as HTMLInputElement).files ?? []))} />
             <span class="help">{s.localFiles.length ? `${s.localFiles.length} files picked` : 'Pick the folder; files stay on this computer.'}</span></label>
         )}
         <label>GPU memory budget (GiB) <input id="budget" type="number" min={0.25} step={0.25} value={s.form.budgetGiB} onInput={(e) => s.update({ budgetGiB: Number((e.target as HTMLInputElement).value) })} />
