@@ -180,6 +180,7 @@ describe('EVOM Studio', () => {
 
   it('evaluates the trained run\'s adapter', async () => {
     await openTab(page, 'evaluate');
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#eval-adapter option')).some((o) => /studio test run/.test(o.textContent ?? '')), null, { timeout: 30_000 });
     const run = await page.$eval('#eval-adapter', (s) => Array.from((s as HTMLSelectElement).options).find((o) => /studio test run/.test(o.textContent ?? ''))!.value);
     await page.selectOption('#eval-adapter', run);
     await page.click('#evaluate');
