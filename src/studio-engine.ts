@@ -16,9 +16,8 @@ import { createBrowserPool } from './pool-browser.ts';
 import { RemoteVerifier } from './remote.ts';
 import { evaluateCompletions, type EvalSummary, type ItemResult } from './evaluate.ts';
 import { loadTokenizerFromSource, type EvomTokenizer } from './tokenizer.ts';
-import { promptIdsFor, Trainer, type RolloutGroup, type StepMetrics, type TrainItem } from './trainer.ts';
-import { fromWire, toWire, type WireCheckpoint } from './train-host.ts';
-export { loadMetrics };
+import { promptIdsFor, Trainer, type RolloutGroup, type StepMetrics, type TrainerCheckpoint, type TrainItem } from './trainer.ts';
+import { fromWire, openTraining, toWire } from './train-host.ts';
 import { trainerConfigFrom, type TrainSettings } from './run-card.ts';
 import { loadCheckpoint, loadMetrics, readJsonFile, RUN_FILES, runPath, writeFile } from './run-store.ts';
 import type { ToleranceRule } from './tolerance.ts';
@@ -99,11 +98,16 @@ function sourceFor(base: string, m: ModelChoice, onProgress?: (p: DownloadProgre
   return fileListSource(m.files, 'local files');
 }
 
+type AdapterFiles = TrainerCheckpoint['adapter'];
 
-function adapterOf(cp: WireCheckpoint): ModelSource {
-  const w = fromWire(cp).adapter;
-  return memorySource({ 'adapter_config.json': w['adapter_config.json'], 'adapter_model.safetensors': w['adapter_model.safetensors'] }, 'run adapter');
+/** The PEFT adapter of a run's last checkpoint. */
+async function runAdapter(runId: string, why: string): Promise<AdapterFiles> {
+  const cp = await loadCheckpoint(runId);
+  if (!cp) throw new EvomError(`run ${runId} has no checkpoint ${why}: train at least one step`, 'no_checkpoint');
+  return fromWire(cp).adapter;
 }
+
+const attach = (engine: Engine, a: AdapterFiles) => { engine.lora = LoraAdapter.fromPeft(engine.gpu, engine.cfg, a['adapter_config.json'], a['adapter_model.safetensors']); };
 
 export function createStudioEngine() {
   let caps: Gpu['caps'] | null = null;
@@ -162,7 +166,7 @@ export function createStudioEngine() {
       }
       if (check.kvLayerOversize) problems.push(`one layer's KV cache (${formatBytes(check.kvLayerBytes)}) is over this adapter's maxStorageBufferBindingSize of ${formatBytes(limits.maxStorageBufferBindingSize)}: lower the group size or max new tokens`);
       if (tr.largestSaved > limits.maxStorageBufferBindingSize) problems.push(`training saves attention probabilities of ${formatBytes(tr.largestSaved)} per layer, over this adapter's maxStorageBufferBindingSize of ${formatBytes(limits.maxStorageBufferBindingSize)}: lower the micro-batch or max new tokens`);
-      if (tr.total > budget) problems.push(`training needs about ${formatBytes(tr.total)} of GPU memory, over the ${formatBytes(budget)} budget`);
+      if (tr.total > budget) problems.push(`training needs about ${formatBytes(tr.total)} of GPU memory (${formatBytes(tr.savedActivations)} of it saved activations of one micro-batch of ${shape.microBatch}), over the ${formatBytes(budget)} budget: lower the micro-batch or max new tokens (Train tab), or raise the budget if this GPU has more free memory`);
       return {
         model: source.name, params: inf.params.total, weights: inf.bytes.weights, inference: inf.bytes.total, training: tr.total, budget, problems,
         lines: [
@@ -195,12 +199,7 @@ export function createStudioEngine() {
       const engine = await Engine.fromSource(await newGpu(), source, { maxBatch: req.batch, maxContext: Math.max(...prompts.map((p) => p.length)) + req.maxNewTokens });
       const pool = poolWith(req.remote);
       try {
-        if (req.adapterRun) {
-          const cp = await loadCheckpoint(req.adapterRun);
-          if (!cp) throw new EvomError(`run ${req.adapterRun} has no checkpoint to evaluate`, 'no_checkpoint');
-          const a = fromWire(cp).adapter;
-          engine.lora = LoraAdapter.fromPeft(engine.gpu, engine.cfg, a['adapter_config.json'], a['adapter_model.safetensors']);
-        }
+        if (req.adapterRun) attach(engine, await runAdapter(req.adapterRun, 'to evaluate'));
         const texts: string[] = [];
         for (let i = 0; i < prompts.length; i += req.batch) {
           const chunk = prompts.slice(i, i + req.batch).map((promptIds, k) => ({ promptIds, seed: i + k }));
@@ -220,42 +219,24 @@ export function createStudioEngine() {
       }
     },
 
-    /** Open a training session for a run; continues from its OPFS checkpoint when there is one. */
+    /**
+     * Open a training session for a run: continue it from its OPFS checkpoint, or start from the
+     * adapter of the run it adapts (solver transfer), or afresh.
+     */
     async trainOpen(req: TrainOpenRequest): Promise<{ step: number; metrics: StepMetrics[] }> {
       await session?.close();
       session = null;
       const { cfg, lora } = trainerConfigFrom(req.run.settings);
-      const source = sourceFor(req.base, req.model);
-      const tokenizer = await tokenizerOf(source);
-      const promptMax = Math.max(...req.train.map((d) => promptIdsFor(tokenizer, d.question, cfg.target).length));
+      const cp = await loadCheckpoint(req.run.id);
+      const adapter = !cp && req.run.adapterFrom ? memorySource({ ...await runAdapter(req.run.adapterFrom, 'to adapt from') }, `run ${req.run.adapterFrom}`) : undefined;
+      const remote = req.remote?.url ? new RemoteVerifier({ urls: [req.remote.url], token: req.remote.token }) : undefined;
       const g = await newGpu();
-      const engine = await Engine.fromSource(g, source, { maxBatch: Math.max(cfg.group, cfg.microBatch), maxContext: promptMax + cfg.maxNewTokens }).catch((e) => { g.destroy(); throw e; });
-      const pool = poolWith(req.remote);
-      let trainer: Trainer, metrics: StepMetrics[] = [];
-      try {
-        const cp = await loadCheckpoint(req.run.id);
-        const from = !cp && req.run.adapterFrom ? await loadCheckpoint(req.run.adapterFrom) : null;
-        if (req.run.adapterFrom && !cp && !from) throw new EvomError(`run ${req.run.adapterFrom} (to adapt from) has no checkpoint`, 'no_checkpoint');
-        const start = cp ?? from;
-        if (start) {
-          const a = fromWire(start).adapter;
-          engine.lora = LoraAdapter.fromPeft(g, engine.cfg, a['adapter_config.json'], a['adapter_model.safetensors']);
-        } else engine.lora = new LoraAdapter(g, engine.cfg, lora, { seed: cfg.seed });
-        trainer = new Trainer(engine, pool, tokenizer, req.train, cfg);
-        if (cp) {
-          const w = fromWire(cp);
-          trainer.optimizer.restore(w.optimizer);
-          trainer.step = w.step;
-          trainer.position = w.position;
-          metrics = (await loadMetrics(req.run.id)).filter((m) => m.step <= w.step);
-        }
-      } catch (e) {
-        await pool.close();
-        engine.destroy();
-        throw e;
-      }
+      const { trainer, close } = await openTraining(g, sourceFor(req.base, req.model), req.train, cfg, lora, {
+        ...(cp ? { resume: fromWire(cp) } : {}), ...(adapter ? { adapter } : {}), ...(remote ? { remote } : {}),
+      }).catch((e) => { g.destroy(); throw e; });
+      const metrics = cp ? (await loadMetrics(req.run.id)).filter((m) => m.step <= cp.step) : [];
       await writeFile(runPath(req.run.id), RUN_FILES.run, JSON.stringify(req.run, null, 1));
-      session = { trainer, run: req.run, close: async () => { await pool.close(); engine.destroy(); } };
+      session = { trainer, run: req.run, close };
       return { step: trainer.step, metrics };
     },
 
@@ -281,17 +262,12 @@ export function createStudioEngine() {
 
     /** The run's adapter in PEFT layout. */
     async adapterFiles(runId: string): Promise<Record<string, string | Uint8Array>> {
-      const cp = await loadCheckpoint(runId);
-      if (!cp) throw new EvomError(`run ${runId} has no checkpoint yet: train at least one step`, 'no_checkpoint');
-      const a = fromWire(cp).adapter;
-      return { 'adapter_config.json': a['adapter_config.json'], 'adapter_model.safetensors': a['adapter_model.safetensors'] };
+      return { ...await runAdapter(runId, 'yet') };
     },
 
     /** Base weights with the run's adapter merged in (base dtype), config and tokenizer copied. */
     async mergedFiles(base: string, model: ModelChoice, runId: string): Promise<Record<string, string | Uint8Array>> {
-      const cp = await loadCheckpoint(runId);
-      if (!cp) throw new EvomError(`run ${runId} has no checkpoint yet: train at least one step`, 'no_checkpoint');
-      return mergeAdapter(sourceFor(base, model), adapterOf(cp));
+      return mergeAdapter(sourceFor(base, model), memorySource({ ...await runAdapter(runId, 'yet') }, 'run adapter'));
     },
   };
 }

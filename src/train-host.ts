@@ -8,6 +8,7 @@ import { Engine } from './engine.ts';
 import { hubSource } from './hub.ts';
 import { LoraAdapter, type LoraConfig } from './lora.ts';
 import { createBrowserPool } from './pool-browser.ts';
+import type { RemoteVerifier } from './remote.ts';
 import { loadTokenizerFromSource } from './tokenizer.ts';
 import { promptIdsFor, Trainer, type StepMetrics, type TrainerCheckpoint, type TrainerConfig, type TrainItem } from './trainer.ts';
 
@@ -56,7 +57,7 @@ export interface TrainRequest {
 type Hooks = { evomOnMetrics?: (m: StepMetrics) => void; evomOnCheckpoint?: (c: WireCheckpoint) => Promise<void> | void };
 
 /** Engine, adapter, verifier pool and trainer for one run (the CLI's page and the training page share it). */
-export async function openTraining(gpu: Gpu, source: ModelSource, data: TrainItem[], cfg: TrainerConfig, lora: LoraConfig, start: { adapter?: ModelSource; resume?: TrainerCheckpoint } = {}): Promise<{ trainer: Trainer; close: () => Promise<void> }> {
+export async function openTraining(gpu: Gpu, source: ModelSource, data: TrainItem[], cfg: TrainerConfig, lora: LoraConfig, start: { adapter?: ModelSource; resume?: TrainerCheckpoint; remote?: RemoteVerifier } = {}): Promise<{ trainer: Trainer; close: () => Promise<void> }> {
   const tokenizer = await loadTokenizerFromSource(source);
   if (!tokenizer) throw new Error(`${source.name} has no tokenizer.json; training needs one`);
   // Engine sized for generation (G slots) and training micro-batches of the longest prompt.
@@ -66,10 +67,16 @@ export async function openTraining(gpu: Gpu, source: ModelSource, data: TrainIte
   if (cp) engine.lora = LoraAdapter.fromPeft(gpu, engine.cfg, cp.adapter['adapter_config.json'], cp.adapter['adapter_model.safetensors']);
   else if (start.adapter) engine.lora = LoraAdapter.fromPeft(gpu, engine.cfg, await start.adapter.readText('adapter_config.json'), await start.adapter.readBytes('adapter_model.safetensors'));
   else engine.lora = new LoraAdapter(gpu, engine.cfg, lora, { seed: cfg.seed });
-  const pool = createBrowserPool({ warm: true });
-  const trainer = new Trainer(engine, pool, tokenizer, data, cfg);
-  if (cp) { trainer.optimizer.restore(cp.optimizer); trainer.step = cp.step; trainer.position = cp.position; }
-  return { trainer, close: async () => { await pool.close(); engine.destroy(); } };
+  const pool = createBrowserPool({ warm: true, ...(start.remote ? { remote: start.remote } : {}) });
+  const close = async () => { await pool.close(); engine.destroy(); };
+  try {
+    const trainer = new Trainer(engine, pool, tokenizer, data, cfg);
+    if (cp) { trainer.optimizer.restore(cp.optimizer); trainer.step = cp.step; trainer.position = cp.position; }
+    return { trainer, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
 
 export async function hostTrain(req: TrainRequest): Promise<{ final: WireCheckpoint; adapter: string }> {
