@@ -14,8 +14,8 @@ export class UsageError extends EvomError {
 
 /** A data file (benchmark, completions) that cannot be used; names the line and the reason. */
 export class DataError extends EvomError {
-  constructor(message: string, readonly source: string, readonly line?: number) {
-    super(line ? `${source}:${line}: ${message}` : `${source}: ${message}`, 'data');
+  constructor(readonly reason: string, readonly source: string, readonly line?: number) {
+    super(line ? `${source}:${line}: ${reason}` : `${source}: ${reason}`, 'data');
   }
 }
 

@@ -17,7 +17,7 @@ const api = {
       return typeof input === 'string' ? await loadBenchmarkFrom(input) : parseBenchmark(await input.text(), name);
     } catch (e) {
       // in words for the page (the CLI keeps the compiler-style file:line: form)
-      if (e instanceof DataError) throw new Error(`${e.source}${e.line ? `, line ${e.line}` : ''}: ${e.message.slice(e.message.indexOf(': ') + 2)}`);
+      if (e instanceof DataError) throw new Error(`${e.source}${e.line ? `, line ${e.line}` : ''}: ${e.reason}`);
       throw e;
     }
   },

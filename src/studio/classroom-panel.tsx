@@ -5,6 +5,7 @@ import { parseMetricsJsonl, parseRunCard, shareConfigFromHash, shareLinkFor, typ
 import type { StepMetrics } from '../trainer.ts';
 import { pct, useStudio } from './app.ts';
 import { color, LineChart } from './chart.tsx';
+import { modelLabel } from './labels.ts';
 import type { StudioForm } from './state.ts';
 
 /** A configuration from the page's #run= link, applied once at start-up (then removed from the address). */
@@ -36,8 +37,7 @@ export function ClassroomPanel() {
     const data: ShareConfig['data'] = f.data.kind === 'generator'
       ? { kind: 'generator', families: f.data.families.split(',').map((x) => x.trim()).filter(Boolean), difficulty: f.data.difficulty, count: f.data.count, seed: f.data.seed }
       : f.data;
-    const model: ShareConfig['model'] = f.model.kind === 'hub' ? { kind: 'hub', id: f.model.hubId } : f.model.kind === 'local' ? { kind: 'local', id: 'local files' } : { kind: 'builtin', id: 'evom-tiny' };
-    setLink(shareLinkFor(location.href.split('#')[0]!, { settings: f.settings, model, data, evalFraction: f.evalFraction, ...(f.title ? { title: f.title } : {}) }));
+    setLink(shareLinkFor(location.href.split('#')[0]!, { settings: f.settings, model: modelLabel(s), data, evalFraction: f.evalFraction, ...(f.title ? { title: f.title } : {}) }));
   });
   const load = (files: File[]) => s.job('Reading run files', async () => {
     const out: Entry[] = [];

@@ -15,6 +15,8 @@ type Files = Record<string, string | Uint8Array>;
 const u8 = (v: string | Uint8Array) => (typeof v === 'string' ? strToU8(v) : v);
 const zip = (files: Files) => zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, u8(v)])), { level: 6 });
 const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+/** One line per evaluated item: which evaluation, the completion and its result (outcome included). */
+const evalResults = (evals: StoredEval[]) => jsonl(evals.flatMap((e) => e.report.items.map((it) => ({ evaluation: e.label, target: e.target, completion: it.completion, ...it.result }))));
 
 export async function runCardOf(r: RunListing): Promise<{ card: RunCard; data: RunData; evals: StoredEval[] }> {
   const data = await readJsonFile<RunData>(runPath(r.id), RUN_FILES.data);
@@ -54,7 +56,7 @@ export function ExportPanel() {
   const evals = act('Exporting evaluation results', async (r) => {
     const { evals } = await runCardOf(r);
     if (!evals.length) throw new Error(`run ${r.id} has no evaluations yet: evaluate it in the Evaluate tab`);
-    download(`${r.id}-eval-results.jsonl`, jsonl(evals.flatMap((e) => e.report.items.map((it) => ({ evaluation: e.label, target: e.target, completion: it.completion, ...it.result })))), 'application/jsonl');
+    download(`${r.id}-eval-results.jsonl`, evalResults(evals), 'application/jsonl');
   });
   const card = act('Writing the run card', async (r) => download(`${r.id}-run-card.json`, JSON.stringify((await runCardOf(r)).card, null, 2), 'application/json'));
   const everything = act('Bundling the run', async (r) => {
@@ -64,7 +66,7 @@ export function ExportPanel() {
       'metrics.jsonl': metricsJsonl(card.metrics), 'metrics.csv': metricsCsv(card.metrics),
       'README.txt': `EVOM Studio run ${r.id}\n\nReproduce it from the command line (in a checkout of evom-web, with these files beside you):\n\n  ${card.cli.train}\n  ${card.cli.eval}\n`,
     };
-    if (evals.length) files['eval-results.jsonl'] = jsonl(evals.flatMap((e) => e.report.items.map((it) => ({ evaluation: e.label, completion: it.completion, ...it.result }))));
+    if (evals.length) files['eval-results.jsonl'] = evalResults(evals);
     if (card.metrics.length) for (const [k, v] of Object.entries(await engineWorker().adapterFiles(r.id))) files[`adapter/${k}`] = v;
     download(`${r.id}.zip`, zip(files), 'application/zip');
   });

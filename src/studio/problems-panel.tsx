@@ -7,7 +7,7 @@ import { writeFile } from '../run-store.ts';
 import type { TrainItem } from '../trainer.ts';
 import { useStudio, type Dataset } from './app.ts';
 import { problemsWorker } from './clients.ts';
-import type { DataSpec } from './state.ts';
+import { defaultForm, type DataSpec } from './state.ts';
 
 /** Benchmarks bundled in public/benchmarks (licenses allow redistribution; see its README). */
 export const BUNDLED = [
@@ -71,7 +71,7 @@ export function ProblemsPanel() {
         <legend>Where problems come from</legend>
         <label>Source <select id="data-kind" value={d.kind} onChange={(e) => {
           const k = (e.target as HTMLSelectElement).value;
-          setData(k === 'generator' ? { kind: 'generator', families: 'knapsack,production', difficulty: 2, count: 48, seed: 1 } : k === 'bundled' ? { kind: 'bundled', file: BUNDLED[0]!.file } : k === 'url' ? { kind: 'url', url: '' } : { kind: 'upload', name: '' });
+          setData(k === 'generator' ? defaultForm().data : k === 'bundled' ? { kind: 'bundled', file: BUNDLED[0]!.file } : k === 'url' ? { kind: 'url', url: '' } : { kind: 'upload', name: '' });
         }}>
           <option value="generator">Built-in generator</option>
           <option value="bundled">Bundled benchmark</option>
