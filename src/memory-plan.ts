@@ -292,3 +292,51 @@ export function trainingMemoryPlan(cfg: ModelConfig, o: TrainingMemoryOptions): 
   const total = inf.bytes.weights + inf.bytes.kvCache + sampling + saved + scratch + trainable;
   return { weights: inf.bytes.weights, kvCache: inf.bytes.kvCache, sampling, savedActivations: saved, backwardScratch: scratch, trainable, trainableParams, total, largestSaved: R * Hq * T * f };
 }
+
+/** What the Studio and CLI train: G completions per prompt, micro-batch, token lengths, LoRA rank. */
+export interface TrainingShape { group: number; microBatch: number; promptTokens: number; maxNewTokens: number; loraRank: number }
+
+/** Verdict of one training shape against an adapter's limits and a GPU budget (bytes). */
+export interface TrainingFit {
+  inference: MemoryPlan;
+  training: TrainingMemoryPlan;
+  /** reasons it cannot run, one sentence each, saying what to lower (empty: it fits) */
+  problems: string[];
+}
+
+/** The plan of LoRA GRPO/DAPO training (f32 weights, as the engine holds them) checked against the adapter and budget. */
+export function checkTrainingFit(cfg: ModelConfig, shape: TrainingShape, limits: { maxBufferSize: number; maxStorageBufferBindingSize: number }, budget: number): TrainingFit {
+  const seq = shape.promptTokens + shape.maxNewTokens;
+  const inference = memoryPlan(cfg, { weightBytesPerParam: 4, kvBytesPerValue: 4, batch: shape.group, contextTokens: seq });
+  const training = trainingMemoryPlan(cfg, { group: shape.group, sequenceTokens: seq, microBatch: shape.microBatch, loraRank: shape.loraRank, loraModules: 7, weightBytesPerParam: 4 });
+  const check = checkMemoryPlan(inference, limits);
+  const problems: string[] = [];
+  for (const o of check.oversize) {
+    // the engine splits the embedding / LM head by vocabulary; other tensors must fit one binding
+    if (/embed_tokens|lm_head/.test(o.tensor.name) && o.rowsPerPart > 0) continue;
+    problems.push(`tensor ${o.tensor.name} needs ${formatBytes(o.tensor.bytes)}, over this adapter's ${o.limit} of ${formatBytes(o.limitBytes)}`);
+  }
+  const bind = limits.maxStorageBufferBindingSize;
+  if (check.kvLayerOversize) problems.push(`one layer's KV cache (${formatBytes(check.kvLayerBytes)}) is over this adapter's maxStorageBufferBindingSize of ${formatBytes(bind)}: lower the group size or max new tokens`);
+  if (training.largestSaved > bind) problems.push(`training saves attention probabilities of ${formatBytes(training.largestSaved)} per layer, over this adapter's maxStorageBufferBindingSize of ${formatBytes(bind)}: lower the micro-batch or max new tokens`);
+  if (training.total > budget) problems.push(`training needs about ${formatBytes(training.total)} of GPU memory (${formatBytes(training.savedActivations)} of it saved activations of one micro-batch of ${shape.microBatch}), over the ${formatBytes(budget)} budget: lower the micro-batch or max new tokens, or raise the budget if this GPU has more free memory`);
+  return { inference, training, problems };
+}
+
+/**
+ * The nearest shape that fits, changing only what costs no learning signal per step: first the
+ * micro-batch (largest ≤ the asked one), then at micro-batch 1 the max new tokens (halved, not
+ * below 32). null when the shape already fits or nothing does (e.g. the weights alone exceed the budget).
+ */
+export function fitTrainingShape(cfg: ModelConfig, shape: TrainingShape, limits: { maxBufferSize: number; maxStorageBufferBindingSize: number }, budget: number): { microBatch: number; maxNewTokens: number; training: number } | null {
+  if (checkTrainingFit(cfg, shape, limits, budget).problems.length === 0) return null;
+  for (let mb = shape.microBatch - 1; mb >= 1; mb--) {
+    const f = checkTrainingFit(cfg, { ...shape, microBatch: mb }, limits, budget);
+    if (!f.problems.length) return { microBatch: mb, maxNewTokens: shape.maxNewTokens, training: f.training.total };
+  }
+  for (let n = Math.floor(shape.maxNewTokens / 2); n >= 32; n = Math.floor(n / 2)) {
+    const f = checkTrainingFit(cfg, { ...shape, microBatch: 1, maxNewTokens: n }, limits, budget);
+    if (!f.problems.length) return { microBatch: 1, maxNewTokens: n, training: f.training.total };
+  }
+  return null;
+}

@@ -9,7 +9,7 @@ import { generateBatch } from './generate.ts';
 import { defaultBrowserCache, hubSource, type DownloadProgress } from './hub.ts';
 import { LoraAdapter } from './lora.ts';
 import { mergeAdapter } from './merge.ts';
-import { checkMemoryPlan, formatBytes, memoryPlan, trainingMemoryPlan } from './memory-plan.ts';
+import { checkTrainingFit, fitTrainingShape, formatBytes, type TrainingShape } from './memory-plan.ts';
 import { parseModelConfig, type ModelConfig } from './model-config.ts';
 import { fileListSource, memorySource, readJson, readJsonIfExists, urlSource, type ModelSource } from './model-source.ts';
 import { createBrowserPool } from './pool-browser.ts';
@@ -36,7 +36,7 @@ export type GpuReport =
   | { ok: true; adapter: string; maxBufferSize: number; maxStorageBufferBindingSize: number }
   | { ok: false; message: string; code: string };
 
-export interface PlanShape { group: number; microBatch: number; promptTokens: number; maxNewTokens: number; loraRank: number }
+export type PlanShape = TrainingShape;
 
 export interface PlanReport {
   model: string;
@@ -46,6 +46,8 @@ export interface PlanReport {
   budget: number;
   /** reasons the model cannot run on this adapter (empty when it can) */
   problems: string[];
+  /** the nearest training settings that fit, when these do not and some do */
+  suggestion: { microBatch: number; maxNewTokens: number; training: number } | null;
   lines: string[];
 }
 
@@ -154,21 +156,11 @@ export function createStudioEngine() {
       const cfg: ModelConfig = parseModelConfig(await readJson(source, 'config.json'), await readJsonIfExists(source, 'generation_config.json'));
       const g = { caps: await getCaps() };
       const seq = shape.promptTokens + shape.maxNewTokens;
-      const inf = memoryPlan(cfg, { weightBytesPerParam: 4, kvBytesPerValue: 4, batch: shape.group, contextTokens: seq });
-      const tr = trainingMemoryPlan(cfg, { group: shape.group, sequenceTokens: seq, microBatch: shape.microBatch, loraRank: shape.loraRank, loraModules: 7, weightBytesPerParam: 4 });
       const limits = { maxBufferSize: g.caps.maxBufferSize, maxStorageBufferBindingSize: g.caps.maxStorageBufferBindingSize };
-      const check = checkMemoryPlan(inf, limits);
-      const problems: string[] = [];
-      for (const o of check.oversize) {
-        // the engine splits the embedding / LM head by vocabulary; other tensors must fit one binding
-        if (/embed_tokens|lm_head/.test(o.tensor.name) && o.rowsPerPart > 0) continue;
-        problems.push(`tensor ${o.tensor.name} needs ${formatBytes(o.tensor.bytes)}, over this adapter's ${o.limit} of ${formatBytes(o.limitBytes)}`);
-      }
-      if (check.kvLayerOversize) problems.push(`one layer's KV cache (${formatBytes(check.kvLayerBytes)}) is over this adapter's maxStorageBufferBindingSize of ${formatBytes(limits.maxStorageBufferBindingSize)}: lower the group size or max new tokens`);
-      if (tr.largestSaved > limits.maxStorageBufferBindingSize) problems.push(`training saves attention probabilities of ${formatBytes(tr.largestSaved)} per layer, over this adapter's maxStorageBufferBindingSize of ${formatBytes(limits.maxStorageBufferBindingSize)}: lower the micro-batch or max new tokens`);
-      if (tr.total > budget) problems.push(`training needs about ${formatBytes(tr.total)} of GPU memory (${formatBytes(tr.savedActivations)} of it saved activations of one micro-batch of ${shape.microBatch}), over the ${formatBytes(budget)} budget: lower the micro-batch or max new tokens (Train tab), or raise the budget if this GPU has more free memory`);
+      const { inference: inf, training: tr, problems } = checkTrainingFit(cfg, shape, limits, budget);
+      const suggestion = fitTrainingShape(cfg, shape, limits, budget);
       return {
-        model: source.name, params: inf.params.total, weights: inf.bytes.weights, inference: inf.bytes.total, training: tr.total, budget, problems,
+        model: source.name, params: inf.params.total, weights: inf.bytes.weights, inference: inf.bytes.total, training: tr.total, budget, problems, suggestion,
         lines: [
           `${source.name}: ${(inf.params.total / 1e6).toFixed(2)} M parameters, ${cfg.layers} layers, hidden ${cfg.hidden}, vocabulary ${cfg.vocab}`,
           `weights on the GPU (f32): ${formatBytes(inf.bytes.weights)}`,

@@ -2,7 +2,7 @@
 // Command names, flags and JSON fields are a public contract: these tests pin them.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -165,4 +165,45 @@ describe('evom merge', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/adapter_config\.json/);
   }, 120_000);
+});
+
+describe('evom plan', () => {
+  // Qwen2.5-0.5B-Instruct's config.json (as published), and a 7B-class Qwen2
+  const qwen = join(tmp, 'qwen05'), big = join(tmp, 'qwen7b');
+  const base = { architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', max_position_embeddings: 32768, rms_norm_eps: 1e-6, rope_theta: 1e6, torch_dtype: 'bfloat16' };
+  for (const [dir, cfg] of [[qwen, { hidden_size: 896, intermediate_size: 4864, num_attention_heads: 14, num_key_value_heads: 2, num_hidden_layers: 24, vocab_size: 151936, tie_word_embeddings: true }],
+    [big, { hidden_size: 3584, intermediate_size: 18944, num_attention_heads: 28, num_key_value_heads: 4, num_hidden_layers: 28, vocab_size: 152064, tie_word_embeddings: false }]] as const) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...base, ...cfg }));
+  }
+
+  it('prints parameters and the tensors to split; --train adds training against a budget and the nearest --micro-batch that fits', () => {
+    const r = evom(['plan', '--model', qwen]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/parameters\s+494,032,768/);
+    expect(r.stdout).toMatch(/embed_tokens.*split by vocabulary rows/);
+    expect(r.stdout).not.toMatch(/Training/);
+
+    const t = evom(['plan', '--model', qwen, '--train', '--micro-batch', '8', '--budget', '4']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/Training \(LoRA r8 GRPO\/DAPO, G \d+, micro-batch 8,/);
+    expect(t.stdout).toMatch(/! training needs about [\d.]+ GiB .* over the 4\.00 GiB budget/);
+    const mb = Number(/nearest that fits: --micro-batch (\d+)/.exec(t.stdout)?.[1]);
+    expect(mb).toBeGreaterThanOrEqual(1);
+    expect(mb).toBeLessThan(8);
+    // the suggestion fits, one more does not
+    expect(evom(['plan', '--model', qwen, '--train', '--micro-batch', String(mb), '--budget', '4']).stdout).toMatch(/\n {2}fits\n/);
+    expect(evom(['plan', '--model', qwen, '--train', '--micro-batch', String(mb + 1), '--budget', '4']).stdout).toMatch(/! training needs/);
+  });
+
+  it('says when nothing fits, and refuses training flags without --train', () => {
+    const r = evom(['plan', '--model', big, '--train', '--budget', '1000']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/! tensor .*mlp.* over this adapter's/);
+    expect(r.stdout).toMatch(/no micro-batch or completion length fits/);
+    const u = evom(['plan', '--model', qwen, '--budget', '4']);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toMatch(/--budget describes training: add --train/);
+    expect(evom(['plan', '--model', qwen, '--train', '--micro-batch', '0']).stderr).toMatch(/--micro-batch must be an integer ≥ 1/);
+  });
 });

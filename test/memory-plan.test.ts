@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../src/model-config.ts';
-import { checkMemoryPlan, formatBytes, formatMemoryPlan, memoryPlan } from '../src/memory-plan.ts';
+import { checkMemoryPlan, checkTrainingFit, fitTrainingShape, formatBytes, formatMemoryPlan, memoryPlan, trainingMemoryPlan } from '../src/memory-plan.ts';
 import { openCheckpoint } from '../src/safetensors.ts';
 import { directorySource } from '../src/model-source-node.ts';
 
@@ -97,5 +97,54 @@ describe('memoryPlan', () => {
       const numel = [...ck.tensors.values()].reduce((a, t) => a + t.numel, 0);
       expect(memoryPlan(cfg, { weightBytesPerParam: 2, kvBytesPerValue: 2, batch: 1, contextTokens: 1 }).params.total).toBe(numel);
     }
+  });
+
+  describe('training fit and the nearest shape that fits (the Studio\'s "Use micro-batch N")', () => {
+    const limits = { maxBufferSize: 256 * 2 ** 20, maxStorageBufferBindingSize: 128 * 2 ** 20 }; // WebGPU's default limits
+    const GiB = 2 ** 30;
+    const studio = { group: 8, microBatch: 8, promptTokens: 256, maxNewTokens: 112, loraRank: 8 }; // the Studio's defaults
+    const fits = (shape: typeof studio, budget: number) => checkTrainingFit(QWEN25_05B, shape, limits, budget).problems.length === 0;
+
+    it('checks the same plan trainingMemoryPlan gives, and names what to lower', () => {
+      const f = checkTrainingFit(QWEN25_05B, studio, limits, 4 * GiB);
+      const direct = trainingMemoryPlan(QWEN25_05B, { group: 8, sequenceTokens: 368, microBatch: 8, loraRank: 8, loraModules: 7, weightBytesPerParam: 4 });
+      expect(f.training.total).toBe(direct.total);
+      expect(f.training.total).toBeGreaterThan(4 * GiB);
+      expect(f.problems).toHaveLength(1);
+      expect(f.problems[0]).toMatch(/over the 4\.00 GiB budget: lower the micro-batch or max new tokens/);
+      expect(checkTrainingFit(QWEN25_05B, studio, limits, 100 * GiB).problems).toEqual([]);
+    });
+
+    it('lowers the micro-batch to the largest that fits, keeping the completion length', () => {
+      for (const budget of [3, 4, 6, 8].map((g) => g * GiB)) {
+        const s = fitTrainingShape(QWEN25_05B, studio, limits, budget)!;
+        expect(s.maxNewTokens).toBe(studio.maxNewTokens);
+        expect(s.microBatch).toBeLessThan(studio.microBatch);
+        expect(fits({ ...studio, microBatch: s.microBatch }, budget)).toBe(true);
+        expect(fits({ ...studio, microBatch: s.microBatch + 1 }, budget)).toBe(false);
+        expect(s.training).toBeLessThanOrEqual(budget);
+      }
+    });
+
+    it('shortens completions (halving) only when micro-batch 1 does not fit', () => {
+      const long = { ...studio, microBatch: 4, maxNewTokens: 1024 };
+      const s = fitTrainingShape(QWEN25_05B, long, limits, 3 * GiB)!;
+      expect(s.microBatch).toBe(1);
+      expect(s.maxNewTokens).toBeLessThan(1024);
+      expect(fits({ ...long, microBatch: 1, maxNewTokens: s.maxNewTokens }, 3 * GiB)).toBe(true);
+      expect(fits({ ...long, microBatch: 1, maxNewTokens: s.maxNewTokens * 2 }, 3 * GiB)).toBe(false);
+    });
+
+    it('suggests nothing when the shape fits, or when nothing does', () => {
+      expect(fitTrainingShape(QWEN25_05B, studio, limits, 100 * GiB)).toBeNull();
+      // f32 weights alone are 1.84 GiB: no shape fits 1.5 GiB
+      expect(fits({ ...studio, microBatch: 1, maxNewTokens: 32 }, 1.5 * GiB)).toBe(false);
+      expect(fitTrainingShape(QWEN25_05B, studio, limits, 1.5 * GiB)).toBeNull();
+      // a 7B-class MLP projection exceeds one binding whatever the batch
+      const big = parseModelConfig({ model_type: 'qwen2', hidden_size: 3584, intermediate_size: 18944, num_attention_heads: 28,
+        num_key_value_heads: 4, num_hidden_layers: 28, vocab_size: 152064, tie_word_embeddings: false });
+      expect(checkTrainingFit(big, studio, limits, 1000 * GiB).problems.join(' ')).toMatch(/tensor .*mlp.* over this adapter's/);
+      expect(fitTrainingShape(big, studio, limits, 1000 * GiB)).toBeNull();
+    });
   });
 });

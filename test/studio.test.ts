@@ -363,9 +363,51 @@ describe('EVOM Studio: offline and failures', () => {
       expect(await errorText(page)).toMatch(/cannot be trained on this GPU adapter/);
       expect(await page.isDisabled('#download')).toBe(true);
       expect(hub.requests.some((r) => r.includes('safetensors'))).toBe(false);
+      expect(await page.locator('#no-fit').count()).toBe(1); // no micro-batch or length makes a 7B fit
+      expect(await page.locator('#use-fit').count()).toBe(0);
       await shot(page, 'model-refused');
     } finally {
       await hub.close();
+    }
+  }, 120_000);
+
+  it('offers the nearest settings that fit when only the micro-batch is too big (Qwen2.5-0.5B on a 4 GiB budget), and applies them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evom-qwen05-'));
+    // Qwen2.5-0.5B-Instruct's config.json (as published)
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', hidden_size: 896, intermediate_size: 4864, num_attention_heads: 14, num_key_value_heads: 2, num_hidden_layers: 24, vocab_size: 151936, max_position_embeddings: 32768, rms_norm_eps: 1e-6, rope_theta: 1e6, tie_word_embeddings: true, torch_dtype: 'bfloat16' }));
+    const hub = await startFakeHub({ 'Qwen/Qwen2.5-0.5B-Instruct': dir });
+    await openTab(page, 'train');
+    const before = { microBatch: await page.inputValue('#set-microBatch'), maxNewTokens: await page.inputValue('#set-maxNewTokens') };
+    try {
+      await page.fill('#set-microBatch', '8');
+      await openTab(page, 'model');
+      await page.check('input[name=model-kind][value=hub]');
+      await page.fill('#hub-id', 'Qwen/Qwen2.5-0.5B-Instruct');
+      await page.fill('#hub-url', hub.base);
+      await page.fill('#budget', '4');
+      await page.click('#check-plan');
+      await page.waitForSelector('#plan.bad');
+      expect(await errorText(page)).toMatch(/over the 4\.00 GiB budget/);
+      const offer = (await page.textContent('#use-fit')) ?? '';
+      const mb = Number(/micro-batch (\d+)/.exec(offer)?.[1]);
+      expect(mb).toBeGreaterThanOrEqual(1);
+      expect(mb).toBeLessThan(8);
+      await shot(page, 'model-offer');
+      await page.click('#use-fit');
+      await page.waitForSelector('#plan.ok');
+      expect(await errorText(page)).toBe('');
+      expect(await page.textContent('#plan')).toMatch(new RegExp(`micro-batch ${mb}\\)`));
+      expect(hub.requests.some((r) => r.includes('safetensors'))).toBe(false);
+      await shot(page, 'model-fit');
+      await openTab(page, 'train');
+      expect(await page.inputValue('#set-microBatch')).toBe(String(mb)); // the setting itself changed, not just the plan
+    } finally {
+      await hub.close();
+      await openTab(page, 'train');
+      await page.fill('#set-microBatch', before.microBatch);
+      await page.fill('#set-maxNewTokens', before.maxNewTokens);
+      await openTab(page, 'model');
+      await page.check('input[name=model-kind][value=builtin]');
     }
   }, 120_000);
 

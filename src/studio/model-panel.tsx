@@ -65,10 +65,11 @@ export function ModelPanel() {
   const [downloaded, setDownloaded] = useState<string | null>(null);
   const setModel = (patch: Partial<typeof m>) => { s.update({ model: { ...m, ...patch } }); setPlan(null); setDownloaded(null); };
   const st = s.form.settings;
-  const checkPlan = () => s.job('Reading the model configuration', async () => {
-    const r = await engineWorker().plan(appBase(), s.modelChoice(), { group: st.group, microBatch: st.microBatch, promptTokens: 256, maxNewTokens: st.maxNewTokens, loraRank: st.loraRank }, s.form.budgetGiB * 2 ** 30);
+  // the plan runs before problems are prepared, so prompts are taken as 256 tokens
+  const checkPlan = (t = st) => s.job('Reading the model configuration', async () => {
+    const r = await engineWorker().plan(appBase(), s.modelChoice(), { group: t.group, microBatch: t.microBatch, promptTokens: 256, maxNewTokens: t.maxNewTokens, loraRank: t.loraRank }, s.form.budgetGiB * 2 ** 30);
     setPlan(r);
-    if (r.problems.length) s.setError(`This model cannot be trained on this GPU adapter: ${r.problems.join('; ')}.`);
+    if (r.problems.length) s.setError(`This model cannot be trained on this GPU adapter with these settings: ${r.problems.join('; ')}.`);
     return r;
   });
   const fetchModel = () => s.job('Downloading the model', async () => {
@@ -100,13 +101,26 @@ export function ModelPanel() {
           <span class="help">Browsers do not report free GPU memory; the plan refuses models whose training needs more than this.</span></label>
       </fieldset>
       <div class="row">
-        <button type="button" id="check-plan" disabled={!!s.busy} onClick={checkPlan}>Check the memory plan</button>
+        <button type="button" id="check-plan" disabled={!!s.busy} onClick={() => checkPlan()}>Check the memory plan</button>
         {m.kind === 'hub' && <button type="button" id="download" disabled={!!s.busy || (plan?.problems.length ?? 0) > 0} onClick={fetchModel}>Download</button>}
       </div>
       {plan && (
         <div id="plan" class={plan.problems.length ? 'plan bad' : 'plan ok'}>
           <ul>{plan.lines.map((l) => <li>{l}</li>)}</ul>
-          <p><strong>{plan.problems.length ? 'Does not fit this adapter.' : `Fits: training needs about ${formatBytes(plan.training)} of the ${formatBytes(plan.budget)} budget.`}</strong></p>
+          <p><strong>{plan.problems.length ? (plan.suggestion ? 'Does not fit with these settings.' : 'Does not fit this adapter.') : `Fits: training needs about ${formatBytes(plan.training)} of the ${formatBytes(plan.budget)} budget.`}</strong></p>
+          {plan.problems.length > 0 && (plan.suggestion ? (() => {
+            const fit = plan.suggestion!;
+            const shorter = fit.maxNewTokens < st.maxNewTokens;
+            return (
+              <p>
+                <button type="button" id="use-fit" disabled={!!s.busy} onClick={() => {
+                  const t = { ...st, microBatch: fit.microBatch, maxNewTokens: fit.maxNewTokens };
+                  s.update({ settings: t }); void checkPlan(t);
+                }}>Use micro-batch {fit.microBatch}{shorter ? ` and max new tokens ${fit.maxNewTokens}` : ''}</button>{' '}
+                <span class="help">needs about {formatBytes(fit.training)}. {shorter ? 'Completions longer than that are cut off.' : 'A smaller micro-batch gives the same update, only slower.'}</span>
+              </p>
+            );
+          })() : <p class="help" id="no-fit">No smaller micro-batch or shorter completion fits: this model needs an adapter with larger buffer limits or more memory (or a larger budget, if this GPU has it).</p>)}
         </div>
       )}
       {Object.values(progress).map((p) => <ProgressLine p={p} />)}
