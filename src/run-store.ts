@@ -10,7 +10,7 @@
 // so a reload or crash mid-write leaves the previous version.
 
 import { EvomError } from './errors.ts';
-import type { StepMetrics } from './trainer.ts';
+import type { RolloutGroup, StepMetrics } from './trainer.ts';
 import type { WireCheckpoint } from './train-host.ts';
 
 export const RUNS_DIR = 'evom-runs';
@@ -81,10 +81,13 @@ export async function removeEntry(path: string[], name: string): Promise<void> {
   try { await d.removeEntry(name, { recursive: true }); } catch (e) { if (!isNotFound(e)) throw e; }
 }
 
+/** A directory's entries (values() is missing from some DOM typings). */
+const children = (d: FileSystemHandle) => (d as unknown as { values(): AsyncIterable<FileSystemHandle> }).values();
+
 /** Total bytes of files under a directory handle. */
 async function treeBytes(d: FileSystemDirectoryHandle): Promise<number> {
   let n = 0;
-  for await (const h of (d as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
+  for await (const h of children(d)) {
     n += h.kind === 'file' ? (await (h as FileSystemFileHandle).getFile()).size : await treeBytes(h as FileSystemDirectoryHandle);
   }
   return n;
@@ -96,7 +99,6 @@ export interface StoredEntry { kind: 'model' | 'run'; name: string; bytes: numbe
 export async function listStorage(): Promise<StoredEntry[]> {
   const out: StoredEntry[] = [];
   const models = await dirAt([MODELS_DIR], false);
-  const children = (d: FileSystemHandle) => (d as unknown as { values(): AsyncIterable<FileSystemHandle> }).values();
   if (models) {
     // hub.ts keys: {host}/{owner}/{name}/{revision}/{file}
     for await (const host of children(models)) {
@@ -111,11 +113,19 @@ export async function listStorage(): Promise<StoredEntry[]> {
   }
   const runs = await dirAt([RUNS_DIR], false);
   if (runs) {
-    for await (const r of (runs as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
+    for await (const r of children(runs)) {
       if (r.kind === 'directory') out.push({ kind: 'run', name: r.name, bytes: await treeBytes(r as FileSystemDirectoryHandle), path: [RUNS_DIR, r.name] });
     }
   }
   return out.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+}
+
+/** Ids of the saved runs (folders under evom-runs/), without sizing anything. */
+export async function listRunIds(): Promise<string[]> {
+  const runs = await dirAt([RUNS_DIR], false);
+  const ids: string[] = [];
+  if (runs) for await (const r of children(runs)) if (r.kind === 'directory') ids.push(r.name);
+  return ids.sort();
 }
 
 export async function deleteStored(path: string[]): Promise<void> {
@@ -125,6 +135,15 @@ export async function deleteStored(path: string[]): Promise<void> {
 export const runPath = (id: string): string[] => [RUNS_DIR, id];
 
 export const RUN_FILES = { run: 'run.json', data: 'data.json', checkpoint: 'checkpoint.json', metrics: 'metrics.jsonl', rollouts: 'rollouts.json', evals: 'evals.json' };
+
+/** rollouts.json: the groups of the last ROLLOUT_STEPS_KEPT steps. */
+export interface StepRollouts { step: number; groups: RolloutGroup[] }
+export const ROLLOUT_STEPS_KEPT = 20;
+
+/** The kept rollouts once `next` is added (a resumed step replaces its earlier attempt and any later ones). */
+export function keepRollouts(prev: readonly StepRollouts[], next: StepRollouts): StepRollouts[] {
+  return [...prev.filter((r) => r.step < next.step).slice(-(ROLLOUT_STEPS_KEPT - 1)), next];
+}
 
 export function loadCheckpoint(runId: string): Promise<WireCheckpoint | null> {
   return readJsonFile<WireCheckpoint>(runPath(runId), RUN_FILES.checkpoint);

@@ -18,8 +18,8 @@ import { evaluateCompletions, type EvalSummary, type ItemResult } from './evalua
 import { loadTokenizerFromSource, type EvomTokenizer } from './tokenizer.ts';
 import { promptIdsFor, Trainer, type RolloutGroup, type StepMetrics, type TrainerCheckpoint, type TrainItem } from './trainer.ts';
 import { fromWire, openTraining, toWire } from './train-host.ts';
-import { trainerConfigFrom, type TrainSettings } from './run-card.ts';
-import { loadCheckpoint, loadMetrics, readJsonFile, RUN_FILES, runPath, writeFile } from './run-store.ts';
+import { metricsJsonl, trainerConfigFrom, type TrainSettings } from './run-card.ts';
+import { keepRollouts, loadCheckpoint, loadMetrics, readJsonFile, RUN_FILES, runPath, writeFile, type StepRollouts } from './run-store.ts';
 import type { ToleranceRule } from './tolerance.ts';
 import type { VerifierPool } from './pool.ts';
 import { EvomError } from './errors.ts';
@@ -36,8 +36,6 @@ export type GpuReport =
   | { ok: true; adapter: string; maxBufferSize: number; maxStorageBufferBindingSize: number }
   | { ok: false; message: string; code: string };
 
-export type PlanShape = TrainingShape;
-
 export interface PlanReport {
   model: string;
   params: number;
@@ -47,7 +45,7 @@ export interface PlanReport {
   /** reasons the model cannot run on this adapter (empty when it can) */
   problems: string[];
   /** the nearest training settings that fit, when these do not and some do */
-  suggestion: { microBatch: number; maxNewTokens: number; training: number } | null;
+  suggestion: ReturnType<typeof fitTrainingShape>;
   lines: string[];
 }
 
@@ -84,10 +82,6 @@ export interface StudioRun {
 export interface TrainOpenRequest { base: string; model: ModelChoice; run: StudioRun; train: TrainItem[]; remote?: RemoteServer }
 export interface StepReport { metrics: StepMetrics; rollouts: RolloutGroup[] }
 
-export class ModelTooLargeError extends EvomError {
-  constructor(message: string) { super(message, 'model_too_large'); }
-}
-
 export const BUILTIN_MODEL = 'models/evom-tiny';
 /** Its files (public/models/evom-tiny), so nothing else is requested. */
 export const BUILTIN_FILES = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
@@ -113,7 +107,8 @@ const attach = (engine: Engine, a: AdapterFiles) => { engine.lora = LoraAdapter.
 
 export function createStudioEngine() {
   let caps: Gpu['caps'] | null = null;
-  let session: { trainer: Trainer; run: StudioRun; close: () => Promise<void> } | null = null;
+  /** the open training session, with the run's saved metrics and rollouts (read once, at open) */
+  let session: { trainer: Trainer; run: StudioRun; close: () => Promise<void>; metrics: StepMetrics[]; rollouts: StepRollouts[] } | null = null;
 
   /** A device per engine (Engine.destroy() destroys its device); the adapter's caps are kept. */
   async function newGpu(): Promise<Gpu> {
@@ -151,7 +146,7 @@ export function createStudioEngine() {
     },
 
     /** The memory plan from config.json alone (nothing else is downloaded), against this adapter. */
-    async plan(base: string, model: ModelChoice, shape: PlanShape, budget = DEFAULT_GPU_BUDGET): Promise<PlanReport> {
+    async plan(base: string, model: ModelChoice, shape: TrainingShape, budget = DEFAULT_GPU_BUDGET): Promise<PlanReport> {
       const source = sourceFor(base, model);
       const cfg: ModelConfig = parseModelConfig(await readJson(source, 'config.json'), await readJsonIfExists(source, 'generation_config.json'));
       const g = { caps: await getCaps() };
@@ -213,7 +208,7 @@ export function createStudioEngine() {
 
     /**
      * Open a training session for a run: continue it from its OPFS checkpoint, or start from the
-     * adapter of the run it adapts (solver transfer), or afresh.
+     * adapter of the run it adapts (solver transfer), or afresh. The page has saved run.json and data.json.
      */
     async trainOpen(req: TrainOpenRequest): Promise<{ step: number; metrics: StepMetrics[] }> {
       await session?.close();
@@ -227,8 +222,8 @@ export function createStudioEngine() {
         ...(cp ? { resume: fromWire(cp) } : {}), ...(adapter ? { adapter } : {}), ...(remote ? { remote } : {}),
       }).catch((e) => { g.destroy(); throw e; });
       const metrics = cp ? (await loadMetrics(req.run.id)).filter((m) => m.step <= cp.step) : [];
-      await writeFile(runPath(req.run.id), RUN_FILES.run, JSON.stringify(req.run, null, 1));
-      session = { trainer, run: req.run, close };
+      const rollouts = cp ? (await readJsonFile<StepRollouts[]>(runPath(req.run.id), RUN_FILES.rollouts)) ?? [] : [];
+      session = { trainer, run: req.run, close, metrics, rollouts };
       return { step: trainer.step, metrics };
     },
 
@@ -237,11 +232,10 @@ export function createStudioEngine() {
       if (!session) throw new EvomError('no training session is open', 'no_session');
       const { trainer, run } = session;
       const metrics = await trainer.trainStep();
-      const all = [...(await loadMetrics(run.id)).filter((m) => m.step < metrics.step), metrics];
-      const prev = (await readJsonFile<{ step: number; groups: RolloutGroup[] }[]>(runPath(run.id), RUN_FILES.rollouts)) ?? [];
-      const rollouts = [...prev.filter((r) => r.step < metrics.step).slice(-19), { step: metrics.step, groups: trainer.lastRollouts }];
-      await writeFile(runPath(run.id), RUN_FILES.rollouts, JSON.stringify(rollouts));
-      await writeFile(runPath(run.id), RUN_FILES.metrics, all.map((m) => JSON.stringify(m)).join('\n') + '\n');
+      session.metrics = [...session.metrics.filter((m) => m.step < metrics.step), metrics];
+      session.rollouts = keepRollouts(session.rollouts, { step: metrics.step, groups: trainer.lastRollouts });
+      await writeFile(runPath(run.id), RUN_FILES.rollouts, JSON.stringify(session.rollouts));
+      await writeFile(runPath(run.id), RUN_FILES.metrics, metricsJsonl(session.metrics));
       // the checkpoint last: a run resumed from it finds its metrics already saved
       await writeFile(runPath(run.id), RUN_FILES.checkpoint, JSON.stringify(toWire(await trainer.checkpoint())));
       return { metrics, rollouts: trainer.lastRollouts };

@@ -2,7 +2,7 @@
 // Command names, flags and JSON fields are a public contract: these tests pin them.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -168,14 +168,8 @@ describe('evom merge', () => {
 });
 
 describe('evom plan', () => {
-  // Qwen2.5-0.5B-Instruct's config.json (as published), and a 7B-class Qwen2
-  const qwen = join(tmp, 'qwen05'), big = join(tmp, 'qwen7b');
-  const base = { architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', max_position_embeddings: 32768, rms_norm_eps: 1e-6, rope_theta: 1e6, torch_dtype: 'bfloat16' };
-  for (const [dir, cfg] of [[qwen, { hidden_size: 896, intermediate_size: 4864, num_attention_heads: 14, num_key_value_heads: 2, num_hidden_layers: 24, vocab_size: 151936, tie_word_embeddings: true }],
-    [big, { hidden_size: 3584, intermediate_size: 18944, num_attention_heads: 28, num_key_value_heads: 4, num_hidden_layers: 28, vocab_size: 152064, tie_word_embeddings: false }]] as const) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...base, ...cfg }));
-  }
+  const qwen = join(import.meta.dirname, '..', 'public', 'configs', 'qwen2.5-0.5b-instruct'); // as published
+  const big = join(import.meta.dirname, 'fixtures', 'configs', 'qwen2-7b-class');
 
   it('prints parameters and the tensors to split; --train adds training against a budget and the nearest --micro-batch that fits', () => {
     const r = evom(['plan', '--model', qwen]);

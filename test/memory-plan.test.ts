@@ -141,8 +141,7 @@ describe('memoryPlan', () => {
       expect(fits({ ...studio, microBatch: 1, maxNewTokens: 32 }, 1.5 * GiB)).toBe(false);
       expect(fitTrainingShape(QWEN25_05B, studio, limits, 1.5 * GiB)).toBeNull();
       // a 7B-class MLP projection exceeds one binding whatever the batch
-      const big = parseModelConfig({ model_type: 'qwen2', hidden_size: 3584, intermediate_size: 18944, num_attention_heads: 28,
-        num_key_value_heads: 4, num_hidden_layers: 28, vocab_size: 152064, tie_word_embeddings: false });
+      const big = parseModelConfig(JSON.parse(readFileSync(new URL('./fixtures/configs/qwen2-7b-class/config.json', import.meta.url), 'utf8')));
       expect(checkTrainingFit(big, studio, limits, 1000 * GiB).problems.join(' ')).toMatch(/tensor .*mlp.* over this adapter's/);
       expect(fitTrainingShape(big, studio, limits, 1000 * GiB)).toBeNull();
     });

@@ -45,6 +45,15 @@ async function openTab(p: Page, id: string) {
 }
 const idle = (p: Page, timeout = 600_000) => p.waitForFunction(() => !document.querySelector('#busy'), null, { timeout });
 const errorText = async (p: Page) => (await p.locator('#error').count()) ? (await p.textContent('#error')) ?? '' : '';
+/** Model tab: a Hub model on a Hub stand-in, then "Check the memory plan" (optionally with a budget in GiB). */
+async function checkHubPlan(p: Page, id: string, hubBase: string, budgetGiB?: string) {
+  await openTab(p, 'model');
+  await p.check('input[name=model-kind][value=hub]');
+  await p.fill('#hub-id', id);
+  await p.fill('#hub-url', hubBase);
+  if (budgetGiB) await p.fill('#budget', budgetGiB);
+  await p.click('#check-plan');
+}
 const shot = (p: Page, name: string) => p.screenshot({ path: join(SHOTS, `studio-${name}.png`), fullPage: true });
 
 async function newPage(ctx: BrowserContext): Promise<Page> {
@@ -349,16 +358,10 @@ describe('EVOM Studio: offline and failures', () => {
   }, 360_000);
 
   it('refuses a Hub model that cannot fit this adapter before downloading it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'evom-big-'));
     // a 7B-class Qwen2 configuration: an MLP projection alone exceeds the adapter's buffer limits
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', hidden_size: 3584, intermediate_size: 18944, num_attention_heads: 28, num_key_value_heads: 4, num_hidden_layers: 28, vocab_size: 152064, max_position_embeddings: 32768, rms_norm_eps: 1e-6, rope_theta: 1e6, tie_word_embeddings: false, torch_dtype: 'bfloat16' }));
-    const hub = await startFakeHub({ 'big/model': dir });
+    const hub = await startFakeHub({ 'big/model': join(ROOT, 'test', 'fixtures', 'configs', 'qwen2-7b-class') });
     try {
-      await openTab(page, 'model');
-      await page.check('input[name=model-kind][value=hub]');
-      await page.fill('#hub-id', 'big/model');
-      await page.fill('#hub-url', hub.base);
-      await page.click('#check-plan');
+      await checkHubPlan(page, 'big/model', hub.base);
       await page.waitForSelector('#plan');
       expect(await errorText(page)).toMatch(/cannot be trained on this GPU adapter/);
       expect(await page.isDisabled('#download')).toBe(true);
@@ -372,20 +375,13 @@ describe('EVOM Studio: offline and failures', () => {
   }, 120_000);
 
   it('offers the nearest settings that fit when only the micro-batch is too big (Qwen2.5-0.5B on a 4 GiB budget), and applies them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'evom-qwen05-'));
     // Qwen2.5-0.5B-Instruct's config.json (as published)
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', hidden_size: 896, intermediate_size: 4864, num_attention_heads: 14, num_key_value_heads: 2, num_hidden_layers: 24, vocab_size: 151936, max_position_embeddings: 32768, rms_norm_eps: 1e-6, rope_theta: 1e6, tie_word_embeddings: true, torch_dtype: 'bfloat16' }));
-    const hub = await startFakeHub({ 'Qwen/Qwen2.5-0.5B-Instruct': dir });
+    const hub = await startFakeHub({ 'Qwen/Qwen2.5-0.5B-Instruct': join(ROOT, 'public', 'configs', 'qwen2.5-0.5b-instruct') });
     await openTab(page, 'train');
     const before = { microBatch: await page.inputValue('#set-microBatch'), maxNewTokens: await page.inputValue('#set-maxNewTokens') };
     try {
       await page.fill('#set-microBatch', '8');
-      await openTab(page, 'model');
-      await page.check('input[name=model-kind][value=hub]');
-      await page.fill('#hub-id', 'Qwen/Qwen2.5-0.5B-Instruct');
-      await page.fill('#hub-url', hub.base);
-      await page.fill('#budget', '4');
-      await page.click('#check-plan');
+      await checkHubPlan(page, 'Qwen/Qwen2.5-0.5B-Instruct', hub.base, '4');
       await page.waitForSelector('#plan.bad');
       expect(await errorText(page)).toMatch(/over the 4\.00 GiB budget/);
       const offer = (await page.textContent('#use-fit')) ?? '';
@@ -415,11 +411,7 @@ describe('EVOM Studio: offline and failures', () => {
     const tiny = join(ROOT, 'public', 'models', 'evom-tiny');
     const hub = await startFakeHub({ 'me/tiny': tiny });
     try {
-      await openTab(page, 'model');
-      await page.check('input[name=model-kind][value=hub]');
-      await page.fill('#hub-id', 'me/tiny');
-      await page.fill('#hub-url', hub.base);
-      await page.click('#check-plan');
+      await checkHubPlan(page, 'me/tiny', hub.base);
       await page.waitForSelector('#plan.ok');
       hub.cutting = true;
       await page.click('#download');

@@ -3,9 +3,9 @@
 // rollouts to OPFS before answering; the page only records which run is active (localStorage), so
 // a reload offers to resume it from its last checkpoint.
 import { useEffect, useState } from 'preact/hooks';
-import { loadMetrics, readJsonFile, RUN_FILES, runPath, writeFile } from '../run-store.ts';
+import { keepRollouts, loadMetrics, readJsonFile, RUN_FILES, runPath, writeFile, type StepRollouts } from '../run-store.ts';
 import type { StudioRun } from '../studio-engine.ts';
-import type { RolloutGroup, StepMetrics, TrainItem } from '../trainer.ts';
+import type { StepMetrics, TrainItem } from '../trainer.ts';
 import { appBase, type Studio } from './app.ts';
 import { engineWorker } from './clients.ts';
 import { activeRun } from './state.ts';
@@ -16,7 +16,7 @@ export interface TrainState {
   run: StudioRun | null;
   status: TrainStatus;
   metrics: StepMetrics[];
-  rollouts: { step: number; groups: RolloutGroup[] }[];
+  rollouts: StepRollouts[];
   message: string;
 }
 
@@ -60,7 +60,7 @@ export async function startRun(s: Studio, run: StudioRun, data: RunData): Promis
 export async function resumeRun(s: Studio, runId: string): Promise<TrainStatus> {
   const run = await readJsonFile<StudioRun>(runPath(runId), RUN_FILES.run);
   if (!run) throw new Error(`run ${runId} is not in this browser's storage any more`);
-  const rollouts = (await readJsonFile<TrainState['rollouts']>(runPath(runId), RUN_FILES.rollouts)) ?? [];
+  const rollouts = (await readJsonFile<StepRollouts[]>(runPath(runId), RUN_FILES.rollouts)) ?? [];
   set({ run, metrics: await loadMetrics(runId), rollouts, status: 'opening', message: 'Loading the model and the checkpoint…' });
   return continueRun(s, run);
 }
@@ -87,7 +87,7 @@ async function continueRun(s: Studio, run: StudioRun): Promise<TrainStatus> {
       const k = state.metrics.length + 1;
       set({ message: `Step ${k}/${run.settings.steps}: generating ${run.settings.group} completions per problem, solving them, updating…` });
       const r = await engineWorker().trainStep();
-      set({ metrics: [...state.metrics, r.metrics], rollouts: [...state.rollouts.filter((x) => x.step < r.metrics.step).slice(-19), { step: r.metrics.step, groups: r.rollouts }] });
+      set({ metrics: [...state.metrics, r.metrics], rollouts: keepRollouts(state.rollouts, { step: r.metrics.step, groups: r.rollouts }) });
     }
     const done = state.metrics.length >= run.settings.steps;
     const status: TrainStatus = done ? 'done' : request === 'pause' ? 'paused' : 'stopped';
