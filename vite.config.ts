@@ -3,14 +3,14 @@ import { VitePWA } from 'vite-plugin-pwa';
 import { fileURLToPath } from 'node:url';
 
 // glpk-wasm does not export its .wasm files; alias the MathProg build so the browser bundle can
-// import its URL (src/solver-assets-browser.ts).
+// import its URL (src/targets/assets-browser.ts).
 const glpkFullWasm = fileURLToPath(new URL('./node_modules/glpk-wasm/dist/glpk.full.wasm', import.meta.url));
 
 // Offline use after the first visit: a Workbox service worker (dist/sw.js) precaches the pages, the
 // bundle and module workers, the wasm solvers, the built-in model, the configs and the bundled
 // benchmarks. src/studio/offline.ts registers it. Builds only: the dev server used by the command
-// line and the tests (src/chromium.ts) gets no service worker. Cross-origin requests (Hugging Face
-// Hub downloads, cached in OPFS by src/hub.ts; a sandbox server) are never cached here.
+// line and the tests (src/host/chromium.ts) gets no service worker. Cross-origin requests (Hugging Face
+// Hub downloads, cached in OPFS by src/model/hub.ts; a sandbox server) are never cached here.
 const pwa = VitePWA({
   strategies: 'generateSW',
   mode: 'production', // the same service worker whatever NODE_ENV is (vitest sets 'test')

@@ -1,11 +1,11 @@
 // Runs in the engine page: microbenchmarks of this adapter (best matmul FLOP/s among the engine's
 // kernels, buffer-copy bandwidth) and the engine's prefill/decode speed on a model, with achieved
 // FLOP/s and bytes/s as fractions of the measured limits.
-import { acquireGpu, Recorder, storageBuffer, type Gpu } from '../src/gpu.ts';
-import { matmul, type MatmulKernel } from '../shaders/matmul.ts';
-import { Engine } from '../src/engine.ts';
-import { hubSource } from '../src/hub.ts';
-import type { ModelConfig } from '../src/model-config.ts';
+import { acquireGpu, Recorder, storageBuffer, type Gpu } from '../src/gpu/device.ts';
+import { matmul, type MatmulKernel } from '../src/gpu/kernels/matmul.ts';
+import { Engine } from '../src/gpu/engine.ts';
+import { hubSource } from '../src/model/hub.ts';
+import type { ModelConfig } from '../src/model/config.ts';
 
 async function timeIt(gpu: Gpu, f: (rec: Recorder) => void, reps: number): Promise<number> {
   const once = async () => { const r = new Recorder(gpu); f(r); r.submit(); await gpu.device.queue.onSubmittedWorkDone(); };

@@ -7,10 +7,10 @@
 //
 // Targets (issue 3): decode ≥ 60 % of measured bandwidth, prefill ≥ 50 % of measured matmul throughput.
 import { join } from 'node:path';
-import { callInPage, enginePage } from '../src/chromium.ts';
+import { callInPage, enginePage } from '../src/host/chromium.ts';
 import type { EngineSpeed, Limits } from './engine-page.ts';
 import type { Plugin } from 'vite';
-import { directorySource } from '../src/model-source-node.ts';
+import { directorySource } from '../src/model/source-node.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const models: Record<string, string> = Object.fromEntries(

@@ -8,17 +8,17 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { callInPage, enginePage } from '../src/chromium.ts';
-import { startTrain } from '../src/cli-train.ts';
-import { DEFAULT_LORA } from '../src/lora.ts';
-import { formatBytes, memoryPlan, trainingMemoryPlan } from '../src/memory-plan.ts';
-import { loadModelConfig } from '../src/model-source.ts';
-import { directorySource } from '../src/model-source-node.ts';
-import { generateBenchmark } from '../src/problems.ts';
-import { createTargets } from '../src/solver-targets.ts';
-import { nodeSolverAssets } from '../src/solver-assets-node.ts';
-import { loadTokenizerFromSource } from '../src/tokenizer.ts';
-import { promptIdsFor, trainerDefaults, type StepMetrics } from '../src/trainer.ts';
+import { callInPage, enginePage } from '../src/host/chromium.ts';
+import { startTrain } from '../src/cli/train.ts';
+import { DEFAULT_LORA } from '../src/rl/lora.ts';
+import { formatBytes, memoryPlan, trainingMemoryPlan } from '../src/gpu/memory-plan.ts';
+import { loadModelConfig } from '../src/model/source.ts';
+import { directorySource } from '../src/model/source-node.ts';
+import { generateBenchmark } from '../src/problems/generated.ts';
+import { createTargets } from '../src/targets/runners.ts';
+import { nodeSolverAssets } from '../src/targets/assets-node.ts';
+import { loadTokenizerFromSource } from '../src/model/tokenizer.ts';
+import { promptIdsFor, trainerDefaults, type StepMetrics } from '../src/rl/trainer.ts';
 import type { Limits } from './engine-page.ts';
 
 const ROOT = join(import.meta.dirname, '..');

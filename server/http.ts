@@ -10,11 +10,11 @@
 
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { resolveConfig } from '../src/config.ts';
-import type { Outcome, TargetRun } from '../src/outcome.ts';
-import { parseAnswer } from '../src/reward.ts';
-import { isToleranceRule, TOLERANCE_RULES, type ToleranceRule } from '../src/tolerance.ts';
-import { outcomeFrom, type VerifyJob } from '../src/verify.ts';
+import { resolveConfig } from '../src/verifier/config.ts';
+import type { Outcome, TargetRun } from '../src/verifier/outcome.ts';
+import { parseAnswer } from '../src/verifier/score.ts';
+import { isToleranceRule, TOLERANCE_RULES, type ToleranceRule } from '../src/verifier/tolerance.ts';
+import { outcomeFrom, type VerifyJob } from '../src/verifier/verify.ts';
 import type { ServerConfig } from './config.ts';
 
 /** One sandboxed run of model code for a target (the harness extracts status and objective). */

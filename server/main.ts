@@ -3,7 +3,7 @@
 
 import { loadServerConfig, loadTokens, type ServerConfig } from './config.ts';
 import { startSandboxServer, jsonLog, type SandboxRunner, type SandboxServer } from './http.ts';
-import { checkSandbox, defaultSandboxConfig, discoverTargets, prewarmSandboxes, runPython, runSandboxed, type SandboxConfig } from './sandbox.ts';
+import { checkSandbox, defaultSandboxConfig, discoverTargets, prewarmSandboxes, runPython, runSandboxed, type SandboxConfig } from './sandbox/sandbox.ts';
 import { EvomError } from '../src/errors.ts';
 
 export function sandboxConfigFrom(cfg: ServerConfig): SandboxConfig {
@@ -16,7 +16,7 @@ export function sandboxConfigFrom(cfg: ServerConfig): SandboxConfig {
   };
 }
 
-/** The real runner: bubblewrap + cgroups around the Python harness (server/sandbox.ts). */
+/** The real runner: bubblewrap + cgroups around the Python harness (server/sandbox/sandbox.ts). */
 export function bubblewrapRunner(sb: SandboxConfig): SandboxRunner {
   return {
     run: (r) => runSandboxed({ target: r.target, code: r.code, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes }, sb),

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseBenchmark, parseCompletions, loadBenchmarkFrom } from '../src/benchmarks.ts';
+import { parseBenchmark, parseCompletions, loadBenchmarkFrom } from '../src/problems/benchmarks.ts';
 import { DataError } from '../src/errors.ts';
 
 const BUNDLED = join(import.meta.dirname, '..', 'public', 'benchmarks');

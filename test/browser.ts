@@ -1,7 +1,7 @@
 // Browser helpers for tests: the built app served by Vite's preview server, and the engine page.
-// Chromium itself is launched by src/chromium.ts (shared with the command line).
+// Chromium itself is launched by src/host/chromium.ts (shared with the command line).
 import { build, preview, type PreviewServer } from 'vite';
-import { callInPage, enginePage, launchChromium } from '../src/chromium.ts';
+import { callInPage, enginePage, launchChromium } from '../src/host/chromium.ts';
 
 export { callInPage, launchChromium };
 

@@ -146,7 +146,7 @@ describe('evom merge', () => {
   const MODEL = join(import.meta.dirname, 'fixtures', 'models', 'tiny-qwen2');
   const ADAPTER = join(import.meta.dirname, 'fixtures', 'training', 'tiny-qwen2-adapter');
   it('writes a plain model folder: every base tensor, adapted ones changed, dtype kept or f32', async () => {
-    const { parseSafetensorsHeader } = await import('../src/safetensors.ts');
+    const { parseSafetensorsHeader } = await import('../src/model/safetensors.ts');
     const header = (dir: string) => parseSafetensorsHeader(readFileSync(join(dir, 'model.safetensors')));
     const base = header(MODEL);
     for (const [dtype, want] of [['same', 'BF16'], ['f32', 'F32']] as const) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractCode } from '../src/completion.ts';
+import { extractCode } from '../src/verifier/protocol.ts';
 
 describe('completion protocol', () => {
   it('extracts the <code> block of <think>…</think><code>…</code>', () => {

@@ -4,11 +4,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_POLICY } from '../src/cli-demo.ts';
-import { loadModelConfig } from '../src/model-source.ts';
-import { directorySource } from '../src/model-source-node.ts';
-import { loadTokenizerFromSource } from '../src/tokenizer.ts';
-import { promptIdsFor } from '../src/trainer.ts';
+import { BUILTIN_POLICY } from '../src/cli/demo.ts';
+import { loadModelConfig } from '../src/model/source.ts';
+import { directorySource } from '../src/model/source-node.ts';
+import { loadTokenizerFromSource } from '../src/model/tokenizer.ts';
+import { promptIdsFor } from '../src/rl/trainer.ts';
 
 const source = directorySource(BUILTIN_POLICY);
 const samples = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'demo-policy-tokens.json'), 'utf8')) as { text: string; ids: number[] }[];

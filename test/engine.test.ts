@@ -44,7 +44,7 @@ describe('engine errors', () => {
   }, 120_000);
 
   it('no WebGPU, or no adapter, is a typed error saying what to do', async () => {
-    const { acquireGpu, GpuUnavailableError } = await import('../src/gpu.ts');
+    const { acquireGpu, GpuUnavailableError } = await import('../src/gpu/device.ts');
     await expect(acquireGpu(undefined)).rejects.toBeInstanceOf(GpuUnavailableError);
     await expect(acquireGpu(undefined)).rejects.toThrow(/WebGPU is not available here/);
     const noAdapter = { requestAdapter: async () => null } as unknown as GPU;

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNodePool } from '../src/pool-node.ts';
+import { createNodePool } from '../src/verifier/pool-node.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 interface Gold { id: string; benchmark: string; answer: number | null; expected_status: 'optimal' | 'infeasible' }

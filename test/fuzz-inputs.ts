@@ -4,9 +4,9 @@
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '../src/rng.ts';
-import { generateProblem, FAMILIES } from '../src/generator.ts';
-import { IN_BROWSER_TARGETS } from '../src/targets.ts';
+import { Rng } from '../src/problems/rng.ts';
+import { generateProblem, FAMILIES } from '../src/problems/generator.ts';
+import { IN_BROWSER_TARGETS } from '../src/targets/target.ts';
 
 export interface FuzzCase {
   kind: string;

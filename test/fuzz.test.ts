@@ -2,11 +2,11 @@
 // classified outcome within its limit, the pool keeps serving, memory stays bounded.
 import { afterAll, describe, expect, it } from 'vitest';
 import { fuzzCases, type FuzzCase } from './fuzz-inputs.ts';
-import { createNodePool } from '../src/pool-node.ts';
-import { OUTCOME_CLASSES, type Outcome } from '../src/outcome.ts';
-import { checkLp } from '../src/lp-format.ts';
-import { checkGlpkJson, locateJsonError } from '../src/target-glpk-json.ts';
-import { extractCode } from '../src/completion.ts';
+import { createNodePool } from '../src/verifier/pool-node.ts';
+import { OUTCOME_CLASSES, type Outcome } from '../src/verifier/outcome.ts';
+import { checkLp } from '../src/targets/highs/lp-format.ts';
+import { checkGlpkJson, locateJsonError } from '../src/targets/glpk-json/runner.ts';
+import { extractCode } from '../src/verifier/protocol.ts';
 
 const N = 10_000;
 const WALL_MS = 4000;

@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import highsLoader from 'highs';
 import GLPK from 'glpk.js/node';
-import { FAMILIES, generateProblem, generateProblems, parseFamilies, type GeneratedProblem } from '../src/generator.ts';
-import { Rng } from '../src/rng.ts';
+import { FAMILIES, generateProblem, generateProblems, parseFamilies, type GeneratedProblem } from '../src/problems/generator.ts';
+import { Rng } from '../src/problems/rng.ts';
 
 const run = promisify(execFile);
 const DIFFICULTIES = [1, 2, 3, 4, 5];

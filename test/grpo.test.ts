@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { groupAdvantages, isInformativeGroup, overlongPenalty, policyLoss } from '../src/grpo.ts';
+import { groupAdvantages, isInformativeGroup, overlongPenalty, policyLoss } from '../src/rl/grpo.ts';
 
 const ref = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'training', 'tiny-llama.json'), 'utf8'));
 

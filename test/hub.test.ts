@@ -14,12 +14,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   cacheApiCache, HubAuthError, HubDownloadInterruptedError, HubHttpError, HubIntegrityError, HubNotFoundError, HubOfflineError, hubSource,
   type DownloadProgress, type HubSourceOptions,
-} from '../src/hub.ts';
-import { nodeDirCache, nodeSha256 } from '../src/hub-node.ts';
-import { loadModelConfig, ModelFileNotFoundError } from '../src/model-source.ts';
-import { directorySource } from '../src/model-source-node.ts';
-import { encodeFloats, openCheckpoint, serializeSafetensors } from '../src/safetensors.ts';
-import { loadTokenizerFromSource } from '../src/tokenizer.ts';
+} from '../src/model/hub.ts';
+import { nodeDirCache, nodeSha256 } from '../src/model/hub-node.ts';
+import { loadModelConfig, ModelFileNotFoundError } from '../src/model/source.ts';
+import { directorySource } from '../src/model/source-node.ts';
+import { encodeFloats, openCheckpoint, serializeSafetensors } from '../src/model/safetensors.ts';
+import { loadTokenizerFromSource } from '../src/model/tokenizer.ts';
 
 interface Ctl {
   requests: { path: string; headers: IncomingHttpHeaders }[];

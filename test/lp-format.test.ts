@@ -1,4 +1,4 @@
-// The LP-format checker (src/lp-format.ts) against the real HiGHS 1.15 LP reader.
+// The LP-format checker (src/targets/highs/lp-format.ts) against the real HiGHS 1.15 LP reader.
 //
 // 1. Valid models of each feature parse to the expected LpModel, and HiGHS reads the
 //    same model (same columns in the same order, same rows, bounds, types; the
@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import highsLoader from 'highs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkLp, formatLpIssue, type LpModel } from '../src/lp-format.ts';
+import { checkLp, formatLpIssue, type LpModel } from '../src/targets/highs/lp-format.ts';
 
 type Highs = Awaited<ReturnType<typeof highsLoader>>;
 type Solution = ReturnType<Highs['solve']>;

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseModelConfig } from '../src/model-config.ts';
-import { checkMemoryPlan, checkTrainingFit, fitTrainingShape, formatBytes, formatMemoryPlan, memoryPlan, trainingMemoryPlan } from '../src/memory-plan.ts';
-import { openCheckpoint } from '../src/safetensors.ts';
-import { directorySource } from '../src/model-source-node.ts';
+import { parseModelConfig } from '../src/model/config.ts';
+import { checkMemoryPlan, checkTrainingFit, fitTrainingShape, formatBytes, formatMemoryPlan, memoryPlan, trainingMemoryPlan } from '../src/gpu/memory-plan.ts';
+import { openCheckpoint } from '../src/model/safetensors.ts';
+import { directorySource } from '../src/model/source-node.ts';
 
 // Qwen2.5-0.5B-Instruct's config.json (as published).
 const QWEN25_05B = parseModelConfig({

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { expectedTensors, ModelConfigError, parseModelConfig } from '../src/model-config.ts';
+import { expectedTensors, ModelConfigError, parseModelConfig } from '../src/model/config.ts';
 
 // Qwen2.5-0.5B-Instruct's config.json (as published).
 const QWEN25_05B = {

@@ -1,7 +1,7 @@
 // The worker pool with real worker_threads and real wasm solvers.
 import { afterAll, describe, expect, it } from 'vitest';
-import { VerifierPool } from '../src/pool.ts';
-import { createNodePool, spawnNodeVerifier, type NodeWorkerHandle } from '../src/pool-node.ts';
+import { VerifierPool } from '../src/verifier/pool.ts';
+import { createNodePool, spawnNodeVerifier, type NodeWorkerHandle } from '../src/verifier/pool-node.ts';
 
 const MOD_OK = (ub: number) => `<think>t</think><code>\nvar x >= 0;\nmaximize z: x;\ns.t. c: x <= ${ub};\nend;\n</code>`;
 // MathProg that computes for minutes while generating: only the wall-clock limit stops it.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { withinTolerance } from '../src/tolerance.ts';
-import { classifyStatus, computeReward, parseAnswer } from '../src/reward.ts';
-import { DEFAULTS } from '../src/config.ts';
+import { withinTolerance } from '../src/verifier/tolerance.ts';
+import { classifyStatus, computeReward, parseAnswer } from '../src/verifier/score.ts';
+import { DEFAULTS } from '../src/verifier/config.ts';
 
 describe('tolerance rules', () => {
   it('rel5pct: relative 5 % (EVOM main rule)', () => {

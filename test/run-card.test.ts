@@ -1,18 +1,18 @@
-// Training settings, run cards, metrics export and share links (src/run-card.ts), and that
+// Training settings, run cards, metrics export and share links (src/rl/run-card.ts), and that
 // `evom train` builds the same TrainerConfig as the Studio for the same settings.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { main, TRAIN_OPTIONS, trainSettingsFromFlags } from '../src/cli.ts';
+import { main, TRAIN_OPTIONS, trainSettingsFromFlags } from '../src/cli/main.ts';
 import {
   cliCommands, defaultSettings, makeRunCard, metricsCsv, metricsJsonl, parseMetricsJsonl, parseRunCard, SETTINGS,
   shareConfigFromHash, shareLinkFor, shellQuote, trainerConfigFrom, validateSettings, type ShareConfig, type TrainSettings,
-} from '../src/run-card.ts';
+} from '../src/rl/run-card.ts';
 import { DataError, UsageError } from '../src/errors.ts';
-import { DEFAULT_LORA } from '../src/lora.ts';
-import { trainerDefaults, type StepMetrics } from '../src/trainer.ts';
+import { DEFAULT_LORA } from '../src/rl/lora.ts';
+import { trainerDefaults, type StepMetrics } from '../src/rl/trainer.ts';
 
 const PKG = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { name: string; version: string };
 

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { expectedTensors, parseModelConfig } from '../src/model-config.ts';
-import { fileListSource, memorySource, ModelFileNotFoundError, readJson, readJsonIfExists } from '../src/model-source.ts';
-import { directorySource } from '../src/model-source-node.ts';
+import { expectedTensors, parseModelConfig } from '../src/model/config.ts';
+import { fileListSource, memorySource, ModelFileNotFoundError, readJson, readJsonIfExists } from '../src/model/source.ts';
+import { directorySource } from '../src/model/source-node.ts';
 import {
   bf16ToF32, bytesRangeReader, checkTensorShapes, decodeTensor, encodeFloats, f16ToF32, f32ToBf16, f32ToF16,
   openCheckpoint, openSafetensors, parseSafetensorsHeader, parseSafetensorsIndex, readTensor, SafetensorsError,
   serializeSafetensors, tensorBytes,
-} from '../src/safetensors.ts';
+} from '../src/model/safetensors.ts';
 
 const enc = new TextEncoder();
 

@@ -1,8 +1,8 @@
 // Token sampling on a logits row (CPU side of generation): temperature, top-k, top-p, seeds, and the
 // unmodified log-probability that is returned with every token.
 import { describe, expect, it } from 'vitest';
-import { logSumExp, sampleToken } from '../src/generate.ts';
-import { Rng } from '../src/rng.ts';
+import { logSumExp, sampleToken } from '../src/gpu/sampling.ts';
+import { Rng } from '../src/problems/rng.ts';
 
 const row = Float32Array.from([2.0, 1.0, 0.5, 0.0, -1.0, 3.0, -3.0, 0.25]);
 const probs = (() => { const l = logSumExp(row); return Array.from(row, (v) => Math.exp(v - l)); })();

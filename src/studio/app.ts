@@ -2,8 +2,8 @@
 // job at a time, and the error banner. Panels receive it as `s`.
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import type { GpuReport, ModelChoice, RemoteServer, StudioRun } from '../studio-engine.ts';
-import type { TrainItem } from '../trainer.ts';
+import type { GpuReport, ModelChoice, RemoteServer, StudioRun } from '../host/studio-engine.ts';
+import type { TrainItem } from '../rl/trainer.ts';
 import type { StudioForm } from './state.ts';
 
 export interface Dataset {

@@ -1,8 +1,8 @@
 // Classroom: a link that pre-fills a whole run configuration (never a token), and a compare view
 // that overlays several students' exported run cards or metrics files.
 import { useState } from 'preact/hooks';
-import { parseMetricsJsonl, parseRunCard, shareConfigFromHash, shareLinkFor, type ShareConfig } from '../run-card.ts';
-import type { StepMetrics } from '../trainer.ts';
+import { parseMetricsJsonl, parseRunCard, shareConfigFromHash, shareLinkFor, type ShareConfig } from '../rl/run-card.ts';
+import type { StepMetrics } from '../rl/trainer.ts';
 import { pct, useStudio } from './app.ts';
 import { color, LineChart } from './chart.tsx';
 import { modelLabel } from './labels.ts';

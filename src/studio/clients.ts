@@ -3,8 +3,8 @@
 // on the page's thread. A worker that dies is replaced on the next call, and the call in flight
 // fails with a clear error instead of hanging (comlink alone would wait forever).
 import * as Comlink from 'comlink';
-import type { StudioEngineApi } from '../studio-engine.ts';
-import type { ProblemsApi } from '../../workers/problems.browser.ts';
+import type { StudioEngineApi } from '../host/studio-engine.ts';
+import type { ProblemsApi } from '../problems/worker.browser.ts';
 
 export class WorkerDiedError extends Error {
   constructor(name: string, why: string) {
@@ -38,12 +38,12 @@ function guarded<T extends object>(h: Handle<T>): Comlink.Remote<T> {
 }
 
 export function engineWorker(): Comlink.Remote<StudioEngineApi> {
-  engine ??= spawn<StudioEngineApi>(() => new Worker(new URL('../../workers/engine.browser.ts', import.meta.url), { type: 'module', name: 'evom-engine' }), 'engine', () => { engine = null; });
+  engine ??= spawn<StudioEngineApi>(() => new Worker(new URL('../host/engine-worker.browser.ts', import.meta.url), { type: 'module', name: 'evom-engine' }), 'engine', () => { engine = null; });
   return guarded(engine);
 }
 
 export function problemsWorker(): Comlink.Remote<ProblemsApi> {
-  problems ??= spawn<ProblemsApi>(() => new Worker(new URL('../../workers/problems.browser.ts', import.meta.url), { type: 'module', name: 'evom-problems' }), 'problems', () => { problems = null; });
+  problems ??= spawn<ProblemsApi>(() => new Worker(new URL('../problems/worker.browser.ts', import.meta.url), { type: 'module', name: 'evom-problems' }), 'problems', () => { problems = null; });
   return guarded(problems);
 }
 

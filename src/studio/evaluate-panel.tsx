@@ -2,9 +2,9 @@
 // a results table (execution rate, accuracy under the tolerance rule, counts per outcome class)
 // and a drill-down per item (problem, completion, extracted model, solver log, reward breakdown).
 import { useEffect, useState } from 'preact/hooks';
-import { OUTCOME_CLASSES } from '../outcome.ts';
-import { readJsonFile, runPath, writeFile } from '../run-store.ts';
-import type { EvalItemView, EvalReport } from '../studio-engine.ts';
+import { OUTCOME_CLASSES } from '../verifier/outcome.ts';
+import { readJsonFile, runPath, writeFile } from '../host/run-store-opfs.ts';
+import type { EvalItemView, EvalReport } from '../host/studio-engine.ts';
 import { appBase, pct, useStudio, type Studio } from './app.ts';
 import { engineWorker, proxy } from './clients.ts';
 import { listRuns, type RunListing } from './runs.ts';

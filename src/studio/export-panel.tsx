@@ -3,8 +3,8 @@
 // line; "everything" bundles them with the exact train/eval files.
 import { zipSync, strToU8 } from 'fflate';
 import { useEffect, useState } from 'preact/hooks';
-import { makeRunCard, metricsCsv, metricsJsonl, type RunCard } from '../run-card.ts';
-import { loadMetrics, readJsonFile, RUN_FILES, runPath } from '../run-store.ts';
+import { makeRunCard, metricsCsv, metricsJsonl, type RunCard } from '../rl/run-card.ts';
+import { loadMetrics, readJsonFile, RUN_FILES, runPath } from '../host/run-store-opfs.ts';
 import { appBase, download, useStudio } from './app.ts';
 import { engineWorker } from './clients.ts';
 import type { StoredEval } from './evaluate-panel.tsx';

@@ -1,5 +1,5 @@
 // How the form's model choice is recorded in a run (no files, no tokens).
-import type { StudioRun } from '../studio-engine.ts';
+import type { StudioRun } from '../host/studio-engine.ts';
 import type { Studio } from './app.ts';
 
 export function modelLabel(s: Studio): StudioRun['model'] {

@@ -3,8 +3,8 @@
 // localStorage, runs and caches in OPFS.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { readJsonFile } from '../run-store.ts';
-import type { GpuReport, ModelChoice } from '../studio-engine.ts';
+import { readJsonFile } from '../host/run-store-opfs.ts';
+import type { GpuReport, ModelChoice } from '../host/studio-engine.ts';
 import { noWebGpuAdvice, StudioContext, TABS, type Dataset, type Studio, type TabId } from './app.ts';
 import { engineWorker } from './clients.ts';
 import { ClassroomPanel, sharedConfigNotice } from './classroom-panel.tsx';

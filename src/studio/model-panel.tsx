@@ -1,10 +1,10 @@
 // Model: the built-in policy, a Hub id or local files; the memory plan against this adapter before
 // anything large is downloaded; download with progress; the storage panel.
 import { useEffect, useState } from 'preact/hooks';
-import type { DownloadProgress } from '../hub.ts';
-import { formatBytes } from '../memory-plan.ts';
-import { deleteStored, listStorage, type StoredEntry } from '../run-store.ts';
-import type { PlanReport } from '../studio-engine.ts';
+import type { DownloadProgress } from '../model/hub.ts';
+import { formatBytes } from '../gpu/memory-plan.ts';
+import { deleteStored, listStorage, type StoredEntry } from '../host/run-store-opfs.ts';
+import type { PlanReport } from '../host/studio-engine.ts';
 import { appBase, useStudio } from './app.ts';
 import { engineWorker, proxy } from './clients.ts';
 import { listRuns } from './runs.ts';

@@ -2,7 +2,7 @@
 // Offline use after the first visit: registers the Workbox service worker that `vite build`
 // generates (vite.config.ts, vite-plugin-pwa) and reports where the Studio stands. The worker
 // precaches the pages, bundle, module workers, wasm solvers, built-in model, configs and bundled
-// benchmarks; models downloaded from the Hugging Face Hub are cached separately in OPFS (src/hub.ts).
+// benchmarks; models downloaded from the Hugging Face Hub are cached separately in OPFS (src/model/hub.ts).
 
 import { registerSW } from 'virtual:pwa-register';
 

@@ -1,10 +1,10 @@
 // Problems: generated families (with difficulty), a bundled benchmark, a URL or an uploaded JSONL;
 // a preview and the train/evaluation split. Parsing and generation run in the problems worker.
 import { useState } from 'preact/hooks';
-import { FAMILIES } from '../generator.ts';
-import { Rng } from '../rng.ts';
-import { writeFile } from '../run-store.ts';
-import type { TrainItem } from '../trainer.ts';
+import { FAMILIES } from '../problems/generator.ts';
+import { Rng } from '../problems/rng.ts';
+import { writeFile } from '../host/run-store-opfs.ts';
+import type { TrainItem } from '../rl/trainer.ts';
 import { useStudio, type Dataset } from './app.ts';
 import { problemsWorker } from './clients.ts';
 import { defaultForm, type DataSpec } from './state.ts';
@@ -38,7 +38,7 @@ export function ProblemsPanel() {
     let items: TrainItem[], description: string, dropped = 0;
     if (d.kind === 'generator') {
       const families = d.families.split(',').map((f) => f.trim()).filter(Boolean).join(',');
-      const { parseFamilies } = await import('../generator.ts');
+      const { parseFamilies } = await import('../problems/generator.ts');
       const fams = parseFamilies(families || 'all');
       const gi = await problemsWorker().generate({ families: fams, count: d.count, seed: 3_000_000 + d.seed, difficulty: d.difficulty });
       items = gi.map((i) => ({ id: i.id, question: i.question, answer: i.answer }));

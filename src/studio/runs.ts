@@ -1,6 +1,6 @@
 // Saved runs (OPFS evom-runs/*), as the page lists them.
-import { listRunIds, loadMetrics, readJsonFile, RUN_FILES, runPath } from '../run-store.ts';
-import type { StudioRun } from '../studio-engine.ts';
+import { listRunIds, loadMetrics, readJsonFile, RUN_FILES, runPath } from '../host/run-store-opfs.ts';
+import type { StudioRun } from '../host/studio-engine.ts';
 
 export interface RunListing { id: string; title: string; target: string; steps: number; run: StudioRun }
 

@@ -1,8 +1,8 @@
 // What the user entered, kept in localStorage so a reload loses nothing. The sandbox-server token
 // is stored under its own key and never leaves this browser (not in links, run cards or exports).
-import type { TrainSettings } from '../run-card.ts';
-import { defaultSettings } from '../run-card.ts';
-import type { ToleranceRule } from '../tolerance.ts';
+import type { TrainSettings } from '../rl/run-card.ts';
+import { defaultSettings } from '../rl/run-card.ts';
+import type { ToleranceRule } from '../verifier/tolerance.ts';
 
 export type DataSpec =
   | { kind: 'generator'; families: string; difficulty: number; count: number; seed: number }
@@ -36,7 +36,7 @@ export function defaultForm(): StudioForm {
     data: { kind: 'generator', families: 'knapsack,production', difficulty: 2, count: 48, seed: 1 },
     evalFraction: 0.25,
     target: 'highs', tolerance: 'rel5pct', remoteUrl: '',
-    // the built-in policy's demo settings (src/cli-demo.ts) rather than a large model's
+    // the built-in policy's demo settings (src/cli/demo.ts) rather than a large model's
     settings: { ...defaultSettings('grpo', 'highs'), steps: 10, lr: 0.002, maxNewTokens: 112, microBatch: 8 },
     evalMaxNew: 112, evalBatch: 8, budgetGiB: 4, title: '',
   };

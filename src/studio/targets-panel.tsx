@@ -1,8 +1,8 @@
 // Targets: the in-browser solvers, and remote targets through a sandbox server (URL and token; the
 // token stays in this browser's localStorage, never in links or exports).
 import { useState } from 'preact/hooks';
-import { RemoteVerifier, type RemoteTargetInfo } from '../remote.ts';
-import { TOLERANCE_DESCRIPTIONS, TOLERANCE_RULES, type ToleranceRule } from '../tolerance.ts';
+import { RemoteVerifier, type RemoteTargetInfo } from '../verifier/remote.ts';
+import { TOLERANCE_DESCRIPTIONS, TOLERANCE_RULES, type ToleranceRule } from '../verifier/tolerance.ts';
 import { useStudio } from './app.ts';
 import { serverToken } from './state.ts';
 

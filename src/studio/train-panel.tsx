@@ -2,9 +2,9 @@
 // live charts of every metric; the rollout inspector (the G completions of a problem with their
 // rewards and advantages).
 import { useEffect, useState } from 'preact/hooks';
-import { defaultSettings, SETTINGS, validateSettings, type TrainSettings } from '../run-card.ts';
-import type { StudioRun } from '../studio-engine.ts';
-import type { StepMetrics } from '../trainer.ts';
+import { defaultSettings, SETTINGS, validateSettings, type TrainSettings } from '../rl/run-card.ts';
+import type { StudioRun } from '../host/studio-engine.ts';
+import type { StepMetrics } from '../rl/trainer.ts';
 import { useStudio, type Studio } from './app.ts';
 import { color, LineChart } from './chart.tsx';
 import { activeRun, newRunId } from './state.ts';

@@ -3,9 +3,9 @@
 // rollouts to OPFS before answering; the page only records which run is active (localStorage), so
 // a reload offers to resume it from its last checkpoint.
 import { useEffect, useState } from 'preact/hooks';
-import { keepRollouts, loadMetrics, readJsonFile, RUN_FILES, runPath, writeFile, type StepRollouts } from '../run-store.ts';
-import type { StudioRun } from '../studio-engine.ts';
-import type { StepMetrics, TrainItem } from '../trainer.ts';
+import { keepRollouts, loadMetrics, readJsonFile, RUN_FILES, runPath, writeFile, type StepRollouts } from '../host/run-store-opfs.ts';
+import type { StudioRun } from '../host/studio-engine.ts';
+import type { StepMetrics, TrainItem } from '../rl/trainer.ts';
 import { appBase, type Studio } from './app.ts';
 import { engineWorker } from './clients.ts';
 import { activeRun } from './state.ts';

@@ -7,7 +7,7 @@ import { pct, useStudio } from './app.ts';
 import { runEvaluation, SummaryTable, type StoredEval } from './evaluate-panel.tsx';
 import { newRun } from './train-panel.tsx';
 import { resumeRun, startRun } from './training.ts';
-import { readJsonFile, RUN_FILES, runPath } from '../run-store.ts';
+import { readJsonFile, RUN_FILES, runPath } from '../host/run-store-opfs.ts';
 
 interface TransferState {
   a: string; b: string; stepsA: number; stepsB: number;

@@ -1,11 +1,11 @@
 // Runs in the Chromium page: the engine on a tiny checkpoint against the PyTorch reference dump
 // (test/fixtures/reference/<model>.json), plus cache/batch consistency checks.
-import { acquireGpu } from '../../src/gpu.ts';
-import { Engine } from '../../src/engine.ts';
-import { generate, generateBatch } from '../../src/generate.ts';
-import { logSumExp } from '../../src/generate.ts';
-import type { ModelSource } from '../../src/model-source.ts';
-import { ModelFileNotFoundError } from '../../src/model-source.ts';
+import { acquireGpu } from '../../src/gpu/device.ts';
+import { Engine } from '../../src/gpu/engine.ts';
+import { generate, generateBatch } from '../../src/gpu/sampling.ts';
+import { logSumExp } from '../../src/gpu/sampling.ts';
+import type { ModelSource } from '../../src/model/source.ts';
+import { ModelFileNotFoundError } from '../../src/model/source.ts';
 
 /** Files served by the test's dev server under /test/fixtures/models/<name>/. */
 export function fixtureSource(name: string): ModelSource {

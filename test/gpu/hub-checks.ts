@@ -1,10 +1,10 @@
 // Runs in the Chromium page: load a model from a Hub stand-in through the browser caches (OPFS or
 // the Cache API) and decode greedily.
-import { acquireGpu } from '../../src/gpu.ts';
-import { Engine } from '../../src/engine.ts';
-import { generate } from '../../src/generate.ts';
-import { cacheApiCache, hubSource, opfsCache } from '../../src/hub.ts';
-import { fileListSource } from '../../src/model-source.ts';
+import { acquireGpu } from '../../src/gpu/device.ts';
+import { Engine } from '../../src/gpu/engine.ts';
+import { generate } from '../../src/gpu/sampling.ts';
+import { cacheApiCache, hubSource, opfsCache } from '../../src/model/hub.ts';
+import { fileListSource } from '../../src/model/source.ts';
 
 export async function greedyFromHub(baseUrl: string, repo: string, cacheKind: 'opfs' | 'cache-api', prompt: number[]): Promise<{ ids: number[]; phases: string[] }> {
   const phases: string[] = [];

@@ -1,17 +1,17 @@
 // Runs in the Chromium page: each WGSL kernel against its TypeScript CPU reference on seeded
 // random inputs. Returns the max absolute error per op (and the scale of the values).
-import { acquireGpu, readBuffer, Recorder, storageBuffer, type Gpu } from '../../src/gpu.ts';
-import { Rng } from '../../src/rng.ts';
-import { gemm, matmul, matmulBackward, matmulBackwardCpu, matmulCpu } from '../../shaders/matmul.ts';
-import { rmsnorm, rmsnormBackward, rmsnormBackwardCpu, rmsnormCpu } from '../../shaders/rmsnorm.ts';
-import { swiglu, swigluBackward, swigluBackwardCpu, swigluCpu } from '../../shaders/swiglu.ts';
-import { addInPlace, addCpu } from '../../shaders/add.ts';
-import { embedding, embeddingBackward, embeddingBackwardCpu, embeddingCpu, groupRowsById } from '../../shaders/embedding.ts';
-import { rope, ropeBackward, ropeCpu, ropeTable } from '../../shaders/rope.ts';
-import { kvWrite, kvCopy } from '../../shaders/kv-cache.ts';
-import { attention, attentionBackward, attentionBackwardCpu, attentionCpu } from '../../shaders/attention.ts';
-import { logitGradTile, logprob, logprobBackward, logprobBackwardCpu, logprobCpu, logprobTiles } from '../../shaders/logprob.ts';
-import { packHalves, roundToHalf } from '../../shaders/weights.ts';
+import { acquireGpu, readBuffer, Recorder, storageBuffer, type Gpu } from '../../src/gpu/device.ts';
+import { Rng } from '../../src/problems/rng.ts';
+import { gemm, matmul, matmulBackward, matmulBackwardCpu, matmulCpu } from '../../src/gpu/kernels/matmul.ts';
+import { rmsnorm, rmsnormBackward, rmsnormBackwardCpu, rmsnormCpu } from '../../src/gpu/kernels/rmsnorm.ts';
+import { swiglu, swigluBackward, swigluBackwardCpu, swigluCpu } from '../../src/gpu/kernels/swiglu.ts';
+import { addInPlace, addCpu } from '../../src/gpu/kernels/add.ts';
+import { embedding, embeddingBackward, embeddingBackwardCpu, embeddingCpu, groupRowsById } from '../../src/gpu/kernels/embedding.ts';
+import { rope, ropeBackward, ropeCpu, ropeTable } from '../../src/gpu/kernels/rope.ts';
+import { kvWrite, kvCopy } from '../../src/gpu/kernels/kv-cache.ts';
+import { attention, attentionBackward, attentionBackwardCpu, attentionCpu } from '../../src/gpu/kernels/attention.ts';
+import { logitGradTile, logprob, logprobBackward, logprobBackwardCpu, logprobCpu, logprobTiles } from '../../src/gpu/kernels/logprob.ts';
+import { packHalves, roundToHalf } from '../../src/gpu/kernels/weights.ts';
 
 const rand = (rng: Rng, n: number, scale = 1) => Float32Array.from({ length: n }, () => (rng.next() * 2 - 1) * scale);
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!)); return a.length === b.length ? m : Infinity; };

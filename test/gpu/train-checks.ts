@@ -1,16 +1,16 @@
 // Runs in the Chromium page: the training graph (LoRA and full fine-tuning), the GRPO/DAPO/Dr.GRPO
 // losses and AdamW against the PyTorch reference in test/fixtures/training/<model>.json.
-import { acquireGpu, readBuffer, type Gpu } from '../../src/gpu.ts';
-import { Engine } from '../../src/engine.ts';
-import { LoraAdapter, LORA_TARGETS, peftKey, type LoraTarget } from '../../src/lora.ts';
-import { TrainGraph } from '../../src/train-graph.ts';
-import { groupAdvantages, policyLoss, type Aggregation, type AdvantageMode } from '../../src/grpo.ts';
-import { AdamW } from '../../src/optimizer.ts';
-import { logSumExp } from '../../src/generate.ts';
+import { acquireGpu, readBuffer, type Gpu } from '../../src/gpu/device.ts';
+import { Engine } from '../../src/gpu/engine.ts';
+import { LoraAdapter, LORA_TARGETS, peftKey, type LoraTarget } from '../../src/rl/lora.ts';
+import { TrainGraph } from '../../src/gpu/train-graph.ts';
+import { groupAdvantages, policyLoss, type Aggregation, type AdvantageMode } from '../../src/rl/grpo.ts';
+import { AdamW } from '../../src/rl/optimizer.ts';
+import { logSumExp } from '../../src/gpu/sampling.ts';
 import { fixtureSource } from './engine-checks.ts';
-import { mergeAdapter } from '../../src/merge.ts';
-import { memorySource, urlSource } from '../../src/model-source.ts';
-import { openCheckpoint } from '../../src/safetensors.ts';
+import { mergeAdapter } from '../../src/model/merge.ts';
+import { memorySource, urlSource } from '../../src/model/source.ts';
+import { openCheckpoint } from '../../src/model/safetensors.ts';
 
 interface TensorEntry { name: string; shape: number[]; file: string; offset: number; length: number }
 interface ConfigRef { eps_low: number; eps_high: number; beta: number; aggregation: Aggregation; advantages: AdvantageMode; loss: number; n_clipped_low: number; n_clipped_high: number; dloss_dlogp: number[][]; grads: Record<string, string> }

@@ -1,0 +1,200 @@
+// WebGPU device, features and limits, in one place; buffers, pipelines and dispatches.
+// The same code runs in browsers (navigator.gpu) and in Node (npm `webgpu`, Dawn's binding):
+// callers pass the GPU object they have.
+
+import { EvomError } from '../errors.ts';
+
+/** No WebGPU, no adapter, or a device that cannot be created. */
+export class GpuUnavailableError extends EvomError {
+  constructor(message: string) { super(message, 'gpu_unavailable'); }
+}
+
+/** A model or buffer that does not fit this adapter's limits. */
+export class GpuCapacityError extends EvomError {
+  constructor(message: string) { super(message, 'gpu_capacity'); }
+}
+
+/** An error reported by the device (shader compilation, validation, out of memory). */
+export class GpuError extends EvomError {
+  constructor(message: string, readonly details: string[]) { super(message, 'gpu_error'); }
+}
+
+export interface GpuCaps {
+  /** adapter vendor/architecture, e.g. "google/swiftshader" */
+  adapter: string;
+  /** WGSL `f16` is available (shader-f16) */
+  f16: boolean;
+  /** subgroup operations are available */
+  subgroups: boolean;
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  maxStorageBuffersPerShaderStage: number;
+  maxComputeWorkgroupsPerDimension: number;
+  minStorageBufferOffsetAlignment: number;
+}
+
+export interface Gpu {
+  device: GPUDevice;
+  caps: GpuCaps;
+  /** compute pipeline for a WGSL source (cached by source text) */
+  pipeline(code: string, label: string): GPUComputePipeline;
+  /** Throw if the device reported an error (invalid shader, bad binding, out of memory) since the last check. */
+  check(): void;
+  destroy(): void;
+}
+
+/** Request the adapter and a device with the adapter's own limits (the defaults are small). */
+export async function acquireGpu(gpu: GPU | undefined = globalThis.navigator?.gpu, opts: { powerPreference?: GPUPowerPreference } = {}): Promise<Gpu> {
+  if (!gpu) {
+    throw new GpuUnavailableError('WebGPU is not available here. Use a browser with WebGPU (Chrome or Edge 113+, Safari 26+, Firefox 141+ on Windows) or, in Node, the npm `webgpu` package with a GPU driver.');
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  if (!adapter) throw new GpuUnavailableError('WebGPU is present but no GPU adapter was found (blocklisted driver, or no GPU). In Chrome, check chrome://gpu; on Linux headless, start with --enable-unsafe-webgpu.');
+  const features: GPUFeatureName[] = [];
+  const f16 = adapter.features.has('shader-f16');
+  const subgroups = adapter.features.has('subgroups' as GPUFeatureName);
+  if (f16) features.push('shader-f16');
+  if (subgroups) features.push('subgroups' as GPUFeatureName);
+  const L = adapter.limits;
+  const requiredLimits: Record<string, number> = {
+    maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
+    maxBufferSize: L.maxBufferSize,
+    maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: L.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupSizeY: L.maxComputeWorkgroupSizeY,
+    maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage,
+    maxComputeWorkgroupsPerDimension: L.maxComputeWorkgroupsPerDimension,
+  };
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
+  } catch (e) {
+    throw new GpuUnavailableError(`the GPU adapter refused a device: ${(e as Error).message}`);
+  }
+  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+  const caps: GpuCaps = {
+    adapter: info ? `${info.vendor}/${info.architecture}` : 'unknown',
+    f16, subgroups,
+    maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+    maxBufferSize: device.limits.maxBufferSize,
+    maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
+    maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
+    maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+    minStorageBufferOffsetAlignment: device.limits.minStorageBufferOffsetAlignment,
+  };
+  const cache = new Map<string, GPUComputePipeline>();
+  const errors: string[] = [];
+  device.addEventListener('uncapturederror', (ev) => { if (errors.length < 20) errors.push((ev as GPUUncapturedErrorEvent).error.message); });
+  return {
+    device, caps,
+    pipeline(code, label) {
+      let p = cache.get(code);
+      if (!p) {
+        const module = device.createShaderModule({ code, label });
+        p = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
+        cache.set(code, p);
+      }
+      return p;
+    },
+    check() {
+      if (errors.length === 0) return;
+      const all = errors.splice(0);
+      throw new GpuError(`the GPU reported ${all.length} error(s): ${all[0]!.split('\n')[0]}`, all);
+    },
+    destroy() {
+      cache.clear();
+      device.destroy();
+    },
+  };
+}
+
+const STORAGE = 0x80 | 0x8 | 0x4; // STORAGE | COPY_DST | COPY_SRC (GPUBufferUsage is not a global in every runtime)
+
+/** A storage buffer of `n` f32 (or u32) values; contents zero or `data`. */
+export function storageBuffer(gpu: Gpu, n: number, label: string, data?: Float32Array | Uint32Array | Int32Array): GPUBuffer {
+  const size = Math.max(16, Math.ceil((n * 4) / 16) * 16);
+  if (size > gpu.caps.maxBufferSize) throw new GpuCapacityError(`buffer "${label}" needs ${size} bytes; this adapter's maxBufferSize is ${gpu.caps.maxBufferSize}`);
+  const buf = gpu.device.createBuffer({ size, usage: STORAGE, label, mappedAtCreation: Boolean(data) });
+  if (data) {
+    const view = data instanceof Float32Array ? new Float32Array(buf.getMappedRange()) : new Uint32Array(buf.getMappedRange());
+    view.set(data as ArrayLike<number>);
+    buf.unmap();
+  }
+  return buf;
+}
+
+export function writeBuffer(gpu: Gpu, buf: GPUBuffer, data: Float32Array | Uint32Array | Int32Array, offsetFloats = 0): void {
+  gpu.device.queue.writeBuffer(buf, offsetFloats * 4, data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Copy `n` f32 values (from `offset`) back to the CPU. */
+export async function readBuffer(gpu: Gpu, buf: GPUBuffer, n: number, offsetFloats = 0): Promise<Float32Array> {
+  const size = Math.ceil((n * 4) / 4) * 4;
+  const staging = gpu.device.createBuffer({ size, usage: 0x1 | 0x8 /* MAP_READ | COPY_DST */ });
+  const enc = gpu.device.createCommandEncoder();
+  enc.copyBufferToBuffer(buf, offsetFloats * 4, staging, 0, size);
+  gpu.device.queue.submit([enc.finish()]);
+  await staging.mapAsync(0x1 /* READ */);
+  gpu.check();
+  const out = new Float32Array(staging.getMappedRange().slice(0, n * 4));
+  staging.unmap();
+  staging.destroy();
+  return out;
+}
+
+/** Small uniform buffer of u32/f32 parameters, written as 32-bit words. */
+export function uniforms(gpu: Gpu, words: (number | { f32: number })[], label: string): GPUBuffer {
+  const data = new ArrayBuffer(Math.max(16, Math.ceil((words.length * 4) / 16) * 16));
+  const u = new Uint32Array(data), f = new Float32Array(data);
+  words.forEach((w, i) => { if (typeof w === 'number') u[i] = w >>> 0; else f[i] = w.f32; });
+  const buf = gpu.device.createBuffer({ size: data.byteLength, usage: 0x40 | 0x8 /* UNIFORM | COPY_DST */, label });
+  gpu.device.queue.writeBuffer(buf, 0, data);
+  return buf;
+}
+
+/**
+ * Records compute passes into one command encoder; `submit()` sends them. Uniform buffers made
+ * for the recorded dispatches are destroyed after the queue finishes with them.
+ */
+export class Recorder {
+  private enc: GPUCommandEncoder;
+  private temps: GPUBuffer[] = [];
+  constructor(private readonly gpu: Gpu) {
+    this.enc = gpu.device.createCommandEncoder();
+  }
+  /** the device's features and limits, for kernels that choose a variant */
+  get caps(): GpuCaps { return this.gpu.caps; }
+  /** One dispatch: `buffers` bind to @binding(0..n-1) of group 0, `params` to the next binding as a uniform. */
+  dispatch(code: string, label: string, buffers: GPUBuffer[], params: (number | { f32: number })[] | null, groups: [number, number?, number?]): void {
+    const pipeline = this.gpu.pipeline(code, label);
+    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    if (params) {
+      const u = uniforms(this.gpu, params, `${label} params`);
+      this.temps.push(u);
+      entries.push({ binding: buffers.length, resource: { buffer: u } });
+    }
+    const max = this.gpu.caps.maxComputeWorkgroupsPerDimension;
+    const [x, y = 1, z = 1] = groups;
+    if (x > max || y > max || z > max) throw new GpuCapacityError(`${label}: dispatch ${x}×${y}×${z} exceeds ${max} workgroups per dimension`);
+    const bind = this.gpu.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.enc.beginComputePass({ label });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bind);
+    pass.dispatchWorkgroups(x, y, z);
+    pass.end();
+  }
+  copy(src: GPUBuffer, srcOffsetFloats: number, dst: GPUBuffer, dstOffsetFloats: number, nFloats: number): void {
+    this.enc.copyBufferToBuffer(src, srcOffsetFloats * 4, dst, dstOffsetFloats * 4, nFloats * 4);
+  }
+  submit(): void {
+    this.gpu.device.queue.submit([this.enc.finish()]);
+    const temps = this.temps;
+    this.temps = [];
+    this.enc = this.gpu.device.createCommandEncoder();
+    void this.gpu.device.queue.onSubmittedWorkDone().then(() => temps.forEach((b) => b.destroy()));
+  }
+}

@@ -1,0 +1,243 @@
+// A pool of verifier workers (Web Workers in browsers, worker_threads in Node) behind comlink.
+// Guarantees: every submitted job gets exactly one outcome; a job past its wall-clock limit is
+// stopped by terminating its worker (a fresh one takes its place); a crashed worker fails only
+// its own job; queued jobs are never lost; no call hangs and no call rejects.
+
+import type { Remote } from 'comlink';
+import { extractCode } from './protocol.ts';
+import { resolveConfig, type VerifierConfig } from './config.ts';
+import { failedRun, type Message, type Outcome, type OutcomeClass } from './outcome.ts';
+import type { VerifierApi } from './worker-api.ts';
+import { outcomeFrom, type VerifyJob } from './verify.ts';
+import { isInBrowserTarget, now } from '../targets/target.ts';
+import type { RemoteVerifier } from './remote.ts';
+
+/** A started worker: its comlink proxy, a way to kill it, and a way to hear that it died. */
+export interface WorkerHandle {
+  api: Remote<VerifierApi>;
+  terminate(): void;
+  /** called at most once, when the worker dies on its own (crash, out of memory, exit) */
+  onDeath(cb: (reason: string) => void): void;
+}
+export type SpawnWorker = () => WorkerHandle;
+
+/** Tells the pool once that a worker died, unless the pool killed it itself. */
+export function deathWatch(): { die(reason: string): void; killed(): void; onDeath(cb: (reason: string) => void): void } {
+  let cb: ((reason: string) => void) | null = null;
+  let over = false;
+  return {
+    die(reason) {
+      if (over) return;
+      over = true;
+      cb?.(reason);
+    },
+    killed() { over = true; },
+    onDeath(f) { cb = f; },
+  };
+}
+
+export interface PoolOptions {
+  /** number of workers; default: the number of cores */
+  size?: number;
+  /** verifier settings applied to every job (a job's own config wins) */
+  config?: Partial<VerifierConfig>;
+  /** warm each worker (load and compile the solvers) as it starts */
+  warm?: boolean;
+  /** sandbox servers for targets that do not run in the browser (Python: pulp, scipy, gurobi, …) */
+  remote?: RemoteVerifier;
+}
+
+export interface PoolStats {
+  size: number;
+  submitted: number;
+  completed: number;
+  queued: number;
+  running: number;
+  timeouts: number;
+  crashes: number;
+  respawns: number;
+  by_class: Partial<Record<OutcomeClass, number>>;
+}
+
+interface Pending {
+  job: VerifyJob;
+  resolve: (o: Outcome) => void;
+  submitted: number;
+}
+
+interface Slot {
+  handle: WorkerHandle | null;
+  job: Pending | null;
+  /** settles the running job when its worker dies or its deadline passes */
+  abort: ((reason: 'timeout' | 'crash', detail: string) => void) | null;
+}
+
+export class VerifierPool {
+  private readonly queue: Pending[] = [];
+  private readonly slots: Slot[];
+  private readonly config: Partial<VerifierConfig>;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  private counters = { submitted: 0, completed: 0, timeouts: 0, crashes: 0, respawns: 0 };
+  private byClass: Partial<Record<OutcomeClass, number>> = {};
+
+  constructor(private readonly spawn: SpawnWorker, private readonly opts: PoolOptions = {}) {
+    const size = Math.max(1, Math.floor(opts.size ?? 1));
+    this.config = opts.config ?? {};
+    this.slots = Array.from({ length: size }, () => ({ handle: null, job: null, abort: null }));
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Set or clear the sandbox servers used for remote (Python) targets. */
+  useRemote(remote: RemoteVerifier | undefined): void {
+    this.opts.remote = remote;
+  }
+
+  /** Verify one completion. Never rejects. */
+  verify(job: VerifyJob): Promise<Outcome> {
+    const merged: VerifyJob = { ...job, config: { ...this.config, ...(job.config ?? {}) } };
+    this.counters.submitted++;
+    if (this.closed) return Promise.resolve(this.poolFailure(merged, 'solver_error', 'the verifier pool is closed', now()));
+    if (!isInBrowserTarget(job.target)) {
+      // Remote targets go to the sandbox servers; the workers are for the wasm solvers.
+      if (!this.opts.remote) return Promise.resolve(this.count(this.poolFailure(merged, 'solver_error', `target "${job.target}" does not run in the browser and no sandbox server is configured`, now())));
+      return this.opts.remote.verify(merged).then((o) => this.count(o));
+    }
+    return new Promise((resolve) => {
+      this.queue.push({ job: merged, resolve, submitted: now() });
+      this.pump();
+    });
+  }
+
+  /** Verify many jobs; outcomes come back in input order. */
+  async verifyAll(jobs: VerifyJob[], onOutcome?: (o: Outcome, index: number) => void): Promise<Outcome[]> {
+    return Promise.all(jobs.map((j, i) => this.verify(j).then((o) => { onOutcome?.(o, i); return o; })));
+  }
+
+  /** Start every worker and load its solvers. */
+  async warm(): Promise<void> {
+    await Promise.all(this.slots.map((s) => this.ensureWorker(s).api.warm().catch(() => undefined)));
+  }
+
+  stats(): PoolStats {
+    return {
+      size: this.slots.length, ...this.counters,
+      queued: this.queue.length, running: this.slots.filter((s) => s.job).length,
+      by_class: { ...this.byClass },
+    };
+  }
+
+  /** Resolves when no job is queued or running. */
+  idle(): Promise<void> {
+    if (this.queue.length === 0 && this.slots.every((s) => !s.job)) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Finish queued and running jobs, then stop every worker. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.idle();
+    for (const s of this.slots) {
+      s.handle?.terminate();
+      s.handle = null;
+    }
+  }
+
+  private ensureWorker(slot: Slot): WorkerHandle {
+    if (slot.handle) return slot.handle;
+    const handle = this.spawn();
+    slot.handle = handle;
+    handle.onDeath((reason) => {
+      if (slot.handle !== handle) return; // already replaced
+      slot.handle = null;
+      this.counters.crashes++;
+      slot.abort?.('crash', reason);
+    });
+    if (this.opts.warm) handle.api.warm().catch(() => undefined);
+    return handle;
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) break;
+      if (slot.job) continue;
+      this.run(slot, this.queue.shift()!);
+    }
+    if (this.queue.length === 0 && this.slots.every((s) => !s.job)) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      waiters.forEach((w) => w());
+    }
+  }
+
+  private run(slot: Slot, pending: Pending): void {
+    slot.job = pending;
+    const cfg = resolveConfig(pending.job.config);
+    const started = now();
+    let settled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = (o: Outcome) => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      slot.job = null;
+      slot.abort = null;
+      pending.resolve(this.count(o));
+      this.pump();
+    };
+    slot.abort = (reason, detail) => {
+      // The worker is dead or about to be killed; a fresh one is spawned for the next job.
+      if (reason === 'timeout') {
+        this.counters.timeouts++;
+        const h = slot.handle;
+        slot.handle = null;
+        h?.terminate();
+        finish(this.poolFailure(pending.job, 'timeout', `stopped after the ${cfg.wall_limit_ms} ms wall-clock limit`, started));
+      } else {
+        finish(this.poolFailure(pending.job, 'solver_error', `the verifier worker died: ${detail}`, started));
+      }
+      this.counters.respawns++;
+    };
+    let handle: WorkerHandle;
+    try {
+      handle = this.ensureWorker(slot);
+    } catch (e) {
+      finish(this.poolFailure(pending.job, 'solver_error', `could not start a verifier worker: ${String(e)}`, started));
+      return;
+    }
+    timer = setTimeout(() => slot.abort?.('timeout', ''), cfg.wall_limit_ms);
+    handle.api.verify(pending.job).then(
+      (o) => finish({ ...o, wall_ms: now() - started }),
+      (e) => {
+        if (settled) return;
+        // A rejected call (e.g. a value that cannot cross the boundary) fails this job only;
+        // the worker itself may be unusable, so replace it.
+        slot.handle = null;
+        handle.terminate();
+        this.counters.respawns++;
+        finish(this.poolFailure(pending.job, 'solver_error', `the verifier call failed: ${String((e as Error)?.message ?? e).slice(0, 300)}`, started));
+      },
+    );
+  }
+
+  private count(o: Outcome): Outcome {
+    this.counters.completed++;
+    this.byClass[o.class] = (this.byClass[o.class] ?? 0) + 1;
+    return o;
+  }
+
+  private poolFailure(job: VerifyJob, cls: 'timeout' | 'solver_error', text: string, started: number): Outcome {
+    const cfg = resolveConfig(job.config);
+    const msg: Message = { severity: 'error', source: 'pool', text };
+    let code = job.completion;
+    if (!job.raw_code) {
+      const ex = extractCode(job.completion, cfg.protocol);
+      if (!ex.ok) return outcomeFrom(job, cfg, null, failedRun('parse_error', []), [{ severity: 'error', source: 'protocol', text: ex.reason }, msg], started);
+      code = ex.code;
+    }
+    return outcomeFrom(job, cfg, code, failedRun(cls, [msg]), [], started);
+  }
+}
