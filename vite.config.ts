@@ -1,10 +1,7 @@
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { fileURLToPath } from 'node:url';
-
-// glpk-wasm does not export its .wasm files; alias the MathProg build so the browser bundle can
-// import its URL (src/targets/assets-browser.ts).
-const glpkFullWasm = fileURLToPath(new URL('./node_modules/glpk-wasm/dist/glpk.full.wasm', import.meta.url));
+import { targetAssetsPlugin } from './src/targets/vite-plugin.ts';
 
 // Offline use after the first visit: a Workbox service worker (dist/sw.js) precaches the pages, the
 // bundle and module workers, the wasm solvers, the built-in model, the configs and the bundled
@@ -58,9 +55,9 @@ const devServerFlag: Plugin = {
 };
 
 export default defineConfig({
-  plugins: [pwa, devServerFlag],
-  resolve: { alias: [{ find: /^glpk-wasm-full\.wasm/, replacement: glpkFullWasm }] },
-  worker: { format: 'es' },
+  // the wasm of every registered target, for the pages and their workers (src/targets/assets-browser.ts)
+  plugins: [pwa, devServerFlag, targetAssetsPlugin()],
+  worker: { format: 'es', plugins: () => [targetAssetsPlugin()] },
   build: {
     target: 'es2022', outDir: 'dist', chunkSizeWarningLimit: 4096,
     rollupOptions: { input: { studio: fileURLToPath(new URL('./index.html', import.meta.url)), verify: fileURLToPath(new URL('./verify.html', import.meta.url)) } },

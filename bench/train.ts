@@ -15,8 +15,8 @@ import { formatBytes, memoryPlan, trainingMemoryPlan } from '../src/gpu/memory-p
 import { loadModelConfig } from '../src/model/source.ts';
 import { directorySource } from '../src/model/source-node.ts';
 import { generateBenchmark } from '../src/problems/generated.ts';
-import { createTargets } from '../src/targets/runners.ts';
-import { nodeSolverAssets } from '../src/targets/assets-node.ts';
+import { createRunners } from '../src/targets/runners.ts';
+import { nodeAssets } from '../src/targets/assets-node.ts';
 import { loadTokenizerFromSource } from '../src/model/tokenizer.ts';
 import { promptIdsFor, trainerDefaults, type StepMetrics } from '../src/rl/trainer.ts';
 import type { Limits } from './engine-page.ts';
@@ -37,7 +37,7 @@ console.log(`GRPO, LoRA rank ${DEFAULT_LORA.rank} on all 7 projections, 2 prompt
 console.log('| model | generate s | verify wait s | train s | update s | step s | wait share | gen tok/s | train tok/s | train GFLOP/s | % of matmul |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 
-const items = (await generateBenchmark({ families: ['knapsack', 'production'], count: 64, seed: 4242, difficulty: 2 }, createTargets(nodeSolverAssets)))
+const items = (await generateBenchmark({ families: ['knapsack', 'production'], count: 64, seed: 4242, difficulty: 2 }, createRunners(nodeAssets)))
   .map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
 for (const [name, dir, maxNew] of MODELS) {
   const source = directorySource(dir);

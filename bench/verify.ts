@@ -11,10 +11,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNodePool } from '../src/verifier/pool-node.ts';
-import { createTargets } from '../src/targets/runners.ts';
-import { nodeSolverAssets } from '../src/targets/assets-node.ts';
+import { createRunners } from '../src/targets/runners.ts';
+import { nodeAssets } from '../src/targets/assets-node.ts';
 import { generateBenchmark } from '../src/problems/generated.ts';
-import { IN_BROWSER_TARGETS } from '../src/targets/target.ts';
+import type { Runners } from '../src/targets/runners.ts';
 import type { VerifyJob } from '../src/verifier/verify.ts';
 import { Rng } from '../src/problems/rng.ts';
 
@@ -28,7 +28,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 const wrap = (code: string) => `<think>model</think>\n<code>\n${code}\n</code>`;
 
-async function jobsFromFixturesAndGenerator(targets: ReturnType<typeof createTargets>): Promise<VerifyJob[]> {
+async function jobsFromFixturesAndGenerator(targets: Runners): Promise<VerifyJob[]> {
   const jobs: VerifyJob[] = [];
   const manifest = JSON.parse(readFileSync(join(GOLD_DIR, 'manifest.json'), 'utf8')) as { id: string; answer: number | null }[];
   for (const m of manifest) {
@@ -37,7 +37,7 @@ async function jobsFromFixturesAndGenerator(targets: ReturnType<typeof createTar
     jobs.push({ completion: wrap(readFileSync(join(GOLD_DIR, `${m.id}.mod`), 'utf8')), target: 'glpk', answer });
   }
   for (const p of await generateBenchmark({ count: QUICK ? 12 : 36, seed: 11, difficulty: 3 }, targets)) {
-    for (const t of IN_BROWSER_TARGETS) jobs.push({ completion: wrap(p.gold[t]), target: t, answer: p.answer });
+    for (const [t, gold] of Object.entries(p.gold)) if (targets[t]) jobs.push({ completion: wrap(gold), target: t, answer: p.answer });
   }
   return jobs;
 }
@@ -114,7 +114,7 @@ function glpsolMs(args: string[], repeats: number): number[] {
 async function main() {
   const cores = availableParallelism();
   console.log(`# EVOM Web verifier bench (${new Date().toISOString()}, Node ${process.version}, ${cores} cores${QUICK ? ', quick' : ''})\n`);
-  const targets = createTargets(nodeSolverAssets);
+  const targets = createRunners(nodeAssets);
   const jobs = await jobsFromFixturesAndGenerator(targets);
   console.log(`jobs: ${jobs.length} gold completions (benchmark fixtures in highs and glpk; generated problems in all three targets)`);
 

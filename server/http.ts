@@ -11,10 +11,9 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { resolveConfig } from '../src/verifier/config.ts';
-import type { Outcome, TargetRun } from '../src/verifier/outcome.ts';
-import { parseAnswer } from '../src/verifier/score.ts';
+import { parseAnswer, type Outcome, type TargetRun } from '../src/verifier/outcome.ts';
+import { score, type VerifyJob } from '../src/verifier/score.ts';
 import { isToleranceRule, TOLERANCE_RULES, type ToleranceRule } from '../src/verifier/tolerance.ts';
-import { outcomeFrom, type VerifyJob } from '../src/verifier/verify.ts';
 import type { ServerConfig } from './config.ts';
 
 /** One sandboxed run of model code for a target (the harness extracts status and objective). */
@@ -169,8 +168,9 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     };
   }
 
-  /** Run one job in a sandbox slot; the outcome has class and reward when an answer was given. */
-  async function runJob(j: Job): Promise<Outcome | (Omit<Outcome, 'class' | 'correct' | 'reward' | 'reward_breakdown' | 'expected'> & { class: null; correct: null; reward: null })> {
+  /** Run one job in a sandbox slot; the outcome has class and reward when an answer was given, and
+   *  always the run's `failure` (so a client can score the run under its own settings). */
+  async function runJob(j: Job): Promise<(Outcome | (Omit<Outcome, 'class' | 'correct' | 'reward' | 'reward_breakdown' | 'expected'> & { class: null; correct: null; reward: null })) & { failure: TargetRun['failure'] }> {
     await slots.acquire();
     const started = performance.now();
     let run: TargetRun;
@@ -181,12 +181,12 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     }
     const vcfg = resolveConfig({ tolerance: j.tolerance });
     const vjob: VerifyJob = { completion: j.code, target: j.target, answer: j.answer ?? 0, raw_code: true };
-    const o = outcomeFrom(vjob, vcfg, j.code, run, [], started);
+    const o = score(vjob, vcfg, j.code, run, started);
     if (j.answer === null) {
       const { class: _c, correct: _k, reward: _r, reward_breakdown: _b, expected: _e, ...rest } = o;
-      return { ...rest, class: null, correct: null, reward: null };
+      return { ...rest, class: null, correct: null, reward: null, failure: run.failure };
     }
-    return o;
+    return { ...o, failure: run.failure };
   }
 
   function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -3,13 +3,10 @@ declare module 'glpk-wasm/full' {
   const load: (opts?: Record<string, unknown>) => Promise<unknown>;
   export default load;
 }
-declare module 'glpk-wasm-full.wasm?url' {
-  const url: string;
-  export default url;
-}
-declare module 'highs/runtime?url' {
-  const url: string;
-  export default url;
+/** "package/file" → URL of every target asset in the browser build (src/targets/vite-plugin.ts) */
+declare module 'virtual:evom-target-assets' {
+  const urls: Record<string, string>;
+  export default urls;
 }
 declare module 'comlink/dist/esm/node-adapter.mjs' {
   import type { Endpoint } from 'comlink';

@@ -5,7 +5,7 @@ import { fuzzCases, type FuzzCase } from './fuzz-inputs.ts';
 import { createNodePool } from '../src/verifier/pool-node.ts';
 import { OUTCOME_CLASSES, type Outcome } from '../src/verifier/outcome.ts';
 import { checkLp } from '../src/targets/highs/lp-format.ts';
-import { checkGlpkJson, locateJsonError } from '../src/targets/glpk-json/runner.ts';
+import { checkGlpkJson, locateJsonError } from '../src/targets/glpk-json/check.ts';
 import { extractCode } from '../src/verifier/protocol.ts';
 
 const N = 10_000;

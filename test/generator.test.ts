@@ -1,6 +1,7 @@
 // Problem generator: determinism, and every gold model solved by three real solvers
-// (HiGHS wasm on the LP text, glpk.js on the JSON, glpsol on the MathProg) with agreeing
-// optimal objectives; the question text must contain every non-trivial number the model uses.
+// (HiGHS wasm on the LP text, glpk.js on the JSON, glpsol on the family's MathProg and on the
+// glpk target's generic MathProg) with agreeing optimal objectives; the question text must contain
+// every non-trivial number the model uses.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import highsLoader from 'highs';
 import GLPK from 'glpk.js/node';
 import { FAMILIES, generateProblem, generateProblems, parseFamilies, type GeneratedProblem } from '../src/problems/generator.ts';
 import { Rng } from '../src/problems/rng.ts';
+import { toMathProg } from '../src/targets/glpk/gold.ts';
 
 const run = promisify(execFile);
 const DIFFICULTIES = [1, 2, 3, 4, 5];
@@ -128,10 +130,10 @@ describe('gold models solve to the same optimum in all three languages', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function glpsol(p: GeneratedProblem): Promise<{ status: string; obj: number; cols: number }> {
-    const mod = join(dir, `${p.id}.mod`);
-    const out = join(dir, `${p.id}.out`);
-    writeFileSync(mod, p.gold.glpk);
+  async function glpsol(name: string, text: string): Promise<{ status: string; obj: number; cols: number }> {
+    const mod = join(dir, `${name}.mod`);
+    const out = join(dir, `${name}.out`);
+    writeFileSync(mod, text);
     await run('glpsol', ['--math', mod, '-o', out]);
     const txt = readFileSync(out, 'utf8');
     return {
@@ -144,7 +146,8 @@ describe('gold models solve to the same optimum in all three languages', () => {
   for (const family of FAMILIES) {
     it(family, async () => {
       const problems = DIFFICULTIES.flatMap((d) => SEEDS.map((s) => generateProblem(family, s, d)));
-      const mathprog = await Promise.all(problems.map(glpsol));
+      const mathprog = await Promise.all(problems.map((p) => glpsol(p.id, p.gold.glpk!)));
+      const flat = await Promise.all(problems.map((p) => glpsol(`${p.id}-flat`, toMathProg(p.model))));
       problems.forEach((p, i) => {
         const where = `${p.id}\n${p.question}\n${p.gold.highs}`;
         const json = JSON.parse(p.gold['glpk-json']) as JsonModel;
@@ -157,6 +160,9 @@ describe('gold models solve to the same optimum in all three languages', () => {
         expect(m.status, where).toMatch(/OPTIMAL/);
         expect(close(h.ObjectiveValue, g.result.z), `${where}\nhighs ${h.ObjectiveValue} glpk.js ${g.result.z}`).toBe(true);
         expect(close(h.ObjectiveValue, m.obj), `${where}\nhighs ${h.ObjectiveValue} glpsol ${m.obj}`).toBe(true);
+        expect(flat[i]!.status, where).toMatch(/OPTIMAL/);
+        expect(close(h.ObjectiveValue, flat[i]!.obj), `${where}\nhighs ${h.ObjectiveValue} glpsol (generic MathProg) ${flat[i]!.obj}`).toBe(true);
+        expect(flat[i]!.cols, where).toBe(m.cols);
 
         // same variables everywhere; integer flag matches the model
         const jsonVars = new Set([...json.objective.vars, ...json.subjectTo.flatMap((r) => r.vars)].map((v) => v.name));

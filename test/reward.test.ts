@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { withinTolerance } from '../src/verifier/tolerance.ts';
-import { classifyStatus, computeReward, parseAnswer } from '../src/verifier/score.ts';
+import { classifyStatus, computeReward } from '../src/verifier/score.ts';
+import { parseAnswer } from '../src/verifier/outcome.ts';
 import { DEFAULTS } from '../src/verifier/config.ts';
 
 describe('tolerance rules', () => {

@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { main, TRAIN_OPTIONS, trainSettingsFromFlags } from '../src/cli/main.ts';
+import { main } from '../src/cli/main.ts';
+import { TRAIN_OPTIONS, trainSettingsFromFlags } from '../src/cli/train.ts';
 import {
   cliCommands, defaultSettings, makeRunCard, metricsCsv, metricsJsonl, parseMetricsJsonl, parseRunCard, SETTINGS,
   shareConfigFromHash, shareLinkFor, shellQuote, trainerConfigFrom, validateSettings, type ShareConfig, type TrainSettings,

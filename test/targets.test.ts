@@ -2,18 +2,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTargets } from '../src/targets/runners.ts';
-import { nodeSolverAssets } from '../src/targets/assets-node.ts';
+import { createRunners } from '../src/targets/runners.ts';
+import { nodeAssets } from '../src/targets/assets-node.ts';
 import { installMemoryCeiling } from '../src/targets/memory-ceiling.ts';
-import { checkGlpkJson, locateJsonError } from '../src/targets/glpk-json/runner.ts';
-import type { TargetRegistry } from '../src/verifier/verify.ts';
-import type { GlpkTarget } from '../src/targets/glpk/runner.ts';
+import { checkGlpkJson, locateJsonError } from '../src/targets/glpk-json/check.ts';
+import type { Runners } from '../src/targets/runners.ts';
+import type { GlpkRunner } from '../src/targets/glpk/runner.ts';
 
 const OPTS = { time_limit_s: 5, memory_limit_bytes: 512 * 1048576, max_log_lines: 50 };
-let targets: TargetRegistry;
+let targets: Runners;
 beforeAll(() => {
   installMemoryCeiling();
-  targets = createTargets(nodeSolverAssets);
+  targets = createRunners(nodeAssets);
 });
 
 // One small model (max 3x + 2y, x + y <= 4, x + 3y <= 6, x <= 3 → 11 at x=3, y=1) per language.
@@ -135,7 +135,7 @@ describe('highs (CPLEX LP through HiGHS)', () => {
 
 describe('GLPK\'s LP reader as a second opinion on LP text', () => {
   const FIX = join(import.meta.dirname, 'fixtures');
-  const glpk = () => targets.glpk as unknown as GlpkTarget;
+  const glpk = () => targets.glpk as unknown as GlpkRunner;
 
   it('accepts every gold LP model and reports line numbers on broken ones', async () => {
     const gold = JSON.parse(readFileSync(join(FIX, 'benchmark-gold', 'manifest.json'), 'utf8')) as { id: string }[];

@@ -37,7 +37,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../../src/verifier/config.ts';
 import { failedRun, type Message, type SolverStatus, type TargetRun } from '../../src/verifier/outcome.ts';
-import { LogBuffer } from '../../src/targets/target.ts';
+import { LogBuffer } from '../../src/targets/solve-guard.ts';
+import { sandboxTargetNames } from '../../src/targets/registry.ts';
 
 export interface SandboxRequest {
   /** 'pulp' | 'scipy' | 'cvxopt' | 'swiglpk' | 'ortools' | 'gurobi' | 'copt' */
@@ -68,8 +69,6 @@ export interface SandboxConfig {
   gid: number;
 }
 
-export const SANDBOX_TARGETS = ['pulp', 'scipy', 'cvxopt', 'swiglpk', 'ortools', 'gurobi', 'copt'] as const;
-export type SandboxTarget = (typeof SANDBOX_TARGETS)[number];
 
 /** Thrown only for failures of the server's own machinery (no bwrap, cgroups unwritable, …). */
 export class SandboxError extends Error {
@@ -909,8 +908,8 @@ function limitFailure(raw: RawRun, job: HarnessJob): TargetRun | null {
 /** Run model-written Python for one target in the sandbox. Never throws for anything the code does. */
 export async function runSandboxed(req: SandboxRequest, cfg: SandboxConfig = defaultSandboxConfig()): Promise<TargetRun> {
   const job = normalizeRequest(req);
-  if (!(SANDBOX_TARGETS as readonly string[]).includes(job.target)) {
-    return failedRun('solver_error', [{ severity: 'error', source: 'pool', text: `unknown sandbox target "${job.target}"; known: ${SANDBOX_TARGETS.join(', ')}` }]);
+  if (!sandboxTargetNames().includes(job.target)) {
+    return failedRun('solver_error', [{ severity: 'error', source: 'pool', text: `unknown sandbox target "${job.target}"; known: ${sandboxTargetNames().join(', ')}` }]);
   }
   const raw = await runHarness(job, cfg);
   const limited = limitFailure(raw, job);
@@ -1014,14 +1013,14 @@ export async function discoverTargets(cfg: SandboxConfig = defaultSandboxConfig(
   try {
     raw = await runHarness({ mode: 'discover', target: 'pulp', code: '', timeLimitS: 120, memoryMb: 2048, maxOutputBytes: 1 << 20, maxProcesses: 64, maxLogLines: 50 }, cfg);
   } catch (e) {
-    return SANDBOX_TARGETS.map((name) => ({ name, available: false, reason: `sandbox: ${(e as Error).message}` }));
+    return sandboxTargetNames().map((name) => ({ name, available: false, reason: `sandbox: ${(e as Error).message}` }));
   }
   const list = Array.isArray(raw.result?.discover) ? raw.result.discover as Record<string, unknown>[] : null;
   if (!list) {
     const why = raw.killed ? `the discovery run hit the ${raw.killed} limit` : `the discovery run gave no result (exit ${raw.exitCode})`;
-    return SANDBOX_TARGETS.map((name) => ({ name, available: false, reason: why }));
+    return sandboxTargetNames().map((name) => ({ name, available: false, reason: why }));
   }
-  return SANDBOX_TARGETS.map((name) => {
+  return sandboxTargetNames().map((name) => {
     const e = list.find((x) => x && x.name === name);
     if (!e) return { name, available: false, reason: 'not probed' };
     const out: TargetAvailability = { name, available: e.available === true };

@@ -1,29 +1,24 @@
-// The built-in demo of the reward environment: generated problems, completions of four kinds
-// per target (the gold model, its objective sense flipped, the model cut in half, prose without
-// code), verified through the worker pool; a table of classes and rewards per target.
+// `evom demo --verifier`: the reward environment alone. Generated problems, completions of four
+// kinds per target (the gold model, the gold model with its objective sense flipped, the model cut
+// in half, prose without code), verified through the worker pool; a table of classes and rewards.
 
-import { generateBenchmark } from '../problems/generated.ts';
-import type { VerifierPool } from '../verifier/pool.ts';
-import { IN_BROWSER_TARGETS } from '../targets/target.ts';
-import type { TargetRegistry } from '../verifier/verify.ts';
+import { generateProblems, goldModels, type GeneratedProblem } from '../problems/generator.ts';
+import { solveGold } from '../problems/generated.ts';
+import type { Runners } from '../targets/runners.ts';
+import { workerTargetNames } from '../targets/registry.ts';
 import type { OutcomeClass } from '../verifier/outcome.ts';
+import type { VerifierPool } from '../verifier/pool.ts';
 
 export const DEMO_VARIANTS = ['gold', 'flipped_sense', 'truncated', 'no_code'] as const;
 type Variant = (typeof DEMO_VARIANTS)[number];
 
-function swapSense(kw: string): string {
-  const flipped = /^max/i.test(kw) ? 'minimize' : 'maximize';
-  return kw[0] === kw[0]!.toUpperCase() ? flipped[0]!.toUpperCase() + flipped.slice(1) : flipped;
-}
-
-function variant(target: string, gold: string, v: Variant): string {
+function variant(target: string, p: GeneratedProblem, v: Variant): string {
+  const gold = p.gold[target]!;
   switch (v) {
     case 'gold': return `<think>Define the decision variables, objective and constraints.</think>\n<code>\n${gold}\n</code>`;
     case 'flipped_sense': {
-      const flipped = target === 'glpk-json'
-        ? gold.replace(/"direction":([12])/, (_m, d) => `"direction":${d === '1' ? 2 : 1}`)
-        // the objective keyword at the start of a line (LP section header, MathProg statement), not in comments
-        : gold.replace(/^(\s*)(maximize|minimize)\b/im, (_m, ws: string, kw: string) => ws + swapSense(kw));
+      // the same model with max and min swapped, written by the target's own gold serializer
+      const flipped = goldModels(p.id, { model: { ...p.model, sense: p.model.sense === 'max' ? 'min' : 'max' }, written: {} })[target];
       return `<think>…</think>\n<code>\n${flipped}\n</code>`;
     }
     case 'truncated': return `<think>…</think>\n<code>\n${gold.slice(0, Math.floor(gold.length / 2))}\n</code>`;
@@ -33,12 +28,14 @@ function variant(target: string, gold: string, v: Variant): string {
 
 export interface DemoRow { target: string; variant: Variant; classes: Partial<Record<OutcomeClass, number>>; mean_reward: number; mean_wall_ms: number }
 
-export async function runVerifierDemo(pool: VerifierPool, targets: TargetRegistry, opts: { count: number; seed: number }): Promise<DemoRow[]> {
-  const items = await generateBenchmark({ count: opts.count, seed: opts.seed, difficulty: 2 }, targets);
+export async function runVerifierDemo(pool: VerifierPool, targets: Runners, opts: { count: number; seed: number }): Promise<DemoRow[]> {
+  const problems = generateProblems({ count: opts.count, seed: opts.seed, difficulty: 2 });
+  const answers: number[] = [];
+  for (const p of problems) answers.push(await solveGold(p, targets));
   const rows: DemoRow[] = [];
-  for (const target of IN_BROWSER_TARGETS) {
+  for (const target of workerTargetNames().filter((t) => problems.every((p) => p.gold[t] !== undefined))) {
     for (const v of DEMO_VARIANTS) {
-      const outs = await pool.verifyAll(items.map((it) => ({ completion: variant(target, it.gold[target], v), target, answer: it.answer })));
+      const outs = await pool.verifyAll(problems.map((p, i) => ({ completion: variant(target, p, v), target, answer: answers[i]! })));
       const classes: Partial<Record<OutcomeClass, number>> = {};
       for (const o of outs) classes[o.class] = (classes[o.class] ?? 0) + 1;
       rows.push({

@@ -16,9 +16,12 @@ import { DEFAULT_LORA } from '../rl/lora.ts';
 import { directorySource } from '../model/source-node.ts';
 import { createNodePool } from '../verifier/pool-node.ts';
 import { generateBenchmark } from '../problems/generated.ts';
-import { createTargets } from '../targets/runners.ts';
-import { nodeSolverAssets } from '../targets/assets-node.ts';
+import { createRunners } from '../targets/runners.ts';
+import { nodeAssets } from '../targets/assets-node.ts';
 import { trainerDefaults, type StepMetrics } from '../rl/trainer.ts';
+import { intFlag, parse, type Io as CliArgsIo } from './args.ts';
+import { UsageError } from '../errors.ts';
+import { formatDemo, runVerifierDemo } from './demo-verifier.ts';
 
 export const BUILTIN_POLICY = resolve(import.meta.dirname, '..', '..', 'public', 'models', 'evom-tiny');
 
@@ -50,7 +53,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<{ before: EvalSummary; after: EvalSummary; out: string }> {
   const t0 = Date.now();
-  const targets = createTargets(nodeSolverAssets);
+  const targets = createRunners(nodeAssets);
   // Held-out evaluation problems and training problems from disjoint seeds; any question that
   // appears in both (possible at low difficulty) is dropped from training.
   const evalItems: BenchmarkItem[] = (await generateBenchmark({ families: DEMO.families, count: o.evalCount, seed: 1_000_000 + o.seed, difficulty: DEMO.difficulty }, targets))
@@ -103,4 +106,29 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<{ before:
   } finally {
     await pool.close();
   }
+}
+
+export async function cmdDemo(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, { count: { type: 'string' }, seed: { type: 'string' }, verifier: { type: 'boolean' }, steps: { type: 'string' }, out: { type: 'string' }, 'eval-count': { type: 'string' } });
+  if (!values.verifier) {
+    if (values.count !== undefined) throw new UsageError('--count belongs to the verifier demo (evom demo --verifier); the training demo takes --eval-count');
+    const { runTrainingDemo, DEMO } = await import('./demo.ts');
+    await runTrainingDemo({
+      steps: intFlag(values.steps, '--steps', DEMO.steps, 1), seed: intFlag(values.seed, '--seed', DEMO.seed, 0),
+      evalCount: intFlag(values['eval-count'], '--eval-count', DEMO.evalCount, 1), ...(values.out ? { out: values.out } : {}),
+    }, io);
+    return 0;
+  }
+  if (values.steps !== undefined || values.out !== undefined || values['eval-count'] !== undefined) throw new UsageError('--steps, --eval-count and --out belong to the training demo (evom demo without --verifier)');
+  const count = intFlag(values.count, '--count', 12, 1);
+  const seed = intFlag(values.seed, '--seed', 2026, 0);
+  const pool = createNodePool();
+  try {
+    const t0 = Date.now();
+    const rows = await runVerifierDemo(pool, createRunners(nodeAssets), { count, seed });
+    io.stdout(formatDemo(rows, count) + `\n\n${pool.stats().completed} verifications on ${pool.size} workers in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  } finally {
+    await pool.close();
+  }
+  return 0;
 }

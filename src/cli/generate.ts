@@ -16,6 +16,7 @@ import type { ModelSource } from '../model/source.ts';
 import { directorySource } from '../model/source-node.ts';
 import { loadTokenizerFromSource, createStreamDecoder, type EvomTokenizer } from '../model/tokenizer.ts';
 import type { HostRequest, HostResult } from '../host/generate-host.ts';
+import { hubUrlOf, intFlag, numFlag, parse, type Io } from './args.ts';
 
 export interface GenerateCliOptions {
   model: string;
@@ -163,3 +164,30 @@ export async function runGenerate(o: GenerateCliOptions, io: CliIo): Promise<voi
 }
 
 export const GENERATE_DEFAULTS = { ...DEFAULT_SAMPLING, maxNewTokens: 64 };
+
+export async function cmdGenerate(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, {
+    model: { type: 'string' }, prompt: { type: 'string' }, chat: { type: 'boolean' }, n: { type: 'string' },
+    temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' },
+    'max-new-tokens': { type: 'string' }, json: { type: 'boolean' }, runtime: { type: 'string' }, 'hub-url': { type: 'string' },
+    adapter: { type: 'string' },
+  });
+  if (!values.model) throw new UsageError('--model DIR|HUB_ID is required');
+  if (values.prompt === undefined) throw new UsageError('--prompt TEXT is required');
+  const runtime = values.runtime ?? 'chromium';
+  if (runtime !== 'chromium' && runtime !== 'node') throw new UsageError(`--runtime must be chromium or node; got ${runtime}`);
+  const { runGenerate, GENERATE_DEFAULTS } = await import('./generate.ts');
+  await runGenerate({
+    model: values.model, prompt: values.prompt, chat: Boolean(values.chat), json: Boolean(values.json), runtime, adapterDir: values.adapter,
+    hubUrl: hubUrlOf(values['hub-url']),
+    params: {
+      n: intFlag(values.n, '--n', 1, 1),
+      temperature: numFlag(values.temperature, '--temperature', GENERATE_DEFAULTS.temperature, 0, 100),
+      topP: numFlag(values['top-p'], '--top-p', GENERATE_DEFAULTS.topP, 0.000001, 1),
+      topK: intFlag(values['top-k'], '--top-k', GENERATE_DEFAULTS.topK, 0),
+      seed: intFlag(values.seed, '--seed', GENERATE_DEFAULTS.seed, 0),
+      maxNewTokens: intFlag(values['max-new-tokens'], '--max-new-tokens', GENERATE_DEFAULTS.maxNewTokens, 1),
+    },
+  }, io);
+  return 0;
+}

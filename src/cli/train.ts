@@ -12,6 +12,9 @@ import type { ModelSource } from '../model/source.ts';
 import { directorySource } from '../model/source-node.ts';
 import type { StepMetrics, TrainerConfig, TrainItem } from '../rl/trainer.ts';
 import type { TrainRequest, WireCheckpoint } from '../host/train-host.ts';
+import { hubUrlOf, intFlag, numFlag, parse, targetFlag, toleranceOf, type Io as CliArgsIo } from './args.ts';
+import type { TrainSettings } from '../rl/run-card.ts';
+import type { ParseArgsConfig } from 'node:util';
 
 /** Everything a run needs; saved as DIR/run.json (data as DIR/data.jsonl) so `--resume DIR` needs nothing else. */
 export interface TrainRun {
@@ -137,15 +140,77 @@ export async function loadTrainData(spec: string, seed: number): Promise<TrainIt
   if (spec === 'generator' || spec.startsWith('generator:')) {
     const { parseFamilies } = await import('../problems/generator.ts');
     const { generateBenchmark } = await import('../problems/generated.ts');
-    const { createTargets } = await import('../targets/runners.ts');
-    const { nodeSolverAssets } = await import('../targets/assets-node.ts');
+    const { createRunners } = await import('../targets/runners.ts');
+    const { nodeAssets } = await import('../targets/assets-node.ts');
     let families;
     try { families = parseFamilies(spec.slice('generator:'.length) || 'all'); } catch (e) { throw new UsageError(`--data ${spec}: ${(e as Error).message}`); }
-    const items = await generateBenchmark({ families, count: GENERATED_TRAIN_ITEMS, seed: 100_000 + seed, difficulty: 2 }, createTargets(nodeSolverAssets));
+    const items = await generateBenchmark({ families, count: GENERATED_TRAIN_ITEMS, seed: 100_000 + seed, difficulty: 2 }, createRunners(nodeAssets));
     return items.map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
   }
   const { loadBenchmarkFile } = await import('../problems/benchmarks-node.ts');
   const items = (await loadBenchmarkFile(spec)).filter((i) => i.answer !== null);
   if (items.length === 0) throw new UsageError(`--data ${spec}: no item has an answer to reward against`);
   return items.map((i) => ({ id: i.id, question: i.question, answer: i.answer! }));
+}
+
+/** `evom train`'s options (parseArgs); every TrainSettings flag is among them (test/run-card.test.ts). */
+export const TRAIN_OPTIONS = {
+  model: { type: 'string' }, data: { type: 'string' }, target: { type: 'string' }, algo: { type: 'string' },
+  'lora-rank': { type: 'string' }, 'lora-alpha': { type: 'string' }, group: { type: 'string' }, steps: { type: 'string' },
+  lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, kl: { type: 'string' },
+  adapter: { type: 'string' }, 'max-new-tokens': { type: 'string' }, 'prompts-per-step': { type: 'string' },
+  'checkpoint-every': { type: 'string' }, 'micro-batch': { type: 'string' }, 'updates-per-batch': { type: 'string' },
+  temperature: { type: 'string' }, tolerance: { type: 'string' }, 'hub-url': { type: 'string' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/** `evom train`'s flags → TrainSettings (defaults from run-card.ts); UsageError naming the flag for a bad value. */
+export async function trainSettingsFromFlags(values: { readonly [flag: string]: string | boolean | undefined }): Promise<TrainSettings> {
+  const target = targetFlag(values.target);
+  const algo = values.algo ?? 'grpo';
+  if (algo !== 'grpo' && algo !== 'dapo') throw new UsageError(`--algo must be grpo or dapo; got ${String(algo)}`);
+  const tolerance = toleranceOf(values.tolerance);
+  const { defaultSettings, MAX_LORA_RANK } = await import('../rl/run-card.ts');
+  const d = defaultSettings(algo, target);
+  const group = intFlag(values.group, '--group', d.group, 2);
+  const promptsPerStep = intFlag(values['prompts-per-step'], '--prompts-per-step', d.promptsPerStep, 1);
+  const seed = intFlag(values.seed, '--seed', d.seed, 0);
+  const maxNewTokens = intFlag(values['max-new-tokens'], '--max-new-tokens', d.maxNewTokens, 1);
+  const microBatch = intFlag(values['micro-batch'], '--micro-batch', d.microBatch, 1);
+  const updatesPerBatch = intFlag(values['updates-per-batch'], '--updates-per-batch', d.updatesPerBatch, 1);
+  const temperature = numFlag(values.temperature, '--temperature', d.temperature, 0.01, 10);
+  const lr = numFlag(values.lr, '--lr', d.lr, 0, 1);
+  const kl = numFlag(values.kl, '--kl', d.kl, 0, 100);
+  const steps = intFlag(values.steps, '--steps', d.steps, 1);
+  const loraRank = intFlag(values['lora-rank'], '--lora-rank', d.loraRank, 1);
+  if (loraRank > MAX_LORA_RANK) throw new UsageError(`--lora-rank must be at most ${MAX_LORA_RANK}; got ${loraRank}`);
+  const loraAlpha = numFlag(values['lora-alpha'], '--lora-alpha', 2 * loraRank, 0.001, 1e6);
+  return { algo, target, tolerance, steps, group, promptsPerStep, lr, kl, loraRank, loraAlpha, maxNewTokens, temperature, seed, microBatch, updatesPerBatch };
+}
+
+export async function cmdTrain(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, TRAIN_OPTIONS);
+  const train = await import('./train.ts');
+  const { resolveModelSource } = await import('./generate.ts');
+  if (values.resume !== undefined) {
+    const other = Object.keys(values).filter((k) => k !== 'resume' && k !== 'steps');
+    if (other.length) throw new UsageError(`--resume DIR continues the run saved there; it takes only --steps (got --${other.join(', --')})`);
+    const { run } = train.loadRun(values.resume);
+    const steps = values.steps === undefined ? undefined : intFlag(values.steps, '--steps', 1, 1);
+    await train.resumeTrain(values.resume, resolveModelSource(run.model, run.hubUrl, io), io, steps);
+    return 0;
+  }
+  if (!values.model) throw new UsageError('--model DIR|HUB_ID is required');
+  if (!values.data) throw new UsageError('--data FILE.jsonl|generator[:FAMILIES] is required');
+  if (!values.out) throw new UsageError('--out DIR is required');
+  const settings = await trainSettingsFromFlags(values);
+  const hubUrl = hubUrlOf(values['hub-url']);
+  // the same TrainerConfig as the Studio builds for these settings
+  const { trainerConfigFrom } = await import('../rl/run-card.ts');
+  const { cfg, lora } = trainerConfigFrom(settings);
+  const data = await train.loadTrainData(values.data, cfg.seed);
+  await train.startTrain({
+    run: { model: values.model, hubUrl, ...(values.adapter ? { adapterDir: values.adapter } : {}), cfg, lora, steps: settings.steps, checkpointEvery: intFlag(values['checkpoint-every'], '--checkpoint-every', 10, 1) },
+    data, out: values.out,
+  }, resolveModelSource(values.model, hubUrl, io), io);
+  return 0;
 }

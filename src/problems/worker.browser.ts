@@ -5,10 +5,10 @@ import * as Comlink from 'comlink';
 import { loadBenchmarkFrom, parseBenchmark } from './benchmarks.ts';
 import { DataError } from '../errors.ts';
 import { generateBenchmark } from './generated.ts';
-import { createTargets } from '../targets/runners.ts';
-import { browserSolverAssets } from '../targets/assets-browser.ts';
+import { createRunners } from '../targets/runners.ts';
+import { browserAssets } from '../targets/assets-browser.ts';
 
-const targets = createTargets(browserSolverAssets);
+const targets = createRunners(browserAssets);
 const api = {
   generate: (opts: Parameters<typeof generateBenchmark>[0]) => generateBenchmark(opts, targets),
   /** A benchmark from a URL or a picked File; errors name the line and the reason. */

@@ -10,9 +10,8 @@ import type { EvalSummary } from '../verifier/evaluate.ts';
 import { parseJsonl } from '../problems/benchmarks.ts';
 import { FAMILIES } from '../problems/generator.ts';
 import { DEFAULT_LORA, type LoraConfig } from './lora.ts';
-import { PYTHON_TARGETS } from '../problems/prompt.ts';
 import { OUTCOME_CLASSES } from '../verifier/outcome.ts';
-import { IN_BROWSER_TARGETS } from '../targets/target.ts';
+import { allTargets } from '../targets/registry.ts';
 import { TOLERANCE_RULES, type ToleranceRule } from '../verifier/tolerance.ts';
 import { trainerDefaults, type StepMetrics, type TrainerConfig } from './trainer.ts';
 
@@ -67,7 +66,7 @@ export const MAX_LORA_RANK = 64;
 export const SETTINGS: readonly SettingInfo[] = [
   { key: 'algo', label: 'Algorithm', flag: '--algo', kind: 'choice', choices: ['grpo', 'dapo'],
     help: 'GRPO compares the G completions of each problem; DAPO also drops groups with no signal (all rewards equal), clips higher and penalizes overlong answers. Try DAPO when most groups are all right or all wrong.' },
-  { key: 'target', label: 'Target', flag: '--target', kind: 'choice', choices: [...IN_BROWSER_TARGETS, ...PYTHON_TARGETS],
+  { key: 'target', label: 'Target', flag: '--target', kind: 'choice', choices: allTargets().map((t) => t.name),
     help: 'The language the policy writes and the solver that rewards it (highs: CPLEX LP, glpk: MathProg, glpk-json: JSON model); Python targets need a sandbox server and train only in the Studio.' },
   { key: 'tolerance', label: 'Tolerance', flag: '--tolerance', kind: 'choice', choices: TOLERANCE_RULES,
     help: 'How close the solver\'s objective must be to the answer to count as correct: rel5pct is EVOM\'s rule; rel1e-4 is stricter, int rounds first, sirl is SIRL/OptMATH\'s.' },

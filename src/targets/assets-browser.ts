@@ -1,16 +1,13 @@
-// Wasm binaries in browsers: URLs that Vite emits as assets next to the bundle.
+// Target assets in browsers: URLs of the files the build emits for every asset in the registry
+// (the `evom-target-assets` plugin in vite.config.ts writes this virtual module).
 
-import highsWasmUrl from 'highs/runtime?url';
-import glpkFullWasmUrl from 'glpk-wasm-full.wasm?url';
-import type { SolverAssets } from './runners.ts';
+import urls from 'virtual:evom-target-assets';
+import type { AssetLoader } from './target.ts';
 
-async function fetchBytes(url: string): Promise<ArrayBuffer> {
+export const browserAssets: AssetLoader = async (ref) => {
+  const url = urls[`${ref.package}/${ref.file}`];
+  if (!url) throw new Error(`the build has no asset ${ref.package}/${ref.file}`);
   const res = await fetch(url);
   if (!res.ok) throw new Error(`could not load ${url}: HTTP ${res.status}`);
   return res.arrayBuffer();
-}
-
-export const browserSolverAssets: SolverAssets = {
-  highs: () => fetchBytes(highsWasmUrl),
-  glpkMathprog: () => fetchBytes(glpkFullWasmUrl),
 };

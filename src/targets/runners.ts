@@ -1,22 +1,16 @@
-// The in-browser targets, built from wherever this environment finds the wasm binaries.
+// The runners of every 'worker' target in the registry, for one thread (a verifier worker, the
+// problems worker, a test). Built eagerly, cheaply: each runner loads and compiles its wasm the
+// first time it solves.
 
-import { createHighsTarget, type WasmSource } from './highs/runner.ts';
-import { createGlpkTarget } from './glpk/runner.ts';
-import { createGlpkJsonTarget } from './glpk-json/runner.ts';
-import type { TargetRegistry } from '../verifier/verify.ts';
+import { allTargets } from './registry.ts';
+import type { AssetLoader, TargetRunner } from './target.ts';
 
-export interface SolverAssets {
-  /** highs.wasm bytes (npm `highs`) */
-  highs: WasmSource;
-  /** glpk.full.wasm bytes (npm `glpk-wasm`, the build with the MathProg translator) */
-  glpkMathprog: WasmSource;
-}
+/** target name → its runner in this thread */
+export type Runners = Record<string, TargetRunner>;
 
-export function createTargets(assets: SolverAssets): TargetRegistry {
-  const glpk = createGlpkTarget(assets.glpkMathprog);
-  return {
-    highs: createHighsTarget(assets.highs, (text) => glpk.readCplexLp(text)),
-    glpk,
-    'glpk-json': createGlpkJsonTarget(),
-  };
+export function createRunners(asset: AssetLoader): Runners {
+  const runners: Runners = {};
+  const env = { asset, runner: (name: string) => runners[name] };
+  for (const t of allTargets()) if (t.runs === 'worker' && t.createRunner) runners[t.name] = t.createRunner(env);
+  return runners;
 }

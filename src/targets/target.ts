@@ -1,9 +1,32 @@
-// One plugin per target: the language a model writes and the solver that runs it.
-// check → solve → normalized TargetRun. Callers (verify, pool, CLI) only see this interface,
-// so remote targets (sandbox server) slot in beside the in-browser ones.
+// What a target is: the language a model writes, and the solver that judges it. Each target is one
+// folder, src/targets/<name>/, whose index.ts exports one TargetModule (prompt guide and example,
+// the generator's gold serializer, the wasm it needs, its runner); registry.ts lists them. Nothing
+// outside src/targets/ names a target: the CLI, prompts, the generator, the pool and the server
+// read the registry.
 
-import { failedRun, type Message, type TargetRun } from '../verifier/outcome.ts';
-import { memoryCeilingHits, setMemoryCeiling } from './memory-ceiling.ts';
+import type { Message, TargetRun } from '../verifier/outcome.ts';
+import type { LinearModel } from '../problems/linear-model.ts';
+
+/** A file inside an installed npm package (wasm, data), loaded per environment (assets-node.ts, assets-browser.ts). */
+export interface AssetRef {
+  /** npm package name, e.g. 'highs' */
+  package: string;
+  /** path inside the package, e.g. 'build/highs.wasm' */
+  file: string;
+}
+
+/** Bytes of an asset: read from node_modules in Node, fetched from the bundle's URL in browsers. */
+export type AssetLoader = (ref: AssetRef) => Promise<BufferSource>;
+
+/** Bytes loaded on first use (a runner compiles its wasm once, when it first solves). */
+export type WasmSource = () => Promise<BufferSource>;
+
+/** What a runner is built with. */
+export interface RunnerEnv {
+  asset: AssetLoader;
+  /** another target's runner in the same worker (e.g. GLPK's LP reader as HiGHS's second opinion) */
+  runner(name: string): TargetRunner | undefined;
+}
 
 export interface SolveOptions {
   /** solver's own time limit, seconds */
@@ -14,13 +37,8 @@ export interface SolveOptions {
   max_log_lines: number;
 }
 
-export interface Target {
-  /** name used on the command line and in data: 'highs', 'glpk', 'glpk-json', … */
-  readonly name: string;
-  /** the language the model writes, for prompts and docs */
-  readonly language: string;
-  /** one line for prompts: what the code block must contain */
-  readonly instructions: string;
+/** A target's solver in this thread: check → solve → a normalized TargetRun. */
+export interface TargetRunner {
   /** Fast static check without the solver: syntax errors with line numbers. */
   check(code: string): { ok: boolean; messages: Message[] };
   /** Parse, generate and solve. Must not throw for any input; failures are TargetRun.failure. */
@@ -29,92 +47,27 @@ export interface Target {
   reset(): void;
 }
 
-export const IN_BROWSER_TARGETS = ['highs', 'glpk', 'glpk-json'] as const;
-export type InBrowserTarget = (typeof IN_BROWSER_TARGETS)[number];
-
-export function isInBrowserTarget(s: string): s is InBrowserTarget {
-  return (IN_BROWSER_TARGETS as readonly string[]).includes(s);
+/** A problem as the generator built it, for gold serializers. */
+export interface GoldInput {
+  /** problem id, e.g. "gen-knapsack-s42-d2" */
+  id: string;
+  model: LinearModel;
 }
 
-/** Keep the first and last lines of a long log, with a marker between. */
-export class LogBuffer {
-  private head: string[] = [];
-  private tail: string[] = [];
-  private dropped = 0;
-  constructor(private readonly max: number) {}
-  push = (line: string): void => {
-    const text = line.length > 500 ? line.slice(0, 500) + '…' : line;
-    const half = Math.max(1, Math.floor(this.max / 2));
-    if (this.head.length < half) { this.head.push(text); return; }
-    this.tail.push(text);
-    if (this.tail.length > this.max - half) { this.tail.shift(); this.dropped++; }
-  };
-  lines(): string[] {
-    return this.dropped > 0 ? [...this.head, `… ${this.dropped} lines omitted …`, ...this.tail] : [...this.head, ...this.tail];
-  }
-}
-
-export function now(): number {
-  return typeof performance !== 'undefined' ? performance.now() : Date.now();
-}
-
-/** At most `max` variables, sorted by name, for outcome reports. */
-export function capVariables(vars: Record<string, number>, max = 1000): Record<string, number> {
-  const keys = Object.keys(vars);
-  if (keys.length <= max) return vars;
-  const out: Record<string, number> = {};
-  for (const k of keys.slice(0, max)) out[k] = vars[k]!;
-  return out;
-}
-
-/** What a solver call sees while it runs under `guardedSolve`. */
-export interface Guard {
-  log: LogBuffer;
-  /** milliseconds since the call started */
-  elapsed(): number;
-  /** a failed run carrying the messages so far, the log and the elapsed time */
-  fail(failure: NonNullable<TargetRun['failure']>, text: string, extra?: Partial<Message>): TargetRun;
-}
-
-/**
- * Run one solver call with its output captured and the wasm memory ceiling armed. A throw from
- * the wasm means the instance may be corrupt (GUIDE §3): `discard` drops it; a refused memory
- * growth becomes a runtime_error naming the limit; any other throw is classified by `onThrow`.
- */
-export async function guardedSolve(
-  opts: SolveOptions, messages: Message[],
-  hooks: { attach: (push: ((line: string) => void) | null) => void; discard: () => void },
-  body: (g: Guard) => TargetRun | Promise<TargetRun>,
-  onThrow: (e: unknown, g: Guard) => TargetRun | Promise<TargetRun>,
-): Promise<TargetRun> {
-  const log = new LogBuffer(opts.max_log_lines);
-  const t0 = now();
-  const guard: Guard = {
-    log,
-    elapsed: () => now() - t0,
-    fail: (failure, text, extra = {}) => ({
-      ...failedRun(failure, [...messages, { severity: 'error', source: 'solver', text, ...extra }], log.lines()),
-      solve_ms: now() - t0,
-    }),
-  };
-  hooks.attach(log.push);
-  setMemoryCeiling(opts.memory_limit_bytes);
-  const hitsBefore = memoryCeilingHits();
-  try {
-    return await body(guard);
-  } catch (e) {
-    hooks.discard();
-    if (memoryCeilingHits() > hitsBefore) {
-      return guard.fail('runtime_error', `the model needs more than the ${Math.round(opts.memory_limit_bytes / 1048576)} MiB memory limit`);
-    }
-    return await onThrow(e, guard);
-  } finally {
-    hooks.attach(null);
-    setMemoryCeiling(Infinity);
-  }
-}
-
-/** The message of a thrown value, without Emscripten's build hint, at most `max` characters. */
-export function errorText(e: unknown, max = 300): string {
-  return String((e as Error)?.message ?? e).replace(/\. Build with -sASSERTIONS.*$/s, '').slice(0, max);
+export interface TargetModule {
+  /** name on the command line and in data: 'highs', 'glpk', 'glpk-json', 'pulp', … */
+  readonly name: string;
+  /** the language the model writes, as the prompt names it: 'CPLEX LP format (solved by HiGHS)' */
+  readonly language: string;
+  /** where it runs: 'worker' = in this process's verifier pool (wasm, browser or Node);
+   *  'sandbox' = on a sandbox server (server/), e.g. Python with a licensed solver */
+  readonly runs: 'worker' | 'sandbox';
+  /** a complete model of the prompt's example problem (src/problems/prompt.ts), optimum EXAMPLE_ANSWER */
+  readonly example: string;
+  /** the generator's gold model of a problem in this language */
+  readonly gold?: (p: GoldInput) => string;
+  /** files the runner loads; the browser build emits them (vite.config.ts) */
+  readonly assets?: Readonly<Record<string, AssetRef>>;
+  /** the solver in this thread ('worker' targets) */
+  readonly createRunner?: (env: RunnerEnv) => TargetRunner;
 }

@@ -1,5 +1,6 @@
 // The verdict on one completion: its class, the solver's normalized status, the reward and why.
 
+import { EvomError } from '../errors.ts';
 import type { RewardWeights } from './config.ts';
 import type { ToleranceRule } from './tolerance.ts';
 
@@ -73,4 +74,20 @@ export function failedRun(failure: NonNullable<TargetRun['failure']>, messages: 
     failure, status: failure === 'timeout' ? 'time_limit' : failure === 'solver_error' ? 'error' : 'not_solved',
     objective: null, variables: {}, messages, log, solve_ms: 0,
   };
+}
+
+/** Parse an expected answer from the command line or a data file: a number, or "infeasible". */
+export function parseAnswer(raw: unknown): Answer {
+  if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
+  if (typeof raw === 'string') {
+    const s = raw.trim().toLowerCase();
+    if (s === 'infeasible') return 'infeasible';
+    if (s !== '' && Number.isFinite(Number(s))) return Number(s);
+  }
+  throw new AnswerError(raw);
+}
+
+/** An expected answer that is neither a finite number nor "infeasible". */
+export class AnswerError extends EvomError {
+  constructor(raw: unknown) { super(`expected answer must be a finite number or "infeasible", got ${JSON.stringify(raw)}`, 'bad_answer'); }
 }

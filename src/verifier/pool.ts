@@ -4,13 +4,12 @@
 // its own job; queued jobs are never lost; no call hangs and no call rejects.
 
 import type { Remote } from 'comlink';
-import { extractCode } from './protocol.ts';
+import { targetModule } from '../targets/registry.ts';
 import { resolveConfig, type VerifierConfig } from './config.ts';
-import { failedRun, type Message, type Outcome, type OutcomeClass } from './outcome.ts';
-import type { VerifierApi } from './worker-api.ts';
-import { outcomeFrom, type VerifyJob } from './verify.ts';
-import { isInBrowserTarget, now } from '../targets/target.ts';
+import type { Outcome, OutcomeClass } from './outcome.ts';
 import type { RemoteVerifier } from './remote.ts';
+import { failedOutcome, prepare, score, type VerifyJob } from './score.ts';
+import type { VerifierApi } from './worker-api.ts';
 
 /** A started worker: its comlink proxy, a way to kill it, and a way to hear that it died. */
 export interface WorkerHandle {
@@ -61,6 +60,8 @@ export interface PoolStats {
 
 interface Pending {
   job: VerifyJob;
+  /** the extracted model code */
+  code: string;
   resolve: (o: Outcome) => void;
   submitted: number;
 }
@@ -98,16 +99,20 @@ export class VerifierPool {
 
   /** Verify one completion. Never rejects. */
   verify(job: VerifyJob): Promise<Outcome> {
+    const started = performance.now();
     const merged: VerifyJob = { ...job, config: { ...this.config, ...(job.config ?? {}) } };
+    const cfg = resolveConfig(merged.config);
     this.counters.submitted++;
-    if (this.closed) return Promise.resolve(this.poolFailure(merged, 'solver_error', 'the verifier pool is closed', now()));
-    if (!isInBrowserTarget(job.target)) {
-      // Remote targets go to the sandbox servers; the workers are for the wasm solvers.
-      if (!this.opts.remote) return Promise.resolve(this.count(this.poolFailure(merged, 'solver_error', `target "${job.target}" does not run in the browser and no sandbox server is configured`, now())));
+    const p = prepare(merged, cfg);
+    if (!p.ok) return Promise.resolve(this.count(score(merged, cfg, p.code, p.run, started, p.messages)));
+    if (this.closed) return Promise.resolve(this.count(failedOutcome(merged, cfg, p.code, 'solver_error', 'the verifier pool is closed', started)));
+    if (targetModule(job.target)?.runs !== 'worker') {
+      // Sandbox targets go to the sandbox servers; the workers are for the wasm solvers.
+      if (!this.opts.remote) return Promise.resolve(this.count(failedOutcome(merged, cfg, p.code, 'solver_error', `target "${job.target}" does not run in the browser and no sandbox server is configured`, started)));
       return this.opts.remote.verify(merged).then((o) => this.count(o));
     }
     return new Promise((resolve) => {
-      this.queue.push({ job: merged, resolve, submitted: now() });
+      this.queue.push({ job: merged, code: p.code, resolve, submitted: started });
       this.pump();
     });
   }
@@ -176,7 +181,7 @@ export class VerifierPool {
   private run(slot: Slot, pending: Pending): void {
     slot.job = pending;
     const cfg = resolveConfig(pending.job.config);
-    const started = now();
+    const started = performance.now();
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (o: Outcome) => {
@@ -195,9 +200,9 @@ export class VerifierPool {
         const h = slot.handle;
         slot.handle = null;
         h?.terminate();
-        finish(this.poolFailure(pending.job, 'timeout', `stopped after the ${cfg.wall_limit_ms} ms wall-clock limit`, started));
+        finish(failedOutcome(pending.job, cfg, pending.code, 'timeout', `stopped after the ${cfg.wall_limit_ms} ms wall-clock limit`, started));
       } else {
-        finish(this.poolFailure(pending.job, 'solver_error', `the verifier worker died: ${detail}`, started));
+        finish(failedOutcome(pending.job, cfg, pending.code, 'solver_error', `the verifier worker died: ${detail}`, started));
       }
       this.counters.respawns++;
     };
@@ -205,12 +210,12 @@ export class VerifierPool {
     try {
       handle = this.ensureWorker(slot);
     } catch (e) {
-      finish(this.poolFailure(pending.job, 'solver_error', `could not start a verifier worker: ${String(e)}`, started));
+      finish(failedOutcome(pending.job, cfg, pending.code, 'solver_error', `could not start a verifier worker: ${String(e)}`, started));
       return;
     }
     timer = setTimeout(() => slot.abort?.('timeout', ''), cfg.wall_limit_ms);
-    handle.api.verify(pending.job).then(
-      (o) => finish({ ...o, wall_ms: now() - started }),
+    handle.api.run({ code: pending.code, target: pending.job.target, config: pending.job.config }).then(
+      (run) => finish(score(pending.job, cfg, pending.code, run, started)),
       (e) => {
         if (settled) return;
         // A rejected call (e.g. a value that cannot cross the boundary) fails this job only;
@@ -218,7 +223,7 @@ export class VerifierPool {
         slot.handle = null;
         handle.terminate();
         this.counters.respawns++;
-        finish(this.poolFailure(pending.job, 'solver_error', `the verifier call failed: ${String((e as Error)?.message ?? e).slice(0, 300)}`, started));
+        finish(failedOutcome(pending.job, cfg, pending.code, 'solver_error', `the verifier call failed: ${String((e as Error)?.message ?? e).slice(0, 300)}`, started));
       },
     );
   }
@@ -227,17 +232,5 @@ export class VerifierPool {
     this.counters.completed++;
     this.byClass[o.class] = (this.byClass[o.class] ?? 0) + 1;
     return o;
-  }
-
-  private poolFailure(job: VerifyJob, cls: 'timeout' | 'solver_error', text: string, started: number): Outcome {
-    const cfg = resolveConfig(job.config);
-    const msg: Message = { severity: 'error', source: 'pool', text };
-    let code = job.completion;
-    if (!job.raw_code) {
-      const ex = extractCode(job.completion, cfg.protocol);
-      if (!ex.ok) return outcomeFrom(job, cfg, null, failedRun('parse_error', []), [{ severity: 'error', source: 'protocol', text: ex.reason }, msg], started);
-      code = ex.code;
-    }
-    return outcomeFrom(job, cfg, code, failedRun(cls, [msg]), [], started);
   }
 }

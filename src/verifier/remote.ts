@@ -3,11 +3,12 @@
 // (least in flight first); a server that fails is rested and the request retried on another with
 // backoff; 429/503 honour Retry-After. Every call ends in an Outcome, never an exception.
 
-import { extractCode } from './protocol.ts';
 import { resolveConfig, type VerifierConfig } from './config.ts';
-import { failedRun, type Message, type Outcome, type OutcomeClass } from './outcome.ts';
-import { now } from '../targets/target.ts';
-import { outcomeFrom, type VerifyJob } from './verify.ts';
+import type { Outcome, TargetRun } from './outcome.ts';
+import { failedOutcome, prepare, runOf, score, type VerifyJob } from './score.ts';
+
+/** What /v1/run answers: an outcome plus the run's failure, which the client scores itself. */
+export type ServerOutcome = Outcome & { failure?: TargetRun['failure'] };
 
 export interface RemoteOptions {
   /** sandbox server base URLs, e.g. ["http://10.0.0.5:8787"] */
@@ -71,14 +72,11 @@ export class RemoteVerifier {
 
   /** Verify one completion on a remote target. Never throws. */
   async verify(job: VerifyJob): Promise<Outcome> {
-    const started = now();
+    const started = performance.now();
     const cfg: VerifierConfig = resolveConfig(job.config);
-    let code = job.completion;
-    if (!job.raw_code) {
-      const ex = extractCode(job.completion, cfg.protocol);
-      if (!ex.ok) return outcomeFrom(job, cfg, null, failedRun('parse_error', []), [{ severity: 'error', source: 'protocol', text: ex.reason }], started);
-      code = ex.code;
-    }
+    const p = prepare(job, cfg);
+    if (!p.ok) return score(job, cfg, p.code, p.run, started, p.messages);
+    const code = p.code;
     const body = JSON.stringify({
       target: job.target, code, answer: job.answer, tolerance: cfg.tolerance,
       time_limit_s: cfg.solver_time_limit_s, memory_mb: cfg.memory_limit_mb,
@@ -97,14 +95,15 @@ export class RemoteVerifier {
           headers: { 'content-type': 'application/json', authorization: `Bearer ${this.opts.token}` },
         });
         if (res.ok) {
-          const o = (await res.json()) as Outcome;
+          // The server ran the code; the class and reward come from this client's own settings.
+          const o = (await res.json()) as ServerOutcome;
           s.served++;
-          return { ...o, wall_ms: now() - started };
+          return score(job, cfg, code, runOf(o), started);
         }
         const text = await res.text();
         const msg = (() => { try { return (JSON.parse(text) as { error?: string }).error ?? text; } catch { return text; } })();
-        if (res.status === 401 || res.status === 403) return this.fail(job, cfg, code, 'solver_error', `the sandbox server ${s.url} rejected the token: ${msg}`, started);
-        if (res.status === 400 || res.status === 413) return this.fail(job, cfg, code, 'solver_error', `the sandbox server ${s.url} refused the request: ${msg}`, started);
+        if (res.status === 401 || res.status === 403) return failedOutcome(job, cfg, code, 'solver_error', `the sandbox server ${s.url} rejected the token: ${msg}`, started);
+        if (res.status === 400 || res.status === 413) return failedOutcome(job, cfg, code, 'solver_error', `the sandbox server ${s.url} refused the request: ${msg}`, started);
         problems.push(`${s.url}: HTTP ${res.status} ${msg}`);
         if (res.status === 429 || res.status === 503) retryAfterMs = Number(res.headers.get('retry-after') ?? 1) * 1000;
         else { s.failures++; s.restUntil = Date.now() + (this.opts.restMs ?? 5000); }
@@ -113,7 +112,7 @@ export class RemoteVerifier {
         problems.push(`${s.url}: ${timedOut ? `no answer within ${timeout} ms` : (e as Error).message}`);
         s.failures++;
         s.restUntil = Date.now() + (this.opts.restMs ?? 5000);
-        if (timedOut && a === attempts - 1) return this.fail(job, cfg, code, 'timeout', `no sandbox server answered within ${timeout} ms (${problems.join('; ')})`, started);
+        if (timedOut && a === attempts - 1) return failedOutcome(job, cfg, code, 'timeout', `no sandbox server answered within ${timeout} ms (${problems.join('; ')})`, started);
       } finally {
         s.inflight--;
       }
@@ -122,11 +121,6 @@ export class RemoteVerifier {
         backoff *= 2;
       }
     }
-    return this.fail(job, cfg, code, 'solver_error', `no sandbox server could run the code after ${attempts} attempts: ${problems.join('; ')}`, started);
-  }
-
-  private fail(job: VerifyJob, cfg: VerifierConfig, code: string, cls: Extract<OutcomeClass, 'solver_error' | 'timeout'>, text: string, started: number): Outcome {
-    const msg: Message = { severity: 'error', source: 'pool', text };
-    return outcomeFrom(job, cfg, code, failedRun(cls, [msg]), [], started);
+    return failedOutcome(job, cfg, code, 'solver_error', `no sandbox server could run the code after ${attempts} attempts: ${problems.join('; ')}`, started);
   }
 }

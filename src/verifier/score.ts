@@ -1,9 +1,68 @@
-// From a target's run to the outcome class, correctness and scalar reward.
-// R = w_format·format_ok + w_answer·correct + w_exec·executed   (EVOM: w_exec = 0)
+// The one scoring path: a completion's code and a target's run → the outcome's class, correctness
+// and scalar reward. The pool, the remote client, the sandbox server and verifyInThread all call
+// prepare() and score(); nothing else classifies.
+//   R = w_format·format_ok + w_answer·correct + w_exec·executed   (EVOM: w_exec = 0)
 
-import type { RewardWeights } from './config.ts';
-import type { Answer, OutcomeClass, RewardBreakdown, SolverStatus, TargetRun } from './outcome.ts';
+import type { RewardWeights, VerifierConfig } from './config.ts';
+import { failedRun, type Answer, type Message, type Outcome, type OutcomeClass, type RewardBreakdown, type SolverStatus, type TargetRun } from './outcome.ts';
+import { extractCode } from './protocol.ts';
 import { withinTolerance, type ToleranceRule } from './tolerance.ts';
+
+/** One verification request; plain data so it crosses worker and network boundaries. */
+export interface VerifyJob {
+  completion: string;
+  target: string;
+  answer: Answer;
+  /** treat `completion` as bare model code (no protocol extraction) */
+  raw_code?: boolean;
+  config?: Partial<VerifierConfig>;
+}
+
+/** A job before any solver: its code, or the run that ended it (format error, code over the size limit). */
+export type Prepared =
+  | { ok: true; code: string }
+  | { ok: false; code: string | null; run: TargetRun; messages: Message[] };
+
+/** Extract the model code (the completion protocol, unless raw_code) and apply the size limit. */
+export function prepare(job: VerifyJob, cfg: VerifierConfig): Prepared {
+  let code = job.completion;
+  if (!job.raw_code) {
+    const ex = extractCode(job.completion, cfg.protocol);
+    if (!ex.ok) return { ok: false, code: null, run: failedRun('parse_error', []), messages: [{ severity: 'error', source: 'protocol', text: ex.reason }] };
+    code = ex.code;
+  }
+  if (code.length > cfg.max_code_bytes) {
+    return { ok: false, code, run: failedRun('parse_error', [{ severity: 'error', source: 'checker', text: `the model is ${code.length} bytes; the limit is ${cfg.max_code_bytes}` }]), messages: [] };
+  }
+  return { ok: true, code };
+}
+
+/**
+ * The outcome of a job: `code` is the executed model text (null when none could be extracted: a
+ * format error), `run` what the target reported, `extra` messages placed before the run's,
+ * `started` the job's start (performance.now(), ms).
+ */
+export function score(job: VerifyJob, cfg: VerifierConfig, code: string | null, run: TargetRun, started: number, extra: Message[] = []): Outcome {
+  const cls = code === null ? 'format_error' : classifyRun(run, job.answer, cfg.tolerance);
+  const { reward, breakdown } = computeReward(cls, cfg.reward);
+  return {
+    class: cls, correct: cls === 'correct', reward, reward_breakdown: breakdown,
+    status: run.status, objective: run.objective, variables: run.variables,
+    messages: [...extra, ...run.messages], log: run.log,
+    target: job.target, expected: job.answer, tolerance: cfg.tolerance, code,
+    solve_ms: run.solve_ms, wall_ms: performance.now() - started,
+  };
+}
+
+/** The outcome of a job that ended before a runner reported: the pool, the network or a missing target. */
+export function failedOutcome(job: VerifyJob, cfg: VerifierConfig, code: string, failure: NonNullable<TargetRun['failure']>, text: string, started: number): Outcome {
+  return score(job, cfg, code, failedRun(failure, [{ severity: 'error', source: 'pool', text }]), started);
+}
+
+/** The TargetRun inside an outcome (what a remote server's outcome carries, plus its failure). */
+export function runOf(o: Pick<Outcome, 'status' | 'objective' | 'variables' | 'messages' | 'log' | 'solve_ms'> & { failure?: TargetRun['failure'] }): TargetRun {
+  return { failure: o.failure ?? null, status: o.status, objective: o.objective, variables: o.variables ?? {}, messages: o.messages ?? [], log: o.log ?? [], solve_ms: o.solve_ms ?? 0 };
+}
 
 /** Class of a run whose completion was well-formed. */
 export function classifyRun(run: TargetRun, expected: Answer, rule: ToleranceRule): OutcomeClass {
@@ -40,15 +99,4 @@ export function computeReward(cls: OutcomeClass, weights: RewardWeights): { rewa
   const exec = executed(cls) ? 1 : 0;
   const reward = weights.format * format + weights.answer * answer + weights.exec * exec;
   return { reward, breakdown: { format, answer, exec, weights } };
-}
-
-/** Parse an expected answer from the command line or a data file: a number, or "infeasible". */
-export function parseAnswer(raw: unknown): Answer {
-  if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
-  if (typeof raw === 'string') {
-    const s = raw.trim().toLowerCase();
-    if (s === 'infeasible') return 'infeasible';
-    if (s !== '' && Number.isFinite(Number(s))) return Number(s);
-  }
-  throw new Error(`expected answer must be a finite number or "infeasible", got ${JSON.stringify(raw)}`);
 }

@@ -3,7 +3,9 @@ import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { createVerifierApi } from './worker-api.ts';
-import { nodeSolverAssets } from '../targets/assets-node.ts';
+import { nodeAssets } from '../targets/assets-node.ts';
+import { loadTargetPlugins } from '../targets/registry.ts';
 
-if (!parentPort) throw new Error('verifier.node.ts must run as a worker thread');
-Comlink.expose(createVerifierApi(nodeSolverAssets), nodeEndpoint(parentPort));
+if (!parentPort) throw new Error('worker.node.ts must run as a worker thread');
+await loadTargetPlugins();
+Comlink.expose(createVerifierApi(nodeAssets), nodeEndpoint(parentPort));

@@ -3,7 +3,7 @@
 import { createBrowserPool } from '../verifier/pool-browser.ts';
 import { RemoteVerifier } from '../verifier/remote.ts';
 import { exampleCompletion, EXAMPLE_ANSWER } from '../problems/prompt.ts';
-import { parseAnswer } from '../verifier/score.ts';
+import { parseAnswer } from '../verifier/outcome.ts';
 import { TOLERANCE_DESCRIPTIONS, TOLERANCE_RULES, type ToleranceRule } from '../verifier/tolerance.ts';
 import { DEFAULTS } from '../verifier/config.ts';
 import type { Outcome } from '../verifier/outcome.ts';

@@ -1,12 +1,12 @@
-// Target 'glpk': GNU MathProg (GMPL) with an optional data section, solved by GLPK 5.0 in
+// The 'glpk' runner: GNU MathProg (GMPL) with an optional data section, solved by GLPK 5.0 in
 // WebAssembly. npm glpk.js has no MathProg translator, so this uses glpk-wasm's `full` build
 // (GLPK's C API compiled with Emscripten) through the small wrapper below.
 // MathProg errors come back from GLPK itself with line numbers ("model.mod:2: y not defined").
 
 import loadGlpk from 'glpk-wasm/full';
 import { failedRun, type Message, type SolverStatus, type TargetRun } from '../../verifier/outcome.ts';
-import { capVariables, errorText, guardedSolve, LogBuffer, type Guard, type SolveOptions, type Target } from '../target.ts';
-import type { WasmSource } from '../highs/runner.ts';
+import { capVariables, errorText, guardedSolve, LogBuffer, type Guard } from '../solve-guard.ts';
+import type { SolveOptions, TargetRunner, WasmSource } from '../target.ts';
 
 /** The slice of GLPK's C API we call (pointers are numbers into the wasm heap). */
 interface GlpkModule {
@@ -72,12 +72,12 @@ export function mathprogMessages(lines: string[], severity: 'error' | 'warning' 
 }
 
 /** The glpk target, plus GLPK's own CPLEX LP reader as a second opinion on LP text. */
-export interface GlpkTarget extends Target {
+export interface GlpkRunner extends TargetRunner {
   /** Read CPLEX LP text with glp_read_lp: [] when GLPK accepts it, else its line-numbered errors. */
   readCplexLp(text: string): Promise<Message[]>;
 }
 
-export function createGlpkTarget(wasm: WasmSource): GlpkTarget {
+export function createGlpkRunner(wasm: WasmSource): GlpkRunner {
   let module: Promise<WebAssembly.Module> | null = null;
   let glpk: GlpkModule | null = null;
   let runs = 0;
@@ -189,10 +189,6 @@ export function createGlpkTarget(wasm: WasmSource): GlpkTarget {
   }
 
   return {
-    name: 'glpk',
-    language: 'GNU MathProg (GMPL)',
-    instructions:
-      'Write the model in GNU MathProg (GMPL): sets, params, vars, an objective, constraints, optionally `solve;` and a `data;` section, ending with `end;`. It is solved by GLPK.',
     check(code) {
       // MathProg is checked by GLPK's own translator, which reports line numbers; nothing cheaper is reliable.
       if (code.trim() === '') return { ok: false, messages: [{ severity: 'error', source: 'checker', text: 'the model is empty' }] };

@@ -1,14 +1,13 @@
-// Target 'highs': CPLEX LP format solved by HiGHS (npm `highs`, WebAssembly).
+// The 'highs' runner: CPLEX LP text solved by HiGHS (npm `highs`, WebAssembly).
 // HiGHS's LP reader aborts with no message on a syntax error, so every text goes through
 // the project's own LP checker first (lp-format.ts), which reports line and column.
 
 import highsLoader, { type Highs } from 'highs';
 import { checkLp, formatLpIssue } from './lp-format.ts';
 import { failedRun, type Message, type SolverStatus, type TargetRun } from '../../verifier/outcome.ts';
-import { capVariables, errorText, guardedSolve, type SolveOptions, type Target } from '../target.ts';
+import { capVariables, errorText, guardedSolve } from '../solve-guard.ts';
+import type { SolveOptions, TargetRunner, WasmSource } from '../target.ts';
 
-/** Where the wasm bytes come from (file in Node, URL in browsers). */
-export type WasmSource = () => Promise<BufferSource>;
 
 // HiGHS's legacy solve() status strings → normalized status.
 const STATUS: Record<string, SolverStatus> = {
@@ -26,7 +25,7 @@ const RUNS_PER_INSTANCE = 5000;
 /** Optional second reader of LP text (GLPK's), consulted when HiGHS rejects a text the checker passed. */
 export type LpSecondOpinion = (text: string) => Promise<Message[]>;
 
-export function createHighsTarget(wasm: WasmSource, secondOpinion?: LpSecondOpinion): Target {
+export function createHighsRunner(wasm: WasmSource, secondOpinion?: LpSecondOpinion): TargetRunner {
   let module: Promise<WebAssembly.Module> | null = null;
   let instance: Highs | null = null;
   let runs = 0;
@@ -41,12 +40,7 @@ export function createHighsTarget(wasm: WasmSource, secondOpinion?: LpSecondOpin
     return instance;
   }
 
-  const target: Target = {
-    name: 'highs',
-    language: 'CPLEX LP format',
-    instructions:
-      'Write the model in CPLEX LP format (sections Maximize/Minimize, Subject To, Bounds, General, Binary, End). It is solved by HiGHS.',
-
+  const target: TargetRunner = {
     check(code) {
       const r = checkLp(code);
       const messages: Message[] = [

@@ -1,0 +1,49 @@
+// `evom plan`: the GPU memory plan of a model's config, and with --train, LoRA GRPO/DAPO training's.
+
+import { UsageError } from '../errors.ts';
+import { hubUrlOf, intFlag, numFlag, parse, type Io } from './args.ts';
+
+export async function cmdPlan(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, {
+    model: { type: 'string' }, batch: { type: 'string' }, context: { type: 'string' }, dtype: { type: 'string' }, 'hub-url': { type: 'string' },
+    train: { type: 'boolean' }, group: { type: 'string' }, 'micro-batch': { type: 'string' }, 'max-new-tokens': { type: 'string' },
+    'prompt-tokens': { type: 'string' }, 'lora-rank': { type: 'string' }, budget: { type: 'string' },
+  });
+  if (!values.model) throw new UsageError('--model DIR|HUB_ID is required');
+  const dtype = values.dtype ?? 'f16';
+  if (dtype !== 'f16' && dtype !== 'f32') throw new UsageError(`--dtype must be f16 or f32; got ${dtype}`);
+  const { resolveModelSource } = await import('./generate.ts');
+  const { loadModelConfig } = await import('../model/source.ts');
+  const { memoryPlan, formatMemoryPlan, checkTrainingFit, fitTrainingShape, formatBytes } = await import('../gpu/memory-plan.ts');
+  const cfg = await loadModelConfig(resolveModelSource(values.model, hubUrlOf(values['hub-url']), io));
+  const bytes = dtype === 'f16' ? 2 : 4;
+  const plan = memoryPlan(cfg, { weightBytesPerParam: bytes, kvBytesPerValue: bytes, batch: intFlag(values.batch, '--batch', 8, 1), contextTokens: intFlag(values.context, '--context', 1024, 1) });
+  const limits = { maxStorageBufferBindingSize: 128 * 1048576, maxBufferSize: 256 * 1048576 }; // WebGPU's defaults
+  io.stdout(formatMemoryPlan(plan, limits) + '\n');
+  if (!values.train) {
+    for (const f of ['group', 'micro-batch', 'max-new-tokens', 'prompt-tokens', 'lora-rank', 'budget'] as const) if (values[f] !== undefined) throw new UsageError(`--${f} describes training: add --train`);
+    return 0;
+  }
+  const { defaultSettings } = await import('../rl/run-card.ts');
+  const d = defaultSettings('grpo', 'highs');
+  const shape = {
+    group: intFlag(values.group, '--group', d.group, 2), microBatch: intFlag(values['micro-batch'], '--micro-batch', d.microBatch, 1),
+    maxNewTokens: intFlag(values['max-new-tokens'], '--max-new-tokens', d.maxNewTokens, 1), promptTokens: intFlag(values['prompt-tokens'], '--prompt-tokens', 256, 1),
+    loraRank: intFlag(values['lora-rank'], '--lora-rank', d.loraRank, 1),
+  };
+  const budget = values.budget === undefined ? Infinity : numFlag(values.budget, '--budget', 0, 1 / 1024, 1 << 20) * 2 ** 30;
+  const fit = checkTrainingFit(cfg, shape, limits, budget), t = fit.training;
+  io.stdout([
+    '',
+    `Training (LoRA r${shape.loraRank} GRPO/DAPO, G ${shape.group}, micro-batch ${shape.microBatch}, ${shape.promptTokens} prompt + ${shape.maxNewTokens} new tokens, f32 weights as the engine holds them):`,
+    `  weights ${formatBytes(t.weights)} · KV cache ${formatBytes(t.kvCache)} · saved activations ${formatBytes(t.savedActivations)} · backward scratch ${formatBytes(t.backwardScratch)} · trainable ${formatBytes(t.trainable)}`,
+    `  total ${formatBytes(t.total)}${budget < Infinity ? ` of a ${formatBytes(budget)} budget` : ''}`,
+    ...(fit.problems.length ? fit.problems.map((p) => `  ! ${p}`) : ['  fits']),
+  ].join('\n') + '\n');
+  if (fit.problems.length) {
+    const s = fitTrainingShape(cfg, shape, limits, budget);
+    io.stdout(s ? `  nearest that fits: --micro-batch ${s.microBatch}${s.maxNewTokens < shape.maxNewTokens ? ` --max-new-tokens ${s.maxNewTokens}` : ''} (${formatBytes(s.training)})\n`
+      : '  no micro-batch or completion length fits: this model needs larger buffer limits or more memory\n');
+  }
+  return 0;
+}
