@@ -37,7 +37,7 @@ console.log(`GRPO, LoRA rank ${DEFAULT_LORA.rank} on all 7 projections, 2 prompt
 console.log('| model | generate s | verify wait s | train s | update s | step s | wait share | gen tok/s | train tok/s | train GFLOP/s | % of matmul |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 
-const items = (await generateBenchmark({ families: ['knapsack', 'production'], count: 64, seed: 4242, difficulty: 2 }, createRunners(nodeAssets)))
+const items = (await generateBenchmark({ families: ['knapsack', 'production'], count: 64, seed: 4242, difficulty: 2 }, await createRunners(nodeAssets)))
   .map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
 for (const [name, dir, maxNew] of MODELS) {
   const source = directorySource(dir);

@@ -114,7 +114,7 @@ function glpsolMs(args: string[], repeats: number): number[] {
 async function main() {
   const cores = availableParallelism();
   console.log(`# EVOM Web verifier bench (${new Date().toISOString()}, Node ${process.version}, ${cores} cores${QUICK ? ', quick' : ''})\n`);
-  const targets = createRunners(nodeAssets);
+  const targets = await createRunners(nodeAssets);
   const jobs = await jobsFromFixturesAndGenerator(targets);
   console.log(`jobs: ${jobs.length} gold completions (benchmark fixtures in highs and glpk; generated problems in all three targets)`);
 

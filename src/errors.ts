@@ -7,9 +7,20 @@ export class EvomError extends Error {
   }
 }
 
-/** Bad command-line usage: unknown flag, missing argument, bad value. */
+/** Bad usage: an unknown flag, a missing argument, a bad value, a form field left empty, an action
+ *  taken out of order. The message says what to do instead. */
 export class UsageError extends EvomError {
   constructor(message: string) { super(message, 'usage'); }
+}
+
+/** Something this machine or build lacks (an npm package, a browser, a built asset); says how to get it. */
+export class SetupError extends EvomError {
+  constructor(message: string) { super(message, 'setup'); }
+}
+
+/** What this version cannot do yet (a model shape past a kernel's limit, an option); says what is supported. */
+export class UnsupportedError extends EvomError {
+  constructor(message: string) { super(message, 'unsupported'); }
 }
 
 /** A data file (benchmark, completions) that cannot be used; names the line and the reason. */

@@ -27,3 +27,31 @@ export async function gpuPage(): ReturnType<typeof enginePage> {
   env.page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.error(`page ${m.type()}:`, m.text()); });
   return env;
 }
+
+/**
+ * Records, on a page's main thread, every use of WebGPU and WebAssembly and every worker started.
+ * Add it with page.addInitScript(MAIN_THREAD_PROBE) before the page loads; read it with
+ * mainThreadWork(page). Init scripts run in the page's frames, never in its workers, so what it
+ * records is exactly the work done on the thread that renders.
+ */
+export const MAIN_THREAD_PROBE = `(() => {
+  const w = window.__mainThreadWork = { webgpu: [], wasm: [], workers: [] };
+  if (navigator.gpu) {
+    const ra = navigator.gpu.requestAdapter.bind(navigator.gpu);
+    navigator.gpu.requestAdapter = (...a) => { w.webgpu.push('requestAdapter'); return ra(...a); };
+  }
+  for (const k of ['compile', 'compileStreaming', 'instantiate', 'instantiateStreaming', 'validate']) {
+    const f = WebAssembly[k];
+    if (f) WebAssembly[k] = function (...a) { w.wasm.push(k); return f.apply(this, a); };
+  }
+  for (const k of ['Module', 'Instance', 'Memory']) {
+    const C = WebAssembly[k];
+    WebAssembly[k] = new Proxy(C, { construct(t, a) { w.wasm.push('new ' + k); return Reflect.construct(t, a); } });
+  }
+  const W = window.Worker;
+  window.Worker = new Proxy(W, { construct(t, a) { w.workers.push((a[1] && a[1].name) || String(a[0])); return Reflect.construct(t, a); } });
+})();`;
+
+export interface MainThreadWork { webgpu: string[]; wasm: string[]; workers: string[] }
+export const mainThreadWork = (p: import('playwright-core').Page): Promise<MainThreadWork> =>
+  p.evaluate(() => (window as unknown as { __mainThreadWork: MainThreadWork }).__mainThreadWork);

@@ -493,7 +493,7 @@ describe('robustness', () => {
     }
   });
 
-  it('checks a 10 MB model in a few seconds', () => {
+  it('checks a 10 MB model (its speed: bench/cpu-steps.ts)', () => {
     const nv = 20000;
     const parts = ['Maximize\n obj: ', Array.from({ length: nv }, (_, i) => `${(i % 7) + 1} x${i}`).join(' + '), '\nSubject To\n'];
     let size = parts.join('').length;
@@ -504,15 +504,13 @@ describe('robustness', () => {
     }
     parts.push('Bounds\n x0 <= 5\nGenerals\n x1\nEnd\n');
     const text = parts.join('');
-    const t0 = performance.now();
     const c = checkLp(text);
-    const ms = performance.now() - t0;
     expect(c.ok).toBe(true);
     expect(c.model!.variables).toHaveLength(nv);
-    expect(ms).toBeLessThan(8000);
+    expect(c.model!.constraints).toHaveLength(text.split('\n').filter((l) => /^ c\d+:/.test(l)).length);
   });
 
-  it('stays fast on 10 MB of pathological input', () => {
+  it('reports at most 20 errors on 10 MB of pathological input, without throwing', () => {
     const cases = [
       'Maximize\n' + ' x'.repeat(5e6),
       'Minimize\n' + '['.repeat(10e6),
@@ -523,9 +521,7 @@ describe('robustness', () => {
       Array.from({ length: 1e6 }, (_, i) => String.fromCharCode((i * 7919) % 65536)).join('').repeat(10),
     ];
     for (const text of cases) {
-      const t0 = performance.now();
       const c = checkLp(text);
-      expect(performance.now() - t0).toBeLessThan(8000);
       expect(c.errors.length).toBeLessThanOrEqual(20);
     }
   });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../src/model/config.ts';
+import { UsageError } from '../src/errors.ts';
 import { checkMemoryPlan, checkTrainingFit, fitTrainingShape, formatBytes, formatMemoryPlan, memoryPlan, trainingMemoryPlan } from '../src/gpu/memory-plan.ts';
 import { openCheckpoint } from '../src/model/safetensors.ts';
 import { directorySource } from '../src/model/source-node.ts';
@@ -84,7 +85,7 @@ describe('memoryPlan', () => {
     const q3 = parseModelConfig({ model_type: 'qwen3', hidden_size: 1024, head_dim: 128, intermediate_size: 3072, num_attention_heads: 16,
       num_hidden_layers: 28, num_key_value_heads: 8, vocab_size: 151936, tie_word_embeddings: true });
     expect(memoryPlan(q3, { weightBytesPerParam: 2, kvBytesPerValue: 2, batch: 1, contextTokens: 1 }).params.total).toBe(596_049_920); // Qwen3-0.6B
-    expect(() => memoryPlan(llama, { weightBytesPerParam: 3 as 2, kvBytesPerValue: 2, batch: 1, contextTokens: 1 })).toThrow(RangeError);
+    expect(() => memoryPlan(llama, { weightBytesPerParam: 3 as 2, kvBytesPerValue: 2, batch: 1, contextTokens: 1 })).toThrow(UsageError);
     expect(() => memoryPlan(llama, { weightBytesPerParam: 2, kvBytesPerValue: 2, batch: 0, contextTokens: 1 })).toThrow(/batch/);
     expect(formatBytes(1536)).toBe('1.50 KiB');
   });

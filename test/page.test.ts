@@ -2,7 +2,7 @@
 // wasm solvers, read the outcome and reward off the page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchChromium, serveApp } from './browser.ts';
+import { launchChromium, mainThreadWork, MAIN_THREAD_PROBE, serveApp } from './browser.ts';
 
 let page: Page;
 let close: () => Promise<void>;
@@ -14,6 +14,7 @@ beforeAll(async () => {
   const b = await launchChromium();
   close = b.close;
   page = await b.context.newPage();
+  await page.addInitScript(MAIN_THREAD_PROBE);
   page.on('pageerror', (e) => console.error('page error:', e));
   await page.goto(`${url}verify.html`);
 }, 180_000);
@@ -103,4 +104,12 @@ describe('verify page with a sandbox server (Python targets)', () => {
       await srv.stop();
     }
   }, 120_000);
+});
+
+describe('verify page: its main thread', () => {
+  it('ran no solver: every verification above went to a worker', async () => {
+    const w = await mainThreadWork(page);
+    expect(w.wasm).toEqual([]);
+    expect(w.workers).toContain('evom-verifier');
+  });
 });

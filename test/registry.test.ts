@@ -40,7 +40,7 @@ describe('the registry', () => {
 
   it("every in-browser target's example, the prompt's, solves to the example's answer", async () => {
     installMemoryCeiling();
-    const runners = createRunners(nodeAssets);
+    const runners = await createRunners(nodeAssets);
     for (const name of workerTargetNames()) {
       const run = await runners[name]!.solve(targetModule(name)!.example, OPTS);
       expect({ name, status: run.status, objective: run.objective }).toEqual({ name, status: 'optimal', objective: EXAMPLE_ANSWER });
@@ -62,7 +62,7 @@ describe('the registry', () => {
       const p = generateProblem('production', 7, 2);
       expect(JSON.parse(p.gold['toy-ir']!)).toEqual(p.model);
       installMemoryCeiling();
-      const runners = createRunners(nodeAssets);
+      const runners = await createRunners(nodeAssets);
       const viaToy = await runners['toy-ir']!.solve(p.gold['toy-ir']!, OPTS);
       const viaLp = await runners.highs!.solve(p.gold.highs!, OPTS);
       expect(viaToy.status).toBe('optimal');

@@ -13,7 +13,7 @@ import type { TargetRun } from '../src/verifier/outcome.ts';
 import { classifyRun } from '../src/verifier/score.ts';
 import {
   HARNESS_PATH, cgroupLayout, checkSandbox, closeSandboxes, defaultSandboxConfig, discoverTargets, prewarmSandboxes,
-  runPython, runSandboxed, sweepStaleCgroups, type SandboxConfig, type SandboxRequest,
+  runPython, runSandboxed, sandboxStats, sweepStaleCgroups, type SandboxConfig, type SandboxRequest,
 } from '../server/sandbox/sandbox.ts';
 
 const FIX = path.join(import.meta.dirname, 'fixtures', 'python');
@@ -407,12 +407,9 @@ describe.skipIf(!usable)('attacks are contained, and a normal run works right af
 
   it('fork bomb: the pids limit holds, the run times out, nothing is left', async () => {
     const code = 'import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n';
-    const t = performance.now();
     const r = await run({ code, timeLimitS: 2, memoryMb: 512, maxProcesses: 32 });
-    const wall = performance.now() - t;
     expect(r.failure).toBe('timeout');
     expect(text(r)).toMatch(/time limit/);
-    expect(wall).toBeLessThan(6000);
     expect(hostProcesses().filter((a) => a.includes('/evom/harness.py'))).toEqual([]);
     expect(runCgroups()).toEqual([]);
     await expectHealthy();
@@ -427,33 +424,27 @@ describe.skipIf(!usable)('attacks are contained, and a normal run works right af
   });
 
   it('infinite loop: timeout', async () => {
-    const t = performance.now();
     const r = await run({ code: 'while True:\n    pass\n', timeLimitS: 2 });
     expect(r.failure).toBe('timeout');
     expect(r.status).toBe('time_limit');
-    expect(performance.now() - t).toBeLessThan(4000);
+    expect(text(r)).toMatch(/time limit: the code (used more than 2 s of CPU time|ran longer than 2 s \(wall clock\))/);
     await expectHealthy();
   });
 
   it('gigabytes of output: killed at the cap → runtime_error "output limit"', async () => {
-    const t = performance.now();
+    // killed at the cap, not at the 5 s time limit (which would be a timeout)
     const r = await run({ code: 'import sys\nwhile True:\n    sys.stdout.write("x" * 65536 + "\\n")\n', timeLimitS: 5, maxOutputBytes: 64 * 1024 });
     expect(r.failure).toBe('runtime_error');
     expect(text(r)).toMatch(/output limit/);
     expect(r.log.join('\n').length).toBeLessThanOrEqual(64 * 1024 + 2000);
-    expect(performance.now() - t).toBeLessThan(3000);
     await expectHealthy();
   });
 
-  it('sleeping past the deadline: timeout, close to the limit on the wall clock', async () => {
-    const t = performance.now();
+  it('sleeping past the deadline: the wall-clock timer stops it (sleep uses no CPU)', async () => {
     const r = await run({ code: 'import time\nprint("objective: 5")\ntime.sleep(100)\n', timeLimitS: 2 });
-    const wall = performance.now() - t;
     expect(r.failure).toBe('timeout');
     expect(r.log).toContain('objective: 5');
-    expect(wall).toBeGreaterThanOrEqual(1950);
-    expect(wall).toBeLessThan(2600);
-    console.log(`[sandbox] sleep past a 2 s limit: run ended after ${wall.toFixed(0)} ms`);
+    expect(text(r)).toMatch(/ran longer than 2 s \(wall clock\) and was stopped/);
     await expectHealthy();
   });
 
@@ -470,11 +461,10 @@ describe.skipIf(!usable)('attacks are contained, and a normal run works right af
       'subprocess.Popen(["/usr/bin/sleep", "1000.4343"], start_new_session=True)',
       'print("objective: 5")',
     ].join('\n');
-    const t = performance.now();
+    // a run that waited for the sleepers would end in a timeout, not a result
     const r = await run({ code, timeLimitS: 5 });
     expect(r.failure, text(r)).toBeNull();
     expect(r.objective).toBe(5);
-    expect(performance.now() - t).toBeLessThan(3000); // the run did not wait for the sleepers
     const left = hostProcesses().filter((a) => a.includes('1000.4242') || a.includes('1000.4343'));
     expect(left).toEqual([]);
     expect(runCgroups()).toEqual([]);
@@ -541,46 +531,19 @@ describe.skipIf(!usable)('concurrency and overhead', () => {
     for (const d of dirs) expect(fs.existsSync(d)).toBe(false);
   });
 
-  it('measures the overhead over a bare python start', async () => {
-    const N = 10;
-    const time = async (f: () => Promise<unknown> | unknown) => {
-      await f();
-      const ts: number[] = [];
-      for (let i = 0; i < N; i++) { const t = performance.now(); await f(); ts.push(performance.now() - t); }
-      ts.sort((a, b) => a - b);
-      return ts[Math.floor(N / 2)]!;
-    };
-    const bare = await time(() => spawnSync(cfg.python, ['-I', '-c', 'pass']));
-    const harnessOnly = await time(() => new Promise<void>((resolve) => {
-      const p = spawn(cfg.python, ['-I', '-B', '-X', 'utf8', HARNESS_PATH, JSON.stringify({ target: 'pulp', python_path: cfg.pythonPath })],
-        { stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
-      p.stdin!.end('print("objective = 1")');
-      p.on('close', () => resolve());
-    }));
-    const sandboxed = await time(() => run({ code: 'print("objective = 1")', timeLimitS: 10, memoryMb: 256 }));
-    const pulpRun = await time(() => run({ code: fixture('pulp_lp.py') }));
-    prewarmSandboxes(2, cfg);
-    const warmTimes: number[] = [];
-    for (let i = 0; i < N; i++) {
-      await new Promise((r) => setTimeout(r, 150));
-      const t = performance.now();
-      await run({ code: 'print("objective = 1")', timeLimitS: 10, memoryMb: 256 });
-      warmTimes.push(performance.now() - t);
-    }
+  it('a run takes a prewarmed sandbox when one is ready (figures: bench/sandbox.ts)', async () => {
+    prewarmSandboxes(1, cfg);
+    await expect.poll(() => sandboxStats().idleReady, { timeout: 20_000, interval: 50 }).toBe(1);
+    const before = sandboxStats();
+    expect((await run({ code: fixture('pulp_lp.py') })).failure).toBeNull();
+    expect(sandboxStats().prewarmedReady - before.prewarmedReady).toBe(1);
     closeSandboxes();
-    warmTimes.sort((a, b) => a - b);
-    const warmMedian = warmTimes[Math.floor(N / 2)]!;
-    console.log(`[sandbox] median of ${N}: python -c pass ${bare.toFixed(1)} ms; harness without sandbox ${harnessOnly.toFixed(1)} ms; `
-      + `full sandboxed trivial run ${sandboxed.toFixed(1)} ms (sandbox overhead ${(sandboxed - harnessOnly).toFixed(1)} ms, `
-      + `over bare python ${(sandboxed - bare).toFixed(1)} ms); prewarmed trivial run ${warmMedian.toFixed(1)} ms; `
-      + `sandboxed PuLP+CBC model ${pulpRun.toFixed(1)} ms`);
-    expect(sandboxed - harnessOnly).toBeLessThan(100);
-    expect(warmMedian).toBeLessThan(sandboxed);
+    expect(sandboxStats().idleReady).toBe(0);
   });
 
   it('prewarmed sandboxes get each request\'s own limits, serve one run each and leave nothing behind', async () => {
     prewarmSandboxes(2, cfg);
-    await new Promise((r) => setTimeout(r, 500));
+    await expect.poll(() => sandboxStats().idleReady, { timeout: 20_000, interval: 50 }).toBe(2);
     const bomb = await run({ code: 'chunks = []\nwhile True:\n    chunks.append(bytearray(16 * 1024 * 1024))\n', timeLimitS: 5, memoryMb: 150 });
     expect(text(bomb)).toMatch(/memory limit: the code used more than 150 MiB/);
     const pids = await run({ code: 'import subprocess\nps = [subprocess.Popen(["/usr/bin/sleep", "5"]) for _ in range(40)]\n', timeLimitS: 5, maxProcesses: 16 });
@@ -592,8 +555,7 @@ describe.skipIf(!usable)('concurrency and overhead', () => {
     const slow = await run({ code: 'import time\ntime.sleep(100)\n', timeLimitS: 1 });
     expect(slow.failure).toBe('timeout');
     closeSandboxes();
-    await new Promise((r) => setTimeout(r, 300));
-    expect(hostProcesses().filter((a) => a.includes('/evom/harness.py'))).toEqual([]);
-    expect(runCgroups()).toEqual([]);
+    await expect.poll(() => hostProcesses().filter((a) => a.includes('/evom/harness.py')), { timeout: 10_000 }).toEqual([]);
+    await expect.poll(() => runCgroups(), { timeout: 10_000 }).toEqual([]);
   });
 });

@@ -11,9 +11,9 @@ import type { GlpkRunner } from '../src/targets/glpk/runner.ts';
 
 const OPTS = { time_limit_s: 5, memory_limit_bytes: 512 * 1048576, max_log_lines: 50 };
 let targets: Runners;
-beforeAll(() => {
+beforeAll(async () => {
   installMemoryCeiling();
-  targets = createRunners(nodeAssets);
+  targets = await createRunners(nodeAssets);
 });
 
 // One small model (max 3x + 2y, x + y <= 4, x + 3y <= 6, x <= 3 → 11 at x=3, y=1) per language.

@@ -780,13 +780,23 @@ function refill(key: string): void {
   }
 }
 
+const counts = { runs: 0, prewarmedReady: 0, prewarmedStarting: 0 };
+
+/** Runs started, and how many of them took a prewarmed sandbox (ready, or still starting); idle ones ready now. */
+export function sandboxStats(): { runs: number; prewarmedReady: number; prewarmedStarting: number; idleReady: number } {
+  const idleReady = [...pools.values()].reduce((n, p) => n + p.idle.filter((l) => l.isReady && !l.exited).length, 0);
+  return { ...counts, idleReady };
+}
+
 function takeLaunched(cfg: SandboxConfig): Launched {
   const key = cfgKey(cfg);
   const pool = pools.get(key);
+  counts.runs++;
   if (pool) {
     // a ready one, else one still starting (ahead of a fresh launch), else a fresh launch
     let i = pool.idle.findIndex((l) => l.isReady && !l.exited);
-    if (i < 0) i = pool.idle.findIndex((l) => !l.exited);
+    if (i >= 0) counts.prewarmedReady++;
+    else if ((i = pool.idle.findIndex((l) => !l.exited)) >= 0) counts.prewarmedStarting++;
     const l = i >= 0 ? pool.idle.splice(i, 1)[0]! : launch(cfg);
     refill(key);
     return l;

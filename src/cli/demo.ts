@@ -14,6 +14,7 @@ import type { EvalSummary } from '../verifier/evaluate.ts';
 import type { Family } from '../problems/generator.ts';
 import { DEFAULT_LORA } from '../rl/lora.ts';
 import { directorySource } from '../model/source-node.ts';
+import { requireChromium } from '../host/chromium.ts';
 import { createNodePool } from '../verifier/pool-node.ts';
 import { generateBenchmark } from '../problems/generated.ts';
 import { createRunners } from '../targets/runners.ts';
@@ -53,7 +54,8 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<{ before: EvalSummary; after: EvalSummary; out: string }> {
   const t0 = Date.now();
-  const targets = createRunners(nodeAssets);
+  requireChromium(); // the engine runs in headless Chromium: say so before minutes of preparation
+  const targets = await createRunners(nodeAssets);
   // Held-out evaluation problems and training problems from disjoint seeds; any question that
   // appears in both (possible at low difficulty) is dropped from training.
   const evalItems: BenchmarkItem[] = (await generateBenchmark({ families: DEMO.families, count: o.evalCount, seed: 1_000_000 + o.seed, difficulty: DEMO.difficulty }, targets))
@@ -125,7 +127,7 @@ export async function cmdDemo(args: string[], io: Io): Promise<number> {
   const pool = createNodePool();
   try {
     const t0 = Date.now();
-    const rows = await runVerifierDemo(pool, createRunners(nodeAssets), { count, seed });
+    const rows = await runVerifierDemo(pool, await createRunners(nodeAssets), { count, seed });
     io.stdout(formatDemo(rows, count) + `\n\n${pool.stats().completed} verifications on ${pool.size} workers in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   } finally {
     await pool.close();

@@ -17,7 +17,7 @@ export async function cmdProblems(args: string[], io: Io): Promise<number> {
   const seed = intFlag(values.seed, '--seed', 1, 0);
   const difficulty = intFlag(values.difficulty, '--difficulty', 2, 1);
   if (difficulty > 5) throw new UsageError(`--difficulty must be between 1 and 5; got ${difficulty}`);
-  const targets = createRunners(nodeAssets);
+  const targets = await createRunners(nodeAssets);
   for (const line of await generateBenchmark({ families, count, seed, difficulty }, targets)) io.stdout(JSON.stringify(line) + '\n');
   return 0;
 }

@@ -144,7 +144,7 @@ export async function loadTrainData(spec: string, seed: number): Promise<TrainIt
     const { nodeAssets } = await import('../targets/assets-node.ts');
     let families;
     try { families = parseFamilies(spec.slice('generator:'.length) || 'all'); } catch (e) { throw new UsageError(`--data ${spec}: ${(e as Error).message}`); }
-    const items = await generateBenchmark({ families, count: GENERATED_TRAIN_ITEMS, seed: 100_000 + seed, difficulty: 2 }, createRunners(nodeAssets));
+    const items = await generateBenchmark({ families, count: GENERATED_TRAIN_ITEMS, seed: 100_000 + seed, difficulty: 2 }, await createRunners(nodeAssets));
     return items.map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
   }
   const { loadBenchmarkFile } = await import('../problems/benchmarks-node.ts');

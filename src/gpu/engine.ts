@@ -19,6 +19,7 @@ import { rmsnorm } from './kernels/rmsnorm.ts';
 import { rope, ropeTable } from './kernels/rope.ts';
 import { swiglu } from './kernels/swiglu.ts';
 import { packHalves, type WeightBuffer, type WeightDtype } from './kernels/weights.ts';
+import { UsageError } from '../errors.ts';
 
 /** Where the engine gets weights: HF tensor names → f32 values (converted from F16/BF16 if needed). */
 export interface TensorSource {
@@ -221,7 +222,7 @@ export class Engine {
     if (a.ids.length !== R) throw new Error(`step: ${a.ids.length} ids for B=${B} × T=${T}`);
     if (seq0 + B > this.opts.maxBatch) throw new GpuCapacityError(`step: sequences ${seq0}…${seq0 + B - 1} exceed maxBatch ${this.opts.maxBatch}`);
     if (pos0 + T > this.opts.maxContext) throw new GpuCapacityError(`step: positions up to ${pos0 + T} exceed maxContext ${this.opts.maxContext}`);
-    for (let i = 0; i < R; i++) if (!(a.ids[i]! >= 0 && a.ids[i]! < cfg.vocab)) throw new RangeError(`token id ${a.ids[i]} is outside the vocabulary (${cfg.vocab})`);
+    for (let i = 0; i < R; i++) if (!(a.ids[i]! >= 0 && a.ids[i]! < cfg.vocab)) throw new UsageError(`token id ${a.ids[i]} is outside the vocabulary (${cfg.vocab})`);
     const ctx = pos0 + T;
     const w = this.ensureWork(R, ctx);
     writeBuffer(this.gpu, w.ids, Uint32Array.from(a.ids));

@@ -5,6 +5,7 @@
 
 import type { ModelConfig } from '../model/config.ts';
 import { LORA_TARGETS, projectionShape } from '../rl/lora.ts';
+import { UsageError } from '../errors.ts';
 
 export interface MemoryPlanOptions {
   /** Bytes per weight: 2 (F16/BF16) or 4 (F32). */
@@ -61,13 +62,13 @@ export interface MemoryPlan {
 }
 
 function checkInt(v: number, name: string, min: number): void {
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`memoryPlan: ${name} must be an integer ≥ ${min}, got ${v}`);
+  if (!Number.isInteger(v) || v < min) throw new UsageError(`memory plan: ${name} must be an integer ≥ ${min}, got ${v}`);
 }
 
 export function memoryPlan(cfg: ModelConfig, opts: MemoryPlanOptions): MemoryPlan {
   const o: Required<MemoryPlanOptions> = { tokensInFlight: opts.batch, ...opts };
-  if (o.weightBytesPerParam !== 2 && o.weightBytesPerParam !== 4) throw new RangeError('memoryPlan: weightBytesPerParam must be 2 or 4');
-  if (o.kvBytesPerValue !== 2 && o.kvBytesPerValue !== 4) throw new RangeError('memoryPlan: kvBytesPerValue must be 2 or 4');
+  if (o.weightBytesPerParam !== 2 && o.weightBytesPerParam !== 4) throw new UsageError('memory plan: weight bytes per parameter must be 2 or 4');
+  if (o.kvBytesPerValue !== 2 && o.kvBytesPerValue !== 4) throw new UsageError('memory plan: KV cache bytes per value must be 2 or 4');
   checkInt(o.batch, 'batch', 1);
   checkInt(o.contextTokens, 'contextTokens', 1);
   checkInt(o.tokensInFlight, 'tokensInFlight', 1);

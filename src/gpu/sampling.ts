@@ -6,6 +6,7 @@
 
 import type { Engine } from './engine.ts';
 import { Rng, mixSeed } from '../problems/rng.ts';
+import { UsageError } from '../errors.ts';
 
 export interface SamplingParams {
   /** completions per prompt (G) */
@@ -134,10 +135,10 @@ export async function generateBatch(engine: Engine, prompts: BatchPrompt[], para
   const V = engine.cfg.vocab;
   const n = p.n;
   if (prompts.length === 0) return [];
-  if (!Number.isInteger(n) || n < 1 || n * prompts.length > engine.opts.maxBatch) throw new RangeError(`prompts × n must be 1…${engine.opts.maxBatch} (the engine's maxBatch); got ${prompts.length} × ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n * prompts.length > engine.opts.maxBatch) throw new UsageError(`prompts × n must be 1…${engine.opts.maxBatch} (the engine's maxBatch); got ${prompts.length} × ${n}`);
   for (const [i, pr] of prompts.entries()) {
-    if (pr.promptIds.length === 0) throw new RangeError(`prompt ${i} is empty`);
-    if (pr.promptIds.length + p.maxNewTokens > engine.opts.maxContext) throw new RangeError(`prompt ${i} (${pr.promptIds.length} tokens) + max new tokens (${p.maxNewTokens}) exceed the context of ${engine.opts.maxContext} tokens`);
+    if (pr.promptIds.length === 0) throw new UsageError(`prompt ${i} is empty`);
+    if (pr.promptIds.length + p.maxNewTokens > engine.opts.maxContext) throw new UsageError(`prompt ${i} (${pr.promptIds.length} tokens) + max new tokens (${p.maxNewTokens}) exceed the context of ${engine.opts.maxContext} tokens`);
   }
   if (p.stopStrings.length > 0 && !hooks.decode) throw new Error('stop strings need a decoder');
 

@@ -8,19 +8,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { Plugin, ViteDevServer } from 'vite';
-import { EvomError } from '../errors.ts';
+import { SetupError } from '../errors.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = join(import.meta.dirname, '..', '..');
 
-export class ChromiumMissingError extends EvomError {
+export class ChromiumMissingError extends SetupError {
   constructor(path: string) {
-    super(`Chromium not found at ${path}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`, 'chromium_missing');
+    super(`Chromium not found at ${path}: run \`npm run setup\` (it installs Debian's chromium with the other system packages), or set CHROMIUM_PATH`);
   }
 }
 
-export async function launchChromium(opts: { webgpu?: boolean } = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+/** Throws ChromiumMissingError unless the browser that runs the engine is installed. */
+export function requireChromium(): void {
   if (!existsSync(CHROMIUM)) throw new ChromiumMissingError(CHROMIUM);
+}
+
+export async function launchChromium(opts: { webgpu?: boolean } = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+  requireChromium();
   const { chromium } = await import('playwright-core');
   const userDataDir = mkdtempSync(join(tmpdir(), 'evom-chromium-'));
   const args = [
@@ -52,6 +57,7 @@ export async function startDevServer(plugins: Plugin[] = []): Promise<{ server: 
 
 /** Chromium with WebGPU on a blank page of the dev server, ready to import engine modules. */
 export async function enginePage(plugins: Plugin[] = []): Promise<{ page: Page; base: string; close: () => Promise<void> }> {
+  requireChromium(); // before the dev server starts, so a missing browser is one line, not a server's stack trace
   const { server, base } = await startDevServer(plugins);
   try {
     const b = await launchChromium({ webgpu: true });

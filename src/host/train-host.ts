@@ -9,7 +9,7 @@ import { hubSource } from '../model/hub.ts';
 import { LoraAdapter, type LoraConfig } from '../rl/lora.ts';
 import { createBrowserPool } from '../verifier/pool-browser.ts';
 import type { RemoteVerifier } from '../verifier/remote.ts';
-import { loadTokenizerFromSource } from '../model/tokenizer.ts';
+import { loadTokenizerFromSource, TokenizerError } from '../model/tokenizer.ts';
 import { promptIdsFor, Trainer, type StepMetrics, type TrainerCheckpoint, type TrainerConfig, type TrainItem } from '../rl/trainer.ts';
 
 /** A checkpoint as plain JSON (binary parts base64) so it crosses the page boundary. */
@@ -59,7 +59,7 @@ type Hooks = { evomOnMetrics?: (m: StepMetrics) => void; evomOnCheckpoint?: (c: 
 /** Engine, adapter, verifier pool and trainer for one run (the CLI's page and the training page share it). */
 export async function openTraining(gpu: Gpu, source: ModelSource, data: TrainItem[], cfg: TrainerConfig, lora: LoraConfig, start: { adapter?: ModelSource; resume?: TrainerCheckpoint; remote?: RemoteVerifier } = {}): Promise<{ trainer: Trainer; close: () => Promise<void> }> {
   const tokenizer = await loadTokenizerFromSource(source);
-  if (!tokenizer) throw new Error(`${source.name} has no tokenizer.json; training needs one`);
+  if (!tokenizer) throw new TokenizerError(`${source.name} has no tokenizer.json; training needs one`);
   // Engine sized for generation (G slots) and training micro-batches of the longest prompt.
   const promptMax = Math.max(...data.map((d) => promptIdsFor(tokenizer, d.question, cfg.target).length));
   const engine = await Engine.fromSource(gpu, source, { maxBatch: Math.max(cfg.group * Math.max(1, cfg.generateTogether ?? 1), cfg.microBatch), maxContext: promptMax + cfg.maxNewTokens });

@@ -4,7 +4,7 @@
 // model.safetensors plus the base's config, generation config and tokenizer files.
 
 import { loadModelConfig, ModelFileNotFoundError, type ModelSource } from './source.ts';
-import { parsePeft, peftKey } from '../rl/lora.ts';
+import { LoraError, parsePeft, peftKey } from '../rl/lora.ts';
 import { encodeFloats, FLOAT_DTYPES, openCheckpoint, serializeSafetensors, type FloatDtype, type TensorToWrite } from './safetensors.ts';
 
 /** Files copied from the base when present. */
@@ -25,12 +25,12 @@ export async function mergeAdapter(base: ModelSource, adapter: ModelSource, opts
   for (const [name, e] of ckpt.tensors) {
     const m = deltas.get(name);
     const dtype = (opts.dtype ?? e.dtype) as FloatDtype;
-    if (!FLOAT_DTYPES.includes(e.dtype as FloatDtype)) throw new Error(`${name}: dtype ${e.dtype} cannot be merged`);
+    if (!FLOAT_DTYPES.includes(e.dtype as FloatDtype)) throw new LoraError(`${name}: dtype ${e.dtype} cannot be merged`);
     if (!m && dtype === e.dtype) { tensors.push({ name, dtype, shape: [...e.shape], data: await ckpt.readRaw(name) }); continue; }
     const w = await ckpt.readFloat32(name);
     if (m) {
       const [out, inF] = e.shape as [number, number];
-      if (m.A.length !== r * inF || m.B.length !== out * r) throw new Error(`${name}: adapter shapes do not match the weight [${out}, ${inF}]`);
+      if (m.A.length !== r * inF || m.B.length !== out * r) throw new LoraError(`${name}: adapter shapes do not match the weight [${out}, ${inF}]`);
       for (let o = 0; o < out; o++) {
         for (let k = 0; k < r; k++) {
           const b = scale * m.B[o * r + k]!;
@@ -43,7 +43,7 @@ export async function mergeAdapter(base: ModelSource, adapter: ModelSource, opts
     }
     tensors.push({ name, dtype, shape: [...e.shape], data: encodeFloats(w, dtype) });
   }
-  if (deltas.size) throw new Error(`the base has no weight for ${[...deltas.keys()][0]} (is the adapter for this model?)`);
+  if (deltas.size) throw new LoraError(`the base has no weight for ${[...deltas.keys()][0]} (is the adapter for this model?)`);
   const files: Record<string, Uint8Array | string> = { 'model.safetensors': serializeSafetensors(tensors, { format: 'pt' }) };
   for (const f of MERGE_COPIED_FILES) {
     try { files[f] = await base.readText(f); } catch (e) { if (!(e instanceof ModelFileNotFoundError)) throw e; }

@@ -15,6 +15,7 @@ import { buildProduction } from './families/production.ts';
 import { buildStaffing } from './families/staffing.ts';
 import { buildTransportation } from './families/transportation.ts';
 import { Rng, mixSeed } from './rng.ts';
+import { UsageError } from '../errors.ts';
 
 export const FAMILIES = ['production', 'diet', 'transportation', 'assignment', 'knapsack', 'staffing'] as const;
 export type Family = typeof FAMILIES[number];
@@ -54,9 +55,9 @@ export function goldModels(id: string, b: Pick<FamilyInstance, 'model' | 'writte
 
 export function generateProblem(family: Family, seed: number, difficulty = 2): GeneratedProblem {
   if (!(FAMILIES as readonly string[]).includes(family)) parseFamilies(family); // throws a helpful error
-  if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
+  if (!Number.isInteger(seed)) throw new UsageError(`seed must be an integer, got ${seed}`);
   if (!Number.isInteger(difficulty) || difficulty < 1 || difficulty > 5) {
-    throw new RangeError(`difficulty must be an integer 1..5, got ${difficulty}`);
+    throw new UsageError(`difficulty must be an integer 1..5, got ${difficulty}`);
   }
   const rng = new Rng(mixSeed(seed, FAMILIES.indexOf(family) + 1, difficulty));
   const id = `gen-${family}-s${seed}-d${difficulty}`;
@@ -81,7 +82,7 @@ export function generateProblems(opts: {
   difficulty?: number;
 }): GeneratedProblem[] {
   const fams = opts.families ?? FAMILIES;
-  if (fams.length === 0) throw new RangeError('generateProblems: families is empty');
+  if (fams.length === 0) throw new UsageError('no problem family given');
   const out: GeneratedProblem[] = [];
   for (let i = 0; i < opts.count; i++) {
     // instance seed: a uint32 derived from (opts.seed, index), stable across platforms
@@ -93,7 +94,7 @@ export function generateProblems(opts: {
 export function parseFamilies(spec: string): Family[] {
   const parts = spec.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
   const valid = `valid families: ${FAMILIES.join(', ')} (or "all")`;
-  if (parts.length === 0) throw new Error(`No problem family given; ${valid}`);
+  if (parts.length === 0) throw new UsageError(`No problem family given; ${valid}`);
   const out: Family[] = [];
   for (const p of parts) {
     if (p === 'all') {
@@ -101,7 +102,7 @@ export function parseFamilies(spec: string): Family[] {
     } else if ((FAMILIES as readonly string[]).includes(p)) {
       if (!out.includes(p as Family)) out.push(p as Family);
     } else {
-      throw new Error(`Unknown problem family "${p}"; ${valid}`);
+      throw new UsageError(`Unknown problem family "${p}"; ${valid}`);
     }
   }
   return out;

@@ -8,9 +8,10 @@ import { generateBenchmark } from './generated.ts';
 import { createRunners } from '../targets/runners.ts';
 import { browserAssets } from '../targets/assets-browser.ts';
 
-const targets = createRunners(browserAssets);
+// made on first use (and never awaited at the top: messages sent before expose() would be lost)
+let runners: ReturnType<typeof createRunners> | null = null;
 const api = {
-  generate: (opts: Parameters<typeof generateBenchmark>[0]) => generateBenchmark(opts, targets),
+  generate: async (opts: Parameters<typeof generateBenchmark>[0]) => generateBenchmark(opts, await (runners ??= createRunners(browserAssets))),
   /** A benchmark from a URL or a picked File; errors name the line and the reason. */
   load: async (input: string | Blob, name: string) => {
     try {

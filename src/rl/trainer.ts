@@ -16,6 +16,7 @@ import type { EvomTokenizer } from '../model/tokenizer.ts';
 import type { ToleranceRule } from '../verifier/tolerance.ts';
 import { TrainGraph } from '../gpu/train-graph.ts';
 import { executed } from '../verifier/score.ts';
+import { UnsupportedError, UsageError } from '../errors.ts';
 
 export interface TrainItem { id: string; question: string; answer: Answer }
 
@@ -115,9 +116,9 @@ export class Trainer {
     readonly cfg: TrainerConfig,
     graph?: TrainGraph,
   ) {
-    if (data.length === 0) throw new Error('no training data');
+    if (data.length === 0) throw new UsageError('no training data: give at least one problem with an answer');
     if (!engine.lora) throw new Error('the trainer trains LoRA adapters: attach engine.lora first');
-    if (engine.lora.config.dropout > 0) throw new Error(`LoRA dropout ${engine.lora.config.dropout} is not supported in training yet: set "lora_dropout": 0 in the adapter's adapter_config.json (PEFT applies dropout only while training, so inference is unchanged)`);
+    if (engine.lora.config.dropout > 0) throw new UnsupportedError(`LoRA dropout ${engine.lora.config.dropout} is not supported in training yet: set "lora_dropout": 0 in the adapter's adapter_config.json (PEFT applies dropout only while training, so inference is unchanged)`);
     const maxPrompt = Math.max(...data.map((d) => this.promptIds(d).length));
     const T = maxPrompt + cfg.maxNewTokens;
     this.graph = graph ?? new TrainGraph(engine, { maxRows: cfg.microBatch * T, maxT: T });

@@ -7,6 +7,7 @@ import { pct, useStudio } from './app.ts';
 import { color, LineChart } from './chart.tsx';
 import { modelLabel } from './labels.ts';
 import type { StudioForm } from './state.ts';
+import { UsageError } from '../errors.ts';
 
 /** A configuration from the page's #run= link, applied once at start-up (then removed from the address). */
 export const sharedConfigNotice = {
@@ -33,7 +34,7 @@ export function ClassroomPanel() {
   const [entries, setEntries] = useState<Entry[]>([]);
   const make = () => s.job('Making the link', async () => {
     const f = s.form;
-    if (f.data.kind === 'upload') throw new Error('an uploaded file cannot travel in a link: put it at a URL (or use the generator or a bundled benchmark)');
+    if (f.data.kind === 'upload') throw new UsageError('an uploaded file cannot travel in a link: put it at a URL (or use the generator or a bundled benchmark)');
     const data: ShareConfig['data'] = f.data.kind === 'generator'
       ? { kind: 'generator', families: f.data.families.split(',').map((x) => x.trim()).filter(Boolean), difficulty: f.data.difficulty, count: f.data.count, seed: f.data.seed }
       : f.data;

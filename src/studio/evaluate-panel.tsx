@@ -8,12 +8,13 @@ import type { EvalItemView, EvalReport } from '../host/studio-engine.ts';
 import { appBase, pct, useStudio, type Studio } from './app.ts';
 import { engineWorker, proxy } from './clients.ts';
 import { listRuns, type RunListing } from './runs.ts';
+import { UsageError } from '../errors.ts';
 
 export interface StoredEval { label: string; target: string; adapterRun: string | null; created: string; report: EvalReport }
 
 /** Run one evaluation and keep it (with the run's evaluations, or as the Studio's last one). */
 export async function runEvaluation(s: Studio, opts: { target: string; adapterRun: string | null; label: string; onProgress?: (t: string) => void }): Promise<StoredEval> {
-  if (!s.dataset) throw new Error('prepare problems first (Problems tab)');
+  if (!s.dataset) throw new UsageError('prepare problems first (Problems tab)');
   const report = await engineWorker().evaluate({
     base: appBase(), model: s.modelChoice(), ...(opts.adapterRun ? { adapterRun: opts.adapterRun } : {}), items: s.dataset.eval,
     target: opts.target, tolerance: s.form.tolerance, ...(s.remote() ? { remote: s.remote()! } : {}), maxNewTokens: s.form.evalMaxNew, batch: s.form.evalBatch,

@@ -10,6 +10,7 @@ import { engineWorker } from './clients.ts';
 import type { StoredEval } from './evaluate-panel.tsx';
 import { listRuns, type RunListing } from './runs.ts';
 import type { RunData } from './training.ts';
+import { UsageError } from '../errors.ts';
 
 type Files = Record<string, string | Uint8Array>;
 const u8 = (v: string | Uint8Array) => (typeof v === 'string' ? strToU8(v) : v);
@@ -20,7 +21,7 @@ const evalResults = (evals: StoredEval[]) => jsonl(evals.flatMap((e) => e.report
 
 export async function runCardOf(r: RunListing): Promise<{ card: RunCard; data: RunData; evals: StoredEval[] }> {
   const data = await readJsonFile<RunData>(runPath(r.id), RUN_FILES.data);
-  if (!data) throw new Error(`run ${r.id} has no data file`);
+  if (!data) throw new UsageError(`run ${r.id} has no data file`);
   const evals = (await readJsonFile<StoredEval[]>(runPath(r.id), RUN_FILES.evals)) ?? [];
   const card = makeRunCard({
     title: r.run.title || r.id, model: r.run.model, settings: r.run.settings,
@@ -37,11 +38,11 @@ export function ExportPanel() {
   const [sel, setSel] = useState('');
   useEffect(() => { void listRuns().then((r) => { setRuns(r); setSel((cur) => cur || r[r.length - 1]?.id || ''); }); }, [s.runsVersion]);
   const r = runs.find((x) => x.id === sel);
-  const act = (label: string, fn: (r: RunListing) => Promise<void>) => () => s.job(label, async () => { if (!r) throw new Error('pick a run to export'); await fn(r); });
+  const act = (label: string, fn: (r: RunListing) => Promise<void>) => () => s.job(label, async () => { if (!r) throw new UsageError('pick a run to export'); await fn(r); });
   const adapterZip = act('Exporting the adapter', async (r) => download(`${r.id}-adapter.zip`, zip(await engineWorker().adapterFiles(r.id)), 'application/zip'));
   const adapterFolder = act('Writing the adapter folder', async (r) => {
     const picker = (window as unknown as { showDirectoryPicker?: (o: object) => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker;
-    if (!picker) throw new Error('this browser cannot write folders: use "Adapter (zip)"');
+    if (!picker) throw new UsageError('this browser cannot write folders: use "Adapter (zip)"');
     const dir = await (await picker({ mode: 'readwrite' })).getDirectoryHandle(`${r.id}-adapter`, { create: true });
     for (const [name, v] of Object.entries(await engineWorker().adapterFiles(r.id))) {
       const w = await (await dir.getFileHandle(name, { create: true })).createWritable();
@@ -55,7 +56,7 @@ export function ExportPanel() {
   });
   const evals = act('Exporting evaluation results', async (r) => {
     const { evals } = await runCardOf(r);
-    if (!evals.length) throw new Error(`run ${r.id} has no evaluations yet: evaluate it in the Evaluate tab`);
+    if (!evals.length) throw new UsageError(`run ${r.id} has no evaluations yet: evaluate it in the Evaluate tab`);
     download(`${r.id}-eval-results.jsonl`, evalResults(evals), 'application/jsonl');
   });
   const card = act('Writing the run card', async (r) => download(`${r.id}-run-card.json`, JSON.stringify((await runCardOf(r)).card, null, 2), 'application/json'));

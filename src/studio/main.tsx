@@ -18,6 +18,7 @@ import { TargetsPanel } from './targets-panel.tsx';
 import { TrainPanel } from './train-panel.tsx';
 import { TransferPanel } from './transfer-panel.tsx';
 import './studio.css';
+import { UsageError } from '../errors.ts';
 
 const PANELS: Record<TabId, () => preact.JSX.Element> = {
   model: ModelPanel, problems: ProblemsPanel, targets: TargetsPanel, evaluate: EvaluatePanel,
@@ -44,7 +45,7 @@ function App() {
   const modelChoiceFor = (m: { kind: string; id: string }): ModelChoice => {
     if (m.kind === 'hub') return { kind: 'hub', id: m.id, ...(form.model.hubUrl ? { hubUrl: form.model.hubUrl } : {}) };
     if (m.kind === 'local') {
-      if (!localFiles.length) throw new Error('this run uses model files from this computer: pick the model folder again (Model tab)');
+      if (!localFiles.length) throw new UsageError('this run uses model files from this computer: pick the model folder again (Model tab)');
       return { kind: 'local', files: localFiles };
     }
     return { kind: 'builtin' };

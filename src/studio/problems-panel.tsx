@@ -8,6 +8,7 @@ import type { TrainItem } from '../rl/trainer.ts';
 import { useStudio, type Dataset } from './app.ts';
 import { problemsWorker } from './clients.ts';
 import { defaultForm, type DataSpec } from './state.ts';
+import { UsageError } from '../errors.ts';
 
 /** Benchmarks bundled in public/benchmarks (licenses allow redistribution; see its README). */
 export const BUNDLED = [
@@ -46,12 +47,12 @@ export function ProblemsPanel() {
     } else {
       let raw;
       if (d.kind === 'upload') {
-        if (!file) throw new Error('pick a JSONL file first (one {"id","question","answer"} object per line)');
+        if (!file) throw new UsageError('pick a JSONL file first (one {"id","question","answer"} object per line)');
         raw = await problemsWorker().load(file, file.name);
         description = `uploaded ${file.name}`;
       } else {
         const url = d.kind === 'bundled' ? new URL(`benchmarks/${d.file}`, document.baseURI).href : d.url;
-        if (d.kind === 'url' && !/^https?:\/\//.test(url)) throw new Error(`"${url}" is not an http(s) URL`);
+        if (d.kind === 'url' && !/^https?:\/\//.test(url)) throw new UsageError(`"${url}" is not an http(s) URL`);
         raw = await problemsWorker().load(url, url);
         description = d.kind === 'bundled' ? `bundled ${d.file}` : `from ${url}`;
       }
@@ -59,7 +60,7 @@ export function ProblemsPanel() {
       dropped = raw.length - answered.length;
       items = answered.map((i) => ({ id: i.id, question: i.question, answer: i.answer! }));
     }
-    if (items.length < 2) throw new Error(`only ${items.length} problem(s) with an answer: at least 2 are needed for a train/evaluation split`);
+    if (items.length < 2) throw new UsageError(`only ${items.length} problem(s) with an answer: at least 2 are needed for a train/evaluation split`);
     const split = splitItems(items, s.form.evalFraction, d.kind === 'generator' ? d.seed : 1);
     const ds: Dataset = { description, ...split, dropped };
     s.setDataset(ds);

@@ -5,6 +5,7 @@ import { RemoteVerifier, type RemoteTargetInfo } from '../verifier/remote.ts';
 import { TOLERANCE_DESCRIPTIONS, TOLERANCE_RULES, type ToleranceRule } from '../verifier/tolerance.ts';
 import { useStudio } from './app.ts';
 import { serverToken } from './state.ts';
+import { UsageError } from '../errors.ts';
 
 export const IN_BROWSER = [
   ['highs', 'highs — CPLEX LP format, solved by HiGHS (wasm)'],
@@ -25,10 +26,10 @@ export function TargetsPanel() {
   const [remoteTargets, setRemoteTargets] = useState<RemoteTargetInfo[] | null>(null);
   const check = () => s.job('Asking the sandbox server for its targets', async () => {
     const url = s.form.remoteUrl;
-    if (!/^https?:\/\//.test(url)) throw new Error(`"${url}" is not a server address (http://host:port)`);
+    if (!/^https?:\/\//.test(url)) throw new UsageError(`"${url}" is not a server address (http://host:port)`);
     const all = await new RemoteVerifier({ urls: [url], token }).targets();
     const failed = all.find((t) => t.name === '*');
-    if (failed) { setRemoteTargets(null); throw new Error(serverProblem(url, failed.reason ?? '')); }
+    if (failed) { setRemoteTargets(null); throw new UsageError(serverProblem(url, failed.reason ?? '')); }
     setRemoteTargets(all);
   });
   const inBrowser = IN_BROWSER.some(([t]) => t === s.form.target);

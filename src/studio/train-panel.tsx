@@ -10,6 +10,7 @@ import { color, LineChart } from './chart.tsx';
 import { activeRun, newRunId } from './state.ts';
 import { isTraining, requestPause, requestStop, resumeRun, startRun, useTraining, type TrainState } from './training.ts';
 import { modelLabel } from './labels.ts';
+import { UsageError } from '../errors.ts';
 
 export function SettingsForm({ settings, onChange, skip = [] }: { settings: TrainSettings; onChange: (s: TrainSettings) => void; skip?: (keyof TrainSettings)[] }) {
   const defaults = defaultSettings(settings.algo, settings.target);
@@ -107,8 +108,8 @@ export function TrainPanel() {
   const settings = s.form.settings;
   const start = () => s.job('Training', async () => {
     const problems = validateSettings(settings);
-    if (problems.length) throw new Error(`Check the settings: ${problems.join('; ')}`);
-    if (!s.dataset) throw new Error('prepare problems first (Problems tab)');
+    if (problems.length) throw new UsageError(`Check the settings: ${problems.join('; ')}`);
+    if (!s.dataset) throw new UsageError('prepare problems first (Problems tab)');
     await startRun(s, newRun(s, settings), s.dataset);
   });
   const resume = (id: string) => s.job('Training', () => resumeRun(s, id));

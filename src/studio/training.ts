@@ -9,6 +9,7 @@ import type { StepMetrics, TrainItem } from '../rl/trainer.ts';
 import { appBase, type Studio } from './app.ts';
 import { engineWorker } from './clients.ts';
 import { activeRun } from './state.ts';
+import { UsageError } from '../errors.ts';
 
 export type TrainStatus = 'idle' | 'opening' | 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed';
 
@@ -59,7 +60,7 @@ export async function startRun(s: Studio, run: StudioRun, data: RunData): Promis
 /** Resume a saved run from its checkpoint (after a pause, a reload or a crash). */
 export async function resumeRun(s: Studio, runId: string): Promise<TrainStatus> {
   const run = await readJsonFile<StudioRun>(runPath(runId), RUN_FILES.run);
-  if (!run) throw new Error(`run ${runId} is not in this browser's storage any more`);
+  if (!run) throw new UsageError(`run ${runId} is not in this browser's storage any more`);
   const rollouts = (await readJsonFile<StepRollouts[]>(runPath(runId), RUN_FILES.rollouts)) ?? [];
   set({ run, metrics: await loadMetrics(runId), rollouts, status: 'opening', message: 'Loading the model and the checkpoint…' });
   return continueRun(s, run);
@@ -76,7 +77,7 @@ async function continueRun(s: Studio, run: StudioRun): Promise<TrainStatus> {
     if (openRun !== run.id) {
       await closeSession();
       const data = await readJsonFile<RunData>(runPath(run.id), RUN_FILES.data);
-      if (!data) throw new Error(`run ${run.id} has lost its data file`);
+      if (!data) throw new UsageError(`run ${run.id} has lost its data file`);
       const r = await engineWorker().trainOpen({ base: appBase(), model: s.modelChoiceFor(run.model), run, train: data.train, ...(s.remote() ? { remote: s.remote()! } : {}) });
       openRun = run.id;
       set({ metrics: r.metrics });

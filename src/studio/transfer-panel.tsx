@@ -8,6 +8,7 @@ import { runEvaluation, SummaryTable, type StoredEval } from './evaluate-panel.t
 import { newRun } from './train-panel.tsx';
 import { resumeRun, startRun } from './training.ts';
 import { readJsonFile, RUN_FILES, runPath } from '../host/run-store-opfs.ts';
+import { UsageError } from '../errors.ts';
 
 interface TransferState {
   a: string; b: string; stepsA: number; stepsB: number;
@@ -47,8 +48,8 @@ export function TransferPanel() {
   const [progress, setProgress] = useState('');
   const save = (n: TransferState) => { localStorage.setItem(KEY, JSON.stringify(n)); setSt(n); };
   const run = () => s.job('Solver-transfer trial', async () => {
-    if (!s.dataset) throw new Error('prepare problems first (Problems tab)');
-    if (st.a === st.b) throw new Error('targets A and B must differ');
+    if (!s.dataset) throw new UsageError('prepare problems first (Problems tab)');
+    if (st.a === st.b) throw new UsageError('targets A and B must differ');
     let cur = st;
     const put = (p: Partial<TransferState>) => { cur = { ...cur, ...p }; save(cur); };
     const trainTo = async (runKey: 'runA' | 'runB', target: string, steps: number, from?: string) => {
@@ -56,13 +57,13 @@ export function TransferPanel() {
       const saved = id ? await readJsonFile(runPath(id), RUN_FILES.run) : null;
       if (id && saved) {
         const status = await resumeRun(s, id);
-        if (status !== 'done') throw new Error(`training under ${target} was ${status}; press Run to continue`);
+        if (status !== 'done') throw new UsageError(`training under ${target} was ${status}; press Run to continue`);
         return id;
       }
       const r = newRun(s, { ...s.form.settings, target, steps }, { title: `transfer ${runKey === 'runA' ? 'A' : 'B'} (${target})`, ...(from ? { adapterFrom: from } : {}) });
       put({ [runKey]: r.id });
       const status = await startRun(s, r, s.dataset!);
-      if (status !== 'done') throw new Error(`training under ${target} was ${status}; press Run to continue`);
+      if (status !== 'done') throw new UsageError(`training under ${target} was ${status}; press Run to continue`);
       return r.id;
     };
     setProgress(`Stage 1: training under ${cur.a}`);

@@ -3,11 +3,12 @@
 
 import urls from 'virtual:evom-target-assets';
 import type { AssetLoader } from './target.ts';
+import { SetupError } from '../errors.ts';
 
 export const browserAssets: AssetLoader = async (ref) => {
   const url = urls[`${ref.package}/${ref.file}`];
-  if (!url) throw new Error(`the build has no asset ${ref.package}/${ref.file}`);
+  if (!url) throw new SetupError(`the build has no asset ${ref.package}/${ref.file}: rebuild with the target registered (npm run build)`);
   const res = await fetch(url);
-  if (!res.ok) throw new Error(`could not load ${url}: HTTP ${res.status}`);
+  if (!res.ok) throw new SetupError(`could not load ${url}: HTTP ${res.status}`);
   return res.arrayBuffer();
 };

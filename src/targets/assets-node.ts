@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { AssetLoader, AssetRef } from './target.ts';
+import { SetupError } from '../errors.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -15,7 +16,7 @@ export function assetPath(ref: AssetRef): string {
     const p = join(dir, ref.package, ref.file);
     if (existsSync(p)) return p;
   }
-  throw new Error(`${ref.file} of the npm package "${ref.package}" is not installed (npm ci installs it)`);
+  throw new SetupError(`${ref.file} of the npm package "${ref.package}" is not installed (npm ci installs it)`);
 }
 
 export const nodeAssets: AssetLoader = (ref) => readFile(assetPath(ref));

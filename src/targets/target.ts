@@ -68,6 +68,7 @@ export interface TargetModule {
   readonly gold?: (p: GoldInput) => string;
   /** files the runner loads; the browser build emits them (vite.config.ts) */
   readonly assets?: Readonly<Record<string, AssetRef>>;
-  /** the solver in this thread ('worker' targets) */
-  readonly createRunner?: (env: RunnerEnv) => TargetRunner;
+  /** the solver in this thread ('worker' targets); imports its code on demand, so that a page that
+   *  only lists targets (prompts, forms) never loads a solver */
+  readonly createRunner?: (env: RunnerEnv) => Promise<TargetRunner>;
 }

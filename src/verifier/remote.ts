@@ -6,6 +6,7 @@
 import { resolveConfig, type VerifierConfig } from './config.ts';
 import type { Outcome, TargetRun } from './outcome.ts';
 import { failedOutcome, prepare, runOf, score, type VerifyJob } from './score.ts';
+import { UsageError } from '../errors.ts';
 
 /** What /v1/run answers: an outcome plus the run's failure, which the client scores itself. */
 export type ServerOutcome = Outcome & { failure?: TargetRun['failure'] };
@@ -37,7 +38,7 @@ export class RemoteVerifier {
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly opts: RemoteOptions) {
-    if (opts.urls.length === 0) throw new Error('RemoteVerifier: no server URL given');
+    if (opts.urls.length === 0) throw new UsageError('no sandbox server URL given');
     this.servers = opts.urls.map((u) => ({ url: u.replace(/\/+$/, ''), inflight: 0, restUntil: 0, served: 0, failures: 0 }));
     this.fetchImpl = opts.fetch ?? globalThis.fetch.bind(globalThis);
   }

@@ -17,10 +17,11 @@ export interface VerifierApi {
 
 export function createVerifierApi(assets: AssetLoader): VerifierApi {
   installMemoryCeiling();
-  const runners = createRunners(assets);
+  const made = createRunners(assets);
   return {
-    run: (job) => runCode(job, runners),
+    run: async (job) => runCode(job, await made),
     async warm() {
+      const runners = await made;
       const tiny = { time_limit_s: 1, memory_limit_bytes: 256 * 1048576, max_log_lines: 10 };
       for (const t of allTargets()) if (runners[t.name]) await runners[t.name]!.solve(t.example, tiny);
     },

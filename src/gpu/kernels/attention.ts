@@ -4,6 +4,7 @@
 // q, out: [R, Hq, D]; kc, vc: [Bmax, Hkv, maxCtx, D]; pos: [R]; S: [R·Hq, stride] (probabilities,
 // kept for the backward pass); lse: [R·Hq] (log-sum-exp of the scaled scores, also for backward).
 import type { Recorder } from '../device.ts';
+import { UnsupportedError } from '../../errors.ts';
 
 const WG = 64;
 const PARAMS = 'struct P { R: u32, T: u32, Hq: u32, Hkv: u32, D: u32, maxCtx: u32, stride: u32, scale: f32, seq0: u32 }';
@@ -84,7 +85,7 @@ export interface AttentionArgs {
 }
 
 export function attention(rec: Recorder, a: AttentionArgs): void {
-  if (a.D > 256) throw new Error(`attention: head_dim ${a.D} > 256 is not supported`);
+  if (a.D > 256) throw new UnsupportedError(`attention: head_dim ${a.D} > 256 is not supported`);
   const params = [a.R, a.T, a.Hq, a.Hkv, a.D, a.maxCtx, a.stride, { f32: 1 / Math.sqrt(a.D) }, a.seq0 ?? 0];
   const rows = a.R * a.Hq;
   const grid: [number, number] = [Math.min(rows, 65535), Math.ceil(rows / 65535)];
@@ -206,7 +207,7 @@ export interface AttentionBackwardArgs extends Omit<AttentionArgs, 'out' | 'lse'
 
 /** Backward of a training step's attention (positions 0 … T−1 of each sequence, seq0 = 0). */
 export function attentionBackward(rec: Recorder, a: AttentionBackwardArgs): void {
-  if (a.D > 256) throw new Error(`attention backward: head_dim ${a.D} > 256 is not supported`);
+  if (a.D > 256) throw new UnsupportedError(`attention backward: head_dim ${a.D} > 256 is not supported`);
   const params = [a.R, a.T, a.Hq, a.Hkv, a.D, a.maxCtx, a.stride, { f32: 1 / Math.sqrt(a.D) }, a.seq0 ?? 0];
   const rows = a.R * a.Hq, krows = a.R * a.Hkv;
   rec.dispatch(ATTN_BACKWARD_Q_WGSL, 'attention_backward_q', [a.dO, a.S, a.kc, a.vc, a.pos, a.dS, a.dq], params, [Math.min(rows, 65535), Math.ceil(rows / 65535)]);

@@ -6,6 +6,7 @@
 // Pass 2: per row, combine the tiles (online log-sum-exp).
 import type { Recorder } from '../device.ts';
 import { scalarWeights, type WeightDtype } from './weights.ts';
+import { UnsupportedError } from '../../errors.ts';
 
 const TILE = 256;
 /** The tile kernel, with the row of x held in workgroup memory ([H] floats). */
@@ -81,7 +82,7 @@ export function logprobTiles(chunks: VocabChunk[]): number {
 }
 
 export function logprob(rec: Recorder, a: { x: GPUBuffer; chunks: VocabChunk[]; ids: GPUBuffer; part: GPUBuffer; tgt: GPUBuffer; lse: GPUBuffer; out: GPUBuffer; R: number; H: number }): void {
-  if (a.H > 4096) throw new Error(`logprob: hidden size ${a.H} > 4096 is not supported`);
+  if (a.H > 4096) throw new UnsupportedError(`logprob: hidden size ${a.H} > 4096 is not supported`);
   const tiles = logprobTiles(a.chunks);
   let tile0 = 0;
   for (const ch of a.chunks) {
@@ -158,7 +159,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
 
 /** dx[r, :] += the LM head's contribution (dx must hold the rest of the gradient, or zeros). */
 export function logprobBackward(rec: Recorder, a: { x: GPUBuffer; chunks: VocabChunk[]; ids: GPUBuffer; lse: GPUBuffer; g: GPUBuffer; dx: GPUBuffer; R: number; H: number }): void {
-  if (a.H > 4096) throw new Error(`logprob backward: hidden size ${a.H} > 4096 is not supported`);
+  if (a.H > 4096) throw new UnsupportedError(`logprob backward: hidden size ${a.H} > 4096 is not supported`);
   for (const ch of a.chunks) {
     const dt = ch.dtype ?? 'f32';
     rec.dispatch(logprobBackwardWgsl(a.H, dt), `logprob_backward_${dt}`, [a.x, ch.buf, a.ids, a.lse, a.g, a.dx], [a.R, a.H, ch.v0, ch.n], [Math.min(a.R, 65535), Math.ceil(a.R / 65535)]);

@@ -6,6 +6,7 @@
 // cost per workgroup dominates, few fat workgroups win by 10–100×.
 import type { Recorder } from '../device.ts';
 import { scalarWeights, vec4Weights, type WeightDtype } from './weights.ts';
+import { UnsupportedError } from '../../errors.ts';
 
 const RW = 64, MAXM = 8;
 export const MATMUL_ROWS_WGSL = /* wgsl */ `
@@ -162,7 +163,7 @@ export function chooseMatmul(M: number, K: number, dtype: WeightDtype = 'f32'): 
 
 export function matmul(rec: Recorder, a: MatmulArgs, kernel: MatmulKernel = chooseMatmul(a.M, a.K, a.wDtype)): void {
   const dt = a.wDtype ?? 'f32';
-  if (dt === 'f16' && a.K % 4 !== 0) throw new Error(`matmul: f16 weights need K % 4 = 0 (K = ${a.K})`);
+  if (dt === 'f16' && a.K % 4 !== 0) throw new UnsupportedError(`matmul: f16 weights need K % 4 = 0 (K = ${a.K})`);
   if (dt === 'f16' && kernel === 'rows') throw new Error('matmul: the rows kernel reads f32 weights only');
   const params = [a.M, a.N, a.K, a.bias ? 1 : 0, a.ldY ?? a.N, a.off ?? 0];
   const bufs = [a.X, a.W, a.bias ?? a.W, a.Y];

@@ -5,7 +5,6 @@
 
 import type { TargetModule } from '../target.ts';
 import { toMathProg } from './gold.ts';
-import { createGlpkRunner } from './runner.ts';
 
 const WASM = { package: 'glpk-wasm', file: 'dist/glpk.full.wasm' };
 
@@ -16,5 +15,5 @@ export const glpk: TargetModule = {
   example: 'var x >= 0, <= 3;\nvar y >= 0, integer;\nmaximize obj: 3*x + 2*y;\ns.t. c1: x + y <= 4;\ns.t. c2: x + 3*y <= 6;\nsolve;\nend;',
   gold: (p) => toMathProg(p.model),
   assets: { wasm: WASM },
-  createRunner: (env) => createGlpkRunner(() => env.asset(WASM)),
+  createRunner: async (env) => (await import('./runner.ts')).createGlpkRunner(() => env.asset(WASM)),
 };

@@ -6,7 +6,6 @@
 import type { GlpkRunner } from '../glpk/runner.ts';
 import type { TargetModule } from '../target.ts';
 import { toLp } from './gold.ts';
-import { createHighsRunner } from './runner.ts';
 
 const WASM = { package: 'highs', file: 'build/highs.wasm' };
 
@@ -17,7 +16,7 @@ export const highs: TargetModule = {
   example: 'Maximize\n obj: 3 x + 2 y\nSubject To\n c1: x + y <= 4\n c2: x + 3 y <= 6\nBounds\n x <= 3\nGeneral\n y\nEnd',
   gold: (p) => toLp(p.model),
   assets: { wasm: WASM },
-  createRunner: (env) => createHighsRunner(() => env.asset(WASM), async (text) => {
+  createRunner: async (env) => (await import('./runner.ts')).createHighsRunner(() => env.asset(WASM), async (text) => {
     // When HiGHS rejects a text the checker passed, GLPK's LP reader often says where.
     const glpk = env.runner('glpk') as GlpkRunner | undefined;
     return glpk ? glpk.readCplexLp(text) : [];
