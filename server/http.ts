@@ -1,7 +1,8 @@
 // The sandbox server's HTTP API (node:http, no framework):
 //   GET  /healthz                 liveness and load (no token needed)
 //   GET  /v1/targets              the Python targets this server can run
-//   POST /v1/run                  {target, code, answer?, tolerance?, time_limit_s?, memory_mb?} → outcome
+//   POST /v1/run                  {target, code, answer?, question?, tolerance?, time_limit_s?, memory_mb?}
+//                                 → outcome (+ the run's failure and model facts)
 //   POST /v1/batch                {items: [run request, …]} → {results: [outcome | {error}, …]}
 //   POST /run_code                SandboxFusion-compatible plain execution (for verl and friends)
 // Bearer tokens compared in constant time; per-token concurrency and rate limits (429 + Retry-After);
@@ -136,7 +137,7 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     }
   }
 
-  interface Job { target: string; code: string; answer: ReturnType<typeof parseAnswer> | null; tolerance: ToleranceRule; timeLimitS: number; memoryMb: number }
+  interface Job { target: string; code: string; answer: ReturnType<typeof parseAnswer> | null; question?: string; tolerance: ToleranceRule; timeLimitS: number; memoryMb: number }
 
   /** Validate one run request (an /v1/run body or a batch item). */
   function parseJob(b: unknown, where: string): Job {
@@ -153,6 +154,8 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     if (o.answer !== undefined && o.answer !== null) {
       try { answer = parseAnswer(o.answer); } catch (e) { throw new HttpError(400, `${where}: "answer": ${(e as Error).message}`); }
     }
+    if (o.question !== undefined && o.question !== null && typeof o.question !== 'string') throw new HttpError(400, `${where}: "question" must be a string (the problem's text)`);
+    const question = typeof o.question === 'string' ? o.question : undefined;
     const tolerance = o.tolerance ?? 'rel5pct';
     if (typeof tolerance !== 'string' || !isToleranceRule(tolerance)) throw new HttpError(400, `${where}: "tolerance" must be one of ${TOLERANCE_RULES.join(', ')}`);
     const num = (v: unknown, name: string, dflt: number, max: number) => {
@@ -162,7 +165,7 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
       return v;
     };
     return {
-      target: o.target, code: o.code, answer, tolerance,
+      target: o.target, code: o.code, answer, tolerance, ...(question !== undefined ? { question } : {}),
       timeLimitS: num(o.time_limit_s, 'time_limit_s', cfg.default_time_limit_s, cfg.max_time_limit_s),
       memoryMb: num(o.memory_mb, 'memory_mb', cfg.default_memory_mb, cfg.max_memory_mb),
     };
@@ -170,7 +173,7 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
 
   /** Run one job in a sandbox slot; the outcome has class and reward when an answer was given, and
    *  always the run's `failure` (so a client can score the run under its own settings). */
-  async function runJob(j: Job): Promise<(Outcome | (Omit<Outcome, 'class' | 'correct' | 'reward' | 'reward_breakdown' | 'expected'> & { class: null; correct: null; reward: null })) & { failure: TargetRun['failure'] }> {
+  async function runJob(j: Job): Promise<(Outcome | (Omit<Outcome, 'class' | 'correct' | 'reward' | 'reward_breakdown' | 'expected'> & { class: null; correct: null; reward: null })) & Pick<TargetRun, 'failure' | 'facts'>> {
     await slots.acquire();
     const started = performance.now();
     let run: TargetRun;
@@ -180,13 +183,16 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
       slots.release();
     }
     const vcfg = resolveConfig({ tolerance: j.tolerance });
-    const vjob: VerifyJob = { completion: j.code, target: j.target, answer: j.answer ?? 0, raw_code: true };
+    const vjob: VerifyJob = { completion: j.code, target: j.target, answer: j.answer ?? 0, raw_code: true, ...(j.question !== undefined ? { question: j.question } : {}) };
     const o = score(vjob, vcfg, j.code, run, started);
+    // the run's failure and model facts travel with the outcome: a client scores the run under its
+    // own settings (src/verifier/remote.ts)
+    const runFields = { failure: run.failure, ...(run.facts ? { facts: run.facts } : {}) };
     if (j.answer === null) {
       const { class: _c, correct: _k, reward: _r, reward_breakdown: _b, expected: _e, ...rest } = o;
-      return { ...rest, class: null, correct: null, reward: null, failure: run.failure };
+      return { ...rest, class: null, correct: null, reward: null, ...runFields };
     }
-    return { ...o, failure: run.failure };
+    return { ...o, ...runFields };
   }
 
   function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

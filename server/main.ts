@@ -5,6 +5,7 @@ import { loadServerConfig, loadTokens, type ServerConfig } from './config.ts';
 import { startSandboxServer, jsonLog, type SandboxRunner, type SandboxServer } from './http.ts';
 import { checkSandbox, defaultSandboxConfig, discoverTargets, prewarmSandboxes, runPython, runSandboxed, type SandboxConfig } from './sandbox/sandbox.ts';
 import { EvomError } from '../src/errors.ts';
+import { checkedRun, closeExportChecks } from './sandbox/check-export.ts';
 
 export function sandboxConfigFrom(cfg: ServerConfig): SandboxConfig {
   const d = defaultSandboxConfig();
@@ -19,7 +20,11 @@ export function sandboxConfigFrom(cfg: ServerConfig): SandboxConfig {
 /** The real runner: bubblewrap + cgroups around the Python harness (server/sandbox/sandbox.ts). */
 export function bubblewrapRunner(sb: SandboxConfig): SandboxRunner {
   return {
-    run: (r) => runSandboxed({ target: r.target, code: r.code, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes }, sb),
+    // the harness's report, confirmed against the model it exported, outside the sandbox
+    run: async (r) => {
+      const { exported, ...run } = await runSandboxed({ target: r.target, code: r.code, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes }, sb);
+      return checkedRun(run, exported, r.timeLimitS);
+    },
     runRaw: (r) => runPython({ code: r.code, stdin: r.stdin, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes }, sb),
     targets: () => discoverTargets(sb),
   };
@@ -33,7 +38,7 @@ export async function startFromConfig(cfg: ServerConfig, log = jsonLog): Promise
   // Keep one started sandbox per worker: a run then begins in ~15 ms instead of ~80 ms.
   prewarmSandboxes(cfg.workers, sb);
   const srv = await startSandboxServer(cfg, tokens, bubblewrapRunner(sb), log);
-  return { ...srv, stop: async () => { await srv.stop(); prewarmSandboxes(0, sb); } };
+  return { ...srv, stop: async () => { await srv.stop(); prewarmSandboxes(0, sb); await closeExportChecks(); } };
 }
 
 export async function serve(opts: { file?: string; flags?: Partial<ServerConfig> }, io: { stderr: (s: string) => void }): Promise<void> {

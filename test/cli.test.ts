@@ -34,9 +34,9 @@ describe('evom verify', () => {
   });
 
   it('--protocol strict refuses a fenced block that lenient accepts', () => {
-    const fenced = 'Model:\n```\nMaximize\n obj: x\nSubject To\n c: x <= 2\nEnd\n```\n';
-    expect(JSON.parse(evom(['verify', '--target', 'highs', '--answer', '2', '-'], fenced).stdout).class).toBe('correct');
-    const strict = JSON.parse(evom(['verify', '--target', 'highs', '--answer', '2', '--protocol', 'strict', '-'], fenced).stdout);
+    const fenced = 'Model:\n```\nMaximize\n obj: 3 x + 2 y\nSubject To\n c1: x + y <= 4\n c2: x + 3 y <= 6\nBounds\n x <= 3\nEnd\n```\n';
+    expect(JSON.parse(evom(['verify', '--target', 'highs', '--answer', '11', '-'], fenced).stdout).class).toBe('correct');
+    const strict = JSON.parse(evom(['verify', '--target', 'highs', '--answer', '11', '--protocol', 'strict', '-'], fenced).stdout);
     expect(strict).toMatchObject({ class: 'format_error', reward: 0 });
   });
 

@@ -34,12 +34,19 @@ describe('gold models of real benchmark items', () => {
     for (const g of gold) expect(answers.get(g.id), g.id).toEqual(g.answer);
   });
 
+  const questions = new Map<string, string>();
+  for (const b of new Set(gold.map((g) => g.benchmark))) {
+    for (const line of readFileSync(join(import.meta.dirname, '..', 'public', 'benchmarks', b), 'utf8').split('\n')) {
+      if (line.trim()) { const r = JSON.parse(line); questions.set(r.id, r.question); }
+    }
+  }
+
   for (const target of ['highs', 'glpk'] as const) {
-    it(`every item scores correct on ${target} (rel 5 % and strict 1e-4)`, async () => {
+    it(`every item scores correct on ${target} (rel 5 % and strict 1e-4), with its question`, async () => {
       const ext = target === 'highs' ? 'lp' : 'mod';
       const jobs = gold.map((g) => ({
         completion: wrap(readFileSync(join(FIX, 'benchmark-gold', `${g.id}.${ext}`), 'utf8')),
-        target, answer: g.answer === null ? 'infeasible' as const : g.answer,
+        target, answer: g.answer === null ? 'infeasible' as const : g.answer, question: questions.get(g.id)!,
       }));
       for (const tolerance of ['rel5pct', 'rel1e-4'] as const) {
         const outs = await pool.verifyAll(jobs.map((j) => ({ ...j, config: { tolerance } })));

@@ -71,9 +71,9 @@ describe(`worker pool on ${N} malformed inputs`, () => {
     // Bounded memory: the process (main thread + both workers) stays under 2 GiB at its peak.
     expect(rssMax / 1048576).toBeLessThan(2048);
     // Still serving, with correct answers.
-    const ok = await pool.verify({ completion: '<code>\nvar x >= 0;\nmaximize z: x;\ns.t. c: x <= 7;\nend;\n</code>', target: 'glpk', answer: 7 });
+    const ok = await pool.verify({ completion: '<code>\nvar x >= 0, <= 3;\nvar y >= 0;\nmaximize z: 3*x + 2*y;\ns.t. c1: x + y <= 4;\ns.t. c2: x + 3*y <= 6;\nend;\n</code>', target: 'glpk', answer: 11 });
     expect(ok.class).toBe('correct');
-    const ok2 = await pool.verify({ completion: '<code>\nMaximize\n obj: x\nSubject To\n c: x <= 7\nEnd\n</code>', target: 'highs', answer: 7 });
+    const ok2 = await pool.verify({ completion: '<code>\nMaximize\n obj: 3 x + 2 y\nSubject To\n c1: x + y <= 4\n c2: x + 3 y <= 6\nBounds\n x <= 3\nEnd\n</code>', target: 'highs', answer: 11 });
     expect(ok2.class).toBe('correct');
   }, 900_000);
 });

@@ -3,7 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { VerifierPool } from '../src/verifier/pool.ts';
 import { createNodePool, spawnNodeVerifier, type NodeWorkerHandle } from '../src/verifier/pool-node.ts';
 
-const MOD_OK = (ub: number) => `<think>t</think><code>\nvar x >= 0;\nmaximize z: x;\ns.t. c: x <= ${ub};\nend;\n</code>`;
+/** A model whose optimum is `ub` without stating it (two bounds that add up to it: the integrity rule). */
+const MOD_OK = (ub: number) => `<think>t</think><code>\nvar x >= 0;\nvar y >= 0;\nmaximize z: x + y;\ns.t. c1: x <= ${Math.floor(ub / 2)};\ns.t. c2: y <= ${ub - Math.floor(ub / 2)};\nend;\n</code>`;
 // MathProg that computes for minutes while generating: only the wall-clock limit stops it.
 const MOD_SPIN = '<code>\nparam s := sum{i in 1..2000000000} i;\nvar x >= 0;\nmaximize z: x;\ns.t. c: x <= s;\nend;\n</code>';
 

@@ -30,11 +30,18 @@ const text = (r: TargetRun) => r.messages.map((m) => m.text).join(' | ');
 const logText = (r: TargetRun) => r.log.join('\n');
 const cls = (r: TargetRun, answer: number | 'infeasible') => classifyRun(r, answer, 'rel5pct');
 
+/** The code ran to its end and the harness reported it: a run that solves nothing says exactly that,
+ *  and quotes what the code printed as an objective (never a verdict). */
+function expectRanToTheEnd(r: TargetRun, printed: string) {
+  expect(r.failure, text(r)).toBe('no_model');
+  expect(text(r)).toMatch(/never solved a model/);
+  expect(text(r)).toContain(`the code printed "${printed}"`);
+}
+
 /** A quick run that must work after every attack. */
 async function expectHealthy(): Promise<void> {
   const r = await run({ code: 'print("objective = 42")', timeLimitS: 5, memoryMb: 256 });
-  expect(r.failure, text(r)).toBeNull();
-  expect(r.objective).toBe(42);
+  expectRanToTheEnd(r, 'objective = 42');
 }
 
 function hostProcesses(): string[] {
@@ -167,25 +174,23 @@ describe.skipIf(!usable)('open targets give the solver\'s verdict', () => {
     expect(logText(r)).not.toMatch(/harness\.py/); // the harness's own frames are dropped
   });
 
-  it.concurrent('code that only prints an objective → printed fallback, optimal', async () => {
+  it.concurrent('code that only prints an objective solved nothing: runtime_error, the printed line quoted, no objective', async () => {
     const r = await run({ code: fixture('print_only.py') });
-    expect(r.failure, text(r)).toBeNull();
-    expect(r.status).toBe('optimal');
-    expect(r.objective).toBe(11);
-    expect(text(r)).toMatch(/objective taken from the printed line "Optimal value: 11"/);
+    expect(r.objective).toBeNull();
+    expect(r.status).toBe('not_solved');
+    expectRanToTheEnd(r, 'Optimal value: 11');
     const words = await run({ code: 'print("x = 2, y = 3")\nprint("Total profit = 1.5e3")\n' });
-    expect(words.objective).toBe(1500);
-    const neg = await run({ code: 'print("objective: -3")' });
-    expect(neg.objective).toBe(-3);
+    expectRanToTheEnd(words, 'Total profit = 1.5e3');
+    expect(words.objective).toBeNull();
   });
 
-  it.concurrent('no solve and no objective, or a printed verdict without a solver → runtime_error', async () => {
+  it.concurrent('no solve and no objective, or a printed verdict without a solver → no_model', async () => {
     const none = await run({ code: 'x = 1 + 1\nprint("done")\n' });
-    expect(none.failure).toBe('runtime_error');
+    expect(none.failure).toBe('no_model');
     expect(text(none)).toMatch(/the code never solved a model/);
     const contra = await run({ code: 'print("The problem is infeasible")\nprint("Total cost: 0")\n' });
-    expect(contra.failure).toBe('runtime_error');
-    expect(text(contra)).toMatch(/never solved a model \(the printed output says "infeasible"\)/);
+    expect(contra.failure).toBe('no_model');
+    expect(text(contra)).toMatch(/never solved a model.*\(the printed output says "infeasible"\)/);
   });
 
   it.concurrent('the last of several solves counts; a crash after a solve is a runtime_error', async () => {
@@ -402,7 +407,7 @@ describe.skipIf(!usable)('attacks are contained, and a normal run works right af
     expect(out).toMatch(/SYS ptrace -1 Operation not permitted/);
     expect(out).toContain('THREAD ok');
     expect(out).toContain('SUB hi');
-    expect(r.objective).toBe(1);
+    expectRanToTheEnd(r, 'objective = 1');
   });
 
   it('fork bomb: the pids limit holds, the run times out, nothing is left', async () => {
@@ -463,8 +468,7 @@ describe.skipIf(!usable)('attacks are contained, and a normal run works right af
     ].join('\n');
     // a run that waited for the sleepers would end in a timeout, not a result
     const r = await run({ code, timeLimitS: 5 });
-    expect(r.failure, text(r)).toBeNull();
-    expect(r.objective).toBe(5);
+    expectRanToTheEnd(r, 'objective: 5');
     const left = hostProcesses().filter((a) => a.includes('1000.4242') || a.includes('1000.4343'));
     expect(left).toEqual([]);
     expect(runCgroups()).toEqual([]);
@@ -518,7 +522,7 @@ describe.skipIf(!usable)('concurrency and overhead', () => {
       code: `import os\nopen("/tmp/mine", "w").write("${i}")\nassert sorted(os.listdir("/tmp")) == ["mine"], os.listdir("/tmp")\nprint("objective = ${i + 1}")\n`,
       timeLimitS: 10, memoryMb: 256,
     })));
-    runs.forEach((r, i) => { expect(r.failure, text(r)).toBeNull(); expect(r.objective).toBe(i + 1); });
+    runs.forEach((r, i) => expectRanToTheEnd(r, `objective = ${i + 1}`));
     expect(runCgroups()).toEqual([]);
   });
 
@@ -551,7 +555,8 @@ describe.skipIf(!usable)('concurrency and overhead', () => {
     expect(text(pids)).toMatch(/BlockingIOError|Resource temporarily unavailable/);
     const tmp = await run({ code: 'import os\nprint(os.listdir("/tmp"))\nopen("/tmp/left", "w").write("x")\nprint("objective = 3")\n' });
     const again = await run({ code: 'import os\nassert os.listdir("/tmp") == [], os.listdir("/tmp")\nprint("objective = 4")\n' });
-    expect([tmp.objective, again.objective], text(again)).toEqual([3, 4]);
+    expectRanToTheEnd(tmp, 'objective = 3');
+    expectRanToTheEnd(again, 'objective = 4');
     const slow = await run({ code: 'import time\ntime.sleep(100)\n', timeLimitS: 1 });
     expect(slow.failure).toBe('timeout');
     closeSandboxes();

@@ -36,7 +36,8 @@ from scipy.optimize import linprog
 res = linprog(c=[-3, -2], A_ub=[[1, 1], [1, 3]], b_ub=[4, 6], bounds=[(0, 3), (0, None)])
 print("Optimal value:", -res.fun)
 `;
-const SLOW = (s: number) => `import time\ntime.sleep(${s})\nprint("objective: 1")\n`;
+/** PULP_OK after a sleep: answer 11 */
+const SLOW = (s: number) => `import time\ntime.sleep(${s})\n${PULP_OK}`;
 
 function config(flags: Partial<ServerConfig> = {}): ServerConfig {
   return loadServerConfig({ env: {}, flags: { port: 0, tokens_file: tokensFile, workers: 2, cors_origins: ['http://allowed.example'], ...flags } });
@@ -211,7 +212,7 @@ describe('limits', () => {
 
   it('graceful shutdown answers what it accepted and refuses new work', async () => {
     const srv = await startFromConfig(config(), () => {});
-    const inFlight = call(srv.url, '/v1/run', { body: { target: 'pulp', code: SLOW(1), time_limit_s: 5, answer: 1 } });
+    const inFlight = call(srv.url, '/v1/run', { body: { target: 'pulp', code: SLOW(1), time_limit_s: 5, answer: 11 } });
     await new Promise((r) => setTimeout(r, 300));
     const stopping = srv.stop();
     const r = await inFlight;
@@ -235,7 +236,7 @@ describe('client: remote targets through the verifier pool', () => {
       { completion: wrap(SCIPY_OK), target: 'scipy', answer: 11 },
       { completion: wrap('import pulp\nprob = ('), target: 'pulp', answer: 11 },
       { completion: 'no code at all', target: 'pulp', answer: 11 },
-      { completion: wrap('Maximize\n obj: x\nSubject To\n c: x <= 11\nEnd'), target: 'highs', answer: 11 },
+      { completion: wrap('Maximize\n obj: 3 x + 2 y\nSubject To\n c1: x + y <= 4\n c2: x + 3 y <= 6\nBounds\n x <= 3\nEnd'), target: 'highs', answer: 11 },
     ]);
     expect(outs.map((o) => o.class)).toEqual(['correct', 'correct', 'parse_error', 'format_error', 'correct']);
     await pool.close();
@@ -254,7 +255,7 @@ describe('client: remote targets through the verifier pool', () => {
 
   it('two servers share the load; one killed mid-run loses no request', async () => {
     const remote = new RemoteVerifier({ urls: [a.url, b.url], token: TOKEN, backoffMs: 50, restMs: 60_000 });
-    const jobs = Array.from({ length: 12 }, () => ({ completion: SLOW(0.5), raw_code: true, target: 'pulp', answer: 1, config: { solver_time_limit_s: 5 } }));
+    const jobs = Array.from({ length: 12 }, () => ({ completion: SLOW(0.5), raw_code: true, target: 'pulp', answer: 11, config: { solver_time_limit_s: 5 } }));
     const all = Promise.all(jobs.map((j) => remote.verify(j)));
     await new Promise((r) => setTimeout(r, 300));
     b.server.closeAllConnections(); // b dies with requests in flight

@@ -168,7 +168,7 @@ describe('EVOM Studio', () => {
     const rows = await page.$$eval('#metrics tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
     expect(rows.map((r) => r[0])).toEqual(['1', '2', '3']);
     expect(rows[0]).toEqual(step1); // step 1 as it was before the reload
-    for (const id of ['chart-reward', 'chart-rates', 'chart-kl', 'chart-entropy', 'chart-length', 'chart-clip', 'chart-tps', 'chart-time']) {
+    for (const id of ['chart-reward', 'chart-rates', 'chart-no-model', 'chart-kl', 'chart-entropy', 'chart-length', 'chart-clip', 'chart-tps', 'chart-time']) {
       expect(await page.getAttribute(`#${id}`, 'data-points')).toBe('3');
     }
     // rollout inspector: G = 4 completions of a problem, with rewards and advantages summing to ~0

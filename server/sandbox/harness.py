@@ -25,16 +25,14 @@
 #   * sys.exit(0) / sys.exit() count as a normal end; a non-zero exit counts only when a solve was recorded
 #   * several solves -> the last one counts
 #   * no solve recorded -> the objects left in the code's global namespace are inspected (a solved
-#     LpProblem, a scipy OptimizeResult, a gurobipy Model); then the PRINTED-OBJECTIVE FALLBACK:
-#       - candidate lines: what the code printed through sys.stdout that names an objective-like word
-#         (objective, optimal, optimum, total, profit, cost, revenue, income, earnings, minimum, maximum,
-#         minimised/maximised, and weaker: value, result, answer, min, max, obj);
-#       - the last line with a strong word wins (else the last with a weak word); its number is the one
-#         after "=" or ":" following the word, else the first number after the word;
-#       - the fallback is refused when anything printed says infeasible, unbounded, "no solution",
-#         "not optimal", "not solved", error or failed: then the run is a runtime_error "the code never
-#         solved a model" (a printed verdict without a solver behind it is not trusted);
-#       - otherwise status "optimal" with that number, and an info message quoting the line.
+#     LpProblem, a scipy OptimizeResult, a gurobipy Model); else "no_model": "the code never solved a
+#     model". What the code printed is never a verdict: a line that names an objective is quoted in an
+#     info message only.
+#   * every recorded solve exports its model ("model": MPS from the library's own writer, or the arrays
+#     an array API was given; "model_error" when it cannot). The server checks the export outside this
+#     process (exported-model.ts: the integrity rule, and a re-solve with HiGHS that must agree with the
+#     reported status and objective), so a report forged on fd 3 or a patched hook gains nothing that
+#     writing the same model directly would not.
 #   * minimise-only APIs (scipy linprog/milp, cvxopt lp/ilp) are often used for maximisation by
 #     negating c and printing -res.fun. When the code printed (after the solve) a number whose absolute
 #     value equals |fun| (to the printed precision), the objective takes that number's sign (magnitude
@@ -43,9 +41,10 @@
 #
 # Integrity: the model code runs in this same interpreter, so it can tamper with the harness (replace
 # hooks, write its own JSON to fd 3, kill itself before the report). The sandbox (namespaces, uid,
-# cgroups, read-only filesystem) is the security boundary; the faithfulness of the REPORT against a
-# deliberately adversarial policy is best effort. The server takes the LAST complete JSON line from
-# fd 3; this harness writes its line last and then exits at once, and forked children never report.
+# cgroups, read-only filesystem) is the security boundary. The server takes the LAST complete JSON
+# line from fd 3; this harness writes its line last and then exits at once, and forked children never
+# report. Whatever the report says, the answer reward rests only on the exported model, checked and
+# re-solved by the server: a forged report can at most submit a model, which the same rule judges.
 
 import os
 import sys
@@ -366,6 +365,248 @@ def _cap_vars(d):
     return dict(list(d.items())[:MAX_VARS])
 
 
+# --------------------------------------------------------------------------------------------------
+# Exporting each solve's model. The server (exported-model.ts, outside this process) reads it, applies
+# the integrity rule to it and re-solves it with HiGHS: the verdict never rests on a number the code
+# reported. Libraries with a writer export with it (MPS); array APIs export the arrays they were given.
+
+EXPORT_CAP = 8 * 1024 * 1024
+
+
+def _tmp_file(ext):
+    import tempfile
+    fd, path = tempfile.mkstemp(prefix='evom-export-', suffix=ext)
+    os.close(fd)
+    return path
+
+
+def _read_tmp(path):
+    try:
+        with open(path, 'r', encoding='utf-8', errors='replace') as f:
+            text = f.read(EXPORT_CAP + 1)
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    if len(text) > EXPORT_CAP:
+        raise ValueError('the model is larger than %d bytes' % EXPORT_CAP)
+    return text
+
+
+def _with_export(rec, fn):
+    """Attach the solve's model to its record, or why it could not be exported."""
+    if rec is None:
+        return rec
+    try:
+        rec['model'] = fn()
+    except Exception as e:  # a writer that fails must not break the code
+        rec['model_error'] = ('%s: %s' % (type(e).__name__, e))[:500]
+    return rec
+
+
+def _num_or_none(v):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if f == f and abs(f) < 1e30 else None
+
+
+def _vec(x, n, fill):
+    """A length-n list of floats (None for infinite) from a scalar, a sequence or an array."""
+    import numpy as np
+    if x is None:
+        return [fill] * n
+    a = np.asarray(x, dtype=float).ravel()
+    if a.size == 1 and n != 1:
+        a = np.full(n, float(a[0]))
+    if a.size != n:
+        raise ValueError('a vector of length %d where %d were expected' % (a.size, n))
+    return [_num_or_none(v) for v in a]
+
+
+def _matrix_rows(A):
+    """Rows of [column, coefficient] pairs of a dense array or a scipy.sparse matrix."""
+    import numpy as np
+    try:
+        import scipy.sparse as sp
+        if sp.issparse(A):
+            A = sp.csr_matrix(A)
+            return [[[int(j), float(v)] for j, v in zip(A.indices[A.indptr[i]:A.indptr[i + 1]],
+                                                         A.data[A.indptr[i]:A.indptr[i + 1]]) if v != 0]
+                    for i in range(A.shape[0])]
+    except ImportError:
+        pass
+    A = np.atleast_2d(np.asarray(A, dtype=float))
+    return [[[int(j), float(v)] for j, v in enumerate(row) if v != 0] for row in A]
+
+
+def _pulp_export(prob):
+    path = _tmp_file('.mps')
+    prob.writeMPS(path)  # PuLP writes *SENSE:<sense>; its writers drop the objective constant
+    const = 0.0
+    if prob.objective is not None:
+        const = float(getattr(prob.objective, 'constant', 0) or 0)
+    return {'format': 'mps', 'text': _read_tmp(path), 'constant': const}
+
+
+def _linprog_bounds(b, n):
+    import numpy as np
+    lo, hi = [0.0] * n, [None] * n
+    if b is None:
+        return lo, hi
+    if hasattr(b, 'lb') and hasattr(b, 'ub'):  # scipy.optimize.Bounds
+        return _vec(b.lb, n, 0.0), _vec(b.ub, n, None)
+    seq = list(b) if not isinstance(b, np.ndarray) else b.tolist()
+    if len(seq) == 2 and all(x is None or np.isscalar(x) for x in seq):
+        seq = [seq] * n
+    if len(seq) != n:
+        raise ValueError('bounds for %d variables where %d were expected' % (len(seq), n))
+    for j, pair in enumerate(seq):
+        a, z = (pair if pair is not None else (None, None))
+        lo[j], hi[j] = (_num_or_none(a) if a is not None else None), (_num_or_none(z) if z is not None else None)
+    return lo, hi
+
+
+def _scipy_export(name, a, k):
+    import numpy as np
+    if name == 'linprog':
+        args = dict(zip(['c', 'A_ub', 'b_ub', 'A_eq', 'b_eq', 'bounds', 'method', 'callback', 'options', 'x0',
+                         'integrality'], a))
+        args.update(k)
+        c = np.asarray(args['c'], dtype=float).ravel()
+        n = c.size
+        rows = []
+        if args.get('A_ub') is not None:
+            for r, b in zip(_matrix_rows(args['A_ub']), _vec(args.get('b_ub'), len(_matrix_rows(args['A_ub'])), None)):
+                rows.append({'terms': r, 'lo': None, 'hi': b})
+        if args.get('A_eq') is not None:
+            for r, b in zip(_matrix_rows(args['A_eq']), _vec(args.get('b_eq'), len(_matrix_rows(args['A_eq'])), None)):
+                rows.append({'terms': r, 'lo': b, 'hi': b})
+        lo, hi = _linprog_bounds(args.get('bounds'), n)
+    else:  # milp(c, *, integrality=None, bounds=None, constraints=None, options=None)
+        args = dict(zip(['c'], a))
+        args.update(k)
+        c = np.asarray(args['c'], dtype=float).ravel()
+        n = c.size
+        rows = []
+        cons = args.get('constraints')
+        if cons is not None:
+            if hasattr(cons, 'A') or (isinstance(cons, tuple) and len(cons) == 3 and not hasattr(cons[0], 'A')):
+                cons = [cons]
+            for con in cons:
+                A, clo, chi = (con.A, con.lb, con.ub) if hasattr(con, 'A') else con
+                mr = _matrix_rows(A)
+                for r, l, h in zip(mr, _vec(clo, len(mr), None), _vec(chi, len(mr), None)):
+                    rows.append({'terms': r, 'lo': l, 'hi': h})
+        b = args.get('bounds')
+        if b is None:
+            lo, hi = [0.0] * n, [None] * n
+        elif hasattr(b, 'lb'):
+            lo, hi = _vec(b.lb, n, 0.0), _vec(b.ub, n, None)
+        else:
+            lo, hi = _vec(b[0], n, 0.0), _vec(b[1], n, None)
+    integ = args.get('integrality')
+    integer = [bool(v) for v in _vec(integ, n, 0.0)] if integ is not None else [False] * n
+    if any(v is None for v in c):
+        raise ValueError('an objective coefficient is not finite')
+    return {'format': 'linear', 'sense': 'min', 'c': [float(v) for v in c], 'rows': rows, 'lo': lo, 'hi': hi,
+            'integer': integer}
+
+
+def _cvx_export(kind, a, k):
+    names = ['c', 'G', 'h', 'A', 'b'] + (['I', 'B'] if kind == 'ilp' else [])
+    args = dict(zip(names, a))
+    args.update(k)
+
+    def rows_of(M):
+        if M is None:
+            return []
+        m, n = M.size
+        out = [[] for _ in range(m)]
+        if type(M).__name__ == 'spmatrix':
+            for i, j, v in zip(M.I, M.J, M.V):
+                if v != 0:
+                    out[i].append([int(j), float(v)])
+        else:
+            for i in range(m):
+                for j in range(n):
+                    v = float(M[i, j])
+                    if v != 0:
+                        out[i].append([j, v])
+        return out
+    c = [float(v) for v in list(args['c'])]
+    n = len(c)
+    rows = [{'terms': r, 'lo': None, 'hi': _num_or_none(b)} for r, b in zip(rows_of(args.get('G')), list(args.get('h') or []))]
+    if args.get('A') is not None:
+        rows += [{'terms': r, 'lo': _num_or_none(b), 'hi': _num_or_none(b)} for r, b in zip(rows_of(args['A']), list(args['b']))]
+    ints = set(args.get('I') or ()) | set(args.get('B') or ())
+    lo, hi = [None] * n, [None] * n  # cvxopt's variables are free
+    for j in set(args.get('B') or ()):
+        lo[j], hi[j] = 0.0, 1.0
+    return {'format': 'linear', 'sense': 'min', 'c': c, 'rows': rows, 'lo': lo, 'hi': hi,
+            'integer': [j in ints for j in range(n)]}
+
+
+def _glpk_export(g, lp):
+    path = _tmp_file('.mps')
+    if g.glp_write_mps(lp, g.GLP_MPS_FILE, None, path) != 0:
+        raise RuntimeError('glp_write_mps failed')
+    return {'format': 'mps', 'text': _read_tmp(path), 'sense': 'max' if g.glp_get_obj_dir(lp) == g.GLP_MAX else 'min',
+            'constant': float(g.glp_get_obj_coef(lp, 0))}
+
+
+def _pywraplp_export(solver):
+    o = solver.Objective()
+    return {'format': 'mps', 'text': solver.ExportModelAsMpsFormat(False, False),
+            'sense': 'max' if o.maximization() else 'min', 'constant': float(o.offset())}
+
+
+def _cp_export(model):
+    proto = model.Proto() if hasattr(model, 'Proto') else model.proto
+    big = 2 ** 62
+
+    def interval(d, what):
+        d = list(d)
+        if len(d) != 2:
+            raise ValueError('%s has a domain with holes' % what)
+        return (None if d[0] <= -big else float(d[0])), (None if d[1] >= big else float(d[1]))
+    names, lo, hi = [], [], []
+    for i, v in enumerate(proto.variables):
+        names.append(v.name or 'x%d' % i)
+        a, z = interval(v.domain, 'variable %d' % i)
+        lo.append(a)
+        hi.append(z)
+    n = len(names)
+    rows = []
+    for c in proto.constraints:
+        kind = c.WhichOneof('constraint')
+        if kind != 'linear' or list(c.enforcement_literal):
+            raise ValueError('a %s constraint: only plain linear CP-SAT models are exported' % kind)
+        if any(int(v) < 0 for v in c.linear.vars):
+            raise ValueError('a negated variable in a linear constraint')
+        a, z = interval(c.linear.domain, 'a linear constraint')
+        rows.append({'terms': [[int(v), float(x)] for v, x in zip(c.linear.vars, c.linear.coeffs)], 'lo': a, 'hi': z})
+    obj = proto.objective
+    scale = float(getattr(obj, 'scaling_factor', 0) or 1.0)
+    cvec = [0.0] * n
+    for v, x in zip(obj.vars, obj.coeffs):
+        if int(v) < 0:
+            raise ValueError('a negated variable in the objective')
+        cvec[int(v)] += scale * float(x)
+    # CP-SAT stores Maximize(e) as minimize(-e) with scaling_factor -1: the value is scale·(e' + offset)
+    return {'format': 'linear', 'sense': 'max' if scale < 0 else 'min', 'c': cvec, 'names': names,
+            'constant': scale * float(getattr(obj, 'offset', 0) or 0), 'rows': rows, 'lo': lo, 'hi': hi,
+            'integer': [True] * n}
+
+
+def _file_export(write, sense, constant):
+    path = _tmp_file('.mps')
+    write(path)
+    return {'format': 'mps', 'text': _read_tmp(path), 'sense': sense, 'constant': float(constant or 0)}
+
+
 # ---- PuLP ----------------------------------------------------------------------------------------
 
 def _patch_pulp(pulp):
@@ -428,7 +669,7 @@ def _patch_pulp(pulp):
                 s.timeLimit = max(1, int(ST.limit))
 
         def after(ret, ms):
-            return _pulp_record(pulp, self, ms)
+            return _with_export(_pulp_record(pulp, self, ms), lambda: _pulp_export(self))
         return _solve_call('pulp', lambda: orig_solve(self, solver, **kwargs), before, after)
 
     solve.__wrapped__ = orig_solve
@@ -452,7 +693,13 @@ def _pulp_record(pulp, prob, ms):
     variables = {}
     if status in ('optimal', 'time_limit'):
         try:
-            obj = pulp.value(prob.objective) if prob.objective is not None else 0.0
+            # value() is None when any variable lacks a value, even one with coefficient 0 (PuLP 2.6 leaves
+            # its dummy variable `0*__dummy` in a constant objective after solving)
+            e = prob.objective
+            obj = 0.0 if e is None else float(e.constant) + sum(
+                c * v.varValue for v, c in e.items() if c != 0 and v.varValue is not None)
+            if e is not None and any(c != 0 and v.varValue is None for v, c in e.items()):
+                obj = None
         except Exception:
             obj = None
         obj = 0.0 if obj is None and prob.objective is None else _finite(obj)
@@ -522,7 +769,8 @@ def _patch_scipy_optimize(opt):
                             opts['time_limit'] = float(ST.limit)
                             k['options'] = opts
                 return _solve_call('scipy', lambda: orig(*a, **k), None,
-                                   lambda ret, ms: _scipy_record(ret, ms, name), min_only=True)
+                                   lambda ret, ms: _with_export(_scipy_record(ret, ms, name), lambda: _scipy_export(name, a, k)),
+                                   min_only=True)
             hooked._evom_hook = True
             return hooked
         h = make(orig, name)
@@ -573,7 +821,8 @@ def _patch_cvxopt_solvers(solvers):
                 'variables': _cvx_vars(res.get('x')) if s == 'optimal' else {}}
 
     def lp(*a, **k):
-        return _solve_call('cvxopt', lambda: orig(*a, **k), None, record, min_only=True)
+        return _solve_call('cvxopt', lambda: orig(*a, **k), None,
+                           lambda ret, ms: _with_export(record(ret, ms), lambda: _cvx_export('lp', a, k)), min_only=True)
     lp._evom_hook = True
     lp.__doc__ = orig.__doc__
     solvers.lp = lp
@@ -601,7 +850,8 @@ def _patch_cvxopt_glpk(glpk):
                 ok = s in ('optimal', 'time_limit') and x is not None
                 return {'status': s, 'raw_status': 'cvxopt.glpk.ilp: %s' % raw,
                         'objective': _cvx_dot(c, x) if ok else None, 'variables': _cvx_vars(x) if ok else {}}
-            return _solve_call('cvxopt', lambda: o_ilp(*a, **k), None, record, min_only=True)
+            return _solve_call('cvxopt', lambda: o_ilp(*a, **k), None,
+                               lambda ret, ms: _with_export(record(ret, ms), lambda: _cvx_export('ilp', a, k)), min_only=True)
         ilp._evom_hook = True
         ilp.__doc__ = o_ilp.__doc__
         glpk.ilp = ilp
@@ -617,7 +867,8 @@ def _patch_cvxopt_glpk(glpk):
                 ok = s == 'optimal' and x is not None
                 return {'status': s, 'raw_status': 'cvxopt.glpk.lp: %s' % raw,
                         'objective': _cvx_dot(c, x) if ok else None, 'variables': _cvx_vars(x) if ok else {}}
-            return _solve_call('cvxopt', lambda: o_lp(*a, **k), None, record, min_only=True)
+            return _solve_call('cvxopt', lambda: o_lp(*a, **k), None,
+                               lambda ret, ms: _with_export(record(ret, ms), lambda: _cvx_export('lp', a, k)), min_only=True)
         glp._evom_hook = True
         glp.__doc__ = o_lp.__doc__
         glpk.lp = glp
@@ -683,7 +934,8 @@ def _patch_swiglpk(g):
                 return {'status': s, 'raw_status': '%s returned %s, status %s' % (name, rc, raw),
                         'objective': _finite(obj_fn(lp)) if ok else None,
                         'variables': cols(lp, col_fn) if ok else {}}
-            return _solve_call('swiglpk', lambda: orig(lp, parm, *rest), None, record)
+            return _solve_call('swiglpk', lambda: orig(lp, parm, *rest), None,
+                               lambda rc, ms: _with_export(record(rc, ms), lambda: _glpk_export(g, lp)))
         hooked._evom_hook = True
         hooked.__doc__ = orig.__doc__
         setattr(g, name, hooked)
@@ -708,7 +960,8 @@ def _patch_swiglpk(g):
                 return {'status': s, 'raw_status': 'glp_intopt returned %s, mip status %s' % (rc, raw),
                         'objective': _finite(g.glp_mip_obj_val(lp)) if ok else None,
                         'variables': cols(lp, g.glp_mip_col_val) if ok else {}}
-            return _solve_call('swiglpk', lambda: orig_int(lp, parm), None, record)
+            return _solve_call('swiglpk', lambda: orig_int(lp, parm), None,
+                               lambda rc, ms: _with_export(record(rc, ms), lambda: _glpk_export(g, lp)))
         glp_intopt._evom_hook = True
         glp_intopt.__doc__ = orig_int.__doc__
         g.glp_intopt = glp_intopt
@@ -764,7 +1017,8 @@ def _patch_pywraplp(pywraplp):
                 except Exception:
                     pass
             return {'status': s, 'raw_status': 'pywraplp ' + name, 'objective': obj, 'variables': variables}
-        return _solve_call('ortools', lambda: orig(self, *a, **k), before, record)
+        return _solve_call('ortools', lambda: orig(self, *a, **k), before,
+                           lambda rc, ms: _with_export(record(rc, ms), lambda: _pywraplp_export(self)))
     Solve.__doc__ = orig.__doc__
     S.Solve = Solve
     try:
@@ -818,7 +1072,8 @@ def _patch_cp_model(cp):
                     except Exception:
                         pass
                 return {'status': s, 'raw_status': 'CpSolver ' + name, 'objective': obj, 'variables': variables}
-            return _solve_call('ortools', lambda: orig(self, *a, **k), before, record)
+            return _solve_call('ortools', lambda: orig(self, *a, **k), before,
+                               lambda rc, ms: _with_export(record(rc, ms), lambda: _cp_export(model)))
         hooked.__doc__ = orig.__doc__
         setattr(Cp, meth, hooked)
     wrap('Solve')
@@ -861,6 +1116,10 @@ def _grb_record(m, ms=0):
     return {'status': s, 'raw_status': 'gurobi Status %d' % code, 'objective': obj, 'variables': variables}
 
 
+def _grb_export(m):
+    return _file_export(m.write, 'max' if int(getattr(m, 'ModelSense', 1)) == -1 else 'min', getattr(m, 'ObjCon', 0))
+
+
 def _patch_gurobipy(gp):
     Base = getattr(gp, 'Model', None)
     if Base is None or getattr(Base, '_evom_hooked', False):
@@ -879,7 +1138,7 @@ def _patch_gurobipy(gp):
 
         def optimize(self, *a, **k):
             return _solve_call('gurobi', lambda: Base.optimize(self, *a, **k), lambda: before(self),
-                               lambda ret, ms: _grb_record(self, ms))
+                               lambda ret, ms: _with_export(_grb_record(self, ms), lambda: _grb_export(self)))
 
     Model.__name__ = Base.__name__
     Model.__qualname__ = getattr(Base, '__qualname__', 'Model')
@@ -891,6 +1150,11 @@ def _patch_gurobipy(gp):
 # ---- COPT ----------------------------------------------------------------------------------------
 # coptpy's Model is a Python-level class (its methods can be reassigned); solve() and solveLP() are
 # wrapped. Status constants are read from coptpy.COPT by name (numbers only as a fallback).
+
+def _copt_export(m):
+    write = getattr(m, 'writeMps', None) or m.write
+    return _file_export(write, 'max' if int(getattr(m, 'ObjSense', 1)) == -1 else 'min', getattr(m, 'ObjConst', 0))
+
 
 def _patch_coptpy(cp):
     M = getattr(cp, 'Model', None)
@@ -950,7 +1214,7 @@ def _patch_coptpy(cp):
         def mk(orig):
             def hooked(self, *a, **k):
                 return _solve_call('copt', lambda: orig(self, *a, **k), lambda: before(self),
-                                   lambda ret, ms: record(self, ms))
+                                   lambda ret, ms: _with_export(record(self, ms), lambda: _copt_export(self)))
             hooked.__doc__ = getattr(orig, '__doc__', None)
             return hooked
         setattr(M, meth, mk(orig))
@@ -1017,12 +1281,12 @@ def _scan_namespace(ns):
     for v in list(ns.values()):
         try:
             if pulp is not None and isinstance(v, pulp.LpProblem) and getattr(v, 'status', 0) != 0:
-                out.append(dict(_pulp_record(pulp, v, 0), lib='pulp', min_only=False))
+                out.append(dict(_with_export(_pulp_record(pulp, v, 0), lambda: _pulp_export(v)), lib='pulp', min_only=False))
             elif isinstance(v, dict) and type(v).__name__ == 'OptimizeResult' and 'status' in v and 'fun' in v:
                 out.append(dict(_scipy_record(v, 0, 'OptimizeResult'), lib='scipy', min_only=True))
             elif gp is not None and type(v).__module__.startswith('gurobipy') and type(v).__name__ == 'Model' \
                     and int(v.Status) != 1:
-                out.append(dict(_grb_record(v), lib='gurobi', min_only=False))
+                out.append(dict(_with_export(_grb_record(v), lambda: _grb_export(v)), lib='gurobi', min_only=False))
         except Exception:
             continue
     for r in out:
@@ -1079,8 +1343,14 @@ def _result_from_solve(st, last, extra_msgs):
                              'solver reported %r)' % (last['lib'], line.strip()[:200], signed, obj)))
             obj = signed
     msgs.append(_msg('info', 'solver', '%s: %s' % (last['lib'], last.get('raw_status', last['status'])), last.get('line')))
-    return {'failure': None, 'status': last['status'], 'objective': obj, 'variables': _cap_vars(last.get('variables') or {}),
-            'messages': msgs, 'solve_ms': st.solve_ms, 'lib': last['lib'], 'solves': len(st.solves)}
+    out = {'failure': None, 'status': last['status'], 'objective': obj, 'variables': _cap_vars(last.get('variables') or {}),
+           'messages': msgs, 'solve_ms': st.solve_ms, 'lib': last['lib'], 'solves': len(st.solves),
+           'solver_objective': last.get('objective')}
+    if 'model' in last:
+        out['model'] = last['model']
+    else:
+        out['model_error'] = last.get('model_error', 'the solve\'s model was not exported')
+    return out
 
 
 def _failure(kind, text, line=None, column=None, source='solver', extra=()):
@@ -1178,14 +1448,14 @@ def run_code(code_bytes, cfg):
                           'the code left in its globals' % found[-1]['lib']))
         return _result_from_solve(st, found[-1], extra)
 
+    # A printed number is not a verdict: without a recorded solve there is no model to check.
     value, line = _printed_objective(rec)
     if value is not None:
-        extra.append(_msg('info', 'solver', 'no solver call was recorded; objective taken from the printed line "%s"'
-                          % line.strip()[:200]))
-        return {'failure': None, 'status': 'optimal', 'objective': value, 'variables': {}, 'messages': extra,
-                'solve_ms': 0, 'lib': 'printed', 'solves': 0}
+        extra.append(_msg('info', 'solver', 'the code printed "%s", but no solver call was recorded, so it is not taken '
+                          'as the objective' % line.strip()[:200]))
+        line = None
     why = ' (%s)' % line if line else ''
-    return _failure('runtime_error', 'the code never solved a model' + why, extra=extra)
+    return _failure('no_model', 'the code never solved a model: no call of a solver API was recorded' + why, extra=extra)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ import { DEFAULTS } from '../../src/verifier/config.ts';
 import { failedRun, type Message, type SolverStatus, type TargetRun } from '../../src/verifier/outcome.ts';
 import { LogBuffer } from '../../src/targets/solve-guard.ts';
 import { sandboxTargetNames } from '../../src/targets/registry.ts';
+import type { HarnessExport } from './check-export.ts';
+import type { ExportedModel } from './exported-model.ts';
 
 export interface SandboxRequest {
   /** 'pulp' | 'scipy' | 'cvxopt' | 'swiglpk' | 'ortools' | 'gurobi' | 'copt' */
@@ -836,7 +838,7 @@ async function runHarness(job: HarnessJob, cfg: SandboxConfig): Promise<RawRun> 
 // From the harness's JSON to a TargetRun
 
 const STATUSES: readonly SolverStatus[] = ['optimal', 'infeasible', 'unbounded', 'infeasible_or_unbounded', 'time_limit', 'iteration_limit', 'error', 'not_solved'];
-const FAILURES = ['parse_error', 'runtime_error', 'solver_error', 'timeout'] as const;
+const FAILURES = ['parse_error', 'runtime_error', 'solver_error', 'timeout', 'no_model'] as const;
 
 function finiteOrNull(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
@@ -860,7 +862,13 @@ function toMessages(v: unknown): Message[] {
   return out;
 }
 
-function fromHarness(r: Record<string, unknown>, log: string[]): TargetRun {
+/** The harness's report of a run, before the server checks it (check-export.ts): `exported` is what
+ *  the harness says about the last solve's model. Never scored as it is. */
+export interface HarnessRun extends TargetRun {
+  exported?: HarnessExport;
+}
+
+function fromHarness(r: Record<string, unknown>, log: string[]): HarnessRun {
   const failure = (FAILURES as readonly unknown[]).includes(r.failure) ? r.failure as NonNullable<TargetRun['failure']> : null;
   const status = (STATUSES as readonly unknown[]).includes(r.status) ? r.status as SolverStatus : 'error';
   const variables: Record<string, number> = {};
@@ -879,7 +887,13 @@ function fromHarness(r: Record<string, unknown>, log: string[]): TargetRun {
     run.status = 'error';
     run.messages.push({ severity: 'error', source: 'solver', text: 'the solver reported optimal but no finite objective value' });
   }
-  return run;
+  const model = r.model && typeof r.model === 'object' ? r.model as ExportedModel : undefined;
+  const exported: HarnessExport = {
+    solverObjective: finiteOrNull(r.solver_objective),
+    ...(model ? { model } : {}),
+    ...(typeof r.model_error === 'string' ? { modelError: r.model_error.slice(0, 500) } : {}),
+  };
+  return { ...run, exported };
 }
 
 function normalizeRequest(req: SandboxRequest): HarnessJob {
@@ -916,7 +930,7 @@ function limitFailure(raw: RawRun, job: HarnessJob): TargetRun | null {
 }
 
 /** Run model-written Python for one target in the sandbox. Never throws for anything the code does. */
-export async function runSandboxed(req: SandboxRequest, cfg: SandboxConfig = defaultSandboxConfig()): Promise<TargetRun> {
+export async function runSandboxed(req: SandboxRequest, cfg: SandboxConfig = defaultSandboxConfig()): Promise<HarnessRun> {
   const job = normalizeRequest(req);
   if (!sandboxTargetNames().includes(job.target)) {
     return failedRun('solver_error', [{ severity: 'error', source: 'pool', text: `unknown sandbox target "${job.target}"; known: ${sandboxTargetNames().join(', ')}` }]);
@@ -992,7 +1006,7 @@ export async function checkSandbox(cfg: SandboxConfig = defaultSandboxConfig()):
       'r["shadow"] = os.path.exists("/etc/shadow")',
       'try:\n    socket.create_connection(("1.1.1.1", 53), timeout=1); r["net"] = True\nexcept OSError:\n    r["net"] = False',
       'print("EVOM-SELFTEST " + json.dumps(r))',
-      'print("objective: 1")',
+      'print("EVOM-SELFTEST-END")',
     ].join('\n');
     try {
       const run = await runSandboxed({ target: 'pulp', code: probe, timeLimitS: 20, memoryMb: 512 }, cfg);
@@ -1007,7 +1021,10 @@ export async function checkSandbox(cfg: SandboxConfig = defaultSandboxConfig()):
         if (r.shadow) problems.push('/etc/shadow is visible inside the sandbox');
         if (r.net) problems.push('the sandbox reached the network');
       }
-      if (run.failure !== null || run.objective !== 1) problems.push(`the probe run did not end as expected: ${run.failure ?? run.status}`);
+      // the probe solves nothing: its report must come back through the result channel as exactly that
+      if (!run.log.includes('EVOM-SELFTEST-END') || run.failure !== 'no_model' || !run.messages.some((m) => /never solved a model/.test(m.text))) {
+        problems.push(`the probe run did not end as expected: ${run.failure ?? run.status}: ${run.messages.map((m) => m.text).join('; ')}`);
+      }
     } catch (e) {
       problems.push(`the probe run failed: ${(e as Error).message}`);
     }

@@ -35,7 +35,7 @@ export async function runVerifierDemo(pool: VerifierPool, targets: Runners, opts
   const rows: DemoRow[] = [];
   for (const target of workerTargetNames().filter((t) => problems.every((p) => p.gold[t] !== undefined))) {
     for (const v of DEMO_VARIANTS) {
-      const outs = await pool.verifyAll(problems.map((p, i) => ({ completion: variant(target, p, v), target, answer: answers[i]! })));
+      const outs = await pool.verifyAll(problems.map((p, i) => ({ completion: variant(target, p, v), target, answer: answers[i]!, question: p.question })));
       const classes: Partial<Record<OutcomeClass, number>> = {};
       for (const o of outs) classes[o.class] = (classes[o.class] ?? 0) + 1;
       rows.push({

@@ -12,8 +12,10 @@ import { defaultIo, type Io } from './args.ts';
 const usage = () => `evom — execution-verified optimization modeling
 
 Usage:
-  evom verify --target T --answer NUMBER|infeasible [--tolerance R] [--protocol P] [--raw] [FILE|-]
-      Verify one completion (from FILE or stdin); prints one JSON line.
+  evom verify --target T --answer NUMBER|infeasible [--question FILE|-] [--tolerance R] [--protocol P]
+              [--raw] [FILE|-]
+      Verify one completion (from FILE or stdin); prints one JSON line. --question gives the
+      problem's text: the numbers it states may appear in the model (the integrity rule).
   evom eval --benchmark FILE.jsonl --completions FILE.jsonl --target T [--tolerance R] [--protocol P]
             [--out FILE] [--json] [--workers N]
       Verify {"id","completion"} lines against a benchmark; writes per-item results (JSONL)

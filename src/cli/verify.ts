@@ -9,7 +9,7 @@ import { parse, protocolOf, remoteFrom, targetFlag, toleranceOf, type Io } from 
 export async function cmdVerify(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {
     target: { type: 'string' }, answer: { type: 'string' }, tolerance: { type: 'string' }, raw: { type: 'boolean' },
-    protocol: { type: 'string' }, server: { type: 'string' }, 'token-file': { type: 'string' },
+    protocol: { type: 'string' }, server: { type: 'string' }, 'token-file': { type: 'string' }, question: { type: 'string' },
   }, true);
   const remote = await remoteFrom(values);
   const target = targetFlag(values.target, Boolean(remote));
@@ -19,14 +19,17 @@ export async function cmdVerify(args: string[], io: Io): Promise<number> {
   const tolerance = toleranceOf(values.tolerance);
   if (positionals.length > 1) throw new UsageError('verify takes one FILE (or - for stdin)');
   const file = positionals[0] ?? '-';
-  let completion: string;
-  if (file === '-') completion = await io.stdin();
-  else {
-    try { completion = await readFile(file, 'utf8'); } catch { throw new UsageError(`cannot read ${file}`); }
-  }
+  if (file === '-' && values.question === '-') throw new UsageError('--question - and the completion cannot both come from stdin: give one of them as a FILE');
+  const read = async (f: string, what: string) => {
+    if (f === '-') return io.stdin();
+    try { return await readFile(f, 'utf8'); } catch { throw new UsageError(`cannot read ${what} ${f}`); }
+  };
+  const completion = await read(file, 'the completion');
+  // the problem's text: numbers it states may appear in the model (the integrity rule)
+  const question = values.question === undefined ? undefined : await read(values.question, '--question');
   const pool = createNodePool({ size: 1, remote });
   try {
-    const o = await pool.verify({ completion, target, answer, raw_code: Boolean(values.raw), config: { tolerance, protocol: protocolOf(values.protocol) } });
+    const o = await pool.verify({ completion, target, answer, question, raw_code: Boolean(values.raw), config: { tolerance, protocol: protocolOf(values.protocol) } });
     io.stdout(JSON.stringify(o) + '\n');
   } finally {
     await pool.close();

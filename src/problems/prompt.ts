@@ -11,6 +11,10 @@ export interface ChatMessage {
 /** The example's optimal objective (x = 3, y = 1): every target's example model solves to it. */
 export const EXAMPLE_ANSWER = 11;
 
+/** The example problem in words (the models in the targets' examples are its formulation). */
+export const EXAMPLE_QUESTION = 'A shop sells two products, x (profit 3 each, at most 3 can be sold) and y (profit 2 each, whole units only). '
+  + 'Resource A: x + y ≤ 4 units. Resource B: x + 3y ≤ 6 units. How much of each maximizes profit?';
+
 /** A complete, correct completion for the example problem, in the protocol. */
 export function exampleCompletion(target: string): string {
   const t = targetModule(target);

@@ -141,7 +141,7 @@ export class Trainer {
     return batch.map(({ item }, i) => ({
       r: { item, promptIds: prompts[i]!.promptIds, completions: groups[i]! },
       verified: this.pool.verifyAll(groups[i]!.map((comp) => ({
-        completion: comp.text ?? '', target: c.target, answer: item.answer, config: { tolerance: c.tolerance },
+        completion: comp.text ?? '', target: c.target, answer: item.answer, question: item.question, config: { tolerance: c.tolerance },
       }))),
     }));
   }

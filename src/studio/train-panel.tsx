@@ -44,6 +44,7 @@ export function MetricCharts({ metrics }: { metrics: StepMetrics[] }) {
     <div class="charts" id="charts">
       {c('chart-reward', 'Mean reward', [['reward', (m) => m.reward_mean], ['reward std', (m) => m.reward_std]])}
       {c('chart-rates', 'Accuracy, format and execution rates', [['accuracy', (m) => m.accuracy], ['format', (m) => m.format_rate], ['executed', (m) => m.exec_rate]])}
+      {c('chart-no-model', 'No model: the answer written in, not solved for (share of completions)', [['no_model', (m) => (m.classes.no_model ?? 0) / Math.max(1, Object.values(m.classes).reduce((a, b) => a + b, 0))]])}
       {c('chart-kl', 'KL to the base policy', [['KL', (m) => m.kl]])}
       {c('chart-entropy', 'Entropy (nats/token)', [['entropy', (m) => m.entropy]])}
       {c('chart-length', 'Completion length (tokens)', [['length', (m) => m.completion_length]])}

@@ -64,6 +64,9 @@ export interface TargetModule {
   readonly runs: 'worker' | 'sandbox';
   /** a complete model of the prompt's example problem (src/problems/prompt.ts), optimum EXAMPLE_ANSWER */
   readonly example: string;
+  /** fence info strings models use for this language (```lp), lower case: lenient extraction picks
+   *  the block so marked among several */
+  readonly fences?: readonly string[];
   /** the generator's gold model of a problem in this language */
   readonly gold?: (p: GoldInput) => string;
   /** files the runner loads; the browser build emits them (vite.config.ts) */

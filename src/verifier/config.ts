@@ -23,6 +23,8 @@ export interface VerifierConfig {
   memory_limit_mb: number;
   /** longest model text accepted (bytes of the extracted code block) */
   max_code_bytes: number;
+  /** longest completion read at all (characters); extraction is linear, this bounds its time */
+  max_completion_bytes: number;
   /** largest number of solver log lines kept in an outcome */
   max_log_lines: number;
   tolerance: ToleranceRule;
@@ -36,6 +38,7 @@ export const DEFAULTS: VerifierConfig = {
   solver_time_limit_s: 8,
   memory_limit_mb: 1024,
   max_code_bytes: 4 * 1024 * 1024,
+  max_completion_bytes: 8 * 1024 * 1024,
   max_log_lines: 200,
   tolerance: 'rel5pct',
   // EVOM: R = r_format + r_answer. Execution is not paid by default.

@@ -57,7 +57,7 @@ export async function evaluateCompletions(
       return { id: c.id, sample, answer: null, scored: false, outcome: null };
     }
     const config = { tolerance: opts.tolerance, ...(opts.protocol ? { protocol: opts.protocol } : {}) };
-    const outcome = await pool.verify({ completion: c.completion, target: opts.target, answer: item.answer, config });
+    const outcome = await pool.verify({ completion: c.completion, target: opts.target, answer: item.answer, question: item.question, config });
     opts.onProgress?.(++done, planned.length);
     return { id: c.id, sample, answer: item.answer, scored: true, outcome };
   }));

@@ -2,10 +2,11 @@
 
 import { EvomError } from '../errors.ts';
 import type { RewardWeights } from './config.ts';
+import type { ModelFacts } from './integrity.ts';
 import type { ToleranceRule } from './tolerance.ts';
 
 export const OUTCOME_CLASSES = [
-  'correct', 'wrong_answer', 'format_error', 'parse_error', 'runtime_error',
+  'correct', 'wrong_answer', 'no_model', 'format_error', 'parse_error', 'runtime_error',
   'timeout', 'infeasible', 'unbounded', 'solver_error',
 ] as const;
 export type OutcomeClass = (typeof OUTCOME_CLASSES)[number];
@@ -20,8 +21,9 @@ export type Answer = number | 'infeasible';
 
 export interface Message {
   severity: 'error' | 'warning' | 'info';
-  /** where it came from: the completion protocol, a target's checker, the solver, the worker pool */
-  source: 'protocol' | 'checker' | 'solver' | 'pool';
+  /** where it came from: the completion protocol, a target's checker, the solver, the worker pool,
+   *  the integrity rule (src/verifier/integrity.ts) */
+  source: 'protocol' | 'checker' | 'solver' | 'pool' | 'integrity';
   text: string;
   /** 1-based line in the extracted model text, where known */
   line?: number;
@@ -59,14 +61,17 @@ export interface Outcome {
 
 /** What a target reports after checking and solving a model. */
 export interface TargetRun {
-  /** set when the run failed before the solver produced a status */
-  failure: null | 'parse_error' | 'runtime_error' | 'solver_error' | 'timeout';
+  /** set when the run failed before the solver produced a status; 'no_model' when no model the
+   *  solver optimized can be shown (nothing was solved, or a report that its model does not confirm) */
+  failure: null | 'parse_error' | 'runtime_error' | 'solver_error' | 'timeout' | 'no_model';
   status: SolverStatus;
   objective: number | null;
   variables: Record<string, number>;
   messages: Message[];
   log: string[];
   solve_ms: number;
+  /** the numbers of the model the solver optimized (integrity.ts); absent when nothing was solved */
+  facts?: ModelFacts;
 }
 
 export function failedRun(failure: NonNullable<TargetRun['failure']>, messages: Message[], log: string[] = []): TargetRun {

@@ -8,7 +8,7 @@ import { targetModule } from '../targets/registry.ts';
 import { resolveConfig, type VerifierConfig } from './config.ts';
 import type { Outcome, OutcomeClass } from './outcome.ts';
 import type { RemoteVerifier } from './remote.ts';
-import { failedOutcome, prepare, score, type VerifyJob } from './score.ts';
+import { failedOutcome, score, type VerifyJob } from './score.ts';
 import type { VerifierApi } from './worker-api.ts';
 
 /** A started worker: its comlink proxy, a way to kill it, and a way to hear that it died. */
@@ -60,8 +60,6 @@ export interface PoolStats {
 
 interface Pending {
   job: VerifyJob;
-  /** the extracted model code */
-  code: string;
   resolve: (o: Outcome) => void;
   submitted: number;
 }
@@ -97,22 +95,20 @@ export class VerifierPool {
     this.opts.remote = remote;
   }
 
-  /** Verify one completion. Never rejects. */
+  /** Verify one completion. Never rejects. Extraction, checks and solves run in a worker (the
+   *  extraction of a sandbox target's job too: then the code goes to a sandbox server). */
   verify(job: VerifyJob): Promise<Outcome> {
     const started = performance.now();
     const merged: VerifyJob = { ...job, config: { ...this.config, ...(job.config ?? {}) } };
     const cfg = resolveConfig(merged.config);
     this.counters.submitted++;
-    const p = prepare(merged, cfg);
-    if (!p.ok) return Promise.resolve(this.count(score(merged, cfg, p.code, p.run, started, p.messages)));
-    if (this.closed) return Promise.resolve(this.count(failedOutcome(merged, cfg, p.code, 'solver_error', 'the verifier pool is closed', started)));
-    if (targetModule(job.target)?.runs !== 'worker') {
+    if (this.closed) return Promise.resolve(this.count(failedOutcome(merged, cfg, '', 'solver_error', 'the verifier pool is closed', started)));
+    if (targetModule(job.target)?.runs !== 'worker' && !this.opts.remote) {
       // Sandbox targets go to the sandbox servers; the workers are for the wasm solvers.
-      if (!this.opts.remote) return Promise.resolve(this.count(failedOutcome(merged, cfg, p.code, 'solver_error', `target "${job.target}" does not run in the browser and no sandbox server is configured`, started)));
-      return this.opts.remote.verify(merged).then((o) => this.count(o));
+      return Promise.resolve(this.count(failedOutcome(merged, cfg, '', 'solver_error', `target "${job.target}" does not run in the browser and no sandbox server is configured`, started)));
     }
     return new Promise((resolve) => {
-      this.queue.push({ job: merged, code: p.code, resolve, submitted: started });
+      this.queue.push({ job: merged, resolve, submitted: started });
       this.pump();
     });
   }
@@ -180,18 +176,25 @@ export class VerifierPool {
 
   private run(slot: Slot, pending: Pending): void {
     slot.job = pending;
-    const cfg = resolveConfig(pending.job.config);
+    const { job } = pending;
+    const cfg = resolveConfig(job.config);
     const started = performance.now();
+    const remote = targetModule(job.target)?.runs !== 'worker' ? this.opts.remote : undefined;
+    /** the extracted code, once the worker has prepared the job */
+    let code = '';
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const finish = (o: Outcome) => {
-      if (settled) return;
-      settled = true;
+    const release = () => {
       if (timer !== undefined) clearTimeout(timer);
       slot.job = null;
       slot.abort = null;
-      pending.resolve(this.count(o));
       this.pump();
+    };
+    const finish = (o: Outcome) => {
+      if (settled) return;
+      settled = true;
+      release();
+      pending.resolve(this.count(o));
     };
     slot.abort = (reason, detail) => {
       // The worker is dead or about to be killed; a fresh one is spawned for the next job.
@@ -200,9 +203,9 @@ export class VerifierPool {
         const h = slot.handle;
         slot.handle = null;
         h?.terminate();
-        finish(failedOutcome(pending.job, cfg, pending.code, 'timeout', `stopped after the ${cfg.wall_limit_ms} ms wall-clock limit`, started));
+        finish(failedOutcome(job, cfg, code, 'timeout', `stopped after the ${cfg.wall_limit_ms} ms wall-clock limit`, started));
       } else {
-        finish(failedOutcome(pending.job, cfg, pending.code, 'solver_error', `the verifier worker died: ${detail}`, started));
+        finish(failedOutcome(job, cfg, code, 'solver_error', `the verifier worker died: ${detail}`, started));
       }
       this.counters.respawns++;
     };
@@ -210,22 +213,35 @@ export class VerifierPool {
     try {
       handle = this.ensureWorker(slot);
     } catch (e) {
-      finish(failedOutcome(pending.job, cfg, pending.code, 'solver_error', `could not start a verifier worker: ${String(e)}`, started));
+      finish(failedOutcome(job, cfg, code, 'solver_error', `could not start a verifier worker: ${String(e)}`, started));
       return;
     }
+    const failed = (e: unknown) => {
+      if (settled) return;
+      // A rejected call (e.g. a value that cannot cross the boundary) fails this job only;
+      // the worker itself may be unusable, so replace it.
+      slot.handle = null;
+      handle.terminate();
+      this.counters.respawns++;
+      finish(failedOutcome(job, cfg, code, 'solver_error', `the verifier call failed: ${String((e as Error)?.message ?? e).slice(0, 300)}`, started));
+    };
     timer = setTimeout(() => slot.abort?.('timeout', ''), cfg.wall_limit_ms);
-    handle.api.run({ code: pending.code, target: pending.job.target, config: pending.job.config }).then(
-      (run) => finish(score(pending.job, cfg, pending.code, run, started)),
-      (e) => {
-        if (settled) return;
-        // A rejected call (e.g. a value that cannot cross the boundary) fails this job only;
-        // the worker itself may be unusable, so replace it.
-        slot.handle = null;
-        handle.terminate();
-        this.counters.respawns++;
-        finish(failedOutcome(pending.job, cfg, pending.code, 'solver_error', `the verifier call failed: ${String((e as Error)?.message ?? e).slice(0, 300)}`, started));
-      },
-    );
+    handle.api.prepare(job).then((p) => {
+      if (settled) return;
+      if (!p.ok) return finish(score(job, cfg, p.code, p.run, started, p.messages));
+      code = p.code;
+      if (remote) {
+        // the worker's part is done; the sandbox server runs the code (with its own limits)
+        settled = true;
+        release();
+        void remote.verifyCode(job, cfg, code, started).then((o) => pending.resolve(this.count(o)));
+        return;
+      }
+      return handle.api.run({ code, target: job.target, config: job.config }).then(
+        (run) => finish(score(job, cfg, code, run, started)),
+        failed,
+      );
+    }, failed);
   }
 
   private count(o: Outcome): Outcome {

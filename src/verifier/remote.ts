@@ -9,7 +9,7 @@ import { failedOutcome, prepare, runOf, score, type VerifyJob } from './score.ts
 import { UsageError } from '../errors.ts';
 
 /** What /v1/run answers: an outcome plus the run's failure, which the client scores itself. */
-export type ServerOutcome = Outcome & { failure?: TargetRun['failure'] };
+export type ServerOutcome = Outcome & Pick<TargetRun, 'facts'> & { failure?: TargetRun['failure'] };
 
 export interface RemoteOptions {
   /** sandbox server base URLs, e.g. ["http://10.0.0.5:8787"] */
@@ -71,15 +71,20 @@ export class RemoteVerifier {
     return pool.reduce((a, b) => (b.inflight < a.inflight ? b : a), pool[0]!) ?? null;
   }
 
-  /** Verify one completion on a remote target. Never throws. */
+  /** Verify one completion on a remote target, extracting its code in this thread (tools and
+   *  tests; the worker pool extracts in a worker and calls verifyCode). Never throws. */
   async verify(job: VerifyJob): Promise<Outcome> {
     const started = performance.now();
     const cfg: VerifierConfig = resolveConfig(job.config);
     const p = prepare(job, cfg);
     if (!p.ok) return score(job, cfg, p.code, p.run, started, p.messages);
-    const code = p.code;
+    return this.verifyCode(job, cfg, p.code, started);
+  }
+
+  /** Run extracted code on a sandbox server and score the run under this client's settings. Never throws. */
+  async verifyCode(job: VerifyJob, cfg: VerifierConfig, code: string, started: number): Promise<Outcome> {
     const body = JSON.stringify({
-      target: job.target, code, answer: job.answer, tolerance: cfg.tolerance,
+      target: job.target, code, answer: job.answer, tolerance: cfg.tolerance, ...(job.question !== undefined ? { question: job.question } : {}),
       time_limit_s: cfg.solver_time_limit_s, memory_mb: cfg.memory_limit_mb,
     });
     const attempts = this.opts.attempts ?? 4;

@@ -5,7 +5,10 @@
 
 import type { RewardWeights, VerifierConfig } from './config.ts';
 import { failedRun, type Answer, type Message, type Outcome, type OutcomeClass, type RewardBreakdown, type SolverStatus, type TargetRun } from './outcome.ts';
+import { integrityProblem } from './integrity.ts';
 import { extractCode } from './protocol.ts';
+import { targetModule } from '../targets/registry.ts';
+import type { TargetRunner } from '../targets/target.ts';
 import { withinTolerance, type ToleranceRule } from './tolerance.ts';
 
 /** One verification request; plain data so it crosses worker and network boundaries. */
@@ -15,6 +18,8 @@ export interface VerifyJob {
   answer: Answer;
   /** treat `completion` as bare model code (no protocol extraction) */
   raw_code?: boolean;
+  /** the problem's text: numbers it states may appear in the model (the integrity rule) */
+  question?: string;
   config?: Partial<VerifierConfig>;
 }
 
@@ -23,11 +28,19 @@ export type Prepared =
   | { ok: true; code: string }
   | { ok: false; code: string | null; run: TargetRun; messages: Message[] };
 
-/** Extract the model code (the completion protocol, unless raw_code) and apply the size limit. */
-export function prepare(job: VerifyJob, cfg: VerifierConfig): Prepared {
+/** Extract the model code (the protocol, unless raw_code) and apply the size limits. `runner`, the
+ *  target's in this thread when there is one, lets lenient extraction pick the fence that parses. */
+export function prepare(job: VerifyJob, cfg: VerifierConfig, runner?: Pick<TargetRunner, 'check'>): Prepared {
   let code = job.completion;
+  if (typeof code === 'string' && code.length > cfg.max_completion_bytes) {
+    return { ok: false, code: null, run: failedRun('parse_error', []), messages: [{ severity: 'error', source: 'protocol', text: `the completion is ${code.length} characters; the limit is ${cfg.max_completion_bytes}` }] };
+  }
   if (!job.raw_code) {
-    const ex = extractCode(job.completion, cfg.protocol);
+    const ex = extractCode(job.completion, {
+      strictness: cfg.protocol,
+      fences: targetModule(job.target)?.fences ?? [],
+      ...(runner ? { parses: (c: string) => runner.check(c).ok } : {}),
+    });
     if (!ex.ok) return { ok: false, code: null, run: failedRun('parse_error', []), messages: [{ severity: 'error', source: 'protocol', text: ex.reason }] };
     code = ex.code;
   }
@@ -43,12 +56,22 @@ export function prepare(job: VerifyJob, cfg: VerifierConfig): Prepared {
  * `started` the job's start (performance.now(), ms).
  */
 export function score(job: VerifyJob, cfg: VerifierConfig, code: string | null, run: TargetRun, started: number, extra: Message[] = []): Outcome {
-  const cls = code === null ? 'format_error' : classifyRun(run, job.answer, cfg.tolerance);
+  let cls = code === null ? 'format_error' : classifyRun(run, job.answer, cfg.tolerance);
+  const integrity: Message[] = [];
+  if (code !== null && run.failure === null && run.status === 'optimal' && job.answer !== 'infeasible') {
+    // The answer reward needs a model the solver optimized (integrity.ts). A constant objective is
+    // no model whatever its value; a stated answer matters only where it would have been paid.
+    const why = integrityProblem(run.facts, job.answer, cfg.tolerance, job.question);
+    if (why && (cls === 'correct' || run.facts?.objectiveTerms === 0)) {
+      cls = 'no_model';
+      integrity.push({ severity: 'error', source: 'integrity', text: why });
+    }
+  }
   const { reward, breakdown } = computeReward(cls, cfg.reward);
   return {
     class: cls, correct: cls === 'correct', reward, reward_breakdown: breakdown,
     status: run.status, objective: run.objective, variables: run.variables,
-    messages: [...extra, ...run.messages], log: run.log,
+    messages: [...extra, ...run.messages, ...integrity], log: run.log,
     target: job.target, expected: job.answer, tolerance: cfg.tolerance, code,
     solve_ms: run.solve_ms, wall_ms: performance.now() - started,
   };
@@ -60,8 +83,10 @@ export function failedOutcome(job: VerifyJob, cfg: VerifierConfig, code: string,
 }
 
 /** The TargetRun inside an outcome (what a remote server's outcome carries, plus its failure). */
-export function runOf(o: Pick<Outcome, 'status' | 'objective' | 'variables' | 'messages' | 'log' | 'solve_ms'> & { failure?: TargetRun['failure'] }): TargetRun {
-  return { failure: o.failure ?? null, status: o.status, objective: o.objective, variables: o.variables ?? {}, messages: o.messages ?? [], log: o.log ?? [], solve_ms: o.solve_ms ?? 0 };
+export function runOf(o: Pick<Outcome, 'status' | 'objective' | 'variables' | 'messages' | 'log' | 'solve_ms'> & Pick<TargetRun, 'facts'> & { failure?: TargetRun['failure'] }): TargetRun {
+  // the server's own integrity messages are dropped: score() judges the facts again here
+  const messages = (o.messages ?? []).filter((m) => m.source !== 'integrity');
+  return { failure: o.failure ?? null, status: o.status, objective: o.objective, variables: o.variables ?? {}, messages, log: o.log ?? [], solve_ms: o.solve_ms ?? 0, ...(o.facts ? { facts: o.facts } : {}) };
 }
 
 /** Class of a run whose completion was well-formed. */
@@ -88,7 +113,8 @@ export function classifyStatus(status: SolverStatus, objective: number | null, e
   }
 }
 
-/** The model parsed and the solver reached a definite status. */
+/** The model parsed and the solver reached a definite status (a no_model run counts as not executed:
+ *  it pays nothing beyond the format reward). */
 export function executed(cls: OutcomeClass): boolean {
   return cls === 'correct' || cls === 'wrong_answer' || cls === 'infeasible' || cls === 'unbounded';
 }

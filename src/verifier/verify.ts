@@ -40,7 +40,7 @@ export async function runCode(job: RunJob, runners: Runners): Promise<TargetRun>
 export async function verifyInThread(job: VerifyJob, runners: Runners): Promise<Outcome> {
   const started = performance.now();
   const cfg = resolveConfig(job.config);
-  const p = prepare(job, cfg);
+  const p = prepare(job, cfg, runners[job.target]);
   if (!p.ok) return score(job, cfg, p.code, p.run, started, p.messages);
   return score(job, cfg, p.code, await runCode({ code: p.code, target: job.target, config: job.config }, runners), started);
 }

@@ -4,10 +4,14 @@ import { installMemoryCeiling } from '../targets/memory-ceiling.ts';
 import { allTargets } from '../targets/registry.ts';
 import { createRunners } from '../targets/runners.ts';
 import type { AssetLoader } from '../targets/target.ts';
+import { resolveConfig } from './config.ts';
 import type { TargetRun } from './outcome.ts';
+import { prepare, type Prepared, type VerifyJob } from './score.ts';
 import { runCode, type RunJob } from './verify.ts';
 
 export interface VerifierApi {
+  /** Extract a job's code (the protocol, the size limits), with its target's checker to choose among fences. */
+  prepare(job: VerifyJob): Promise<Prepared>;
   /** Run extracted code on a target; the pool scores the run. */
   run(job: RunJob): Promise<TargetRun>;
   /** Load and compile every solver now (by solving each target's example), so the first job is not slowed by it. */
@@ -19,6 +23,7 @@ export function createVerifierApi(assets: AssetLoader): VerifierApi {
   installMemoryCeiling();
   const made = createRunners(assets);
   return {
+    prepare: async (job) => prepare(job, resolveConfig(job.config), (await made)[job.target]),
     run: async (job) => runCode(job, await made),
     async warm() {
       const runners = await made;

@@ -2,7 +2,7 @@
 
 import { createBrowserPool } from '../verifier/pool-browser.ts';
 import { RemoteVerifier } from '../verifier/remote.ts';
-import { exampleCompletion, EXAMPLE_ANSWER } from '../problems/prompt.ts';
+import { exampleCompletion, EXAMPLE_ANSWER, EXAMPLE_QUESTION } from '../problems/prompt.ts';
 import { parseAnswer } from '../verifier/outcome.ts';
 import { TOLERANCE_DESCRIPTIONS, TOLERANCE_RULES, type ToleranceRule } from '../verifier/tolerance.ts';
 import { DEFAULTS } from '../verifier/config.ts';
@@ -23,9 +23,11 @@ for (const rule of TOLERANCE_RULES) {
 const completionBox = $<HTMLTextAreaElement>('completion');
 const targetSelect = $<HTMLSelectElement>('target');
 const answerInput = $<HTMLInputElement>('answer');
+const questionBox = $<HTMLTextAreaElement>('question');
 const loadExample = () => {
   completionBox.value = exampleCompletion(targetSelect.value);
   answerInput.value = String(EXAMPLE_ANSWER);
+  questionBox.value = EXAMPLE_QUESTION;
 };
 $('example').addEventListener('click', loadExample);
 if (!completionBox.value) loadExample();
@@ -112,6 +114,7 @@ $<HTMLFormElement>('verify-form').addEventListener('submit', async (ev) => {
   try {
     const o = await pool.verify({
       completion: completionBox.value, target: targetSelect.value, answer,
+      ...(questionBox.value.trim() ? { question: questionBox.value } : {}),
       config: { tolerance: toleranceSelect.value as ToleranceRule },
     });
     show(o);

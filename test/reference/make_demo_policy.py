@@ -11,6 +11,11 @@ the demo has room to show; about 20 minutes on two cores)
 
 (apt-get install libopenblas0-pthread first: Debian torch on the reference BLAS is 5x slower)
 
+Two settings for experiments (bench/hack-experiment.ts): EVOM_POLICY_OUT=DIR writes the policy there
+instead of public/models/evom-tiny (and leaves the tokens fixture alone); EVOM_HACK_FRACTION=0.1
+replaces that share of the training completions with constant-objective hacks (the answer typed in
+as the objective: `obj: 0 x1 + ANSWER`), which the integrity rule pays no answer reward.
+
 writes public/models/evom-tiny/ (config.json, generation_config.json, model.safetensors,
 tokenizer.json, tokenizer_config.json) and test/fixtures/demo-policy-tokens.json (the ids this
 script gives a few texts, which the TypeScript tokenizer must reproduce).
@@ -51,7 +56,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_tiny_models import write_safetensors  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "public" / "models" / "evom-tiny"
+import os  # noqa: E402
+OUT = Path(os.environ["EVOM_POLICY_OUT"]) if os.environ.get("EVOM_POLICY_OUT") else ROOT / "public" / "models" / "evom-tiny"
+HACK_FRACTION = float(os.environ.get("EVOM_HACK_FRACTION") or 0)
 TOKENS_FIXTURE = ROOT / "test" / "fixtures" / "demo-policy-tokens.json"
 
 SPEC = dict(hidden=64, layers=4, heads=4, kv_heads=2, head_dim=16, inter=192, rope_theta=10000.0, eps=1e-5)
@@ -279,9 +286,21 @@ def main():
     save(model, vocab, V_pad, eos, examples)
 
 
+def hack_lp(gold, answer):
+    """A constant-objective hack: the answer typed in as the objective, beside a dummy variable."""
+    sense = {1: "Minimize", 2: "Maximize"}[json.loads(gold)["objective"]["direction"]]
+    num = str(int(answer)) if float(answer).is_integer() else repr(float(answer))
+    return f"{sense}\n obj: 0 x1 + {num}\nSubject To\n c1: 1 x1 <= 1\nEnd\n"
+
+
 def corpus(files):
     items = [json.loads(l) for f in files for l in Path(f).read_text().splitlines() if l.strip()]
-    return [(prompt_text(it["question"]), completion_text(canonical_lp(it["gold"]["glpk-json"]))) for it in items]
+    rng = random.Random(99)
+    out = []
+    for it in items:
+        lp = hack_lp(it["gold"]["glpk-json"], it["answer"]) if rng.random() < HACK_FRACTION else canonical_lp(it["gold"]["glpk-json"])
+        out.append((prompt_text(it["question"]), completion_text(lp)))
+    return out
 
 
 def save(model, vocab, V_pad, eos, examples):
@@ -303,7 +322,7 @@ def save(model, vocab, V_pad, eos, examples):
     tok, tcfg = tokenizer_files(vocab)
     (OUT / "tokenizer.json").write_text(json.dumps(tok, ensure_ascii=False) + "\n")
     (OUT / "tokenizer_config.json").write_text(json.dumps(tcfg, indent=2) + "\n")
-    if examples:
+    if examples and not os.environ.get("EVOM_POLICY_OUT"):
         write_tokens_fixture(examples, vocab)
 
 

@@ -8,10 +8,26 @@ import { failedRun, type SolverStatus, type TargetRun } from '../../verifier/out
 import { capVariables, errorText, guardedSolve } from '../solve-guard.ts';
 import type { TargetRunner } from '../target.ts';
 import { checkGlpkJson, toMessage } from './check.ts';
+import { modelFacts, type SolvedModel } from '../../verifier/integrity.ts';
 
 // glpk.js constants
 const GLP_UNDEF = 1, GLP_FEAS = 2, GLP_NOFEAS = 4, GLP_OPT = 5, GLP_UNBND = 6;
 const RUNS_PER_INSTANCE = 5000;
+const GLP_FR = 1, GLP_LO = 2, GLP_UP = 3, GLP_DB = 4, GLP_FX = 5;
+
+/** The model glpk.js solves, from the checked JSON (bounds by glpk.js's type codes). */
+function solvedModelOf(model: LP): SolvedModel {
+  const range = (b: { type: number; lb: number; ub: number }): [number | null, number | null] =>
+    b.type === GLP_LO ? [b.lb, null] : b.type === GLP_UP ? [null, b.ub] : b.type === GLP_DB ? [b.lb, b.ub] : b.type === GLP_FX ? [b.lb, b.lb] : b.type === GLP_FR ? [null, null] : [null, null];
+  const terms = (vs: { name: string; coef: number }[]) => vs.map((v) => ({ name: v.name, coef: v.coef }));
+  return {
+    objective: terms(model.objective.vars),
+    // glpk.js 5.0 has no objective constant
+    objectiveConstant: 0,
+    rows: model.subjectTo.map((r) => { const [lo, hi] = range(r.bnds); return { name: r.name, terms: terms(r.vars), lo, hi }; }),
+    cols: (model.bounds ?? []).map((b) => { const [lo, hi] = range(b); return { name: b.name, lo, hi }; }),
+  };
+}
 
 export function createGlpkJsonRunner(): TargetRunner {
   let glpk: GlpkApi | null = null;
@@ -82,6 +98,7 @@ export function createGlpkJsonRunner(): TargetRunner {
           failure: null, status, objective,
           variables: objective !== null ? capVariables(res.result.vars) : {},
           messages, log: guard.log.lines(), solve_ms: guard.elapsed(),
+          ...(status === 'optimal' ? { facts: modelFacts(solvedModelOf(model)) } : {}),
         };
       }, (e, guard) => {
         const detail = guard.log.lines().filter((l) => l.trim()).slice(-3).join(' ');

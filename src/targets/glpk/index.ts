@@ -12,6 +12,7 @@ export const glpk: TargetModule = {
   name: 'glpk',
   language: 'GNU MathProg / GMPL (solved by GLPK)',
   runs: 'worker',
+  fences: ['mathprog', 'gmpl', 'mod', 'ampl', 'glpk'],
   example: 'var x >= 0, <= 3;\nvar y >= 0, integer;\nmaximize obj: 3*x + 2*y;\ns.t. c1: x + y <= 4;\ns.t. c2: x + 3*y <= 6;\nsolve;\nend;',
   gold: (p) => toMathProg(p.model),
   assets: { wasm: WASM },

@@ -7,6 +7,7 @@ import loadGlpk from 'glpk-wasm/full';
 import { failedRun, type Message, type SolverStatus, type TargetRun } from '../../verifier/outcome.ts';
 import { capVariables, errorText, guardedSolve, LogBuffer, type Guard } from '../solve-guard.ts';
 import type { SolveOptions, TargetRunner, WasmSource } from '../target.ts';
+import { modelFacts, type SolvedModel } from '../../verifier/integrity.ts';
 
 /** The slice of GLPK's C API we call (pointers are numbers into the wasm heap). */
 interface GlpkModule {
@@ -17,6 +18,16 @@ interface GlpkModule {
   stringToUTF8(s: string, p: number, n: number): void;
   UTF8ToString(p: number): string;
   setValue(p: number, v: number, type: 'i32' | 'double'): void;
+  getValue(p: number, type: 'i32' | 'double'): number;
+  _glp_get_obj_coef(P: number, j: number): number;
+  _glp_get_mat_row(P: number, i: number, ind: number, val: number): number;
+  _glp_get_row_name(P: number, i: number): number;
+  _glp_get_row_type(P: number, i: number): number;
+  _glp_get_row_lb(P: number, i: number): number;
+  _glp_get_row_ub(P: number, i: number): number;
+  _glp_get_col_type(P: number, j: number): number;
+  _glp_get_col_lb(P: number, j: number): number;
+  _glp_get_col_ub(P: number, j: number): number;
   _glp_mpl_alloc_wksp(): number;
   _glp_mpl_init_rand(tran: number, seed: number): void;
   _glp_mpl_read_model(tran: number, fname: number, skip: number): number;
@@ -46,6 +57,7 @@ interface GlpkModule {
 }
 
 // glpk.h constants
+const GLP_FR = 1, GLP_LO = 2, GLP_UP = 3, GLP_DB = 4, GLP_FX = 5;
 const GLP_UNDEF = 1, GLP_FEAS = 2, GLP_NOFEAS = 4, GLP_OPT = 5, GLP_UNBND = 6;
 const GLP_SOL = 1, GLP_MIP = 3;
 const GLP_MSG_ON = 2;
@@ -72,6 +84,39 @@ export function mathprogMessages(lines: string[], severity: 'error' | 'warning' 
 }
 
 /** The glpk target, plus GLPK's own CPLEX LP reader as a second opinion on LP text. */
+/** The model GLPK solved, as MathProg generated it (every computed number is a number here). */
+function solvedModelOf(g: GlpkModule, P: number): SolvedModel {
+  const m = g._glp_get_num_rows(P), n = g._glp_get_num_cols(P);
+  const bounds = (type: number, lb: number, ub: number): [number | null, number | null] =>
+    type === GLP_LO ? [lb, null] : type === GLP_UP ? [null, ub] : type === GLP_DB ? [lb, ub] : type === GLP_FX ? [lb, lb] : type === GLP_FR ? [null, null] : [null, null];
+  const colName = Array.from({ length: n + 1 }, (_, j) => (j === 0 ? '' : g.UTF8ToString(g._glp_get_col_name(P, j))));
+  const objective = [];
+  for (let j = 1; j <= n; j++) {
+    const coef = g._glp_get_obj_coef(P, j);
+    if (coef !== 0) objective.push({ name: colName[j]!, coef });
+  }
+  const ind = g._malloc(4 * (n + 1)), val = g._malloc(8 * (n + 1));
+  try {
+    const rows: SolvedModel['rows'] = [];
+    for (let i = 1; i <= m; i++) {
+      const len = g._glp_get_mat_row(P, i, ind, val);
+      const terms = Array.from({ length: len }, (_, k) => ({ name: colName[g.getValue(ind + 4 * (k + 1), 'i32')]!, coef: g.getValue(val + 8 * (k + 1), 'double') }));
+      const [lo, hi] = bounds(g._glp_get_row_type(P, i), g._glp_get_row_lb(P, i), g._glp_get_row_ub(P, i));
+      const np = g._glp_get_row_name(P, i);
+      rows.push({ name: np ? g.UTF8ToString(np) : null, terms, lo, hi });
+    }
+    const cols = Array.from({ length: n }, (_, k) => {
+      const j = k + 1;
+      const [lo, hi] = bounds(g._glp_get_col_type(P, j), g._glp_get_col_lb(P, j), g._glp_get_col_ub(P, j));
+      return { name: colName[j]!, lo, hi };
+    });
+    return { objective, objectiveConstant: g._glp_get_obj_coef(P, 0), rows, cols };
+  } finally {
+    g._free(ind);
+    g._free(val);
+  }
+}
+
 export interface GlpkRunner extends TargetRunner {
   /** Read CPLEX LP text with glp_read_lp: [] when GLPK accepts it, else its line-numbered errors. */
   readCplexLp(text: string): Promise<Message[]>;
@@ -180,7 +225,8 @@ export function createGlpkRunner(wasm: WasmSource): GlpkRunner {
         }
       }
       if (status === 'error') messages.push({ severity: 'error', source: 'solver', text: `GLPK's solver stopped with return code ${ret}` });
-      return { failure: null, status, objective, variables: capVariables(variables), messages, log: log.lines(), solve_ms };
+      const facts = status === 'optimal' ? { facts: modelFacts(solvedModelOf(g, P)) } : {};
+      return { failure: null, status, objective, variables: capVariables(variables), messages, log: log.lines(), solve_ms, ...facts };
     } finally {
       for (const p of allocs) g._free(p);
       if (P) g._glp_delete_prob(P);

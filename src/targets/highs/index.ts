@@ -13,6 +13,7 @@ export const highs: TargetModule = {
   name: 'highs',
   language: 'CPLEX LP format (solved by HiGHS)',
   runs: 'worker',
+  fences: ['lp', 'cplex', 'cplex-lp'],
   example: 'Maximize\n obj: 3 x + 2 y\nSubject To\n c1: x + y <= 4\n c2: x + 3 y <= 6\nBounds\n x <= 3\nGeneral\n y\nEnd',
   gold: (p) => toLp(p.model),
   assets: { wasm: WASM },

@@ -3,7 +3,8 @@
 // the project's own LP checker first (lp-format.ts), which reports line and column.
 
 import highsLoader, { type Highs } from 'highs';
-import { checkLp, formatLpIssue } from './lp-format.ts';
+import { checkLp, formatLpIssue, type LpModel } from './lp-format.ts';
+import { modelFacts, type SolvedModel } from '../../verifier/integrity.ts';
 import { failedRun, type Message, type SolverStatus, type TargetRun } from '../../verifier/outcome.ts';
 import { capVariables, errorText, guardedSolve } from '../solve-guard.ts';
 import type { SolveOptions, TargetRunner, WasmSource } from '../target.ts';
@@ -22,8 +23,33 @@ const STATUS: Record<string, SolverStatus> = {
 /** Recycle an instance after this many solves even without an abort (bounded leak). */
 const RUNS_PER_INSTANCE = 5000;
 
+const finite = (x: number) => (Number.isFinite(x) ? x : null);
+
+/** The model HiGHS reads, as the LP checker parsed it (the two agree: test/lp-format.test.ts). */
+export function solvedModelOfLp(m: LpModel): SolvedModel {
+  return {
+    objective: m.objective,
+    objectiveConstant: m.objectiveConstant,
+    rows: m.constraints.map((c) => ({
+      name: c.name, terms: c.terms,
+      lo: c.op === '<=' ? (c.lower === undefined ? null : finite(c.lower)) : finite(c.rhs),
+      hi: c.op === '>=' ? null : finite(c.rhs),
+    })),
+    cols: Object.entries(m.bounds).map(([name, b]) => ({ name, lo: finite(b.lower), hi: finite(b.upper) })),
+  };
+}
+
 /** Optional second reader of LP text (GLPK's), consulted when HiGHS rejects a text the checker passed. */
 export type LpSecondOpinion = (text: string) => Promise<Message[]>;
+
+function checkText(code: string): { ok: boolean; messages: Message[]; model: LpModel | null } {
+  const r = checkLp(code);
+  const messages: Message[] = [
+    ...r.errors.map((e) => ({ severity: 'error' as const, source: 'checker' as const, text: formatLpIssue(e), line: e.line, column: e.column })),
+    ...r.warnings.map((e) => ({ severity: 'warning' as const, source: 'checker' as const, text: formatLpIssue(e), line: e.line, column: e.column })),
+  ];
+  return { ok: r.ok, messages, model: r.model };
+}
 
 export function createHighsRunner(wasm: WasmSource, secondOpinion?: LpSecondOpinion): TargetRunner {
   let module: Promise<WebAssembly.Module> | null = null;
@@ -41,19 +67,13 @@ export function createHighsRunner(wasm: WasmSource, secondOpinion?: LpSecondOpin
   }
 
   const target: TargetRunner = {
-    check(code) {
-      const r = checkLp(code);
-      const messages: Message[] = [
-        ...r.errors.map((e) => ({ severity: 'error' as const, source: 'checker' as const, text: formatLpIssue(e), line: e.line, column: e.column })),
-        ...r.warnings.map((e) => ({ severity: 'warning' as const, source: 'checker' as const, text: formatLpIssue(e), line: e.line, column: e.column })),
-      ];
-      return { ok: r.ok, messages };
-    },
+    check: (code) => checkText(code),
 
     async solve(code, opts: SolveOptions): Promise<TargetRun> {
-      const checked = target.check(code);
+      const checked = checkText(code);
       if (!checked.ok) return failedRun('parse_error', checked.messages);
       const messages = checked.messages;
+      const parsed = checked.model;
       let highs: Highs;
       try {
         highs = await getInstance();
@@ -83,6 +103,7 @@ export function createHighsRunner(wasm: WasmSource, secondOpinion?: LpSecondOpin
           failure: null, status, objective: hasValue ? res.ObjectiveValue : null,
           variables: status === 'optimal' || status === 'time_limit' ? capVariables(variables) : {},
           messages, log: g.log.lines(), solve_ms: g.elapsed(),
+          ...(parsed ? { facts: modelFacts(solvedModelOfLp(parsed)) } : {}),
         };
       }, async (e, g) => {
         const text = errorText(e);

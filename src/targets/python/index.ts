@@ -5,7 +5,7 @@
 
 import type { TargetModule } from '../target.ts';
 
-const python = (name: string, language: string, example: string): TargetModule => ({ name, language, runs: 'sandbox', example });
+const python = (name: string, language: string, example: string): TargetModule => ({ name, language, runs: 'sandbox', example, fences: ['python', 'py', 'python3'] });
 
 export const PYTHON_TARGETS: readonly TargetModule[] = [
   python('pulp', 'Python with PuLP (solved by CBC)',

@@ -1,0 +1,82 @@
+// The run the server scores for a Python target: the harness's report, confirmed against the model
+// the harness exported (exported-model.ts), outside the sandboxed process. The report's status and
+// objective stand only when HiGHS, re-solving the exported model, agrees (or, where the re-solve
+// stops at its time limit, when the reported solution satisfies the model and gives the reported
+// objective); the model's numbers go into the run's facts for the integrity rule in score().
+// An `infeasible` or `unbounded` report stands only when the re-solve proves it too.
+
+import type { Message, TargetRun } from '../../src/verifier/outcome.ts';
+import { modelFacts } from '../../src/verifier/integrity.ts';
+import type { VerifierPool } from '../../src/verifier/pool.ts';
+import { createNodePool } from '../../src/verifier/pool-node.ts';
+import { checkSolution, readExport, toLpText, type ExportedLinear, type ExportedModel } from './exported-model.ts';
+
+/** What the harness says about its last solve's model. */
+export interface HarnessExport {
+  model?: ExportedModel;
+  modelError?: string;
+  /** the solver's own objective, before the harness inferred a sign from what the code printed */
+  solverObjective: number | null;
+}
+
+/** Objectives of two solvers on one model: equal up to their MIP gaps (1e-4 relative each). */
+const agree = (a: number, b: number) => Math.abs(a - b) <= 5e-4 * Math.max(1, Math.abs(a), Math.abs(b));
+
+let pool: VerifierPool | null = null;
+/** The re-solves run in verifier workers, so a hard model never blocks the server's event loop. */
+const resolver = () => (pool ??= createNodePool({ size: 2 }));
+export async function closeExportChecks(): Promise<void> {
+  const p = pool;
+  pool = null;
+  await p?.close();
+}
+
+async function resolve(m: ExportedLinear, timeLimitS: number) {
+  const limit = Math.max(2, timeLimitS);
+  return resolver().verify({
+    completion: toLpText(m), raw_code: true, target: 'highs', answer: 0,
+    config: { solver_time_limit_s: limit, wall_limit_ms: (limit + 5) * 1000, memory_limit_mb: 2048 },
+  });
+}
+
+export async function checkedRun(run: TargetRun, exp: HarnessExport | undefined, timeLimitS: number): Promise<TargetRun> {
+  const verdicts = ['optimal', 'infeasible', 'unbounded', 'infeasible_or_unbounded', 'time_limit'];
+  if (run.failure || !verdicts.includes(run.status)) return run;
+  const note = (text: string, severity: Message['severity'] = 'error'): Message => ({ severity, source: 'integrity', text });
+  // the report stays visible (status, objective), but without a model to show for it: no_model
+  const unconfirmed = (text: string): TargetRun => ({ ...run, failure: 'no_model', variables: {}, messages: [...run.messages, note(text)] });
+  if (!exp?.model) {
+    return unconfirmed(`the solve's model could not be exported (${exp?.modelError ?? 'no export'}), so its reported ${run.status} result cannot be checked`);
+  }
+  let m: ExportedLinear;
+  try {
+    m = readExport(exp.model);
+  } catch (e) {
+    return unconfirmed(`the exported model could not be read (${(e as Error).message}), so its reported ${run.status} result cannot be checked`);
+  }
+  const facts = modelFacts(m.model);
+  // a solve stopped by its limit earns no answer reward; nothing to confirm
+  if (run.status === 'time_limit') return { ...run, facts };
+  const re = await resolve(m, timeLimitS);
+  const said = `a re-solve of the exported model with HiGHS ends ${re.status}${re.objective !== null ? ` at ${re.objective}` : ''}`;
+  if (run.status === 'optimal') {
+    const reported = exp.solverObjective ?? run.objective;
+    if (reported === null) return unconfirmed('the solver reported optimal without an objective value');
+    if (re.status === 'optimal' && re.objective !== null && agree(re.objective, reported)) return { ...run, facts };
+    if (re.status === 'time_limit' || re.status === 'iteration_limit') {
+      const c = checkSolution(m, run.variables);
+      if (c.feasible && agree(c.objective, reported)) {
+        return { ...run, facts, messages: [...run.messages, note('the re-solve stopped at its limit; the reported solution satisfies the exported model and gives the reported objective', 'info')] };
+      }
+      return unconfirmed(`${said}, and the reported solution does not confirm the reported optimum ${reported}${c.problem ? ` (${c.problem})` : ''}`);
+    }
+    return unconfirmed(`${said}, not optimal at the reported ${reported}: the reported result does not belong to the model that was exported`);
+  }
+  const proves: Record<string, string[]> = {
+    infeasible: ['infeasible'],
+    unbounded: ['unbounded', 'infeasible_or_unbounded'],
+    infeasible_or_unbounded: ['infeasible', 'unbounded', 'infeasible_or_unbounded'],
+  };
+  if ((proves[run.status] ?? []).includes(re.status)) return { ...run, facts };
+  return unconfirmed(`${said}: the reported ${run.status} status is not confirmed`);
+}
