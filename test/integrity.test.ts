@@ -18,6 +18,8 @@ import { integrityProblem, modelFacts, textNumbers, type SolvedModel } from '../
 import { createNodePool } from '../src/verifier/pool-node.ts';
 import { RemoteVerifier } from '../src/verifier/remote.ts';
 import { verifyInThread } from '../src/verifier/verify.ts';
+import { score } from '../src/verifier/score.ts';
+import { resolveConfig } from '../src/verifier/config.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const HACKS = join(FIX, 'hacks');
@@ -59,6 +61,16 @@ describe('the rule', () => {
     expect(ones.numbers).toEqual([]);
     expect(integrityProblem(ones, 1, 'rel5pct')).toBeNull();
     expect(integrityProblem(undefined, 1, 'rel5pct')).toMatch(/no model to check/);
+  });
+
+  it('a target that reports no model (a future one, say) earns no answer reward: score() applies the rule to every run', () => {
+    const job = { completion: 'x', raw_code: true, target: 'any', answer: 11 };
+    const run = { failure: null, status: 'optimal' as const, objective: 11, variables: {}, messages: [], log: [], solve_ms: 1 };
+    expect(score(job, resolveConfig(), 'x', run, 0)).toMatchObject({ class: 'no_model', reward: 1, messages: [{ source: 'integrity', text: expect.stringMatching(/reported no model to check/) }] });
+    const facts = modelFacts(model({ objective: [x(3), x(2, 'y')], rows: [{ name: 'c', terms: [x(1), x(1, 'y')], lo: null, hi: 4 }] }));
+    expect(score(job, resolveConfig(), 'x', { ...run, facts }, 0)).toMatchObject({ class: 'correct', reward: 2 });
+    // an expected-infeasible item is judged as before
+    expect(score({ ...job, answer: 'infeasible' }, resolveConfig(), 'x', { ...run, status: 'infeasible', objective: null }, 0).class).toBe('correct');
   });
 
   it("reads the numbers a problem's text states", () => {

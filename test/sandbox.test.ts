@@ -15,6 +15,7 @@ import {
   HARNESS_PATH, cgroupLayout, checkSandbox, closeSandboxes, defaultSandboxConfig, discoverTargets, prewarmSandboxes,
   runPython, runSandboxed, sandboxStats, sweepStaleCgroups, type SandboxConfig, type SandboxRequest,
 } from '../server/sandbox/sandbox.ts';
+import { checkedRun } from '../server/sandbox/check-export.ts';
 
 const FIX = path.join(import.meta.dirname, 'fixtures', 'python');
 const FAKES = path.join(FIX, 'fakes');
@@ -216,6 +217,59 @@ describe.skipIf(!usable)('open targets give the solver\'s verdict', () => {
   it.concurrent('the solver gets the time limit (80 % of the run\'s)', async () => {
     const r = await run({ timeLimitS: 5, code: fixture('pulp_lp.py') + '\nprint("limit", prob.solver.timeLimit)\n' });
     expect(r.log).toContain('limit 4');
+  });
+});
+
+describe.skipIf(!usable)('licensed solvers: the report stands only when the exported model confirms it (fakes)', () => {
+  const fakeCfg = (): SandboxConfig => ({ ...cfg, readOnlyPaths: [...cfg.readOnlyPaths, FAKES] });
+  const prelude = `import sys\nsys.path.insert(0, ${JSON.stringify(FAKES)})\n`;
+  // the example's model (max 3x + 2y, x + y <= 4, x + 3y <= 6, x <= 3: 11 at x = 3, y = 1) as MPS
+  const MPS = ['NAME m', 'OBJSENSE', '    MAX', 'ROWS', ' N obj', ' L c1', ' L c2', 'COLUMNS', '    x obj 3 c1 1', '    x c2 1', '    y obj 2 c1 1', '    y c2 3',
+    'RHS', '    rhs c1 4 c2 6', 'BOUNDS', ' UP bnd x 3', 'ENDATA'].join('\\n');
+  const verified = async (target: string, code: string) => {
+    const { exported, ...r } = await run({ target, timeLimitS: 5, code: prelude + code }, fakeCfg());
+    return checkedRun(r, exported, 5);
+  };
+  const grb = (objval: number, mps: string | null) => [
+    'import gurobipy as gp', 'm = gp.Model("t")', 'x = m.addVar(name="x")', 'y = m.addVar(name="y")', 'm.ModelSense = -1',
+    `m._fake = (2, ${objval}, [3.0, 1.0])`, `m._fake_mps = ${mps === null ? 'None' : `"${mps}"`}`, 'm.optimize()',
+  ].join('\n');
+
+  it.concurrent('gurobipy: confirmed by re-solving the written MPS; a report the model does not give is no_model', async () => {
+    const ok = await verified('gurobi', grb(11, MPS));
+    expect(ok.failure, text(ok)).toBeNull();
+    expect(ok).toMatchObject({ status: 'optimal', objective: 11 });
+    expect(ok.facts?.objectiveTerms).toBe(2);
+    const forged = await verified('gurobi', grb(224, MPS));
+    expect(forged.failure).toBe('no_model');
+    expect(text(forged)).toMatch(/re-solve of the exported model with HiGHS ends optimal at 11.*not optimal at the reported 224/);
+    const unwritten = await verified('gurobi', grb(11, null));
+    expect(unwritten.failure).toBe('no_model');
+    expect(text(unwritten)).toMatch(/could not be exported \(GurobiError: fake: no model scripted/);
+  });
+
+  it.concurrent('coptpy and pywraplp: the same check on their writers', async () => {
+    const copt = await verified('copt', ['import coptpy as cp', 'm = cp.Envr().createModel("t")', 'x = m.addVar(name="x")', 'y = m.addVar(name="y")',
+      'm.ObjSense = -1', 'm._fake = (1, 11.0, [3.0, 1.0])', `m._fake_mps = "${MPS}"`, 'm.solve()'].join('\n'));
+    expect(copt).toMatchObject({ failure: null, status: 'optimal', objective: 11 });
+    const lp = await verified('ortools', ['from ortools.linear_solver import pywraplp', 's = pywraplp.Solver.CreateSolver("SCIP")',
+      'x = s.NumVar(0, 3, "x")', 'y = s.NumVar(0, 9, "y")', 's.Objective()._max = True', 's._fake = (0, 11.0, [3.0, 1.0])', `s._fake_mps = "${MPS}"`, 's.Solve()'].join('\n'));
+    expect(lp).toMatchObject({ failure: null, status: 'optimal', objective: 11 });
+    const infeasible = await verified('ortools', ['from ortools.linear_solver import pywraplp', 's = pywraplp.Solver.CreateSolver("SCIP")',
+      's._fake = (2, None, [])', `s._fake_mps = "${MPS}"`, 's.Solve()'].join('\n'));
+    expect(infeasible.failure).toBe('no_model');
+    expect(text(infeasible)).toMatch(/the reported infeasible status is not confirmed/);
+  });
+
+  it.concurrent('CP-SAT: a linear model is exported from its proto, re-solved, and judged by the rule', async () => {
+    const model = (hi: number, objval: number) => ['from ortools.sat.python import cp_model', 'm = cp_model.CpModel()',
+      'x = m.NewIntVar(0, 3, "x")', 'y = m.NewIntVar(0, 9, "y")', 'm.AddLinear([x, y], [1, 1], -2**62, 4)', `m.AddLinear([x, y], [1, 3], -2**62, ${hi})`,
+      'm.SetLinearObjective([x, y], [3, 2], maximize=True)', 's = cp_model.CpSolver()', `s._fake = (cp_model.OPTIMAL, ${objval}, [3, 1])`, 's.Solve(m)'].join('\n');
+    const ok = await verified('ortools', model(6, 11));
+    expect(ok.failure, text(ok)).toBeNull();
+    expect(ok.objective).toBe(11);
+    const lie = await verified('ortools', model(6, 13));
+    expect(lie.failure).toBe('no_model');
   });
 });
 
