@@ -89,6 +89,15 @@ describe('evom prompt / eval / problems', () => {
     expect(lines[0].messages[0].role).toBe('system');
     expect(lines[0].messages[0].content).toMatch(/MathProg/);
     expect(lines[0].messages[1]).toEqual({ role: 'user', content: 'Maximize 3x + 2y subject to x + y <= 4, x + 3y <= 6, x <= 3.' });
+    expect(lines[0].messages[0].content).toMatch(/Rules:\n- Declare every variable/);
+    expect(evom(['prompt', '--help']).stdout).toMatch(/^Usage:\n  evom prompt --benchmark FILE\.jsonl --target T/);
+  });
+
+  it('output piped into a command that stops reading ends quietly', () => {
+    const big = join(import.meta.dirname, '..', 'public', 'benchmarks', 'nl4opt.jsonl');
+    const r = spawnSync('bash', ['-c', `node ${JSON.stringify(BIN)} prompt --benchmark ${JSON.stringify(big)} --target highs | head -c 10 >/dev/null; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('status 0');
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
   });
 
   it('eval writes per-item results and a JSON summary', () => {
@@ -106,7 +115,11 @@ describe('evom prompt / eval / problems', () => {
     expect(s).toMatchObject({
       target: 'highs', tolerance: 'rel5pct', count: 4, scored: 3, missing: 1, benchmark_items: 4,
       accuracy: 2 / 3, execution_rate: 2 / 3, results_file: out,
+      // over every item with an answer (a: 1 of 2 samples, b: 1, d: no completion) = (0.5 + 1 + 0) / 3
+      accuracy_all_items: 0.5,
     });
+    const text = evom(['eval', '--benchmark', bench, '--completions', comps, '--target', 'highs', '--out', out]).stdout;
+    expect(text).toMatch(/accuracy 66\.7% of the completions scored; 50\.0% of all benchmark items with an answer/);
     expect(s.counts).toMatchObject({ correct: 2, format_error: 1 });
     expect(s.tolerance_rule).toMatch(/0\.05/);
     const results = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));

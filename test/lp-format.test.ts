@@ -291,7 +291,8 @@ const M = (obj: string, cons: string, rest = '') => `Maximize\n obj: ${obj}\nSub
 
 // [name, text, line, column, message] — the message is the whole first error.
 const ERRORS: [string, string, number, number, string][] = [
-  ['name starting with a digit', M('x', ' c1: x + 2y <= 4'), 4, 10, "variable names cannot start with a digit: '2y' (write '2 y' for a coefficient)"],
+  ['glued coefficient with an exponent', M('x', ' c1: x + 2e1y <= 4'), 4, 10, "'2e1y' is ambiguous: HiGHS reads '2e1 y' (the coefficient 20 times 'y'); put a space between the coefficient and the variable"],
+  ['glued coefficient before e', M('x', ' c1: x + 2eggs <= 4'), 4, 10, "'2eggs' is ambiguous: HiGHS reads '2 eggs' (the coefficient 2 times 'eggs'); put a space between the coefficient and the variable"],
   ['no objective section', 'Subject To\n c1: x <= 4\nEnd\n', 1, 1, "the objective section is missing: an LP file must start with 'Maximize' or 'Minimize', but it starts with 'Subject To'"],
   ['text before the objective', '\\ model\nx + y <= 3\nMaximize\n x\nEnd\n', 2, 1, "the objective section is missing: an LP file must start with 'Maximize' or 'Minimize' (found 'x'; HiGHS ignores everything before the first section keyword)"],
   ['Subject To twice', M('x', ' c1: x <= 4', 'Bounds\n x <= 3\nSubject To\n c2: x >= 1\n'), 7, 1, "'Subject To' appears twice (the Subject To section already started on line 3)"],
@@ -319,7 +320,10 @@ const ERRORS: [string, string, number, number, string][] = [
   ['ranged constraint written as a tail', M('x', ' c1: x + y >= 1 <= 5'), 4, 17, "ranged constraints like 'expr >= 1 <= 5' are not supported by HiGHS's LP reader: write two constraints, one with '>=' and one with '<='"],
   ['number on the left', M('x', ' c1: 2 <= x + y'), 4, 6, "write the variables on the left and a single number on the right, like 'x + y >= 2' instead of '2 <= x + y'"],
   ['two constraints on one line', M('x', ' c1: x <= 4 c2: x >= 1'), 4, 13, "the constraint name 'c2:' follows the constraint on the same line: each constraint must end at the end of its line"],
-  ['strict inequality', M('x', ' c1: x + y < 4'), 4, 12, "strict inequality '<' is not supported by HiGHS: use '<='"],
+  ['strict inequality', M('x', ' c1: x + y < 4'), 4, 12, "HiGHS's LP reader does not accept '<': write '<='"],
+  ['a variable on the right-hand side', M('x', ' c1: 2 x <= 11 - 3 y'), 4, 16, "variables must be on the left-hand side: move '- 3 y' to the left of the operator as '+ 3 y'"],
+  ['a reserved word after a coefficient, twice', M('3 x + 2 max', ' c1: x + max <= 4'), 2, 15, "'max' is a reserved section keyword and cannot be used as a variable name"],
+  ["'free' as a variable, twice", M('3 x + 2 free', ' c1: x + free <= 4'), 2, 15, "'free' is a reserved word and cannot be used as a variable name (it only follows a variable in the Bounds section)"],
   ["'=<'", M('x', ' c1: x + y =< 4'), 4, 12, "write '<=' instead of '=<'"],
   ["'=='", M('x', ' c1: x + y == 4'), 4, 12, "write '=' instead of '=='"],
   ["'< ='", M('x', ' c1: x + y < = 4'), 4, 12, "write '<=' without a space or line break between '<' and '='"],
@@ -417,7 +421,7 @@ describe('errors', () => {
   });
 
   it('reports an error at each bad line and recovers for the next', () => {
-    const text = M('x + y', ' c1: x + 2y <= 4\n c2: x <= y\n c3: x + y <= 3\n c4: 3*x >= 1', 'Bounds\n x <= -1\n');
+    const text = M('x + y', ' c1: x + 2e1y <= 4\n c2: x <= y\n c3: x + y <= 3\n c4: 3*x >= 1', 'Bounds\n x <= -1\n');
     expect(checkLp(text).errors.map((e) => [e.line, e.column])).toEqual([
       [4, 10],
       [5, 11],
@@ -438,6 +442,37 @@ describe('warnings', () => {
   ])('%s', async (_name, text, warning) => {
     const { warnings } = await accepted(text);
     expect(warnings).toContain(warning);
+  });
+});
+
+describe('LP dialect parity with HiGHS', () => {
+  it('accepts a coefficient glued to its variable, read exactly as HiGHS reads it (differential)', async () => {
+    const texts = [
+      M('3x + 2y', ' c1: x + y <= 4\n c2: x + 3y <= 6'),
+      M('3.5x1 + 2y_2', ' c1: 2x1 + y_2 <= 9\n c2: -4y_2 >= -8'),
+      M('10apples + 0.25B', ' budget: 3apples + 2B <= 100', 'Bounds\n apples <= 20\n'),
+      M('2A + 3B', ' mix: 1.5A - 2B >= -3\n cap: A + B <= 12', 'General\n A\n'),
+    ];
+    for (const text of texts) {
+      const c = checkLp(text);
+      expect(c.errors, text).toEqual([]);
+      const r = await highs.run(text);
+      expect(r.kind, text).toBe('ok');
+      if (r.kind === 'ok') expect(disagreements(c.model!, r.sol), text).toEqual([]);
+    }
+  });
+
+  it('one message per reserved name, however often the model uses it', () => {
+    for (const [text, word] of [
+      [M('3 x + 2 max', ' c1: x + max <= 4\n c2: max >= 1'), 'max'],
+      [M('x + bin', ' c1: x + bin <= 4\n c2: bin <= 2'), 'bin'],
+      [M('3 x + 2 free', ' c1: x + free <= 4'), 'free'],
+      [M('x + end', ' c1: x + end <= 4'), 'end'],
+    ] as const) {
+      const errors = checkLp(text).errors;
+      expect(errors, text).toHaveLength(1);
+      expect(errors[0]!.message).toContain(`'${word}' is a reserved`);
+    }
   });
 });
 
@@ -534,7 +569,7 @@ describe('robustness', () => {
 // these deliberate strictness choices (first error message of the checker):
 const DELIBERATE: [RegExp, string][] = [
   [/^missing '\+' or '-' between/, "HiGHS reads 'x y' as x + y and '2 3 x' as 2 + 3 x"],
-  [/^variable names cannot start with a digit/, "HiGHS reads '2x' as 2 x and 'x + 3y1' as 3 y1"],
+  [/is ambiguous: HiGHS reads/, "HiGHS reads '2e1x' as 20 x and '2eggs' as 2 eggs"],
   [/^the objective section is missing/, 'HiGHS ignores everything before the first section keyword, or has no objective'],
   [/^unknown section keyword/, "a misspelled keyword is a variable name for HiGHS (or 'Subject' + 'To' across lines)"],
   [/^the section keyword '.*' must start a new line/, 'HiGHS recognizes section keywords anywhere'],

@@ -34,6 +34,12 @@ describe('the registry', () => {
       expect(t.language.length, t.name).toBeGreaterThan(5);
       expect(t.example.trim().length, t.name).toBeGreaterThan(10);
       expect(systemPrompt(t.name)).toContain(t.example);
+      // the rules its checker enforces, and integrality, are stated to the model
+      expect(t.rules?.length, t.name).toBeGreaterThan(0);
+      for (const r of t.rules!) expect(systemPrompt(t.name)).toContain(r);
+      expect(systemPrompt(t.name)).toMatch(/Declare integer \(or binary\) variables/);
+      // the prompt never contradicts the protocol: strict mode asks for nothing around the tags
+      expect(systemPrompt(t.name, 'strict')).toMatch(/nothing before, between or after/);
       if (t.runs === 'worker') expect(t.createRunner, t.name).toBeTypeOf('function');
     }
   });

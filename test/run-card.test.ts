@@ -57,7 +57,8 @@ function stepMetrics(step: number, over: Partial<StepMetrics> = {}): StepMetrics
 
 const SUMMARY = {
   target: 'highs', tolerance: 'rel5pct' as const, tolerance_rule: '|u − a| / max(|a|, 1e-6) ≤ 0.05 (EVOM main rule)', benchmark_items: 12, count: 12, scored: 12,
-  missing: 0, execution_rate: 0.75, accuracy: 0.5, format_rate: 0.9, mean_reward: 1.4,
+  missing: 0, execution_rate: 0.75, accuracy: 0.5, accuracy_all_items: 0.5, format_rate: 0.9, mean_reward: 1.4,
+  answers: 'original' as const, errata_items: 0, accuracy_all_items_other: null,
   counts: { correct: 6, wrong_answer: 3, no_model: 0, format_error: 1, parse_error: 2, runtime_error: 0, timeout: 0, infeasible: 0, unbounded: 0, solver_error: 0 }, wall_ms: 4321,
 };
 

@@ -472,6 +472,12 @@ describe('EVOM Studio: offline and failures', () => {
     expect(Number(m![2])).toBe(Math.round((245 - dropped) * 0.2));
     const preview = await page.$$eval('#preview tbody tr', (trs) => trs.map((tr) => tr.querySelectorAll('td')[1]!.textContent ?? ''));
     expect(preview.every((id) => /^nl4opt-\d+$/.test(id))).toBe(true);
+    // the benchmark's errata are known, and used only when asked for
+    expect(await page.textContent('#split-summary')).toMatch(/3 items have errata; scored with the benchmark's own answers/);
+    await page.check('#errata');
+    await page.click('#prepare');
+    await page.waitForFunction(() => /3 answers corrected \(errata\)/.test(document.querySelector('#split-summary')?.textContent ?? ''), null, { timeout: 60_000 });
+    await page.uncheck('#errata');
   }, 90_000);
 
   it('a crashed engine worker fails its job with a clear message and is replaced', async () => {

@@ -67,6 +67,20 @@ describe('glpk-json (glpk.js)', () => {
     const r = await targets['glpk-json']!.solve(JSON.stringify(JSON_MODEL), OPTS);
     expect(r).toMatchObject({ status: 'optimal', objective: 11, variables: { x: 3, y: 1 } });
   });
+  it('refuses an unknown key at every level, naming the likely one (glpk.js would ignore it)', async () => {
+    const r = await targets['glpk-json']!.solve(JSON.stringify({ ...JSON_MODEL, integers: ['y'] }), OPTS);
+    expect(r.failure).toBe('parse_error');
+    expect(r.messages[0]!.text).toMatch(/^integers: unknown key "integers" \(did you mean "generals"\?\)/);
+    const deep = { ...JSON_MODEL, objective: { ...JSON_MODEL.objective, sense: 2 }, subjectTo: [{ ...JSON_MODEL.subjectTo[0]!, bnds: { type: 3, upper: 4, lb: 0 } }], bounds: [{ name: 'x', type: 4, lb: 0, ub: 3, cat: 'int' }] };
+    const texts = (await targets['glpk-json']!.solve(JSON.stringify(deep), OPTS)).messages.map((m) => m.text);
+    expect(texts).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^objective\.sense: unknown key "sense" \(did you mean "direction"\?\)/),
+      expect.stringMatching(/^subjectTo\[0\]\.bnds\.upper: unknown key "upper" \(did you mean "ub"\?\)/),
+      expect.stringMatching(/^bounds\[0\]\.cat: unknown key "cat"; /),
+    ]));
+    // every key glpk.js reads is accepted: the example with all of them solves
+    expect((await targets['glpk-json']!.solve(JSON.stringify({ ...JSON_MODEL, generals: ['y'], binaries: [] }), OPTS)).status).toBe('optimal');
+  });
   it('reports LP infeasibility and unboundedness (presolve off for LPs)', async () => {
     const inf = { ...JSON_MODEL, subjectTo: [...JSON_MODEL.subjectTo, { name: 'c3', vars: [{ name: 'x', coef: 1 }], bnds: { type: 2, lb: 5, ub: 0 } }] };
     expect((await targets['glpk-json']!.solve(JSON.stringify(inf), OPTS)).status).toBe('infeasible');

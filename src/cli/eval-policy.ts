@@ -21,6 +21,8 @@ export interface PolicyEvalOptions {
   sampling: Partial<SamplingParams>;
   /** prompts decoded together */
   batchPrompts: number;
+  /** score against the benchmark's errata where it has them */
+  errata?: boolean;
 }
 
 export interface Io { stdout: (s: string) => void; stderr: (s: string) => void }
@@ -58,6 +60,6 @@ export async function evaluatePolicy(
   progress?: { generate?: (done: number, total: number) => void; verify?: (done: number, total: number) => void },
 ): Promise<{ completions: CompletionRecord[]; results: ItemResult[]; summary: EvalSummary; generation: { tokens: number; generate_ms: number; load_ms: number; adapter: string } }> {
   const gen = await generateForItems(source, adapter, items, o, progress?.generate);
-  const { results, summary } = await evaluateCompletions(items, gen.completions, pool, { target: o.target, tolerance: o.tolerance, onProgress: progress?.verify });
+  const { results, summary } = await evaluateCompletions(items, gen.completions, pool, { target: o.target, tolerance: o.tolerance, errata: Boolean(o.errata), onProgress: progress?.verify });
   return { completions: gen.completions, results, summary, generation: { tokens: gen.tokens, ...gen.host } };
 }

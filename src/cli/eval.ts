@@ -15,7 +15,7 @@ export async function cmdEval(args: string[], io: Io): Promise<number> {
     protocol: { type: 'string' }, server: { type: 'string' }, 'token-file': { type: 'string' },
     model: { type: 'string' }, adapter: { type: 'string' }, samples: { type: 'string' }, temperature: { type: 'string' },
     'max-new-tokens': { type: 'string' }, seed: { type: 'string' }, batch: { type: 'string' }, limit: { type: 'string' },
-    'hub-url': { type: 'string' },
+    'hub-url': { type: 'string' }, errata: { type: 'boolean' },
   });
   if (!values.benchmark) throw new UsageError('--benchmark FILE.jsonl is required');
   if (values.model !== undefined && values.completions !== undefined) throw new UsageError('give --completions FILE (verify existing completions) or --model M (generate them), not both');
@@ -33,7 +33,7 @@ export async function cmdEval(args: string[], io: Io): Promise<number> {
   const pool = createNodePool({ ...(values.workers ? { size: intFlag(values.workers, '--workers', 1, 1) } : {}), remote });
   try {
     const { results, summary } = await evaluateCompletions(items, completions, pool, {
-      target, tolerance, protocol, source: values.completions, onProgress: progressBar(io),
+      target, tolerance, protocol, source: values.completions, errata: Boolean(values.errata), onProgress: progressBar(io),
     });
     await writeJsonl(out, results);
     if (values.json) io.stdout(JSON.stringify({ ...summary, results_file: out }) + '\n');
@@ -68,7 +68,7 @@ async function evalPolicyCmd(values: Record<string, string | boolean | undefined
   const pool = createNodePool({ ...(values.workers ? { size: intFlag(values.workers, '--workers', 1, 1) } : {}), remote });
   try {
     const bar = progressBar(io);
-    const r = await evaluatePolicy(source, adapter, items, pool, { target, tolerance, sampling, batchPrompts }, { generate: bar });
+    const r = await evaluatePolicy(source, adapter, items, pool, { target, tolerance, sampling, batchPrompts, errata: Boolean(values.errata) }, { generate: bar });
     const compFile = out.replace(/(\.results)?\.jsonl$/, '') + '.completions.jsonl';
     await writeJsonl(compFile, r.completions);
     await writeJsonl(out, r.results);

@@ -17,15 +17,17 @@ Usage:
       Verify one completion (from FILE or stdin); prints one JSON line. --question gives the
       problem's text: the numbers it states may appear in the model (the integrity rule).
   evom eval --benchmark FILE.jsonl --completions FILE.jsonl --target T [--tolerance R] [--protocol P]
-            [--out FILE] [--json] [--workers N]
+            [--out FILE] [--json] [--workers N] [--errata]
       Verify {"id","completion"} lines against a benchmark; writes per-item results (JSONL)
-      and prints a summary (--json: one JSON object on stdout).
+      and prints a summary (--json: one JSON object on stdout). --errata scores against the
+      corrected answers of public/benchmarks/errata.jsonl (both are reported).
   evom eval --benchmark FILE.jsonl --model DIR|HUB_ID [--adapter DIR] --target T [--samples N]
-            [--temperature T] [--max-new-tokens K] [--seed S] [--batch P] [--limit N] [--out FILE] [--json]
+            [--temperature T] [--max-new-tokens K] [--seed S] [--batch P] [--limit N] [--out FILE] [--json] [--errata]
       End to end: the policy writes the completions (greedy unless --temperature > 0; P prompts
       decoded together), then they are verified as above. Writes FILE and FILE's .completions.jsonl.
-  evom prompt --benchmark FILE.jsonl --target T
-      Print the chat messages the policy sees for each item (JSONL).
+  evom prompt --benchmark FILE.jsonl --target T [--protocol P]
+      Print the chat messages the policy sees for each item (JSONL): the target's language, the
+      rules its checker enforces, an example.
   evom demo [--steps N] [--eval-count N] [--seed S] [--out DIR]
       The built-in demo: the tiny built-in policy's accuracy on held-out generated problems,
       GRPO training with solver rewards on other generated problems, accuracy again.

@@ -1,8 +1,13 @@
 // Benchmark and completion files from disk (Node).
 
 import { readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { DataError } from '../errors.ts';
-import { parseBenchmark, parseCompletions, type BenchmarkItem, type CompletionRecord } from './benchmarks.ts';
+import { applyErrata, parseBenchmark, parseCompletions, parseErrata, type BenchmarkItem, type CompletionRecord } from './benchmarks.ts';
+
+/** Corrections of wrong answers in the original benchmark releases (see public/benchmarks/README.md). */
+export const ERRATA_FILE = join(import.meta.dirname, '..', '..', 'public', 'benchmarks', 'errata.jsonl');
+let errata: ReturnType<typeof parseErrata> | null = null;
 
 async function readText(path: string): Promise<string> {
   try {
@@ -13,8 +18,10 @@ async function readText(path: string): Promise<string> {
   }
 }
 
+/** A benchmark file, with the errata of its original release attached (they apply only with --errata). */
 export async function loadBenchmarkFile(path: string): Promise<BenchmarkItem[]> {
-  return parseBenchmark(await readText(path), path);
+  errata ??= parseErrata(await readText(ERRATA_FILE), ERRATA_FILE);
+  return applyErrata(parseBenchmark(await readText(path), path), basename(path), errata);
 }
 
 export async function loadCompletionsFile(path: string): Promise<CompletionRecord[]> {

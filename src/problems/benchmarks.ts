@@ -12,6 +12,47 @@ export interface BenchmarkItem {
   answer: Answer | null;
   /** every other field of the line, untouched */
   extra: Record<string, unknown>;
+  /** a correction of `answer` (public/benchmarks/errata.jsonl), used only when asked for (--errata) */
+  answer_errata?: Erratum;
+}
+
+/** A benchmark answer that an independent check found wrong, with the corrected one and why. */
+export interface Erratum {
+  answer: Answer;
+  note: string;
+  confirmed_by: string;
+  fixed_in_cleaned_variants: string;
+}
+
+/** Errata by "benchmark file/id" (the file's base name: errata apply to the original release only). */
+export function parseErrata(text: string, source: string): Map<string, Erratum & { original: Answer | null }> {
+  const out = new Map<string, Erratum & { original: Answer | null }>();
+  for (const { line, value } of parseJsonl(text, source)) {
+    if (!isRecord(value) || typeof value.benchmark !== 'string' || typeof value.id !== 'string') throw new DataError('each line needs "benchmark" and "id"', source, line);
+    const ans = (v: unknown): Answer | null => (typeof v === 'number' ? v : v === 'infeasible' ? 'infeasible' : null);
+    const answer = ans(value.answer);
+    if (answer === null) throw new DataError('"answer" must be a number or "infeasible"', source, line);
+    out.set(`${value.benchmark}/${value.id}`, {
+      answer, original: ans(value.original), note: String(value.note ?? ''), confirmed_by: String(value.confirmed_by ?? ''),
+      fixed_in_cleaned_variants: String(value.fixed_in_cleaned_variants ?? ''),
+    });
+  }
+  return out;
+}
+
+/** Attach the errata of `file` (a base name like "nl4opt.jsonl") to its items, where the file still has the original answer. */
+export function applyErrata(items: BenchmarkItem[], file: string, errata: ReturnType<typeof parseErrata>): BenchmarkItem[] {
+  return items.map((it) => {
+    const e = errata.get(`${file}/${it.id}`);
+    if (!e || it.answer !== e.original) return it;
+    const { original: _o, ...erratum } = e;
+    return { ...it, answer_errata: erratum };
+  });
+}
+
+/** The answer an item is scored against: its correction when errata are asked for and it has one. */
+export function scoringAnswer(it: BenchmarkItem, errata: boolean): Answer | null {
+  return errata && it.answer_errata ? it.answer_errata.answer : it.answer;
 }
 
 export interface CompletionRecord {
@@ -72,12 +113,17 @@ export function parseCompletions(text: string, source: string): CompletionRecord
   return out;
 }
 
-/** Read a benchmark in the browser from a URL or a File. */
+/** Read a benchmark in the browser from a URL or a File. A bundled one (beside an errata.jsonl)
+ *  gets its errata attached. */
 export async function loadBenchmarkFrom(input: string | Blob, fetchImpl: typeof fetch = fetch): Promise<BenchmarkItem[]> {
   if (typeof input === 'string') {
     const res = await fetchImpl(input);
     if (!res.ok) throw new DataError(`HTTP ${res.status} ${res.statusText}`, input);
-    return parseBenchmark(await res.text(), input);
+    const items = parseBenchmark(await res.text(), input);
+    const url = new URL(input, globalThis.location?.href);
+    const errata = await fetchImpl(new URL('errata.jsonl', url)).catch(() => null);
+    if (!errata?.ok) return items;
+    return applyErrata(items, url.pathname.split('/').pop() ?? '', parseErrata(await errata.text(), 'errata.jsonl'));
   }
   const name = (input as File).name ?? 'file';
   return parseBenchmark(await input.text(), name);

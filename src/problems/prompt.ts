@@ -2,6 +2,7 @@
 // the example come from the target's module (src/targets/<name>/index.ts).
 
 import { targetModule } from '../targets/registry.ts';
+import type { ProtocolStrictness } from '../verifier/config.ts';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -26,19 +27,30 @@ export function targetLanguage(target: string): string {
   return targetModule(target)?.language ?? `code for the "${target}" target`;
 }
 
-export function systemPrompt(target: string): string {
+/** Said to every target: the integrity rule and integrality, in a model's terms. */
+const COMMON_RULES = [
+  'Declare integer (or binary) variables for quantities that cannot be divided: people, vehicles, whole units.',
+  'Let the solver find the answer: a model that states the answer itself (as a constant objective or a bound) earns no answer reward.',
+];
+
+export function systemPrompt(target: string, protocol: ProtocolStrictness = 'lenient'): string {
   const t = targetModule(target);
   const example = t ? `\n\nExample of the format:\n<think>Two products x and y; maximize profit subject to two resources.</think>\n<code>\n${t.example}\n</code>` : '';
+  const rules = [...(t?.rules ?? []), ...COMMON_RULES];
+  const format = protocol === 'strict'
+    ? 'Write exactly <think>…</think> followed by <code>…</code>, with nothing before, between or after them.'
+    : 'Then give the complete model, and nothing else, inside <code>…</code>.';
   return (
     `You are an expert in operations research. Formulate the user's optimization problem as a mathematical model in ${targetLanguage(target)}.\n` +
-    'First reason step by step inside <think>…</think>. Then give the complete model, and nothing else, inside <code>…</code>. ' +
-    'The model is executed by the solver; its optimal objective value is your answer.' + example
+    `First reason step by step inside <think>…</think>. ${format} ` +
+    'The model is executed by the solver; its optimal objective value is your answer.\n\nRules:\n' +
+    rules.map((r) => `- ${r}`).join('\n') + example
   );
 }
 
-export function buildMessages(question: string, target: string): ChatMessage[] {
+export function buildMessages(question: string, target: string, protocol: ProtocolStrictness = 'lenient'): ChatMessage[] {
   return [
-    { role: 'system', content: systemPrompt(target) },
+    { role: 'system', content: systemPrompt(target, protocol) },
     { role: 'user', content: question },
   ];
 }

@@ -309,9 +309,17 @@ function summaryOf(v: unknown, name: string, fail: Fail): EvalSummary {
     missing: count(o, 'missing', `${name}.missing`, fail),
     execution_rate: metric(o, 'execution_rate', `${name}.execution_rate`, fail),
     accuracy: metric(o, 'accuracy', `${name}.accuracy`, fail),
+    // cards before 0.1.1 have no accuracy over all items: with one sample per item it is this
+    accuracy_all_items: o.accuracy_all_items === undefined
+      ? metric(o, 'accuracy', `${name}.accuracy`, fail) * count(o, 'scored', `${name}.scored`, fail) / Math.max(1, count(o, 'scored', `${name}.scored`, fail) + count(o, 'missing', `${name}.missing`, fail))
+      : metric(o, 'accuracy_all_items', `${name}.accuracy_all_items`, fail),
     format_rate: metric(o, 'format_rate', `${name}.format_rate`, fail),
     mean_reward: metric(o, 'mean_reward', `${name}.mean_reward`, fail),
     counts: numbers(o.counts, `${name}.counts`, fail) as EvalSummary['counts'],
+    // cards before 0.1.1 scored the benchmarks' own answers and knew no errata
+    answers: o.answers === 'errata' ? 'errata' : 'original',
+    errata_items: o.errata_items === undefined ? 0 : count(o, 'errata_items', `${name}.errata_items`, fail),
+    accuracy_all_items_other: typeof o.accuracy_all_items_other === 'number' ? metric(o, 'accuracy_all_items_other', `${name}.accuracy_all_items_other`, fail) : null,
     wall_ms: metric(o, 'wall_ms', `${name}.wall_ms`, fail),
   };
 }

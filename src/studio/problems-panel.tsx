@@ -9,6 +9,7 @@ import { useStudio, type Dataset } from './app.ts';
 import { problemsWorker } from './clients.ts';
 import { defaultForm, type DataSpec } from './state.ts';
 import { UsageError } from '../errors.ts';
+import { scoringAnswer } from '../problems/benchmarks.ts';
 
 /** Benchmarks bundled in public/benchmarks (licenses allow redistribution; see its README). */
 export const BUNDLED = [
@@ -56,9 +57,11 @@ export function ProblemsPanel() {
         raw = await problemsWorker().load(url, url);
         description = d.kind === 'bundled' ? `bundled ${d.file}` : `from ${url}`;
       }
-      const answered = raw.filter((i) => i.answer !== null);
+      const answered = raw.filter((i) => scoringAnswer(i, s.form.errata) !== null);
       dropped = raw.length - answered.length;
-      items = answered.map((i) => ({ id: i.id, question: i.question, answer: i.answer! }));
+      items = answered.map((i) => ({ id: i.id, question: i.question, answer: scoringAnswer(i, s.form.errata)! }));
+      const corrected = raw.filter((i) => i.answer_errata).length;
+      if (corrected) description += s.form.errata ? `, ${corrected} answers corrected (errata)` : ` (${corrected} items have errata; scored with the benchmark's own answers)`;
     }
     if (items.length < 2) throw new UsageError(`only ${items.length} problem(s) with an answer: at least 2 are needed for a train/evaluation split`);
     const split = splitItems(items, s.form.evalFraction, d.kind === 'generator' ? d.seed : 1);
@@ -96,6 +99,10 @@ export function ProblemsPanel() {
         {d.kind === 'url' && <label>URL <input id="data-url" type="url" size={50} value={d.url} onInput={(e) => setData({ kind: 'url', url: (e.target as HTMLInputElement).value.trim() })} /></label>}
         {d.kind === 'upload' && <label>JSONL file <input id="data-file" type="file" accept=".jsonl,.json,.txt" onChange={(e) => { const f = (e.target as HTMLInputElement).files?.[0] ?? null; setFile(f); setData({ kind: 'upload', name: f?.name ?? '' }); }} />
           <span class="help">One JSON object per line: {'{"id": …, "question": "…", "answer": 42}'} (answer: a number, or "infeasible").</span></label>}
+        {d.kind !== 'generator' && (
+          <label><input id="errata" type="checkbox" checked={s.form.errata} onChange={(e) => s.update({ errata: (e.target as HTMLInputElement).checked })} />
+            {' '}Use corrected answers where the benchmark has errata (public/benchmarks/errata.jsonl); off, results stay comparable with published ones</label>
+        )}
         <label>Held out for evaluation <input id="eval-fraction" type="number" min={0.05} max={0.95} step={0.05} value={s.form.evalFraction} onInput={(e) => s.update({ evalFraction: Number((e.target as HTMLInputElement).value) })} /></label>
       </fieldset>
       <button type="button" id="prepare" disabled={!!s.busy} onClick={prepare}>Prepare problems</button>

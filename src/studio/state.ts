@@ -15,6 +15,8 @@ export interface StudioForm {
   data: DataSpec;
   /** share of the items held out for evaluation */
   evalFraction: number;
+  /** score a benchmark against its corrected answers where it has errata (public/benchmarks/errata.jsonl) */
+  errata: boolean;
   target: string;
   tolerance: ToleranceRule;
   remoteUrl: string;
@@ -34,7 +36,7 @@ export function defaultForm(): StudioForm {
   return {
     model: { kind: 'builtin', hubId: 'Qwen/Qwen2.5-0.5B-Instruct', hubUrl: '' },
     data: { kind: 'generator', families: 'knapsack,production', difficulty: 2, count: 48, seed: 1 },
-    evalFraction: 0.25,
+    evalFraction: 0.25, errata: false,
     target: 'highs', tolerance: 'rel5pct', remoteUrl: '',
     // the built-in policy's demo settings (src/cli/demo.ts) rather than a large model's
     settings: { ...defaultSettings('grpo', 'highs'), steps: 10, lr: 0.002, maxNewTokens: 112, microBatch: 8 },

@@ -67,6 +67,8 @@ export interface TargetModule {
   /** fence info strings models use for this language (```lp), lower case: lenient extraction picks
    *  the block so marked among several */
   readonly fences?: readonly string[];
+  /** the rules its checker enforces, one line each, stated in the prompt */
+  readonly rules?: readonly string[];
   /** the generator's gold model of a problem in this language */
   readonly gold?: (p: GoldInput) => string;
   /** files the runner loads; the browser build emits them (vite.config.ts) */

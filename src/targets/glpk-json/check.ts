@@ -97,6 +97,46 @@ function scanString(text: string, start: number): number | { offset: number; mes
   return { offset: start, message: 'a string is never closed' };
 }
 
+// The keys glpk.js reads at each level. glpk.js ignores any other key silently (`integers` for
+// `generals` would solve the LP relaxation), so an unknown key is an error naming the likely one.
+const KEYS = {
+  model: ['name', 'objective', 'subjectTo', 'bounds', 'generals', 'binaries', 'options'],
+  objective: ['direction', 'name', 'vars'],
+  term: ['name', 'coef'],
+  row: ['name', 'vars', 'bnds'],
+  bnds: ['type', 'lb', 'ub'],
+  bound: ['name', 'type', 'lb', 'ub'],
+} as const;
+const SYNONYMS: Record<string, string> = {
+  integers: 'generals', integer: 'generals', ints: 'generals', int: 'generals', general: 'generals', generalintegers: 'generals',
+  binary: 'binaries', bins: 'binaries', bin: 'binaries', booleans: 'binaries',
+  constraints: 'subjectTo', subject_to: 'subjectTo', subjectto: 'subjectTo', st: 'subjectTo', rows: 'subjectTo',
+  bound: 'bounds', var_bounds: 'bounds', variablebounds: 'bounds',
+  sense: 'direction', dir: 'direction', objsense: 'direction',
+  variables: 'vars', terms: 'vars', coefficients: 'vars',
+  coefficient: 'coef', value: 'coef', weight: 'coef', c: 'coef',
+  bnd: 'bnds', limits: 'bnds', range: 'bnds',
+  lower: 'lb', low: 'lb', lo: 'lb', min: 'lb', upper: 'ub', up: 'ub', hi: 'ub', max: 'ub', kind: 'type',
+};
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) {
+    d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The key a writer most likely meant: a known synonym, else a close spelling among the allowed keys. */
+export function likelyKey(key: string, allowed: readonly string[]): string | null {
+  const k = key.toLowerCase();
+  const syn = SYNONYMS[k];
+  if (syn && allowed.includes(syn)) return syn;
+  const near = allowed.map((a) => [a, editDistance(k, a.toLowerCase())] as const).filter(([, d]) => d <= 2).sort((x, y) => x[1] - y[1]);
+  return near[0]?.[0] ?? null;
+}
+
 /** Validate text as a glpk.js model. Returns the model (options stripped) or the issues found. */
 export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]; warnings: Issue[] } {
   const issues: Issue[] = [];
@@ -111,6 +151,13 @@ export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]
     return { model: null, issues, warnings };
   }
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const known = (o: Record<string, unknown>, allowed: readonly string[], path: string) => {
+    for (const k of Object.keys(o)) {
+      if (allowed.includes(k)) continue;
+      const guess = likelyKey(k, allowed);
+      issues.push({ path: path ? `${path}.${k}` : k, message: `unknown key "${k}"${guess ? ` (did you mean "${guess}"?)` : ''}; glpk.js would ignore it silently. Keys here: ${allowed.join(', ')}` });
+    }
+  };
   const num = (v: unknown, path: string): boolean => {
     if (typeof v === 'number' && Number.isFinite(v)) return true;
     issues.push({ path, message: `must be a finite number, got ${describe(v)}` });
@@ -128,6 +175,7 @@ export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]
     v.forEach((t, i) => {
       const p = `${path}[${i}]`;
       if (!isObj(t)) { issues.push({ path: p, message: `must be {name, coef}, got ${describe(t)}` }); return; }
+      known(t, KEYS.term, p);
       if (name(t.name, `${p}.name`)) {
         if (seen.has(t.name as string)) issues.push({ path: `${p}.name`, message: `variable "${t.name as string}" appears twice in the same row (GLPK rejects duplicates)` });
         seen.add(t.name as string);
@@ -135,8 +183,9 @@ export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]
       num(t.coef, `${p}.coef`);
     });
   };
-  const bnds = (v: unknown, path: string) => {
+  const bnds = (v: unknown, path: string, check = true) => {
     if (!isObj(v)) { issues.push({ path, message: `must be {type, lb, ub}, got ${describe(v)}` }); return; }
+    if (check) known(v, KEYS.bnds, path);
     const type = v.type;
     if (![GLP_FR, GLP_LO, GLP_UP, GLP_DB, GLP_FX].includes(type as number)) {
       issues.push({ path: `${path}.type`, message: `must be 1 (free), 2 (lower), 3 (upper), 4 (double) or 5 (fixed), got ${describe(type)}` });
@@ -155,10 +204,12 @@ export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]
     issues.push({ path: '$', message: `the model must be a JSON object, got ${describe(raw)}` });
     return { model: null, issues, warnings };
   }
+  known(raw, KEYS.model, '');
   if (raw.name !== undefined && typeof raw.name !== 'string') issues.push({ path: 'name', message: `must be a string, got ${describe(raw.name)}` });
   if (!isObj(raw.objective)) {
     issues.push({ path: 'objective', message: `is required: {direction, name, vars}, got ${describe(raw.objective)}` });
   } else {
+    known(raw.objective, KEYS.objective, 'objective');
     const d = raw.objective.direction;
     if (d !== GLP_MIN && d !== GLP_MAX) issues.push({ path: 'objective.direction', message: `must be 1 (minimize) or 2 (maximize), got ${describe(d)}` });
     if (raw.objective.name !== undefined) name(raw.objective.name, 'objective.name');
@@ -171,6 +222,7 @@ export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]
     raw.subjectTo.forEach((c, i) => {
       const p = `subjectTo[${i}]`;
       if (!isObj(c)) { issues.push({ path: p, message: `must be {name, vars, bnds}, got ${describe(c)}` }); return; }
+      known(c, KEYS.row, p);
       if (name(c.name, `${p}.name`)) {
         if (rowNames.has(c.name as string)) warnings.push({ path: `${p}.name`, message: `constraint name "${c.name as string}" is used twice` });
         rowNames.add(c.name as string);
@@ -190,8 +242,9 @@ export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]
     if (!Array.isArray(raw.bounds)) issues.push({ path: 'bounds', message: `must be an array of {name, type, lb, ub}, got ${describe(raw.bounds)}` });
     else raw.bounds.forEach((b, i) => {
       if (!isObj(b)) { issues.push({ path: `bounds[${i}]`, message: `must be {name, type, lb, ub}, got ${describe(b)}` }); return; }
+      known(b, KEYS.bound, `bounds[${i}]`);
       name(b.name, `bounds[${i}].name`);
-      bnds(b, `bounds[${i}]`);
+      bnds(b, `bounds[${i}]`, false);
     });
   }
   if (raw.options !== undefined) warnings.push({ path: 'options', message: 'solver options in the model are ignored' });

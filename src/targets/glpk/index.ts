@@ -13,6 +13,12 @@ export const glpk: TargetModule = {
   language: 'GNU MathProg / GMPL (solved by GLPK)',
   runs: 'worker',
   fences: ['mathprog', 'gmpl', 'mod', 'ampl', 'glpk'],
+  rules: [
+    'Declare every variable: var x >= 0; an integer one with var n >= 0, integer; a 0/1 one with var b, binary;',
+    'Every statement ends with ";". Multiply with * (3*x). One objective: maximize name: ...; or minimize name: ...;',
+    'Constraints: s.t. name: expression <= number; with only <=, >= or = (not < or >).',
+    'Sets and params are welcome (values in a data; section after the model); the file ends with end;',
+  ],
   example: 'var x >= 0, <= 3;\nvar y >= 0, integer;\nmaximize obj: 3*x + 2*y;\ns.t. c1: x + y <= 4;\ns.t. c2: x + 3*y <= 6;\nsolve;\nend;',
   gold: (p) => toMathProg(p.model),
   assets: { wasm: WASM },

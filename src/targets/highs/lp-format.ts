@@ -29,7 +29,9 @@
  *   bound       := name 'free' | name op signs? number | signs? number op name
  *                | signs? number '<=' name '<=' signs? number               NEWLINE
  *   expr        := [signs] item { signs item }       (a sign between items is required)
- *   item        := number [name] | name | '[' quad ']' '/' '2'   (quad only in objective)
+ *   item        := number [name] | name | '[' quad ']' '/' '2'   (quad only in objective); a number
+ *                  may be glued to its name ('3x' = 3 x, as HiGHS reads it) unless the glue is
+ *                  ambiguous: an exponent ('2e1x'), a name starting with e/E, inf or nan
  *   quad        := [signs] qterm { signs qterm };  qterm := [number] name ('^' '2' | '*' name)
  *   signs       := '+' | '-' | two of them;  number := digits[.digits][e[+-]digits] | inf | infinity
  *   name        := letters, digits and !"#$%&'(),.?@_`{|}~ ; not starting with a digit or '.',
@@ -43,7 +45,8 @@
  * back, as HiGHS allows).
  *
  * Deliberate strictness (HiGHS accepts these, the checker reports an error):
- *  - '2x' (HiGHS: 2*x), 'x y' without a sign (HiGHS: x + y), '2 3 x' (HiGHS: 2 + 3x),
+ *  - ambiguous glued coefficients ('2e1x', HiGHS: 20*x; '2ex'; '3inf'),
+ *    'x y' without a sign (HiGHS: x + y), '2 3 x' (HiGHS: 2 + 3x),
  *    a coefficient separated from its variable by a line break;
  *  - text before the objective section (HiGHS silently ignores it), no objective
  *    section at all, a second objective section (HiGHS silently uses Minimize);
@@ -611,16 +614,21 @@ class Lexer {
     const c0 = rest.charCodeAt(0);
     const letter = (c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122) || c0 === 95;
     if (letter) {
-      this.err(
-        start,
-        `variable names cannot start with a digit: ${q(glued)} (write ${q(numText + ' ' + rest)} for a coefficient)`,
-      );
-      // continue like HiGHS: a number followed by a name
-      const numTok = this.make('num', start, i, v, null, true);
+      // HiGHS reads a number glued to a name as coefficient · name ('3x' is 3 x). That is accepted,
+      // except where the glue makes the number itself unclear: an exponent ('2e1x' is 20 x to HiGHS,
+      // '2e' is 2 e), or a name starting with inf/nan ('3inf' is an infinite coefficient).
+      const ambiguous = /[eE]/.test(numText.slice(1)) || c0 === 101 || c0 === 69 || /^(inf|nan)/i.test(rest);
+      if (ambiguous) {
+        this.err(
+          start,
+          `${q(glued)} is ambiguous: HiGHS reads ${q(numText + ' ' + rest)} (the coefficient ${fmtNum(v)} times ${q(rest)}); put a space between the coefficient and the variable`,
+        );
+      }
+      const numTok = this.make('num', start, i, v, null, ambiguous);
       this.pos = i;
       const nameTok = this.name(i);
       if (nameTok) {
-        nameTok.bad = true;
+        if (ambiguous || nameTok.k !== 'ident') nameTok.bad = true;
         this.pending.push(nameTok);
       }
       return numTok;
@@ -796,6 +804,15 @@ class Parser {
   private readonly conNames = new Map<string, Tok>();
   private sense: 'min' | 'max' = 'min';
   private objTok: Tok | null = null;
+  /** reserved words already reported as names: one message per word, at its first use */
+  private reservedReported = new Set<string>();
+
+  private reservedName(t: Tok, message: string): void {
+    const key = t.text.toLowerCase();
+    if (this.reservedReported.has(key)) return;
+    this.reservedReported.add(key);
+    this.err(t, message);
+  }
   private objectiveName: string | null = null;
   private objective: Expr | null = null;
   private readonly constraints: LpConstraint[] = [];
@@ -1109,7 +1126,7 @@ class Parser {
     this.objTok = kw;
     const t = this.peek();
     if (this.isNameColon(0)) {
-      if (t.k === 'kw') this.err(t, `${q(t.text)} is a reserved section keyword and cannot be used as the objective name`);
+      if (t.k === 'kw') this.reservedName(t, `${q(t.text)} is a reserved section keyword and cannot be used as the objective name`);
       this.objectiveName = t.text;
       this.next();
       this.next();
@@ -1170,8 +1187,12 @@ class Parser {
         e.end = t.end;
         continue;
       }
-      if (t.k === 'kw' && !t.first && signs > 0 && !t.bad) {
-        this.err(t, `${q(t.text)} is a reserved section keyword and cannot be used as a variable name`);
+      // a keyword, or 'free', where a variable stands (after a sign, or after a coefficient on its line)
+      const afterCoef = signs === 0 && items > 0 && lastItem?.k === 'num' && lastItem.line === t.line;
+      if ((t.k === 'kw' || t.k === 'free') && !t.first && (signs > 0 || afterCoef || items === 0) && !t.bad) {
+        this.reservedName(t, t.k === 'free'
+          ? "'free' is a reserved word and cannot be used as a variable name (it only follows a variable in the Bounds section)"
+          : `${q(t.text)} is a reserved section keyword and cannot be used as a variable name`);
         t.k = 'ident';
         t.bad = true;
         e.failed = true;
@@ -1399,7 +1420,7 @@ class Parser {
         else
           this.err(
             t,
-            `strict inequality ${q(t.text)} is not supported by HiGHS: use ${q(intended)}`,
+            `HiGHS's LP reader does not accept ${q(t.text)}: write ${q(intended)}`,
           );
         return intended;
       }
@@ -1458,6 +1479,11 @@ class Parser {
       );
     } else if (t.k === '-' && this.peek(1).k === 'cmp' && this.peek(1).text[0] === '>' && this.peek(1).start === t.end) {
       this.err(t, "indicator constraints ('->') are not supported by HiGHS's LP reader");
+    } else if ((t.k === '+' || t.k === '-') && this.peek(1).k === 'num' && this.peek(1).line === t.line && what === 'constraint'
+      && this.peek(2).k === 'ident' && this.peek(2).line === t.line && !this.isNameColon(2)) {
+      // 'c: 2 x <= 11 - 3 y': a variable on the right; the fix is to move its term, not to compute
+      const term = `${this.peek(1).text} ${this.peek(2).text}`;
+      this.err(t, `variables must be on the left-hand side: move ${q(t.text + ' ' + term)} to the left of the operator as ${q((t.k === '-' ? '+ ' : '- ') + term)}`);
     } else if ((t.k === '+' || t.k === '-') && this.peek(1).k === 'num' && this.peek(1).line === t.line && what === 'constraint') {
       this.err(t, `the right-hand side must be a single number: compute ${q(last.text + ' ' + t.text + ' ' + this.peek(1).text)} yourself`);
     } else if (
@@ -1499,7 +1525,7 @@ class Parser {
       this.next();
       name = nameTok.text;
       if (nameTok.k === 'kw') {
-        this.err(nameTok, `${q(nameTok.text)} is a reserved section keyword and cannot be used as a constraint name`);
+        this.reservedName(nameTok, `${q(nameTok.text)} is a reserved section keyword and cannot be used as a constraint name`);
       } else if (!nameTok.bad) {
         const prev = this.conNames.get(name);
         if (prev) {

@@ -5,7 +5,10 @@
 
 import type { TargetModule } from '../target.ts';
 
-const python = (name: string, language: string, example: string): TargetModule => ({ name, language, runs: 'sandbox', example, fences: ['python', 'py', 'python3'] });
+const RULES = [
+  'Build the model with the library, call its solver, and print the optimal objective value. The verifier re-solves the model you built: a printed number alone is not an answer.',
+];
+const python = (name: string, language: string, example: string): TargetModule => ({ name, language, runs: 'sandbox', example, fences: ['python', 'py', 'python3'], rules: RULES });
 
 export const PYTHON_TARGETS: readonly TargetModule[] = [
   python('pulp', 'Python with PuLP (solved by CBC)',
