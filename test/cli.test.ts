@@ -93,6 +93,12 @@ describe('evom prompt / eval / problems', () => {
     expect(evom(['prompt', '--help']).stdout).toMatch(/^Usage:\n  evom prompt --benchmark FILE\.jsonl --target T/);
   });
 
+  it.each(['verify', 'eval', 'prompt', 'problems', 'demo', 'generate', 'train', 'merge', 'plan', 'serve'])('evom %s --help prints its usage', (cmd) => {
+    const r = evom([cmd, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage:\\n  evom ${cmd} `));
+  });
+
   it('output piped into a command that stops reading ends quietly', () => {
     const big = join(import.meta.dirname, '..', 'public', 'benchmarks', 'nl4opt.jsonl');
     const r = spawnSync('bash', ['-c', `node ${JSON.stringify(BIN)} prompt --benchmark ${JSON.stringify(big)} --target highs | head -c 10 >/dev/null; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
