@@ -308,8 +308,7 @@ const ERRORS: [string, string, number, number, string][] = [
   ['coefficient and variable on different lines', 'Maximize\n obj: x + 2\n y\nSubject To\n c: x + y <= 1\nEnd\n', 3, 2, "the coefficient '2' on line 2 and its variable 'y' must be on the same line"],
   ['NaN literal', M('x', ' c1: x <= nan'), 4, 11, "'nan' (not a number) is not a valid value; use a finite number or 'inf'"],
   ['binary with contradicting bounds', M('x', ' c1: x <= 4', 'Bounds\n x <= 5\nBinary\n x\n'), 6, 2, "'x' is declared binary but its bounds are [0, 5]: a binary variable must stay within [0, 1] (HiGHS would make it an integer in [0, 5]); remove the bound or declare it in 'General'"],
-  ['lower bound above upper bound', M('x', ' c1: x <= 4', 'Bounds\n 3 <= x <= 2\n'), 6, 7, "the bounds of 'x' are contradictory: lower bound 3 > upper bound 2"],
-  ['negative upper bound with the default lower bound', M('x', ' c1: x <= 4', 'Bounds\n x <= -2\n'), 6, 2, "the bounds of 'x' are contradictory: lower bound 0 > upper bound -2 (variables have lower bound 0 unless you say otherwise: write '-inf <= x <= -2' if x may be negative)"],
+  ['contradictory bounds of a semi-continuous variable', M('x', ' c1: x <= 4', 'Bounds\n 5 <= x <= 3\nSemi-continuous\n x\n'), 6, 7, "the bounds of 'x' are contradictory (lower bound 5 > upper bound 3): the semi-continuous 'x' can only be 0; fix the bounds or remove it from 'Semi-continuous'"],
   ['constraint without variables', M('x', ' c1: x <= 4\n c2: <= 5'), 5, 2, "constraint 'c2' has no variables ('c2: <= 5' is always true or always false): remove it or add variables"],
   ['constant-only constraint', M('x', ' c1: x <= 4\n c2: 0 >= 5'), 5, 6, "constraint 'c2' has no variables (it is always true or always false): remove it or add variables"],
   ['duplicate constraint names', M('x', ' c1: x <= 4\n c1: x >= 1'), 5, 2, "duplicate constraint name 'c1' (already used on line 4)"],
@@ -421,7 +420,7 @@ describe('errors', () => {
   });
 
   it('reports an error at each bad line and recovers for the next', () => {
-    const text = M('x + y', ' c1: x + 2e1y <= 4\n c2: x <= y\n c3: x + y <= 3\n c4: 3*x >= 1', 'Bounds\n x <= -1\n');
+    const text = M('x + y', ' c1: x + 2e1y <= 4\n c2: x <= y\n c3: x + y <= 3\n c4: 3*x >= 1', 'Bounds\n x >= 1e30\n');
     expect(checkLp(text).errors.map((e) => [e.line, e.column])).toEqual([
       [4, 10],
       [5, 11],
@@ -442,6 +441,16 @@ describe('warnings', () => {
   ])('%s', async (_name, text, warning) => {
     const { warnings } = await accepted(text);
     expect(warnings).toContain(warning);
+  });
+
+  it.each([
+    ['lower bound above upper bound', M('x', ' c1: x <= 4', 'Bounds\n 3 <= x <= 2\n'), "line 6, column 7: the bounds of 'x' are contradictory (lower bound 3 > upper bound 2): the model is infeasible"],
+    ['negative upper bound with the default lower bound', M('x', ' c1: x <= 4', 'Bounds\n x <= -2\n'), "line 6, column 2: the bounds of 'x' are contradictory (lower bound 0 > upper bound -2): the model is infeasible; variables have lower bound 0 unless you say otherwise: write '-inf <= x <= -2' if x may be negative"],
+    ['an integer variable', M('x + y', ' c1: x + y <= 4', 'Bounds\n 5 <= x <= 3\nGeneral\n x\n'), "line 6, column 7: the bounds of 'x' are contradictory (lower bound 5 > upper bound 3): the model is infeasible"],
+  ])('passes contradictory bounds (%s) with a warning: HiGHS reads the model and reports it infeasible', async (_name, text, warning) => {
+    const { warnings, sol } = await accepted(text);
+    expect(warnings).toContain(warning);
+    expect(sol.Status).toBe('Infeasible');
   });
 });
 
@@ -611,7 +620,7 @@ const DELIBERATE: [RegExp, string][] = [
   [/^missing '\+' or '-' before '.*' in the quadratic part/, "HiGHS reads 'x^2 y^2' as x^2 + y^2"],
   [/^the quadratic objective is not (convex|concave)/, 'HiGHS sometimes returns a (local) solution for non-convex QPs'],
   [/^HiGHS cannot solve a quadratic objective with integer/, 'listed for completeness (HiGHS fails to solve)'],
-  [/^the bounds of '.*' are contradictory/, 'HiGHS reads the model and reports it infeasible'],
+  [/^the bounds of '.*' are contradictory .*: the semi-continuous/, 'HiGHS solves a semi-continuous variable with contradictory bounds at 0'],
   [/is declared binary but its bounds are/, 'HiGHS makes such a binary an integer with those bounds'],
   [/declared both binary and semi-continuous/, 'HiGHS drops the integrality'],
   [/^a bound compares one variable with a number|^a bound applies to a single variable|^a double bound must be written/, 'never accepted by HiGHS; listed for completeness'],

@@ -8,6 +8,7 @@ import { installMemoryCeiling } from '../src/targets/memory-ceiling.ts';
 import { checkGlpkJson, locateJsonError } from '../src/targets/glpk-json/check.ts';
 import type { Runners } from '../src/targets/runners.ts';
 import type { GlpkRunner } from '../src/targets/glpk/runner.ts';
+import { verifyInThread } from '../src/verifier/verify.ts';
 
 const OPTS = { time_limit_s: 5, memory_limit_bytes: 512 * 1048576, max_log_lines: 50 };
 let targets: Runners;
@@ -59,6 +60,27 @@ describe('glpk (MathProg through glpk-wasm)', () => {
   it('rejects a model with no variables', async () => {
     const r = await targets.glpk!.solve('param a := 3;\nend;\n', OPTS);
     expect(r.failure).toBe('parse_error');
+  });
+  it('rounds fractional bounds of integer variables inward (glp_intopt refuses them)', async () => {
+    const r = await targets.glpk!.solve('var x >= 0.5, <= 3.5, integer;\nvar y >= 0, <= 10;\nmaximize z: x + y;\ns.t. c: x + 2*y <= 4.5;\nend;\n', OPTS);
+    expect(r).toMatchObject({ failure: null, status: 'optimal', objective: 3.75, variables: { x: 3, y: 0.75 } });
+    expect(r.messages.map((m) => m.text)).toContain("the bounds [0.5, 3.5] of the integer variable 'x' were rounded to [1, 3] for GLPK's MIP solver");
+    const none = await targets.glpk!.solve('var x >= 0.5, <= 0.7, integer;\nvar y >= 0;\nmaximize z: x + y;\ns.t. c: x + y <= 4;\nend;\n', OPTS);
+    expect(none).toMatchObject({ failure: null, status: 'infeasible' });
+    expect(none.messages[0]!.text).toMatch(/'x' has no integer value within its bounds \[0\.5, 0\.7\]/);
+  });
+  it('starts every run with the files of a fresh instance, and readCplexLp leaves none', async () => {
+    const write = 'var x >= 0;\nmaximize z: x;\ns.t. c: x <= 3;\nsolve;\nprintf "k,v\\na,7\\n" > "/tmp/t.csv";\nprintf "x" > "/home/web_user/u.txt";\nend;\n';
+    const read = (path: string) => `set K;\nparam v{K};\ntable t IN "CSV" "${path}": K <- [k], v;\nvar x >= 0;\nmaximize z: x;\ns.t. c: x <= sum{k in K} v[k];\nend;\n`;
+    expect((await targets.glpk!.solve(write, OPTS)).status).toBe('optimal');
+    const r = await targets.glpk!.solve(read('/tmp/t.csv'), OPTS);
+    expect(r.failure).toBe('runtime_error');
+    expect(r.log.join('\n')).toMatch(/unable to open \/tmp\/t\.csv/);
+    // GLPK's LP reader writes /model.lp: a MathProg run must not find it
+    expect(await (targets.glpk as unknown as GlpkRunner).readCplexLp(LP)).toEqual([]);
+    const lp = await targets.glpk!.solve(read('/model.lp'), OPTS);
+    expect(lp.failure).toBe('runtime_error');
+    expect(lp.log.join('\n')).toMatch(/unable to open \/model\.lp/);
   });
 });
 
@@ -118,13 +140,50 @@ describe('glpk-json (glpk.js)', () => {
   it.each([
     ['bad direction', { ...JSON_MODEL, objective: { ...JSON_MODEL.objective, direction: 7 } }, 'objective.direction'],
     ['duplicate variable in a row', { ...JSON_MODEL, subjectTo: [{ name: 'c', vars: [{ name: 'x', coef: 1 }, { name: 'x', coef: 2 }], bnds: { type: 3, ub: 1, lb: 0 } }] }, 'subjectTo[0].vars[1].name'],
-    ['lb > ub', { ...JSON_MODEL, bounds: [{ name: 'x', type: 4, lb: 5, ub: 1 }] }, 'bounds[0]'],
     ['missing subjectTo', { name: 'm', objective: JSON_MODEL.objective }, 'subjectTo'],
     ['bad bound type', { ...JSON_MODEL, bounds: [{ name: 'x', type: 9, lb: 0, ub: 1 }] }, 'bounds[0].type'],
   ])('%s is caught before GLPK aborts', (_n, model, path) => {
     const r = checkGlpkJson(JSON.stringify(model));
     expect(r.model).toBeNull();
     expect(r.issues.map((i) => i.path)).toContain(path);
+  });
+});
+
+describe('glpk-json rows', () => {
+  it('solves an equality row written as double bounds with lb = ub (GLPK refuses that as given)', async () => {
+    const eq = { ...JSON_MODEL, subjectTo: [{ name: 'c1', vars: [{ name: 'x', coef: 1 }, { name: 'y', coef: 1 }], bnds: { type: 4, lb: 4, ub: 4 } }] };
+    expect(await targets['glpk-json']!.solve(JSON.stringify(eq), OPTS)).toMatchObject({ status: 'optimal', objective: 11, variables: { x: 3, y: 1 } });
+  });
+});
+
+// Security review v09: the same model with contradictory bounds gets the same verdict in every target.
+describe('contradictory bounds are infeasible in every target', () => {
+  // max x + y, x + y <= 4, 5 <= x <= 3: no point satisfies the bounds of x
+  const CONTRADICTORY: [string, string][] = [
+    ['highs', 'Maximize\n obj: x + y\nSubject To\n c1: x + y <= 4\nBounds\n 5 <= x <= 3\nEnd\n'],
+    ['glpk', 'var x >= 5, <= 3;\nvar y >= 0;\nmaximize obj: x + y;\ns.t. c1: x + y <= 4;\nend;\n'],
+    ['glpk-json', JSON.stringify({ name: 'm', objective: { direction: 2, name: 'obj', vars: [{ name: 'x', coef: 1 }, { name: 'y', coef: 1 }] }, subjectTo: [{ name: 'c1', vars: [{ name: 'x', coef: 1 }, { name: 'y', coef: 1 }], bnds: { type: 3, lb: 0, ub: 4 } }], bounds: [{ name: 'x', type: 4, lb: 5, ub: 3 }] })],
+  ];
+  it.each(CONTRADICTORY)('%s', async (target, code) => {
+    const expectInfeasible = await verifyInThread({ completion: code, raw_code: true, target, answer: 'infeasible' }, targets);
+    expect(expectInfeasible).toMatchObject({ status: 'infeasible', class: 'correct', objective: null });
+    const warning = expectInfeasible.messages.find((m) => m.severity === 'warning' && /contradictory/.test(m.text));
+    expect(warning?.text).toMatch(/the bounds of .?x.? are contradictory \(lower bound 5 > upper bound 3\): the model is infeasible/);
+    const expectNumber = await verifyInThread({ completion: code, raw_code: true, target, answer: 4 }, targets);
+    expect(expectNumber).toMatchObject({ status: 'infeasible', class: 'infeasible' });
+  });
+  it('a contradictory row is infeasible too (glpk, glpk-json)', async () => {
+    const mod = 'var x >= 0;\nvar y >= 0;\nmaximize obj: x + y;\ns.t. c1: 5 <= x + y <= 3;\nend;\n';
+    const json = JSON.stringify({ ...JSON_MODEL, subjectTo: [...JSON_MODEL.subjectTo, { name: 'c3', vars: [{ name: 'x', coef: 1 }], bnds: { type: 4, lb: 5, ub: 3 } }] });
+    for (const [target, code] of [['glpk', mod], ['glpk-json', json]] as const) {
+      const r = await targets[target]!.solve(code, OPTS);
+      expect(r).toMatchObject({ failure: null, status: 'infeasible' });
+      expect(r.messages.map((m) => m.text).join(' ')).toMatch(/constraint .c[13]. are contradictory \(lower bound 5 > upper bound 3\)/);
+    }
+  });
+  it('glpk-json: only the last bounds entry of a variable counts, as in glpk.js', async () => {
+    const model = { ...JSON_MODEL, bounds: [{ name: 'x', type: 4, lb: 5, ub: 1 }, { name: 'x', type: 4, lb: 0, ub: 3 }] };
+    expect(await targets['glpk-json']!.solve(JSON.stringify(model), OPTS)).toMatchObject({ status: 'optimal', objective: 11 });
   });
 });
 
@@ -176,11 +235,15 @@ describe('GLPK\'s LP reader as a second opinion on LP text', () => {
 describe('abort recovery', () => {
   it('a MathProg expression nested too deeply is a parse error, and GLPK keeps serving', async () => {
     const deep = `var x >= 0, <= 1;\nmaximize z: ${'('.repeat(5000)}x${')'.repeat(5000)};\nend;\n`;
+    const listeners = () => process.listenerCount('uncaughtException') + process.listenerCount('unhandledRejection');
+    const before = listeners();
     for (let k = 0; k < 20; k++) {
       const r = await targets.glpk!.solve(deep, OPTS);
       expect(r.failure).toBe('parse_error');
       expect(r.messages[0]!.text).toMatch(/nested too deeply/);
       expect((await targets.glpk!.solve(MOD, OPTS)).objective).toBe(11);
     }
+    // 20 instances dropped and replaced: none is pinned by a process listener of Emscripten's glue
+    expect(listeners()).toBe(before);
   });
 });

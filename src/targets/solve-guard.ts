@@ -2,7 +2,7 @@
 // throw from the wasm turned into a classified TargetRun (GUIDE §3: discard the instance after it).
 
 import { failedRun, type Message, type TargetRun } from '../verifier/outcome.ts';
-import { memoryCeilingHits, setMemoryCeiling } from './memory-ceiling.ts';
+import { memoryCeilingHits, setMemoryCeiling, setOutsideBytes } from './memory-ceiling.ts';
 import type { SolveOptions } from './target.ts';
 
 /** Keep the first and last lines of a long log, with a marker between. */
@@ -64,6 +64,7 @@ export async function guardedSolve(
   };
   hooks.attach(log.push);
   setMemoryCeiling(opts.memory_limit_bytes);
+  setOutsideBytes(0);
   const hitsBefore = memoryCeilingHits();
   try {
     return await body(guard);
@@ -76,6 +77,7 @@ export async function guardedSolve(
   } finally {
     hooks.attach(null);
     setMemoryCeiling(Infinity);
+    setOutsideBytes(0);
   }
 }
 

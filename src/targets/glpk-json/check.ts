@@ -137,10 +137,21 @@ export function likelyKey(key: string, allowed: readonly string[]): string | nul
   return near[0]?.[0] ?? null;
 }
 
+/** What checkGlpkJson finds: the model (options stripped) or the issues that stop it. */
+export interface GlpkJsonCheck {
+  model: LP | null;
+  issues: Issue[];
+  warnings: Issue[];
+  /** rows and columns whose lower bound is above their upper bound (also among `warnings`): the
+   *  model is infeasible, which glpk.js cannot say (it reports "undefined"), so the runner does */
+  contradictions: Issue[];
+}
+
 /** Validate text as a glpk.js model. Returns the model (options stripped) or the issues found. */
-export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]; warnings: Issue[] } {
+export function checkGlpkJson(text: string): GlpkJsonCheck {
   const issues: Issue[] = [];
   const warnings: Issue[] = [];
+  const contradictions: Issue[] = [];
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -148,7 +159,7 @@ export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]
     const found = locateJsonError(text);
     if (found) issues.push({ path: '$', message: `invalid JSON: ${found.message}`, ...lineCol(text, found.offset) });
     else issues.push({ path: '$', message: `invalid JSON: ${String((e as Error).message)}` });
-    return { model: null, issues, warnings };
+    return { model: null, issues, warnings, contradictions };
   }
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   const known = (o: Record<string, unknown>, allowed: readonly string[], path: string) => {
@@ -193,16 +204,18 @@ export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]
     }
     const needLb = type === GLP_LO || type === GLP_DB || type === GLP_FX;
     const needUb = type === GLP_UP || type === GLP_DB || type === GLP_FX;
-    const lbOk = !needLb || num(v.lb, `${path}.lb`);
-    const ubOk = !needUb || num(v.ub, `${path}.ub`);
-    if (type === GLP_DB && lbOk && ubOk && (v.lb as number) > (v.ub as number)) {
-      issues.push({ path, message: `lower bound ${v.lb as number} is greater than upper bound ${v.ub as number}` });
-    }
+    if (needLb) num(v.lb, `${path}.lb`);
+    if (needUb) num(v.ub, `${path}.ub`);
+  };
+  /** A contradiction when valid double bounds `b` leave no value; `what` names the row or column. */
+  const contradictory = (b: Record<string, unknown>, path: string, what: string) => {
+    if (b.type !== GLP_DB || !((b.lb as number) > (b.ub as number))) return;
+    contradictions.push({ path, message: `the bounds of ${what} are contradictory (lower bound ${b.lb as number} > upper bound ${b.ub as number}): the model is infeasible` });
   };
 
   if (!isObj(raw)) {
     issues.push({ path: '$', message: `the model must be a JSON object, got ${describe(raw)}` });
-    return { model: null, issues, warnings };
+    return { model: null, issues, warnings, contradictions };
   }
   known(raw, KEYS.model, '');
   if (raw.name !== undefined && typeof raw.name !== 'string') issues.push({ path: 'name', message: `must be a string, got ${describe(raw.name)}` });
@@ -248,9 +261,15 @@ export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]
     });
   }
   if (raw.options !== undefined) warnings.push({ path: 'options', message: 'solver options in the model are ignored' });
-  if (issues.length > 0) return { model: null, issues, warnings };
+  if (issues.length > 0) return { model: null, issues, warnings, contradictions };
 
   const model = raw as unknown as LP;
+  model.subjectTo.forEach((c, i) => contradictory(c.bnds as unknown as Record<string, unknown>, `subjectTo[${i}].bnds`, `constraint "${c.name}"`));
+  // glpk.js applies the bounds in order: a variable's last entry is the one that counts
+  const lastBound = new Map<string, number>();
+  (model.bounds ?? []).forEach((b, i) => lastBound.set(b.name, i));
+  for (const i of lastBound.values()) contradictory(model.bounds![i] as unknown as Record<string, unknown>, `bounds[${i}]`, `"${model.bounds![i]!.name}"`);
+  warnings.push(...contradictions);
   const used = new Set<string>();
   model.objective.vars.forEach((t) => used.add(t.name));
   model.subjectTo.forEach((c) => c.vars.forEach((t) => used.add(t.name)));
@@ -259,7 +278,7 @@ export function checkGlpkJson(text: string): { model: LP | null; issues: Issue[]
     if (!used.has(n)) warnings.push({ path: 'generals/binaries', message: `integer variable "${n}" appears in no objective or constraint` });
   }
   const { options: _ignored, ...clean } = model;
-  return { model: issues.length ? null : (clean as LP), issues, warnings };
+  return { model: issues.length ? null : (clean as LP), issues, warnings, contradictions };
 }
 
 export function toMessage(i: Issue, severity: 'error' | 'warning'): Message {

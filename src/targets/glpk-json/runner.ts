@@ -29,6 +29,16 @@ function solvedModelOf(model: LP): SolvedModel {
   };
 }
 
+/** The model with each double-bounded row whose lb = ub made fixed: GLPK refuses a double-bounded
+ *  row with lb >= ub (GLP_EBOUND); glpk.js makes such columns fixed itself, but not rows. */
+function withEqualityRowsFixed(model: LP): LP {
+  if (!model.subjectTo.some((r) => r.bnds.type === GLP_DB && r.bnds.lb === r.bnds.ub)) return model;
+  return {
+    ...model,
+    subjectTo: model.subjectTo.map((r) => (r.bnds.type === GLP_DB && r.bnds.lb === r.bnds.ub ? { ...r, bnds: { ...r.bnds, type: GLP_FX } } : r)),
+  };
+}
+
 export function createGlpkJsonRunner(): TargetRunner {
   let glpk: GlpkApi | null = null;
   let runs = 0;
@@ -62,7 +72,12 @@ export function createGlpkJsonRunner(): TargetRunner {
       const r = checkGlpkJson(code);
       const warnings = r.warnings.map((i) => toMessage(i, 'warning'));
       if (!r.model) return failedRun('parse_error', [...r.issues.map((i) => toMessage(i, 'error')), ...warnings]);
-      const model = r.model;
+      if (r.contradictions.length > 0) {
+        // A row or column with lower > upper: no point satisfies it. GLPK refuses such bounds
+        // (GLP_EBOUND) and glpk.js reports "undefined", so the verdict is given here, unsolved.
+        return { failure: null, status: 'infeasible', objective: null, variables: {}, messages: warnings, log: [], solve_ms: 0 };
+      }
+      const model = withEqualityRowsFixed(r.model);
       let g: GlpkApi;
       try {
         g = await getInstance();

@@ -2011,14 +2011,18 @@ class Parser {
         } else if (v.upper <= -INFINITE_BOUND) {
           this.err(at, `the upper bound of ${q(v.name)} is ${fmtNum(v.upper)}, which HiGHS treats as -infinity: no value can satisfy it`);
         } else if (v.lower > v.upper) {
-          const hint =
-            v.lowerSet === null && v.upper < 0
-              ? ` (variables have lower bound 0 unless you say otherwise: write '-inf <= ${v.name} <= ${fmtNum(v.upper)}' if ${v.name} may be negative)`
-              : '';
-          this.err(
-            at,
-            `the bounds of ${q(v.name)} are contradictory: lower bound ${fmtNum(v.lower)} > upper bound ${fmtNum(v.upper)}${hint}`,
-          );
+          const bounds = `the bounds of ${q(v.name)} are contradictory (lower bound ${fmtNum(v.lower)} > upper bound ${fmtNum(v.upper)})`;
+          if (v.semi && !v.bin) {
+            // semi-continuous: x = 0 or lower <= x <= upper, so HiGHS solves it with x = 0
+            this.err(at, `${bounds}: the semi-continuous ${q(v.name)} can only be 0; fix the bounds or remove it from 'Semi-continuous'`);
+          } else {
+            // HiGHS reads such a model and reports it infeasible: a warning, and the run says 'infeasible'
+            const hint =
+              v.lowerSet === null && v.upper < 0
+                ? `; variables have lower bound 0 unless you say otherwise: write '-inf <= ${v.name} <= ${fmtNum(v.upper)}' if ${v.name} may be negative`
+                : '';
+            this.warn(at, `${bounds}: the model is infeasible${hint}`);
+          }
         }
       }
       const used = v.obj || v.con;
