@@ -1,6 +1,6 @@
 // The sandbox server's Python runner (server/sandbox/sandbox.ts + server/sandbox/harness.py) with the real thing:
 // bubblewrap, cgroups, Debian's PuLP/CBC, swiglpk and cvxopt, pyenv's scipy. Needs root (bwrap sets
-// up the mounts as root, the code runs as uid 65534) and a cgroup hierarchy with memory + pids;
+// up the mounts as root, the code runs as a uid of its own, gid 65534) and a cgroup hierarchy with memory + pids;
 // skipped elsewhere. Licensed solvers are exercised through fake packages (test/fixtures/python/fakes,
 // see its README): that tests the harness's extraction code, not the real gurobipy/coptpy/ortools.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,7 +63,7 @@ const has = (name: string) => targets.some((t) => t.name === name && t.available
 describe.skipIf(!usable)('sandbox self-test and discovery', () => {
   beforeAll(async () => { targets = await discoverTargets(cfg); }, 60_000);
 
-  it('checkSandbox passes: bwrap, cgroup, python, uid 65534, no capabilities, no network, no /etc/shadow', async () => {
+  it('checkSandbox passes: bwrap, cgroup, python, a uid from the range, no capabilities, no network, no /etc/shadow', async () => {
     const c = await checkSandbox(cfg);
     expect(c.problems).toEqual([]);
     expect(c.ok).toBe(true);
@@ -409,9 +409,14 @@ describe.skipIf(!usable)('attacks are contained, and a normal run works right af
     expect(out).toMatch(/READ \/etc\/passwd FileNotFoundError/);
     expect(out).toMatch(/READ \/tmp\/evom-test-tokens FileNotFoundError/);
     expect(out).toMatch(/READ \/root\/evom-test-tokens FileNotFoundError/);
-    expect(out).toContain(`READ ${roDir}/token PermissionError`); // visible through the bind, but uid 65534 really
+    expect(out).toContain(`READ ${roDir}/token PermissionError`); // visible through the bind, but an unprivileged uid really
     expect(out).toMatch(/READ \/proc\/1\/environ PermissionError/); // bwrap's init, root-owned
-    expect(out).toMatch(/UID 65534 65534 65534 \[\]/);
+    const ids = /UID (\d+) (\d+) (\d+) \[\]/.exec(out);
+    expect(ids, out).not.toBeNull();
+    expect(ids![1]).toBe(ids![2]);
+    expect(Number(ids![1])).toBeGreaterThanOrEqual(cfg.uidBase!);
+    expect(Number(ids![1])).toBeLessThan(cfg.uidBase! + cfg.uidCount!);
+    expect(ids![3]).toBe('65534');
     expect(out).not.toContain('EVOM_TEST_SECRET');
     expect(r.failure).toBe('runtime_error');
     expect(r.messages[0]).toMatchObject({ line: 14 });

@@ -4,9 +4,14 @@
 #   python -I -B -X utf8 /evom/harness.py '<json config>'   (job on stdin, result on fd 3)
 #
 # What it does, in order:
+#   0. closes every file descriptor but 0-2 and the report channel (3): whatever the process that
+#      started the server left open (not close-on-exec) would otherwise pass through node, bwrap and
+#      setpriv into this process and the model code (the server also maps /dev/null over such
+#      descriptors when it spawns bwrap; this is the guarantee, however the server was started);
 #   1. says {"started": true} on fd 3 and waits for its job on stdin (the server sends it after moving
 #      this process into the run's cgroups): a JSON line of per-request settings, then the code; lowers
-#      its own resource limits (CPU seconds, file size, core dumps) before any model code runs;
+#      its own resource limits (CPU seconds, file size, core dumps, open files: RLIMIT_NOFILE soft and
+#      hard, which the code cannot raise again) before any model code runs;
 #   2. compiles the code as "model.py" (SyntaxError -> parse_error with line/column);
 #   3. installs light hooks on the solver packages as the code imports them (pulp, scipy.optimize,
 #      cvxopt, swiglpk, OR-Tools, gurobipy, coptpy) that record every solve: status, objective,
@@ -1591,6 +1596,28 @@ def run_raw(code, stdin_data):
 
 # --------------------------------------------------------------------------------------------------
 
+def _close_inherited_fds():
+    """Close every descriptor but 0-2 and RESULT_FD (bwrap has already read and closed the seccomp fd 4)."""
+    keep = (0, 1, 2, RESULT_FD)
+    try:
+        fds = [int(n) for n in os.listdir('/proc/self/fd')]
+    except (OSError, ValueError):
+        fds = None
+    if fds is not None:
+        for fd in fds:
+            if fd not in keep:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass  # the listing's own descriptor, already closed
+        return
+    # no /proc: everything above the report channel, up to the hard limit (close_range where Python has it)
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    top = 1 << 20 if hard == resource.RLIM_INFINITY else min(int(hard), 1 << 20)
+    os.closerange(RESULT_FD + 1, max(top, RESULT_FD + 2))
+
+
 def _set_limits(cfg):
     import resource
     cpu = int(cfg.get('cpu_limit') or 0)
@@ -1600,9 +1627,17 @@ def _set_limits(cfg):
     if fsize > 0:
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    nofile = int(cfg.get('nofile') or 0)
+    if nofile > 0:
+        # soft = hard: without CAP_SYS_RESOURCE the code cannot raise the hard limit again
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        if hard != resource.RLIM_INFINITY:
+            nofile = min(nofile, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
 
 def main():
+    _close_inherited_fds()  # before anything else: no descriptor of the host reaches the code
     import json
     cfg = json.loads(sys.argv[1])
     try:

@@ -6,13 +6,31 @@
 //   node ──spawn──▶ bwrap (started as root: mount + pid + net + ipc + uts [+ cgroup] namespaces,
 //                     only /usr, /bin, /lib*, the python prefix, the harness and configured
 //                     read-only paths visible; private size-capped /tmp; seccomp filter)
-//                     └─▶ setpriv (real host uid/gid 65534, no groups, no capabilities,
-//                           no_new_privs) ─▶ python -I harness.py
+//                     └─▶ setpriv (a host uid of the run's own, gid 65534, no groups, no
+//                           capabilities, no_new_privs) ─▶ python -I harness.py
 //   The harness says "started" on fd 3 and waits for its job on stdin; node then moves the process
 //   tree into a fresh cgroup (memory, pids[, cpuacct]), writes the request's limits and only then sends
 //   the job (settings line + code). The model code never runs outside the cgroup. prewarmSandboxes(n)
 //   keeps n sandboxes launched up to that point, so a run skips Python's start-up (~10 ms, not ~80).
 //   Every sandbox serves exactly one run; its cgroup is removed afterwards.
+// uids: every launched sandbox (prewarmed or not) takes a free uid of its own from SandboxConfig's
+//   range (default 0x7e000000 + 0..4095: no account, no /etc/subuid range; checkSandbox reports an
+//   overlap with /etc/passwd or /etc/subuid) and gives it back only when its cgroup is empty, i.e. every
+//   process that ran as that uid is gone; then the uid is reused (lowest free first), so the set of uids
+//   in use stays bounded by the sandboxes alive at once (sandboxUidStats()); a lock file per uid in
+//   /run/evom-sandbox-uids keeps two servers on one host (a restart while the old one drains) from
+//   handing out the same uid. Concurrent runs therefore share no per-uid kernel limit or quota
+//   (inotify instances and watches, RLIMIT_NPROC, pipe buffers, pending signals, mqueue bytes) and
+//   cannot signal each other. The server must run as root for any
+//   of this (checkSandbox refuses otherwise), so every working deployment gets per-run uids; the one
+//   exception is a configuration with uidCount 0, where every run shares `uid` (65534) as before. When
+//   the range is exhausted the run fails with SandboxError ("no free uid") rather than share a uid.
+//   The gid stays 65534 (nogroup) for every run: no kernel limit is kept per gid.
+// Descriptors: only fds 0-2 (pipes), 3 (the report channel) and 4 (the seccomp program, which bwrap
+//   reads and closes) are meant for the sandbox. Descriptors the process that started the server left
+//   open without close-on-exec (a launcher, a shell's fd 255, systemd's sockets) would otherwise pass
+//   through node → bwrap → python: the server maps /dev/null over each of them in the spawned bwrap
+//   (inheritedFds(), scanned once), and the harness closes everything but 0-3 before it reads its job.
 // Why bwrap runs as root and drops privileges inside (instead of running bwrap unprivileged or with
 // --unshare-user --uid 65534): a user namespace created by root maps the sandbox uid onto host root,
 // so root-owned 0600 files stay readable (GUIDE §4); and an unprivileged bwrap cannot bind the pyenv
@@ -22,8 +40,12 @@
 // Limits: wall clock (timer here; kills every pid in the run's cgroup), CPU seconds (RLIMIT_CPU set by
 // the harness before the code runs; it counts every thread of the process), memory (cgroup
 // memory.limit_in_bytes / memory.max, swap off; never RLIMIT_AS), processes and threads (cgroup
-// pids.max), file size (RLIMIT_FSIZE) and the tmpfs size, output bytes (counted here, killed at the cap).
-// seccomp (x86-64): namespace creation, keyrings, ptrace, bpf, io_uring, mount and module calls fail.
+// pids.max), file size (RLIMIT_FSIZE) and the tmpfs size, open files (RLIMIT_NOFILE, 1024 soft and hard
+// by default, set by the harness; without CAP_SYS_RESOURCE the code cannot raise it, so a run holds at
+// most pids.max × 1024 kernel file handles), output bytes (counted here, killed at the cap).
+// seccomp (x86-64): namespace creation, keyrings, ptrace, bpf, io_uring, mount and module calls fail;
+// socket() and socketpair() work only for AF_UNIX, AF_INET and AF_INET6 (others: EAFNOSUPPORT; AF_VSOCK
+// in particular is not isolated by the network namespace; nothing the targets import needs AF_NETLINK).
 // The sandbox is the security boundary; what the harness reports is only as trustworthy as code
 // running in the same interpreter allows (see the header of server/sandbox/harness.py).
 // Needs: root (bwrap's mounts, setpriv, cgroups), bubblewrap, util-linux setpriv, cgroup v1 (memory +
@@ -55,6 +77,8 @@ export interface SandboxRequest {
   maxOutputBytes?: number;
   /** pids limit (processes and threads; default 64) */
   maxProcesses?: number;
+  /** stops the run (every process killed) when it aborts: nobody waits for the answer any more */
+  signal?: AbortSignal;
 }
 
 export interface SandboxConfig {
@@ -66,9 +90,20 @@ export interface SandboxConfig {
   readOnlyPaths: string[];
   /** size of the private /tmp */
   tmpSizeMb: number;
-  /** unprivileged ids the code runs as */
+  /**
+   * The uid range the code runs in: each launched sandbox takes a free uid from
+   * [uidBase, uidBase + uidCount) and gives it back once every process of its run is gone. Default
+   * 0x7e000000 (2113929216) and 4096: no account and no /etc/subuid range uses them. uidCount 0: every run
+   * runs as `uid` (shared per-uid kernel limits).
+   */
+  uidBase?: number;
+  uidCount?: number;
+  /** the uid when uidCount is 0 (65534) */
   uid: number;
+  /** the gid of every run (65534, nogroup) */
   gid: number;
+  /** RLIMIT_NOFILE (soft and hard) of the code; default 1024 */
+  maxOpenFiles?: number;
 }
 
 
@@ -85,6 +120,9 @@ const DEFAULT_OUTPUT_BYTES = 64 * 1024;
 const DEFAULT_PROCESSES = 64;
 const RESULT_CAP_BYTES = 16 * 1024 * 1024;
 const MIN_MEMORY_MB = 64;
+export const DEFAULT_UID_BASE = 0x7e000000;
+export const DEFAULT_UID_COUNT = 4096;
+const DEFAULT_OPEN_FILES = 1024;
 /** Solver environment variables passed into the sandbox when the server has them (file licenses). */
 const PASSTHROUGH_ENV = ['GRB_LICENSE_FILE', 'GUROBI_HOME', 'COPT_HOME', 'COPT_LICENSE_DIR'];
 
@@ -130,7 +168,10 @@ export function defaultSandboxConfig(): SandboxConfig {
     const p = process.env[v];
     if (p && path.isAbsolute(p) && fs.existsSync(p)) readOnlyPaths.push(p);
   }
-  defaultConfigCache = { python, pythonPath, readOnlyPaths, tmpSizeMb: 64, uid: 65534, gid: 65534 };
+  defaultConfigCache = {
+    python, pythonPath, readOnlyPaths, tmpSizeMb: 64,
+    uidBase: DEFAULT_UID_BASE, uidCount: DEFAULT_UID_COUNT, uid: 65534, gid: 65534, maxOpenFiles: DEFAULT_OPEN_FILES,
+  };
   return defaultSandboxConfig();
 }
 
@@ -305,8 +346,8 @@ function killCgroup(cg: RunCgroup): void {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Kill what is left, wait until the cgroup is empty, remove it. */
-async function destroyCgroup(cg: RunCgroup): Promise<void> {
+/** Kill what is left, wait until the cgroup is empty, remove it. True when no process is left in it. */
+async function destroyCgroup(cg: RunCgroup): Promise<boolean> {
   for (let i = 0; i < 200; i++) {
     const left = cg.dirs.some((d) => cgroupPids(d).length > 0);
     if (!left) break;
@@ -324,6 +365,7 @@ async function destroyCgroup(cg: RunCgroup): Promise<void> {
       }
     }
   }
+  return !cg.dirs.some((d) => cgroupPids(d).length > 0);
 }
 
 let staleSwept = false;
@@ -352,8 +394,125 @@ export function sweepStaleCgroups(): number {
 }
 
 // ------------------------------------------------------------------------------------------------
-// seccomp: a small deny list on x86-64 (namespace creation, keyrings shared by every uid-65534
-// process, ptrace, bpf, io_uring, module/kexec, mount). Classic BPF assembled here; bwrap loads it.
+// Per-run uids: each launched sandbox holds one uid of the configured range until its run's cgroup is
+// empty (every process that ran as it is gone). One table for the whole server, so configurations with
+// overlapping ranges never hand out the same uid twice; and a lock file per uid held
+// (UID_LOCK_DIR/<uid>.<server pid>), so that two servers on one host (a restart while the old one
+// drains, parallel test workers) do not either. A server takes a uid only when no live process holds a
+// lock on it: it creates its own file, then looks for others (two servers racing for one uid both back
+// off and try the next); files of dead servers are removed (their sandboxes died with them:
+// --die-with-parent, and sweepStaleCgroups). Without a usable lock directory (not root-owned, not
+// writable) the table is per server only.
+
+interface UidLease { uid: number; pooled: boolean; released: boolean }
+
+const uidsInUse = new Set<number>();
+/** uids whose run left processes behind that the cgroup could not be emptied of (re-checked before each allocation) */
+const uidsLingering = new Map<number, RunCgroup>();
+const uidsHandedOut = new Set<number>();
+export const UID_LOCK_DIR = '/run/evom-sandbox-uids';
+let uidLockDirState: string | null | undefined;
+
+function uidLockDir(): string | null {
+  if (uidLockDirState !== undefined) return uidLockDirState;
+  uidLockDirState = null;
+  try {
+    fs.mkdirSync(UID_LOCK_DIR, { recursive: true, mode: 0o700 });
+    const st = fs.lstatSync(UID_LOCK_DIR);
+    if (st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o022) === 0) {
+      uidLockDirState = UID_LOCK_DIR;
+      // files named after this pid are a dead process's (pid reuse): this process has taken none yet
+      for (const n of fs.readdirSync(UID_LOCK_DIR)) if (n.endsWith(`.${process.pid}`)) fs.rmSync(path.join(UID_LOCK_DIR, n), { force: true });
+    }
+  } catch { /* per-server table only */ }
+  return uidLockDirState;
+}
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** Lock files of other processes, by uid (those of dead processes are removed on the way). */
+function foreignUidLocks(dir: string): Set<number> {
+  const held = new Set<number>();
+  let names: string[] = [];
+  try { names = fs.readdirSync(dir); } catch { return held; }
+  for (const n of names) {
+    const m = /^(\d+)\.(\d+)$/.exec(n);
+    if (!m || Number(m[2]) === process.pid) continue;
+    if (pidAlive(Number(m[2]))) held.add(Number(m[1]));
+    else fs.rmSync(path.join(dir, n), { force: true });
+  }
+  return held;
+}
+
+function unlockUid(uid: number): void {
+  const dir = uidLockDir();
+  if (dir) fs.rmSync(path.join(dir, `${uid}.${process.pid}`), { force: true });
+}
+
+/** The configured range, validated (never uid 0, never past 2^32 - 2). */
+function uidRange(cfg: SandboxConfig): { base: number; count: number } {
+  const base = cfg.uidBase ?? DEFAULT_UID_BASE;
+  const count = cfg.uidCount ?? DEFAULT_UID_COUNT;
+  if (!Number.isInteger(count) || count < 0) throw new SandboxError(`uidCount must be an integer >= 0, not ${count}`);
+  if (count === 0) {
+    if (!Number.isInteger(cfg.uid) || cfg.uid <= 0 || cfg.uid > 0xfffffffe) throw new SandboxError(`the sandbox uid must be in 1..4294967294, not ${cfg.uid}`);
+    return { base: cfg.uid, count: 0 };
+  }
+  if (!Number.isInteger(base) || base <= 0 || base + count - 1 > 0xfffffffe) {
+    throw new SandboxError(`the sandbox uid range ${base} + ${count} must lie in 1..4294967294`);
+  }
+  return { base, count };
+}
+
+function acquireUid(cfg: SandboxConfig): UidLease {
+  const { base, count } = uidRange(cfg);
+  if (count === 0) return { uid: base, pooled: false, released: false };
+  for (const [uid, cg] of uidsLingering) {
+    if (!cg.dirs.some((d) => cgroupPids(d).length > 0)) { uidsLingering.delete(uid); unlockUid(uid); }
+  }
+  const dir = uidLockDir();
+  const foreign = dir ? foreignUidLocks(dir) : new Set<number>();
+  for (let uid = base; uid < base + count; uid++) {
+    if (uidsInUse.has(uid) || uidsLingering.has(uid) || foreign.has(uid)) continue;
+    if (dir) {
+      // only this process writes files named after its pid; what excludes the others is the look below
+      const mine = path.join(dir, `${uid}.${process.pid}`);
+      let locked = true;
+      try { fs.writeFileSync(mine, '', { mode: 0o600 }); } catch { locked = false; /* /run full or gone: this server's table only */ }
+      if (locked) {
+        let contested = false;
+        try {
+          contested = fs.readdirSync(dir).some((n) => n.startsWith(`${uid}.`) && n !== `${uid}.${process.pid}` && pidAlive(Number(n.slice(n.indexOf('.') + 1))));
+        } catch { contested = true; }
+        if (contested) { fs.rmSync(mine, { force: true }); continue; }
+      }
+    }
+    uidsInUse.add(uid);
+    uidsHandedOut.add(uid);
+    return { uid, pooled: true, released: false };
+  }
+  throw new SandboxError(`no free uid for another sandbox: all ${count} uids from ${base} are in use`);
+}
+
+/** Give a uid back: free at once when its cgroup was emptied, else kept aside until it is. */
+function releaseUid(lease: UidLease, emptied: boolean, cg: RunCgroup | null): void {
+  if (!lease.pooled || lease.released) return;
+  lease.released = true;
+  uidsInUse.delete(lease.uid);
+  if (!emptied && cg) uidsLingering.set(lease.uid, cg);
+  else unlockUid(lease.uid);
+}
+
+/** The uid table: uids held by launched sandboxes now, uids held back for a run's leftovers, and how many distinct uids were ever handed out. */
+export function sandboxUidStats(): { inUse: number[]; lingering: number[]; distinct: number } {
+  return { inUse: [...uidsInUse].sort((a, b) => a - b), lingering: [...uidsLingering.keys()].sort((a, b) => a - b), distinct: uidsHandedOut.size };
+}
+
+// ------------------------------------------------------------------------------------------------
+// seccomp: a small deny list on x86-64 (namespace creation, keyrings, ptrace, bpf, io_uring,
+// module/kexec, mount) and an allow list of socket families. Classic BPF assembled here; bwrap loads it.
 
 function seccompProgram(): Buffer | null {
   if (process.arch !== 'x64') return null;
@@ -361,7 +520,7 @@ function seccompProgram(): Buffer | null {
   const RET_ALLOW = 0x7fff0000;
   const RET_KILL_PROCESS = 0x80000000;
   const RET_ERRNO = (e: number) => 0x00050000 | e;
-  const EPERM = 1, ENOSYS = 38;
+  const EPERM = 1, ENOSYS = 38, EAFNOSUPPORT = 97;
   const LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, JSET_K = 0x45, RET_K = 0x06;
   const deny = [
     272, 308,             // unshare, setns
@@ -390,8 +549,19 @@ function seccompProgram(): Buffer | null {
   prog.push([LD_W_ABS, 0, 0, 16]);                       // A = low word of args[0]
   prog.push([JSET_K, 0, 1, CLONE_NS_FLAGS]);
   prog.push([RET_K, 0, 0, RET_ERRNO(EPERM)]);
-  // (after the clone test A may hold args[0]; the deny list below reloads nr)
+  // (after the clone test A may hold args[0]; reload nr)
   prog.push([LD_W_ABS, 0, 0, 0]);
+  // socket(2) and socketpair(2): only AF_UNIX, AF_INET and AF_INET6 (Python, multiprocessing, the
+  // solvers; glibc treats EAFNOSUPPORT for AF_NETLINK as "no interface information"). The family is
+  // an int: the kernel reads the low word of args[0] only, and so does this test.
+  const SOCKET_FAMILIES = [1, 2, 10]; // AF_UNIX, AF_INET, AF_INET6
+  prog.push([JEQ_K, 1, 0, 41]);                          // socket
+  prog.push([JEQ_K, 0, SOCKET_FAMILIES.length + 3, 53]); // socketpair; else skip the block
+  prog.push([LD_W_ABS, 0, 0, 16]);                       // A = low word of args[0] (the family)
+  SOCKET_FAMILIES.forEach((f, i) => prog.push([JEQ_K, SOCKET_FAMILIES.length - i, 0, f]));
+  prog.push([RET_K, 0, 0, RET_ERRNO(EAFNOSUPPORT)]);
+  prog.push([RET_K, 0, 0, RET_ALLOW]);
+  // A = nr (the socket block returns on every path it loads args[0] on)
   for (let i = 0; i < deny.length; i++) {
     // jump to the shared EPERM return at the end when equal
     const remaining = deny.length - i - 1;
@@ -420,7 +590,7 @@ function underAny(p: string, roots: string[]): boolean {
   return roots.some((r) => p === r || p.startsWith(r.endsWith('/') ? r : r + '/'));
 }
 
-function bwrapArgs(cfg: SandboxConfig, harnessCfg: string, useSeccompFd: number | null): string[] {
+function bwrapArgs(cfg: SandboxConfig, uid: number, harnessCfg: string, useSeccompFd: number | null): string[] {
   const info = probePython(cfg.python);
   const a: string[] = [
     '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
@@ -482,10 +652,46 @@ function bwrapArgs(cfg: SandboxConfig, harnessCfg: string, useSeccompFd: number 
   a.push('--chdir', '/tmp');
   if (useSeccompFd !== null) a.push('--seccomp', String(useSeccompFd));
   a.push('--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', '--');
-  a.push(SETPRIV, '--reuid', String(cfg.uid), '--regid', String(cfg.gid), '--clear-groups',
+  a.push(SETPRIV, '--reuid', String(uid), '--regid', String(cfg.gid), '--clear-groups',
     '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--');
   a.push(cfg.python, '-I', '-B', '-X', 'utf8', HARNESS_IN_SANDBOX, harnessCfg);
   return a;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Descriptors this process holds without close-on-exec: what whoever started the server left open
+// (Node and libuv open all of their own with O_CLOEXEC). Scanned once, at the first launch; a spawned
+// bwrap gets /dev/null in each of these slots instead (the harness then closes them too).
+
+const O_CLOEXEC = 0o2000000;
+let inheritedCache: number[] | null = null;
+let devNullFd: number | null = null;
+
+export function inheritedFds(): number[] {
+  if (inheritedCache) return inheritedCache;
+  const out: number[] = [];
+  let names: string[] = [];
+  try { names = fs.readdirSync('/proc/self/fd'); } catch { /* no /proc: the harness still closes them */ }
+  for (const n of names) {
+    const fd = Number(n);
+    if (!Number.isInteger(fd) || fd < 3) continue;
+    const m = /^flags:\s*([0-7]+)/m.exec(readText(`/proc/self/fdinfo/${fd}`) ?? '');
+    if (m && (parseInt(m[1]!, 8) & O_CLOEXEC) === 0) out.push(fd);
+  }
+  inheritedCache = out.sort((a, b) => a - b);
+  return inheritedCache;
+}
+
+/** bwrap's stdio: 0-2 and the report channel, the seccomp program on 4, /dev/null over every inherited descriptor. */
+function spawnStdio(withSeccomp: boolean): ('pipe' | 'ignore' | number)[] {
+  const stdio: ('pipe' | 'ignore' | number)[] = ['pipe', 'pipe', 'pipe', 'pipe', ...(withSeccomp ? ['pipe' as const] : [])];
+  const extra = inheritedFds().filter((fd) => fd >= stdio.length);
+  if (extra.length === 0) return stdio;
+  devNullFd ??= fs.openSync('/dev/null', 'r'); // close-on-exec itself: bwrap sees it only where it is mapped
+  const last = extra[extra.length - 1]!;
+  const set = new Set(extra);
+  for (let fd = stdio.length; fd <= last; fd++) stdio.push(set.has(fd) ? devNullFd : 'ignore');
+  return stdio;
 }
 
 /** pid and all its descendants (via /proc/<pid>/task/<pid>/children, else a scan of /proc). */
@@ -542,7 +748,7 @@ interface RawRun {
   result: Record<string, unknown> | null;
   exitCode: number | null;
   signal: NodeJS.Signals | null;
-  killed: 'timeout' | 'output' | null;
+  killed: 'timeout' | 'output' | 'cancelled' | null;
   oomKills: number;
   cpuS: number | null;
   wallMs: number;
@@ -570,6 +776,8 @@ interface HarnessJob {
 interface Launched {
   child: ChildProcess;
   cg: RunCgroup;
+  /** the uid the code runs as, held until the cgroup is empty */
+  uid: UidLease;
   /** true once the harness said "started" and the process tree is in the cgroup; false if it died first */
   ready: Promise<boolean>;
   isReady: boolean;
@@ -590,24 +798,24 @@ function launch(cfg: SandboxConfig): Launched {
   if (!layout) throw new SandboxError(`cgroups unavailable: ${problem}`);
   if (!staleSwept) { staleSwept = true; sweepStaleCgroups(); }
   // Static settings on the command line; the per-request ones come with the job on stdin.
-  const harnessCfg = JSON.stringify({ fsize: (Math.max(1, cfg.tmpSizeMb) + 1) * 1048576, python_path: cfg.pythonPath });
+  const nofile = Math.max(64, Math.floor(cfg.maxOpenFiles ?? DEFAULT_OPEN_FILES));
+  const harnessCfg = JSON.stringify({ fsize: (Math.max(1, cfg.tmpSizeMb) + 1) * 1048576, nofile, python_path: cfg.pythonPath });
   const seccompFd = SECCOMP ? 4 : null;
-  const args = bwrapArgs(cfg, harnessCfg, seccompFd);
+  const uid = acquireUid(cfg);
+  const args = bwrapArgs(cfg, uid.uid, harnessCfg, seccompFd);
   // Generous limits until the job sets its own (the idle harness uses ~10 MiB and 3 pids).
-  const cg = createRunCgroup(layout, 2048 * 1048576, 64);
+  let cg: RunCgroup;
+  try { cg = createRunCgroup(layout, 2048 * 1048576, 64); } catch (e) { releaseUid(uid, true, null); throw e; }
   let child: ChildProcess;
   try {
-    child = spawn(BWRAP, args, {
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe', ...(seccompFd !== null ? ['pipe' as const] : [])],
-      env: { PATH: '/usr/bin:/bin' }, cwd: '/',
-    });
+    child = spawn(BWRAP, args, { stdio: spawnStdio(seccompFd !== null), env: { PATH: '/usr/bin:/bin' }, cwd: '/' });
   } catch (e) {
-    void destroyCgroup(cg);
+    void retire({ cg, uid });
     throw new SandboxError(`cannot start the sandbox: ${(e as Error).message}`);
   }
   let markReady: (ok: boolean) => void = () => {};
   const l: Launched = {
-    child, cg, ready: new Promise<boolean>((r) => { markReady = r; }), isReady: false, exited: false,
+    child, cg, uid, ready: new Promise<boolean>((r) => { markReady = r; }), isReady: false, exited: false,
     joinError: null, spawnError: null, early: { out: [], err: [] }, onOut: null, result: [], resultBytes: 0,
     closed: null as unknown as Launched['closed'],
   };
@@ -656,6 +864,12 @@ function launch(cfg: SandboxConfig): Launched {
   return l;
 }
 
+/** Remove the run's cgroup (killing what is left) and give its uid back once no process of it is left. */
+async function retire(l: { cg: RunCgroup; uid: UidLease }): Promise<void> {
+  let emptied = false;
+  try { emptied = await destroyCgroup(l.cg); } finally { releaseUid(l.uid, emptied, l.cg); }
+}
+
 function setLimits(cg: RunCgroup, memoryBytes: number, maxPids: number): void {
   if (cg.layout.kind === 'v1') {
     const memsw = path.join(cg.memDir, 'memory.memsw.limit_in_bytes');
@@ -675,7 +889,7 @@ function setLimits(cg: RunCgroup, memoryBytes: number, maxPids: number): void {
 }
 
 /** Give a launched sandbox its one job and wait for the end. */
-async function execute(l: Launched, job: HarnessJob): Promise<RawRun> {
+async function execute(l: Launched, job: HarnessJob, signal?: AbortSignal): Promise<RawRun> {
   const { child, cg } = l;
   const log = new LogBuffer(job.maxLogLines);
   let pendingLine = '';
@@ -690,7 +904,7 @@ async function execute(l: Launched, job: HarnessJob): Promise<RawRun> {
   let stderrHead = '';
   const apart: Record<'out' | 'err', Buffer[]> = { out: [], err: [] };
   let killed: RawRun['killed'] = null;
-  const kill = (why: 'timeout' | 'output' | null) => {
+  const kill = (why: 'timeout' | 'output' | 'cancelled' | null) => {
     if (!killed && why) killed = why;
     killCgroup(cg);
     try { child.kill('SIGKILL'); } catch { /* gone */ } // --die-with-parent takes the namespace with it
@@ -710,8 +924,10 @@ async function execute(l: Launched, job: HarnessJob): Promise<RawRun> {
 
   const t0 = performance.now();
   const timer = setTimeout(() => kill('timeout'), Math.max(100, job.timeLimitS * 1000));
+  const cancel = () => kill('cancelled');
+  if (signal?.aborted) cancel(); else signal?.addEventListener('abort', cancel, { once: true });
   const ok = await l.ready;
-  if (ok) {
+  if (ok && killed === null) {
     try {
       setLimits(cg, Math.max(MIN_MEMORY_MB, job.memoryMb) * 1048576, Math.max(8, job.maxProcesses));
     } catch (e) {
@@ -733,10 +949,11 @@ async function execute(l: Launched, job: HarnessJob): Promise<RawRun> {
   }
   const exit = await l.closed;
   clearTimeout(timer);
+  signal?.removeEventListener('abort', cancel);
   const wallMs = performance.now() - t0;
   const oom = oomKills(cg);
   const cpuS = cpuSeconds(cg);
-  await destroyCgroup(cg);
+  await retire(l);
   if (l.spawnError) throw new SandboxError(`cannot start the sandbox: ${l.spawnError.message}`);
   if (l.joinError) throw new SandboxError(`cannot put the run into its cgroup: ${l.joinError.message}`);
   pushText(decoders.out.end() + decoders.err.end());
@@ -763,7 +980,7 @@ async function execute(l: Launched, job: HarnessJob): Promise<RawRun> {
 
 // The pool of launched, idle sandboxes, per configuration.
 const pools = new Map<string, { size: number; cfg: SandboxConfig; idle: Launched[] }>();
-const cfgKey = (cfg: SandboxConfig) => JSON.stringify([cfg.python, cfg.pythonPath, cfg.readOnlyPaths, cfg.tmpSizeMb, cfg.uid, cfg.gid]);
+const cfgKey = (cfg: SandboxConfig) => JSON.stringify([cfg.python, cfg.pythonPath, cfg.readOnlyPaths, cfg.tmpSizeMb, cfg.uidBase, cfg.uidCount, cfg.uid, cfg.gid, cfg.maxOpenFiles]);
 
 function refill(key: string): void {
   const pool = pools.get(key);
@@ -777,7 +994,7 @@ function refill(key: string): void {
       // died while idle (or was used): drop it and its cgroup
       const p = pools.get(key);
       if (p) p.idle = p.idle.filter((x) => x !== l);
-      if (!l.onOut) void destroyCgroup(l.cg);
+      if (!l.onOut) void retire(l);
     });
   }
 }
@@ -830,8 +1047,8 @@ export function closeSandboxes(): void {
   for (const pool of [...pools.values()]) prewarmSandboxes(0, pool.cfg);
 }
 
-async function runHarness(job: HarnessJob, cfg: SandboxConfig): Promise<RawRun> {
-  return execute(takeLaunched(cfg), job);
+async function runHarness(job: HarnessJob, cfg: SandboxConfig, signal?: AbortSignal): Promise<RawRun> {
+  return execute(takeLaunched(cfg), job, signal);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -914,6 +1131,7 @@ function limitFailure(raw: RawRun, job: HarnessJob): TargetRun | null {
   if (raw.killed === 'timeout' && !resultFirst) {
     return failedRun('timeout', [pool(`time limit: the code ran longer than ${job.timeLimitS} s (wall clock) and was stopped`)], raw.log);
   }
+  if (raw.killed === 'cancelled') return failedRun('runtime_error', [pool('stopped: nobody waits for this run any more (the client went away)')], raw.log);
   if (raw.killed === 'output') {
     return failedRun('runtime_error', [pool(`output limit: the code wrote more than ${job.maxOutputBytes} bytes to stdout/stderr and was stopped`)], raw.log);
   }
@@ -935,7 +1153,7 @@ export async function runSandboxed(req: SandboxRequest, cfg: SandboxConfig = def
   if (!sandboxTargetNames().includes(job.target)) {
     return failedRun('solver_error', [{ severity: 'error', source: 'pool', text: `unknown sandbox target "${job.target}"; known: ${sandboxTargetNames().join(', ')}` }]);
   }
-  const raw = await runHarness(job, cfg);
+  const raw = await runHarness(job, cfg, req.signal);
   const limited = limitFailure(raw, job);
   if (limited) return limited;
   if (raw.result) return fromHarness(raw.result, raw.log);
@@ -948,7 +1166,7 @@ export async function runSandboxed(req: SandboxRequest, cfg: SandboxConfig = def
 }
 
 /** A plain execution of Python code (SandboxFusion's /run_code): the same sandbox and limits, no solver hooks. */
-export interface PythonRunRequest { code: string; stdin?: string; timeLimitS: number; memoryMb: number; maxOutputBytes?: number; maxProcesses?: number }
+export interface PythonRunRequest { code: string; stdin?: string; timeLimitS: number; memoryMb: number; maxOutputBytes?: number; maxProcesses?: number; signal?: AbortSignal }
 export interface PythonRunResult { exitCode: number | null; stdout: string; stderr: string; timedOut: boolean; wallMs: number }
 
 /**
@@ -959,7 +1177,7 @@ export interface PythonRunResult { exitCode: number | null; stdout: string; stde
 export async function runPython(req: PythonRunRequest, cfg: SandboxConfig = defaultSandboxConfig()): Promise<PythonRunResult> {
   const base = normalizeRequest({ target: 'pulp', code: req.code, timeLimitS: req.timeLimitS, memoryMb: req.memoryMb, maxOutputBytes: req.maxOutputBytes, maxProcesses: req.maxProcesses });
   const job: HarnessJob = { ...base, mode: 'raw', stdin: String(req.stdin ?? '') };
-  const raw = await runHarness(job, cfg);
+  const raw = await runHarness(job, cfg, req.signal);
   if (!raw.started && !raw.killed && raw.oomKills === 0) {
     throw new SandboxError(`the sandbox did not start (exit ${raw.exitCode ?? raw.signal}): ${raw.stderrHead.trim().slice(0, 500)}`);
   }
@@ -968,7 +1186,8 @@ export async function runPython(req: PythonRunRequest, cfg: SandboxConfig = defa
   const timedOut = raw.killed === 'timeout' || (raw.result === null && (sig === 24 || (sig === 9 && raw.cpuS !== null && raw.cpuS >= cpuLimit * 0.95)));
   let stderr = raw.stderr;
   let exitCode = raw.exitCode;
-  if (raw.killed === 'output') { stderr += `\n[sandbox] output limit: more than ${job.maxOutputBytes} bytes; the process was killed\n`; exitCode = null; }
+  if (raw.killed === 'cancelled') { stderr += '\n[sandbox] stopped: the client went away\n'; exitCode = null; }
+  else if (raw.killed === 'output') { stderr += `\n[sandbox] output limit: more than ${job.maxOutputBytes} bytes; the process was killed\n`; exitCode = null; }
   else if (raw.oomKills > 0) { stderr += `\n[sandbox] memory limit: more than ${job.memoryMb} MiB; the process was killed\n`; exitCode = null; }
   else if (timedOut) exitCode = null;
   return { exitCode, stdout: raw.stdout, stderr, timedOut, wallMs: raw.wallMs };
@@ -976,6 +1195,24 @@ export async function runPython(req: PythonRunRequest, cfg: SandboxConfig = defa
 
 // ------------------------------------------------------------------------------------------------
 // Start-up checks
+
+/** /etc/passwd accounts and /etc/subuid ranges inside the sandbox uid range (they would share a uid with a run). */
+export function uidRangeClashes(base: number, count: number, files = { passwd: '/etc/passwd', subuid: '/etc/subuid' }): string[] {
+  const out: string[] = [];
+  const end = base + count; // exclusive
+  for (const line of (readText(files.passwd) ?? '').split('\n')) {
+    const [name, , uid] = line.split(':');
+    const u = Number(uid);
+    if (name && uid && Number.isInteger(u) && u >= base && u < end) out.push(`the sandbox uid range ${base}..${end - 1} contains uid ${u} (${name}) of ${files.passwd}`);
+  }
+  for (const line of (readText(files.subuid) ?? '').split('\n')) {
+    const [name, start, n] = line.split(':');
+    const s0 = Number(start), c = Number(n);
+    if (!name || !Number.isInteger(s0) || !Number.isInteger(c) || c <= 0) continue;
+    if (s0 < end && s0 + c > base) out.push(`the sandbox uid range ${base}..${end - 1} overlaps ${name}'s subordinate uids ${s0}..${s0 + c - 1} in ${files.subuid}`);
+  }
+  return out;
+}
 
 export interface SandboxCheck { ok: boolean; cgroup: 'v1' | 'v2' | null; problems: string[] }
 
@@ -986,8 +1223,11 @@ export async function checkSandbox(cfg: SandboxConfig = defaultSandboxConfig()):
     try { fs.accessSync(bin, fs.constants.X_OK); } catch { problems.push(`${what} is missing at ${bin}`); }
   }
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    problems.push('the server must run as root: bwrap sets up the mounts as root and the code is dropped to uid ' + cfg.uid);
+    problems.push('the server must run as root: bwrap sets up the mounts as root and drops the code to a uid of its own');
   }
+  let range: { base: number; count: number } | null = null;
+  try { range = uidRange(cfg); } catch (e) { problems.push((e as Error).message); }
+  if (range && range.count > 0) problems.push(...uidRangeClashes(range.base, range.count));
   if (!fs.existsSync(HARNESS_PATH)) problems.push(`the harness is missing at ${HARNESS_PATH}`);
   const info = probePython(cfg.python);
   if (!info) problems.push(`the interpreter ${cfg.python} does not run`);
@@ -1004,6 +1244,10 @@ export async function checkSandbox(cfg: SandboxConfig = defaultSandboxConfig()):
       'caps = [l for l in open("/proc/self/status") if l.startswith(("CapEff", "CapPrm", "CapBnd", "NoNewPrivs"))]',
       'r["caps"] = {l.split(":")[0]: l.split(":")[1].strip() for l in caps}',
       'r["shadow"] = os.path.exists("/etc/shadow")',
+      'import resource',
+      'r["nofile"] = resource.getrlimit(resource.RLIMIT_NOFILE)[1]',
+      'r["fds"] = [int(x) for x in os.listdir("/proc/self/fd")]',
+      'try:\n    socket.socket(40, socket.SOCK_STREAM).close(); r["vsock"] = True\nexcept OSError:\n    r["vsock"] = False',
       'try:\n    socket.create_connection(("1.1.1.1", 53), timeout=1); r["net"] = True\nexcept OSError:\n    r["net"] = False',
       'print("EVOM-SELFTEST " + json.dumps(r))',
       'print("EVOM-SELFTEST-END")',
@@ -1013,8 +1257,20 @@ export async function checkSandbox(cfg: SandboxConfig = defaultSandboxConfig()):
       const line = run.log.find((l) => l.startsWith('EVOM-SELFTEST '));
       if (!line) problems.push(`the probe run gave no report: ${run.failure ?? run.status}: ${run.messages.map((m) => m.text).join('; ')}`);
       else {
-        const r = JSON.parse(line.slice('EVOM-SELFTEST '.length)) as { uid: number; gid: number; groups: number[]; caps: Record<string, string>; shadow: boolean; net: boolean };
-        if (r.uid !== cfg.uid || r.gid !== cfg.gid) problems.push(`the code runs as uid ${r.uid} gid ${r.gid}, expected ${cfg.uid}/${cfg.gid}`);
+        const r = JSON.parse(line.slice('EVOM-SELFTEST '.length)) as {
+          uid: number; gid: number; groups: number[]; caps: Record<string, string>; shadow: boolean; net: boolean;
+          nofile: number; fds: number[]; vsock: boolean;
+        };
+        const uidOk = range && (range.count === 0 ? r.uid === range.base : r.uid >= range.base && r.uid < range.base + range.count);
+        if (!uidOk || r.gid !== cfg.gid) {
+          const want = range ? (range.count === 0 ? `uid ${range.base}` : `a uid in ${range.base}..${range.base + range.count - 1}`) : 'a valid uid';
+          problems.push(`the code runs as uid ${r.uid} gid ${r.gid}, expected ${want} and gid ${cfg.gid}`);
+        }
+        const nofile = Math.max(64, Math.floor(cfg.maxOpenFiles ?? DEFAULT_OPEN_FILES));
+        if (r.nofile > nofile) problems.push(`the code may open ${r.nofile} files, expected at most ${nofile} (RLIMIT_NOFILE)`);
+        // 0-2, the report channel 3, and the listing's own descriptor
+        if (r.fds.filter((fd) => fd > 3).length > 1) problems.push(`the code holds descriptors beyond 0-3: ${r.fds.join(',')}`);
+        if (r.vsock && process.arch === 'x64') problems.push('the code can create AF_VSOCK sockets (the seccomp filter is not in force)');
         if (r.groups.length) problems.push(`the code keeps supplementary groups ${r.groups.join(',')}`);
         for (const k of ['CapEff', 'CapPrm', 'CapBnd']) if (!/^0+$/.test(r.caps[k] ?? '')) problems.push(`the code has capabilities (${k} ${r.caps[k]})`);
         if (r.caps.NoNewPrivs !== '1') problems.push('no_new_privs is not set');
