@@ -1,7 +1,7 @@
 // The sandbox server's settings: defaults here, overridden by a JSON config file, then by the
 // environment, then by command-line flags. Every field is documented in the README.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { EvomError } from '../src/errors.ts';
 
@@ -20,8 +20,10 @@ export interface ServerConfig {
   workers: number;
   /** requests waiting for a sandbox before new ones get 503 */
   queue_size: number;
-  /** runs one token may have queued or running at once (beyond: 429) */
+  /** runs of one token in sandboxes at once; its other accepted runs wait in line */
   per_token_concurrency: number;
+  /** runs one token may have accepted at once, running or waiting (beyond: 429); at least max_batch */
+  per_token_pending: number;
   /** runs one token may start per minute (beyond: 429 with Retry-After) */
   per_token_rate_per_minute: number;
   /** request body limit, bytes (413 beyond) */
@@ -38,6 +40,23 @@ export interface ServerConfig {
   max_memory_mb: number;
   /** origins allowed to call from browsers (CORS); "*" allows any */
   cors_origins: string[];
+  /** Host header values accepted (DNS-rebinding defence), e.g. "verifier.example.org" or "10.0.0.5:8787";
+   *  the bound address, loopback names and (on 0.0.0.0 / ::) this machine's addresses and hostname are
+   *  always accepted; "*" accepts any */
+  allowed_hosts: string[];
+  /** open connections at once (further ones first evict an idle connection that never authenticated) */
+  max_connections: number;
+  /** open connections from one address at once */
+  max_connections_per_address: number;
+  /** seconds a connection may take to send a request's headers (idle and trickling connections: 408) */
+  headers_timeout_s: number;
+  /** seconds a request may take to arrive whole, body included (408 beyond) */
+  request_timeout_s: number;
+  /** seconds a run with an Idempotency-Key keeps going after its client went away (its retry joins it);
+   *  runs without a key stop at once */
+  retry_grace_s: number;
+  /** start even when the tokens file is readable by group or others */
+  allow_shared_tokens_file: boolean;
   /** sandbox: Python interpreter and extra read-only paths (solver installs, license files) */
   python: string | null;
   python_path: string[];
@@ -56,6 +75,7 @@ export const SERVER_DEFAULTS: ServerConfig = {
   workers: availableParallelism(),
   queue_size: 256,
   per_token_concurrency: 16,
+  per_token_pending: 128,
   per_token_rate_per_minute: 600,
   max_request_bytes: 4 * 1024 * 1024,
   max_code_bytes: 256 * 1024,
@@ -66,6 +86,13 @@ export const SERVER_DEFAULTS: ServerConfig = {
   default_memory_mb: 2048,
   max_memory_mb: 8192,
   cors_origins: [],
+  allowed_hosts: [],
+  max_connections: 1024,
+  max_connections_per_address: 256,
+  headers_timeout_s: 10,
+  request_timeout_s: 60,
+  retry_grace_s: 30,
+  allow_shared_tokens_file: false,
   python: null,
   python_path: ['/usr/lib/python3/dist-packages'],
   read_only_paths: [],
@@ -80,6 +107,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   EVOM_SERVER_HOST: 'host', EVOM_SERVER_PORT: 'port', EVOM_SERVER_TOKENS_FILE: 'tokens_file',
   EVOM_SERVER_TOKENS: 'tokens', EVOM_SERVER_WORKERS: 'workers', EVOM_SERVER_QUEUE_SIZE: 'queue_size',
   EVOM_SERVER_CORS_ORIGINS: 'cors_origins', EVOM_SERVER_PYTHON: 'python', EVOM_SERVER_READ_ONLY_PATHS: 'read_only_paths',
+  EVOM_SERVER_ALLOWED_HOSTS: 'allowed_hosts',
 };
 
 /** Check a value against the default's type; lists from strings split on commas or spaces. */
@@ -123,7 +151,20 @@ export function loadServerConfig(opts: { file?: string; env?: NodeJS.ProcessEnv;
   const c = cfg as unknown as ServerConfig;
   if (c.default_time_limit_s > c.max_time_limit_s) throw new ServerConfigError(`default_time_limit_s (${c.default_time_limit_s}) exceeds max_time_limit_s (${c.max_time_limit_s})`);
   if (c.workers < 1) throw new ServerConfigError('workers must be at least 1');
+  if (c.per_token_pending < c.max_batch) throw new ServerConfigError(`per_token_pending (${c.per_token_pending}) must be at least max_batch (${c.max_batch}): a full batch could never be accepted`);
+  if (c.request_timeout_s < c.headers_timeout_s) throw new ServerConfigError(`request_timeout_s (${c.request_timeout_s}) must be at least headers_timeout_s (${c.headers_timeout_s})`);
+  if (c.per_token_concurrency < 1) throw new ServerConfigError('per_token_concurrency must be at least 1');
+  if (c.max_connections_per_address < 1 || c.max_connections < 1) throw new ServerConfigError('max_connections and max_connections_per_address must be at least 1');
+  if ((c.allow_anonymous || c.anonymous_run_code) && !isLoopback(c.host)) {
+    throw new ServerConfigError(`${c.allow_anonymous ? 'allow_anonymous' : 'anonymous_run_code'} serves without a token, so it is refused on host ${c.host}: bind to 127.0.0.1 (or ::1), or give tokens`);
+  }
   return c;
+}
+
+/** 127.0.0.0/8, ::1, localhost. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\./.test(h);
 }
 
 /** Tokens from the file and the config; the file is read once at start. */
@@ -136,9 +177,16 @@ export function loadTokens(cfg: ServerConfig): string[] {
     } catch (e) {
       throw new ServerConfigError(`tokens file ${cfg.tokens_file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (e as Error).message}`);
     }
-    for (const line of text.split(/\r?\n/)) {
+    text.split(/\r?\n/).forEach((line, i) => {
       const t = line.trim();
-      if (t && !t.startsWith('#')) tokens.push(t);
+      if (!t || t.startsWith('#')) return;
+      // a token with inner whitespace could never match a bearer header
+      if (/\s/.test(t)) throw new ServerConfigError(`tokens file ${cfg.tokens_file}, line ${i + 1}: a token may not contain spaces or tabs (one token per line)`);
+      tokens.push(t);
+    });
+    const mode = statSync(cfg.tokens_file).mode;
+    if ((mode & 0o077) !== 0 && !cfg.allow_shared_tokens_file) {
+      throw new ServerConfigError(`tokens file ${cfg.tokens_file} is readable by ${mode & 0o070 ? 'its group' : ''}${(mode & 0o070) && (mode & 0o007) ? ' and ' : ''}${mode & 0o007 ? 'others' : ''} (mode ${(mode & 0o777).toString(8)}): run \`chmod 600 ${cfg.tokens_file}\`, or set allow_shared_tokens_file`);
     }
   }
   for (const t of tokens) if (t.length < 16) throw new ServerConfigError('every token must be at least 16 characters (use e.g. `openssl rand -hex 24`)');

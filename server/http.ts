@@ -1,26 +1,35 @@
 // The sandbox server's HTTP API (node:http, no framework):
-//   GET  /healthz                 liveness and load (no token needed)
+//   GET  /healthz                 liveness, load and the limits a client paces itself by (no token needed)
 //   GET  /v1/targets              the Python targets this server can run
 //   POST /v1/run                  {target, code, answer?, question?, tolerance?, time_limit_s?, memory_mb?}
-//                                 → outcome (+ the run's failure and model facts)
+//                                 → outcome (+ the run's failure and model facts); Idempotency-Key: a
+//                                 retry with the same key is answered from the first run
 //   POST /v1/batch                {items: [run request, …]} → {results: [outcome | {error}, …]}
 //   POST /run_code                SandboxFusion-compatible plain execution (for verl and friends)
-// Bearer tokens compared in constant time; per-token concurrency and rate limits (429 + Retry-After);
-// a bounded queue in front of the sandbox slots (503 when full); size limits; JSON logs; CORS for
-// configured origins; graceful shutdown that answers every request it accepted.
+// Admission is decided when a request arrives, all or nothing: a token may have `per_token_pending`
+// runs accepted (429 beyond, with Retry-After) and the server `workers + queue_size` (503 beyond);
+// accepted runs then wait in line, at most `per_token_concurrency` of one token in sandboxes at once.
+// A run whose client went away is stopped (after `retry_grace_s` when it has an Idempotency-Key).
+// Bearer tokens compared in constant time; Host checked against an allow-list (DNS rebinding);
+// connections capped in total and per address, and an idle connection that never authenticated is
+// the first to go; size limits; JSON logs; CORS for configured origins; graceful shutdown that
+// answers every request it accepted.
 
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { resolveConfig } from '../src/verifier/config.ts';
 import { parseAnswer, type Outcome, type TargetRun } from '../src/verifier/outcome.ts';
 import { score, type VerifyJob } from '../src/verifier/score.ts';
 import { isToleranceRule, TOLERANCE_RULES, type ToleranceRule } from '../src/verifier/tolerance.ts';
-import type { ServerConfig } from './config.ts';
+import { isLoopback, type ServerConfig } from './config.ts';
 
 /** One sandboxed run of model code for a target (the harness extracts status and objective). */
-export interface RunRequest { target: string; code: string; timeLimitS: number; memoryMb: number; maxOutputBytes: number }
+export interface RunRequest { target: string; code: string; timeLimitS: number; memoryMb: number; maxOutputBytes: number; signal?: AbortSignal }
 /** One plain execution (SandboxFusion's /run_code). */
-export interface RawRequest { code: string; stdin: string; timeLimitS: number; memoryMb: number; maxOutputBytes: number }
+export interface RawRequest { code: string; stdin: string; timeLimitS: number; memoryMb: number; maxOutputBytes: number; signal?: AbortSignal }
 export interface RawResult { exitCode: number | null; stdout: string; stderr: string; timedOut: boolean; wallMs: number }
 export interface TargetInfo { name: string; available: boolean; version?: string; reason?: string }
 
@@ -37,24 +46,34 @@ class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) { super(message); }
 }
 
-/** FIFO semaphore over the sandbox slots, with a bounded wait queue. */
-class Slots {
-  private free: number;
+/** A run stopped because nobody waits for its answer any more. */
+class Cancelled extends Error {
+  constructor() { super('the client went away'); }
+}
+
+/** FIFO semaphore; waiting is unbounded here (admission decides before anything waits). */
+class Semaphore {
   private waiting: (() => void)[] = [];
   running = 0;
-  constructor(n: number, private readonly maxQueue: number) { this.free = n; }
+  constructor(private readonly n: number) {}
   get queued(): number { return this.waiting.length; }
-  /** Resolves when a slot is held; throws 503 when the queue is full. */
-  async acquire(n = 1): Promise<void> {
-    if (this.free > 0 && this.waiting.length === 0) { this.free--; this.running++; return; }
-    if (this.waiting.length + n > this.maxQueue) throw new HttpError(503, `the server's queue is full (${this.maxQueue} waiting); retry shortly`, { 'retry-after': '2' });
-    await new Promise<void>((r) => this.waiting.push(r));
-    this.running++;
+  /** Resolves when held; rejects with Cancelled if `signal` aborts first (the place in line is given up). */
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(new Cancelled());
+    if (this.running < this.n && this.waiting.length === 0) { this.running++; return Promise.resolve(); }
+    return new Promise<void>((resolve, reject) => {
+      const take = () => { signal?.removeEventListener('abort', leave); this.running++; resolve(); };
+      const leave = () => {
+        const i = this.waiting.indexOf(take);
+        if (i >= 0) { this.waiting.splice(i, 1); reject(new Cancelled()); }
+      };
+      signal?.addEventListener('abort', leave, { once: true });
+      this.waiting.push(take);
+    });
   }
   release(): void {
     this.running--;
-    const next = this.waiting.shift();
-    if (next) next(); else this.free++;
+    this.waiting.shift()?.();
   }
 }
 
@@ -86,13 +105,45 @@ function sha256(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
+/** Max open files of this process (soft limit), from /proc/self/limits; null where unknown. */
+function openFilesLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch { return null; }
+}
+
+/** Host header values this server answers to: the configured ones, the bound address, loopback names,
+ *  and on a wildcard address this machine's addresses and hostname. Entries without a port match any port. */
+function hostAllowList(cfg: ServerConfig): (host: string | undefined) => boolean {
+  if (cfg.allowed_hosts.includes('*')) return () => true;
+  const names = new Set<string>(['localhost', '127.0.0.1', '[::1]', ...cfg.allowed_hosts.map((h) => h.toLowerCase())]);
+  const bracket = (a: string) => (a.includes(':') ? `[${a}]` : a);
+  names.add(bracket(cfg.host.toLowerCase()));
+  if (cfg.host === '0.0.0.0' || cfg.host === '::') {
+    names.add(hostname().toLowerCase());
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.add(bracket(a.address.toLowerCase()));
+  }
+  return (host) => {
+    if (host === undefined) return true; // HTTP/1.0 without Host: no browser sends that
+    const h = host.toLowerCase();
+    if (names.has(h)) return true;
+    const name = /^(\[[^\]]*\]|[^:]*)(?::\d+)?$/.exec(h)?.[1];
+    return name !== undefined && names.has(name);
+  };
+}
+
 export async function startSandboxServer(cfg: ServerConfig, tokens: string[], runner: SandboxRunner, log: LogSink = jsonLog): Promise<SandboxServer> {
   const tokenHashes = tokens.map(sha256);
   const targets = await runner.targets();
   const available = new Set(targets.filter((t) => t.available).map((t) => t.name));
-  const slots = new Slots(cfg.workers, cfg.queue_size);
+  const slots = new Semaphore(cfg.workers);
+  const lines = new Map<string, Semaphore>(); // per token: at most per_token_concurrency in sandboxes
   const rate = new RateLimiter(cfg.per_token_rate_per_minute);
-  const inflight = new Map<string, number>();
+  const pending = new Map<string, number>(); // per token: runs accepted and not answered
+  let pendingTotal = 0;
+  const hostAllowed = hostAllowList(cfg);
+  const counters = { runs_started: 0, runs_cancelled: 0, replayed: 0, connections_refused: 0, connections_evicted: 0, connections_timed_out: 0 };
   let stopping = false;
   let open = 0; // requests accepted and not yet answered
   let drained: (() => void) | null = null;
@@ -106,29 +157,66 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     let ok = false;
     for (const t of tokenHashes) ok = timingSafeEqual(h, t) || ok;
     if (!ok) throw new HttpError(401, 'token rejected', { 'www-authenticate': 'Bearer error="invalid_token"' });
+    const conn = conns.get(req.socket);
+    if (conn) conn.authed = true;
     return h.toString('hex').slice(0, 12);
   }
 
+  /** Accept n runs for a token, all or nothing (429: this token has too many; 503: the server has). */
   function admit(tokenId: string, n: number): void {
-    const busy = inflight.get(tokenId) ?? 0;
-    if (busy + n > cfg.per_token_concurrency) {
-      throw new HttpError(429, `this token has ${busy} runs in flight; the limit is ${cfg.per_token_concurrency}`, { 'retry-after': '1' });
+    const busy = pending.get(tokenId) ?? 0;
+    if (busy + n > cfg.per_token_pending) {
+      // about one run time per per_token_concurrency runs ahead of it
+      const wait = Math.max(1, Math.min(60, Math.ceil(((busy + n - cfg.per_token_pending) / Math.max(1, Math.min(cfg.workers, cfg.per_token_concurrency))) * 2)));
+      throw new HttpError(429, `this token has ${busy} runs accepted (running or waiting); the limit is ${cfg.per_token_pending}`, { 'retry-after': String(wait) });
+    }
+    if (pendingTotal + n > cfg.workers + cfg.queue_size) {
+      throw new HttpError(503, `the server's queue is full (${pendingTotal} runs accepted, room for ${cfg.workers + cfg.queue_size}); retry shortly`, { 'retry-after': '2' });
     }
     const wait = rate.take(tokenId, n);
     if (wait > 0) throw new HttpError(429, `rate limit of ${cfg.per_token_rate_per_minute} runs per minute reached`, { 'retry-after': String(wait) });
-    inflight.set(tokenId, busy + n);
+    pending.set(tokenId, busy + n);
+    pendingTotal += n;
   }
-  const done = (tokenId: string, n: number) => inflight.set(tokenId, (inflight.get(tokenId) ?? n) - n);
+  const done = (tokenId: string, n: number) => {
+    const left = (pending.get(tokenId) ?? n) - n;
+    if (left > 0) pending.set(tokenId, left); else pending.delete(tokenId);
+    pendingTotal -= n;
+  };
+
+  /** Wait for the token's turn, then for a sandbox; run `body`; give both back. */
+  async function inLine<T>(tokenId: string, signal: AbortSignal, body: () => Promise<T>): Promise<T> {
+    let line = lines.get(tokenId);
+    if (!line) lines.set(tokenId, line = new Semaphore(cfg.per_token_concurrency));
+    try {
+      await line.acquire(signal);
+      try {
+        await slots.acquire(signal);
+        try {
+          counters.runs_started++;
+          return await body();
+        } finally { slots.release(); }
+      } finally { line.release(); }
+    } finally {
+      if (line.running === 0 && line.queued === 0) lines.delete(tokenId);
+    }
+  }
 
   async function readBody(req: IncomingMessage): Promise<unknown> {
     const len = Number(req.headers['content-length'] ?? 0);
     if (len > cfg.max_request_bytes) throw new HttpError(413, `request body of ${len} bytes exceeds ${cfg.max_request_bytes}`);
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > cfg.max_request_bytes) throw new HttpError(413, `request body exceeds ${cfg.max_request_bytes} bytes`);
-      chunks.push(c as Buffer);
+    try {
+      for await (const c of req) {
+        size += (c as Buffer).length;
+        if (size > cfg.max_request_bytes) throw new HttpError(413, `request body exceeds ${cfg.max_request_bytes} bytes`);
+        chunks.push(c as Buffer);
+      }
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
+      // the body stopped coming: the request timeout closed it, or the client went away
+      throw new HttpError(408, `the request body did not arrive in time (${(e as Error).message})`, { connection: 'close' });
     }
     try {
       return JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -171,17 +259,17 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     };
   }
 
-  /** Run one job in a sandbox slot; the outcome has class and reward when an answer was given, and
-   *  always the run's `failure` (so a client can score the run under its own settings). */
-  async function runJob(j: Job): Promise<(Outcome | (Omit<Outcome, 'class' | 'correct' | 'reward' | 'reward_breakdown' | 'expected'> & { class: null; correct: null; reward: null })) & Pick<TargetRun, 'failure' | 'facts'>> {
-    await slots.acquire();
-    const started = performance.now();
-    let run: TargetRun;
-    try {
-      run = await runner.run({ target: j.target, code: j.code, timeLimitS: j.timeLimitS, memoryMb: j.memoryMb, maxOutputBytes: cfg.max_output_bytes });
-    } finally {
-      slots.release();
-    }
+  type JobResult = (Outcome | (Omit<Outcome, 'class' | 'correct' | 'reward' | 'reward_breakdown' | 'expected'> & { class: null; correct: null; reward: null })) & Pick<TargetRun, 'failure' | 'facts'>;
+
+  /** Run one accepted job in its token's line and a sandbox; the outcome has class and reward when an
+   *  answer was given, and always the run's `failure` (so a client can score the run under its own settings). */
+  async function runJob(j: Job, tokenId: string, signal: AbortSignal): Promise<JobResult> {
+    let started = 0;
+    const run = await inLine(tokenId, signal, () => {
+      started = performance.now();
+      return runner.run({ target: j.target, code: j.code, timeLimitS: j.timeLimitS, memoryMb: j.memoryMb, maxOutputBytes: cfg.max_output_bytes, signal });
+    });
+    if (signal.aborted) throw new Cancelled();
     const vcfg = resolveConfig({ tolerance: j.tolerance });
     const vjob: VerifyJob = { completion: j.code, target: j.target, answer: j.answer ?? 0, raw_code: true, ...(j.question !== undefined ? { question: j.question } : {}) };
     const o = score(vjob, vcfg, j.code, run, started);
@@ -193,6 +281,67 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
       return { ...rest, class: null, correct: null, reward: null, ...runFields };
     }
     return { ...o, ...runFields };
+  }
+
+  /** An AbortSignal that fires when nobody waits for this response any more. */
+  function goneSignal(res: ServerResponse): AbortController {
+    const ac = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) ac.abort(); });
+    return ac;
+  }
+
+  // Idempotent runs: token + Idempotency-Key → the first run's answer. A retry attaches to the run in
+  // flight, or gets its answer for 10 minutes after it ended. A run whose clients all went away keeps
+  // going for retry_grace_s, then stops.
+  interface Keyed { bodyHash: string; result: Promise<JobResult>; waiting: number; controller: AbortController; grace: ReturnType<typeof setTimeout> | null; endedAt: number | null }
+  const keyed = new Map<string, Keyed>();
+  const KEYED_TTL_MS = 600_000, KEYED_MAX = 10_000;
+  function sweepKeyed(now: number): void {
+    for (const [k, e] of keyed) {
+      if (keyed.size <= KEYED_MAX && (e.endedAt === null || now - e.endedAt < KEYED_TTL_MS)) continue;
+      if (e.endedAt !== null) keyed.delete(k);
+    }
+  }
+
+  async function runOnce(req: IncomingMessage, res: ServerResponse, tokenId: string, job: Job, rawBody: string): Promise<{ result: JobResult; replay: boolean }> {
+    const header = req.headers['idempotency-key'];
+    const key = typeof header === 'string' && header.length > 0 ? header : null;
+    if (key !== null && (key.length > 200 || !/^[\x21-\x7e]+$/.test(key))) throw new HttpError(400, 'Idempotency-Key: at most 200 printable ASCII characters without spaces');
+    if (key === null) {
+      admit(tokenId, 1);
+      const ac = goneSignal(res);
+      try { return { result: await runJob(job, tokenId, ac.signal), replay: false }; } finally { done(tokenId, 1); }
+    }
+    const id = `${tokenId}\u0000${key}`;
+    const bodyHash = sha256(rawBody).toString('hex');
+    let e = keyed.get(id);
+    const replay = e !== undefined;
+    if (e && e.bodyHash !== bodyHash) throw new HttpError(422, 'this Idempotency-Key was used for a different request');
+    if (!e) {
+      admit(tokenId, 1);
+      const controller = new AbortController();
+      const entry: Keyed = { bodyHash, result: null as unknown as Promise<JobResult>, waiting: 0, controller, grace: null, endedAt: null };
+      entry.result = runJob(job, tokenId, controller.signal).finally(() => {
+        done(tokenId, 1);
+        entry.endedAt = Date.now();
+        if (entry.grace) clearTimeout(entry.grace);
+        // a cancelled run has no answer to give: a later retry starts afresh
+        if (controller.signal.aborted) keyed.delete(id);
+      });
+      entry.result.catch(() => { /* answered to the waiting requests */ });
+      keyed.set(id, e = entry);
+      sweepKeyed(Date.now());
+    } else counters.replayed++;
+    const entry = e;
+    entry.waiting++;
+    if (entry.grace) { clearTimeout(entry.grace); entry.grace = null; }
+    res.on('close', () => {
+      if (--entry.waiting === 0 && entry.endedAt === null) {
+        entry.grace = setTimeout(() => entry.controller.abort(), cfg.retry_grace_s * 1000);
+        entry.grace.unref?.();
+      }
+    });
+    return { result: await entry.result, replay };
   }
 
   function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -211,16 +360,30 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     }
   }
 
+  /** What a client paces itself by (src/verifier/remote.ts). */
+  const limits = {
+    workers: cfg.workers, per_token_concurrency: cfg.per_token_concurrency, per_token_pending: cfg.per_token_pending,
+    per_token_rate_per_minute: cfg.per_token_rate_per_minute, queue_size: cfg.queue_size, max_batch: cfg.max_batch,
+    max_code_bytes: cfg.max_code_bytes, max_request_bytes: cfg.max_request_bytes, max_time_limit_s: cfg.max_time_limit_s,
+  };
+
   async function handle(req: IncomingMessage, res: ServerResponse, id: string): Promise<{ status: number; extra: Record<string, unknown> }> {
     const url = (req.url ?? '/').split('?')[0]!;
+    if (!hostAllowed(req.headers.host)) {
+      throw new HttpError(403, `Host "${String(req.headers.host).slice(0, 100)}" is not served here (add it to allowed_hosts if it names this server)`);
+    }
     cors(req, res);
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { 'access-control-allow-methods': 'GET, POST, OPTIONS', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' });
+      res.writeHead(204, { 'access-control-allow-methods': 'GET, POST, OPTIONS', 'access-control-allow-headers': 'authorization, content-type, idempotency-key', 'access-control-max-age': '600' });
       res.end();
       return { status: 204, extra: {} };
     }
     if (url === '/healthz' && req.method === 'GET') {
-      send(res, 200, { ok: !stopping, running: slots.running, queued: slots.queued, workers: cfg.workers });
+      send(res, 200, {
+        ok: !stopping, running: slots.running, queued: pendingTotal - slots.running, workers: cfg.workers, limits,
+        connections: { open: conns.size, max: maxConnections, refused: counters.connections_refused, evicted: counters.connections_evicted, timed_out: counters.connections_timed_out },
+        runs: { started: counters.runs_started, cancelled: counters.runs_cancelled, replayed: counters.replayed },
+      });
       return { status: 200, extra: {} };
     }
     if (stopping) throw new HttpError(503, 'the server is shutting down', { connection: 'close', 'retry-after': '5' });
@@ -230,30 +393,31 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     }
     const tokenId = route === 'POST /run_code' && cfg.anonymous_run_code && !req.headers.authorization ? 'run_code' : authenticate(req);
     if (route === 'GET /v1/targets') {
-      send(res, 200, { targets });
+      send(res, 200, { targets, limits });
       return { status: 200, extra: { token: tokenId } };
     }
     const body = await readBody(req);
     if (route === 'POST /v1/run') {
       const job = parseJob(body, 'request');
-      admit(tokenId, 1);
-      try {
-        const o = await runJob(job);
-        send(res, 200, o);
-        return { status: 200, extra: { token: tokenId, target: job.target, class: o.class, solve_ms: Math.round(o.solve_ms) } };
-      } finally { done(tokenId, 1); }
+      const { result: o, replay } = await runOnce(req, res, tokenId, job, JSON.stringify(body));
+      send(res, 200, o);
+      return { status: 200, extra: { token: tokenId, target: job.target, class: o.class, solve_ms: Math.round(o.solve_ms), ...(replay ? { replay: true } : {}) } };
     }
     if (route === 'POST /v1/batch') {
       const items = (body as { items?: unknown })?.items;
       if (!Array.isArray(items) || items.length === 0) throw new HttpError(400, 'request: "items" must be a non-empty array of run requests');
       if (items.length > cfg.max_batch) throw new HttpError(413, `batch of ${items.length} items exceeds ${cfg.max_batch}`);
-      // Invalid items are answered in place; valid ones run. The batch is admitted as a whole.
+      // Invalid items are answered in place; valid ones are accepted as a whole, then wait in the token's line.
       const parsed = items.map((it, i) => { try { return parseJob(it, `items[${i}]`); } catch (e) { return e as HttpError; } });
       const n = parsed.filter((p) => !(p instanceof HttpError)).length;
       admit(tokenId, n);
+      const ac = goneSignal(res);
       try {
-        const itemError = (e: unknown) => (e instanceof HttpError ? { error: e.message, status: e.status } : { error: `internal error: ${String((e as Error)?.message ?? e)}`, status: 500 });
-        const results = await Promise.all(parsed.map((p) => (p instanceof HttpError ? itemError(p) : runJob(p).catch(itemError))));
+        const itemError = (e: unknown) => {
+          if (e instanceof Cancelled) throw e;
+          return e instanceof HttpError ? { error: e.message, status: e.status } : { error: `internal error: ${String((e as Error)?.message ?? e)}`, status: 500 };
+        };
+        const results = await Promise.all(parsed.map((p) => (p instanceof HttpError ? itemError(p) : runJob(p, tokenId, ac.signal).catch(itemError))));
         send(res, 200, { results });
         return { status: 200, extra: { token: tokenId, items: items.length } };
       } finally { done(tokenId, n); }
@@ -261,6 +425,7 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     // POST /run_code (SandboxFusion): {code, language, run_timeout?, memory_limit_MB?, stdin?}
     const b = body as Record<string, unknown>;
     if (typeof b?.code !== 'string') throw new HttpError(400, 'request: "code" must be a string');
+    if (Buffer.byteLength(b.code) > cfg.max_code_bytes) throw new HttpError(413, `request: code exceeds ${cfg.max_code_bytes} bytes`);
     if (b.language !== undefined && b.language !== 'python' && b.language !== 'python3') {
       send(res, 200, { status: 'SandboxError', message: `language "${String(b.language)}" is not supported by this server (python only)`, compile_result: null, run_result: null, files: {} });
       return { status: 200, extra: { token: tokenId, language: b.language } };
@@ -268,12 +433,11 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     const timeLimitS = Math.min(typeof b.run_timeout === 'number' && b.run_timeout > 0 ? b.run_timeout : cfg.default_time_limit_s, cfg.max_time_limit_s);
     const memoryMb = Math.min(typeof b.memory_limit_MB === 'number' && b.memory_limit_MB > 0 ? b.memory_limit_MB : cfg.default_memory_mb, cfg.max_memory_mb);
     admit(tokenId, 1);
+    const ac = goneSignal(res);
     try {
-      await slots.acquire();
-      let r: RawResult;
-      try {
-        r = await runner.runRaw({ code: b.code, stdin: typeof b.stdin === 'string' ? b.stdin : '', timeLimitS, memoryMb, maxOutputBytes: cfg.max_output_bytes });
-      } finally { slots.release(); }
+      const code = b.code;
+      const r: RawResult = await inLine(tokenId, ac.signal, () => runner.runRaw({ code, stdin: typeof b.stdin === 'string' ? b.stdin : '', timeLimitS, memoryMb, maxOutputBytes: cfg.max_output_bytes, signal: ac.signal }));
+      if (ac.signal.aborted) throw new Cancelled();
       const runStatus = r.timedOut ? 'TimeLimitExceeded' : r.exitCode === 0 ? 'Finished' : 'Error';
       send(res, 200, {
         status: runStatus === 'Finished' ? 'Success' : 'Failed', message: '', compile_result: null,
@@ -284,31 +448,111 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     } finally { done(tokenId, 1); }
   }
 
-  const server = createServer((req, res) => {
+  // Connections: at most maxConnections in all (kept under the open-files limit with a reserve for the
+  // sandboxes' pipes and the files a run needs) and max_connections_per_address from one address. A
+  // connection over either cap first evicts, oldest first, one that never sent a byte, else one that
+  // is sending a request too slowly (an idle or trickling attacker); a connection that authenticated,
+  // was answered (a health check kept alive) or has a request in progress is never evicted. Only when
+  // there is nothing to evict is the new connection refused.
+  interface Conn { addr: string; authed: boolean; served: boolean; active: number }
+  const conns = new Map<Socket, Conn>();
+  const perAddress = new Map<string, number>();
+  const nofile = openFilesLimit();
+  const reserve = 64 + 16 * cfg.workers;
+  const maxConnections = Math.max(1, nofile === null ? cfg.max_connections : Math.min(cfg.max_connections, nofile - reserve));
+  if (nofile !== null && nofile - reserve < cfg.max_connections) {
+    log({ level: 'warn', msg: `max_connections lowered to ${maxConnections}: the open-files limit is ${nofile} and ${reserve} are kept for the sandboxes (raise it with ulimit -n)` });
+  }
+  function evictIdle(addr: string | null): boolean {
+    for (const silentOnly of [true, false]) {
+      for (const [sock, c] of conns) { // oldest first
+        if (c.authed || c.served || c.active > 0 || (addr !== null && c.addr !== addr)) continue;
+        if (silentOnly && sock.bytesRead > 0) continue;
+        sock.destroy();
+        forget(sock);
+        counters.connections_evicted++;
+        return true;
+      }
+    }
+    return false;
+  }
+  function forget(sock: Socket): void {
+    const c = conns.get(sock);
+    if (!c) return;
+    conns.delete(sock);
+    const n = (perAddress.get(c.addr) ?? 1) - 1;
+    if (n > 0) perAddress.set(c.addr, n); else perAddress.delete(c.addr);
+  }
+
+  const server = createServer({ connectionsCheckingInterval: 1000, headersTimeout: cfg.headers_timeout_s * 1000, requestTimeout: cfg.request_timeout_s * 1000 }, (req, res) => {
     const id = randomUUID().slice(0, 8);
     const t0 = performance.now();
+    const conn = conns.get(req.socket);
+    if (conn) {
+      conn.active++;
+      res.on('close', () => { conn.active--; });
+      res.on('finish', () => { conn.served = true; });
+    }
     open++;
     handle(req, res, id).then(
       ({ status, extra }) => log({ level: 'info', msg: 'request', id, method: req.method, path: req.url, status, ms: Math.round(performance.now() - t0), ...extra }),
       (e) => {
+        if (e instanceof Cancelled && !res.destroyed && !res.headersSent) {
+          // a retry that joined a run just as it was stopped: it may try again
+          send(res, 503, { error: 'the run was stopped as its first client went away; retry' }, { 'retry-after': '1' });
+          log({ level: 'info', msg: 'request', id, method: req.method, path: req.url, status: 503, error: 'joined a stopped run', ms: Math.round(performance.now() - t0) });
+          return;
+        }
+        if (e instanceof Cancelled) {
+          counters.runs_cancelled++;
+          log({ level: 'info', msg: 'request', id, method: req.method, path: req.url, status: 499, error: 'the client went away; its run was stopped', ms: Math.round(performance.now() - t0) });
+          return;
+        }
         const he = e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error)?.message ?? String(e)}`);
-        if (!res.headersSent) send(res, he.status, { error: he.message }, he.headers);
+        if (!res.headersSent && !res.destroyed) send(res, he.status, { error: he.message }, he.headers);
         else res.end();
-        log({ level: he.status >= 500 ? 'error' : 'warn', msg: 'request', id, method: req.method, path: req.url, status: he.status, error: he.message, ms: Math.round(performance.now() - t0) });
+        const level = he.status >= 500 ? 'error' : he.status === 408 ? 'info' : 'warn';
+        log({ level, msg: 'request', id, method: req.method, path: req.url, status: he.status, error: he.message, ms: Math.round(performance.now() - t0) });
       },
     ).finally(() => {
       open--;
       if (open === 0) drained?.();
     });
   });
-  server.requestTimeout = (cfg.max_time_limit_s + 60) * 1000;
+  server.on('connection', (sock: Socket) => {
+    const addr = sock.remoteAddress ?? '?';
+    if ((perAddress.get(addr) ?? 0) >= cfg.max_connections_per_address && !evictIdle(addr)) { counters.connections_refused++; sock.destroy(); return; }
+    if (conns.size >= maxConnections && !evictIdle(null)) { counters.connections_refused++; sock.destroy(); return; }
+    conns.set(sock, { addr, authed: false, served: false, active: 0 });
+    perAddress.set(addr, (perAddress.get(addr) ?? 0) + 1);
+    sock.once('close', () => forget(sock));
+  });
+  // An idle or trickling connection past headers_timeout_s: 408, closed, counted (not a log line each:
+  // a flood of them would flood the log); summed up in one info line at most every 10 s.
+  let lastTimeoutLog = 0, unloggedTimeouts = 0;
+  server.on('clientError', (err: NodeJS.ErrnoException, sock: Socket) => {
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    if (sock.writable && !sock.destroyed) {
+      sock.end(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      setTimeout(() => sock.destroy(), 1000).unref();
+    } else sock.destroy();
+    if (!timedOut) return;
+    counters.connections_timed_out++;
+    unloggedTimeouts++;
+    const now = Date.now();
+    if (now - lastTimeoutLog >= 10_000) {
+      log({ level: 'info', msg: 'idle connections closed', status: 408, count: unloggedTimeouts, headers_timeout_s: cfg.headers_timeout_s });
+      lastTimeoutLog = now;
+      unloggedTimeouts = 0;
+    }
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(cfg.port, cfg.host, () => resolve());
   });
   const addr = server.address() as { port: number; address: string };
   const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
-  log({ level: 'info', msg: 'listening', url: `http://${host}:${addr.port}`, targets: [...available], workers: cfg.workers });
+  log({ level: 'info', msg: 'listening', url: `http://${host}:${addr.port}`, targets: [...available], workers: cfg.workers, loopback: isLoopback(cfg.host) });
   return {
     server,
     url: `http://${host}:${addr.port}`,
@@ -324,6 +568,7 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
           new Promise<void>((r) => setTimeout(r, cfg.shutdown_grace_s * 1000).unref()),
         ]);
       }
+      for (const e of keyed.values()) if (e.grace) clearTimeout(e.grace);
       server.closeAllConnections();
       log({ level: 'info', msg: 'stopped' });
     },

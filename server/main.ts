@@ -22,10 +22,10 @@ export function bubblewrapRunner(sb: SandboxConfig): SandboxRunner {
   return {
     // the harness's report, confirmed against the model it exported, outside the sandbox
     run: async (r) => {
-      const { exported, ...run } = await runSandboxed({ target: r.target, code: r.code, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes }, sb);
+      const { exported, ...run } = await runSandboxed({ target: r.target, code: r.code, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes, ...(r.signal ? { signal: r.signal } : {}) }, sb);
       return checkedRun(run, exported, r.timeLimitS);
     },
-    runRaw: (r) => runPython({ code: r.code, stdin: r.stdin, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes }, sb),
+    runRaw: (r) => runPython({ code: r.code, stdin: r.stdin, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes, ...(r.signal ? { signal: r.signal } : {}) }, sb),
     targets: () => discoverTargets(sb),
   };
 }

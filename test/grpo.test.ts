@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { groupAdvantages, isInformativeGroup, overlongPenalty, policyLoss } from '../src/rl/grpo.ts';
+import { evaluatedGroupAdvantages, groupAdvantages, isInformativeGroup, overlongPenalty, policyLoss } from '../src/rl/grpo.ts';
 
 const ref = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'training', 'tiny-llama.json'), 'utf8'));
 
@@ -12,6 +12,16 @@ describe('advantages', () => {
     expect(groupAdvantages(ref.batch.rewards, 'grpo')).toEqual(ref.configs.grpo.advantages_per_completion.map((x: number) => expect.closeTo(x, 6)));
     expect(groupAdvantages(ref.batch.rewards, 'drgrpo')).toEqual(ref.configs.drgrpo.advantages_per_completion);
     expect(groupAdvantages([1, 1, 1], 'grpo')).toEqual([0, 0, 0]);
+  });
+
+  it('completions whose code never ran (not_evaluated) get advantage 0 and do not shift the others', () => {
+    const rewards = [3, 0, 1, 0, 2];
+    const evaluated = [true, false, true, false, true];
+    const adv = evaluatedGroupAdvantages(rewards, evaluated, 'grpo');
+    const alone = groupAdvantages([3, 1, 2], 'grpo');
+    expect(adv).toEqual([alone[0], 0, alone[1], 0, alone[2]]);
+    expect(evaluatedGroupAdvantages(rewards, evaluated, 'drgrpo')).toEqual([1, 0, -1, 0, 0]);
+    expect(evaluatedGroupAdvantages([0, 0], [false, false], 'grpo')).toEqual([0, 0]);
   });
 });
 

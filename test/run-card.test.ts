@@ -49,7 +49,7 @@ function referenceConfig(v: Record<string, string | undefined>) {
 function stepMetrics(step: number, over: Partial<StepMetrics> = {}): StepMetrics {
   return {
     step, reward_mean: 0.5 + step / 10, reward_std: 0.25, accuracy: 0.125 * step, format_rate: 0.75, exec_rate: 0.5,
-    classes: { correct: step, wrong_answer: 1, no_model: 0, format_error: 2, parse_error: 0, runtime_error: 0, timeout: 0, infeasible: 0, unbounded: 0, solver_error: 0 },
+    classes: { correct: step, wrong_answer: 1, no_model: 0, format_error: 2, parse_error: 0, runtime_error: 0, timeout: 0, infeasible: 0, unbounded: 0, solver_error: 0, not_evaluated: 0 },
     groups_used: 2, groups_dropped: 1, loss: -0.03, kl: 0.001, entropy: 1.5, clip_fraction: 0, completion_length: 87.5,
     grad_norm: 0.3, lr: 0.002, tokens_per_s: 120, ms: { generate: 900, verify_wait: 12, train: 300, update: 5, total: 1250 }, ...over,
   };
@@ -57,9 +57,9 @@ function stepMetrics(step: number, over: Partial<StepMetrics> = {}): StepMetrics
 
 const SUMMARY = {
   target: 'highs', tolerance: 'rel5pct' as const, tolerance_rule: '|u − a| / max(|a|, 1e-6) ≤ 0.05 (EVOM main rule)', benchmark_items: 12, count: 12, scored: 12,
-  missing: 0, execution_rate: 0.75, accuracy: 0.5, accuracy_all_items: 0.5, format_rate: 0.9, mean_reward: 1.4,
+  missing: 0, not_evaluated: 0, execution_rate: 0.75, accuracy: 0.5, accuracy_all_items: 0.5, format_rate: 0.9, mean_reward: 1.4,
   answers: 'original' as const, errata_items: 0, accuracy_all_items_other: null,
-  counts: { correct: 6, wrong_answer: 3, no_model: 0, format_error: 1, parse_error: 2, runtime_error: 0, timeout: 0, infeasible: 0, unbounded: 0, solver_error: 0 }, wall_ms: 4321,
+  counts: { correct: 6, wrong_answer: 3, no_model: 0, format_error: 1, parse_error: 2, runtime_error: 0, timeout: 0, infeasible: 0, unbounded: 0, solver_error: 0, not_evaluated: 0 }, wall_ms: 4321,
 };
 
 const NON_DEFAULT: TrainSettings[] = [
@@ -239,7 +239,7 @@ describe('metrics export', () => {
     expect(lines).toHaveLength(4);
     expect(lines[0]!.split(',')).toEqual([
       'step', 'reward_mean', 'reward_std', 'accuracy', 'format_rate', 'exec_rate',
-      'classes.correct', 'classes.wrong_answer', 'classes.no_model', 'classes.format_error', 'classes.parse_error', 'classes.runtime_error', 'classes.timeout', 'classes.infeasible', 'classes.unbounded', 'classes.solver_error',
+      'classes.correct', 'classes.wrong_answer', 'classes.no_model', 'classes.format_error', 'classes.parse_error', 'classes.runtime_error', 'classes.timeout', 'classes.infeasible', 'classes.unbounded', 'classes.solver_error', 'classes.not_evaluated',
       'groups_used', 'groups_dropped', 'loss', 'kl', 'entropy', 'clip_fraction', 'completion_length', 'grad_norm', 'lr', 'tokens_per_s',
       'ms.generate', 'ms.verify_wait', 'ms.train', 'ms.update', 'ms.total',
     ]);

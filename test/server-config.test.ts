@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadServerConfig, loadTokens, SERVER_DEFAULTS } from '../server/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'evom-cfg-'));
-const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
+const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text, { mode: 0o600 }); return p; };
 
 describe('server config', () => {
   it('layers file, environment and flags over the defaults', () => {

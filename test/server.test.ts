@@ -10,6 +10,7 @@ import { loadServerConfig, type ServerConfig } from '../server/config.ts';
 import { startFromConfig } from '../server/main.ts';
 import type { SandboxServer } from '../server/http.ts';
 import { RemoteVerifier } from '../src/verifier/remote.ts';
+import { PULP_OK, SCIPY_OK, SLOW } from './python-models.ts';
 import { createNodePool } from '../src/verifier/pool-node.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -21,23 +22,6 @@ const dir = mkdtempSync(join(tmpdir(), 'evom-server-'));
 const tokensFile = join(dir, 'tokens');
 writeFileSync(tokensFile, `# test tokens\n${TOKEN}\n\n${OTHER}\n`, { mode: 0o600 });
 
-const PULP_OK = `import pulp
-prob = pulp.LpProblem("m", pulp.LpMaximize)
-x = pulp.LpVariable("x", 0, 3)
-y = pulp.LpVariable("y", 0)
-prob += 3 * x + 2 * y
-prob += x + y <= 4
-prob += x + 3 * y <= 6
-prob.solve(pulp.PULP_CBC_CMD(msg=0))
-print("Optimal value:", pulp.value(prob.objective))
-`;
-const SCIPY_OK = `import numpy as np
-from scipy.optimize import linprog
-res = linprog(c=[-3, -2], A_ub=[[1, 1], [1, 3]], b_ub=[4, 6], bounds=[(0, 3), (0, None)])
-print("Optimal value:", -res.fun)
-`;
-/** PULP_OK after a sleep: answer 11 */
-const SLOW = (s: number) => `import time\ntime.sleep(${s})\n${PULP_OK}`;
 
 function config(flags: Partial<ServerConfig> = {}): ServerConfig {
   return loadServerConfig({ env: {}, flags: { port: 0, tokens_file: tokensFile, workers: 2, cors_origins: ['http://allowed.example'], ...flags } });
@@ -191,8 +175,8 @@ describe('limits', () => {
     } finally { await srv.stop(); }
   }, 60_000);
 
-  it('per-token concurrency → 429', async () => {
-    const srv = await startFromConfig(config({ per_token_concurrency: 1 }), () => {});
+  it('per-token runs accepted beyond per_token_pending → 429', async () => {
+    const srv = await startFromConfig(config({ per_token_pending: 1, max_batch: 1 }), () => {});
     try {
       const slow = { target: 'pulp', code: SLOW(1.5), time_limit_s: 5 };
       const [a, b] = await Promise.all([call(srv.url, '/v1/run', { body: slow }), call(srv.url, '/v1/run', { body: slow })]);
@@ -245,12 +229,12 @@ describe('client: remote targets through the verifier pool', () => {
   it('maps a rejected token and an unreachable server to clear outcomes', async () => {
     const bad = new RemoteVerifier({ urls: [a.url], token: 'nope-nope-nope-nope-nope' });
     const o = await bad.verify({ completion: PULP_OK, raw_code: true, target: 'pulp', answer: 11 });
-    expect(o.class).toBe('solver_error');
+    expect(o.class).toBe('not_evaluated');
     expect(o.messages[0]!.text).toMatch(/rejected the token/);
     const dead = new RemoteVerifier({ urls: ['http://127.0.0.1:9'], token: TOKEN, attempts: 2, backoffMs: 10 });
     const d = await dead.verify({ completion: PULP_OK, raw_code: true, target: 'pulp', answer: 11 });
-    expect(d.class).toBe('solver_error');
-    expect(d.messages[0]!.text).toMatch(/no sandbox server could run the code after 2 attempts/);
+    expect(d.class).toBe('not_evaluated');
+    expect(d.messages[0]!.text).toMatch(/no sandbox server could run the code after 2 failed attempts/);
   }, 60_000);
 
   it('two servers share the load; one killed mid-run loses no request', async () => {

@@ -38,10 +38,17 @@ export async function cmdEval(args: string[], io: Io): Promise<number> {
     await writeJsonl(out, results);
     if (values.json) io.stdout(JSON.stringify({ ...summary, results_file: out }) + '\n');
     else io.stdout(formatSummary(summary) + `\nper-item results: ${out}\n`);
+    return notEvaluatedExit(summary.not_evaluated, io);
   } finally {
     await pool.close();
   }
-  return 0;
+}
+
+/** Exit 1 when some completions never ran: the figures are complete for what was evaluated only. */
+function notEvaluatedExit(n: number, io: Io): number {
+  if (n === 0) return 0;
+  io.stderr(`evom eval: ${n} completions were not evaluated (no sandbox server could run them; see "not_evaluated" in the results); exit 1\n`);
+  return 1;
 }
 
 async function evalPolicyCmd(values: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
@@ -76,8 +83,8 @@ async function evalPolicyCmd(values: Record<string, string | boolean | undefined
     io.stderr(`${g.adapter}: ${g.tokens} tokens generated in ${(g.generate_ms / 1000).toFixed(1)} s (${(g.tokens / Math.max(0.001, g.generate_ms / 1000)).toFixed(1)} tokens/s)\n`);
     if (values.json) io.stdout(JSON.stringify({ ...r.summary, model: values.model, adapter: values.adapter ?? null, generation: g, results_file: out, completions_file: compFile }) + '\n');
     else io.stdout(formatSummary(r.summary) + `\ncompletions: ${compFile}\nper-item results: ${out}\n`);
+    return notEvaluatedExit(r.summary.not_evaluated, io);
   } finally {
     await pool.close();
   }
-  return 0;
 }

@@ -41,6 +41,17 @@ export function groupAdvantages(rewards: readonly number[], mode: AdvantageMode,
   return rewards.map((r) => (r - mean) / (std + eps));
 }
 
+/** Advantages over the completions that were evaluated only; the others (their code never ran:
+ *  class not_evaluated) get 0, so they neither pull nor push the policy. */
+export function evaluatedGroupAdvantages(rewards: readonly number[], evaluated: readonly boolean[], mode: AdvantageMode, eps = 1e-4): number[] {
+  const idx = rewards.map((_, i) => i).filter((i) => evaluated[i]);
+  const out = rewards.map(() => 0);
+  if (idx.length === 0) return out;
+  const adv = groupAdvantages(idx.map((i) => rewards[i]!), mode, eps);
+  idx.forEach((i, k) => { out[i] = adv[k]!; });
+  return out;
+}
+
 /** One completion's tokens: current, old (sampling) and reference log-probabilities. */
 export interface CompletionTokens {
   logp: ArrayLike<number>;

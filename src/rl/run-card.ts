@@ -307,6 +307,8 @@ function summaryOf(v: unknown, name: string, fail: Fail): EvalSummary {
     count: count(o, 'count', `${name}.count`, fail),
     scored: count(o, 'scored', `${name}.scored`, fail),
     missing: count(o, 'missing', `${name}.missing`, fail),
+    // older cards did not count completions that never ran (every one was evaluated or a failure)
+    not_evaluated: o.not_evaluated === undefined ? 0 : count(o, 'not_evaluated', `${name}.not_evaluated`, fail),
     execution_rate: metric(o, 'execution_rate', `${name}.execution_rate`, fail),
     accuracy: metric(o, 'accuracy', `${name}.accuracy`, fail),
     // cards before 0.1.1 have no accuracy over all items: with one sample per item it is this

@@ -5,7 +5,7 @@
 
 import type { Engine } from '../gpu/engine.ts';
 import { generateBatch, type Completion } from '../gpu/sampling.ts';
-import { DAPO_DEFAULTS, GRPO_DEFAULTS, groupAdvantages, isInformativeGroup, overlongPenalty, policyLoss, type PolicyLossConfig } from './grpo.ts';
+import { DAPO_DEFAULTS, GRPO_DEFAULTS, evaluatedGroupAdvantages, isInformativeGroup, overlongPenalty, policyLoss, type PolicyLossConfig } from './grpo.ts';
 import { AdamW, OPTIMIZER_DEFAULTS, type OptimizerConfig } from './optimizer.ts';
 import type { Answer, Outcome, OutcomeClass } from '../verifier/outcome.ts';
 import { OUTCOME_CLASSES } from '../verifier/outcome.ts';
@@ -184,7 +184,7 @@ export class Trainer {
       waitMs += performance.now() - w0;
       for (const d of done) {
         all.push(d);
-        if (c.dynamicSampling && !isInformativeGroup(d.rewards)) dropped++;
+        if (c.dynamicSampling && !isInformativeGroup(d.rewards.filter((_, i) => d.outcomes[i]!.class !== 'not_evaluated'))) dropped++;
         else if (kept.length < c.promptsPerStep) kept.push(d);
       }
     }
@@ -192,7 +192,7 @@ export class Trainer {
     // Training on the kept groups: every completion is one sequence (prompt + completion).
     const tr0 = performance.now();
     const seqs = kept.flatMap((ro) => {
-      const adv = groupAdvantages(ro.rewards, c.loss.advantages, c.loss.stdEps);
+      const adv = evaluatedGroupAdvantages(ro.rewards, ro.outcomes.map((o) => o.class !== 'not_evaluated'), c.loss.advantages, c.loss.stdEps);
       return ro.completions.map((comp, g) => ({ prompt: ro.promptIds, comp, adv: adv[g]! }));
     }).filter((s) => s.comp.ids.length > 0);
     const norm = { sequences: seqs.length, tokens: seqs.reduce((a, s) => a + s.comp.ids.length, 0) };
@@ -226,7 +226,7 @@ export class Trainer {
 
     this.step = step;
     this.lastRollouts = all.map((ro) => {
-      const adv = groupAdvantages(ro.rewards, c.loss.advantages, c.loss.stdEps);
+      const adv = evaluatedGroupAdvantages(ro.rewards, ro.outcomes.map((o) => o.class !== 'not_evaluated'), c.loss.advantages, c.loss.stdEps);
       return {
         id: ro.item.id, question: ro.item.question, answer: ro.item.answer, kept: kept.includes(ro),
         completions: ro.completions.map((comp, g) => ({ text: comp.text ?? '', tokens: comp.ids.length, reward: ro.rewards[g]!, advantage: adv[g]!, class: ro.outcomes[g]!.class, objective: ro.outcomes[g]!.objective })),

@@ -27,8 +27,10 @@ export interface EvalSummary {
   scored: number;
   /** items of the benchmark with no completion */
   missing: number;
+  /** scored completions whose code never ran (no sandbox server took it): left out of every rate below */
+  not_evaluated: number;
   execution_rate: number;
-  /** correct share of the scored completions (the items that have one) */
+  /** correct share of the scored completions that were evaluated (the items that have one) */
   accuracy: number;
   /** the same over every benchmark item with an answer: an item without a completion counts as not
    *  correct; an item with several samples counts the share of them that are correct */
@@ -82,7 +84,10 @@ export async function evaluateCompletions(
   }));
   const counts = Object.fromEntries(OUTCOME_CLASSES.map((k) => [k, 0])) as Record<OutcomeClass, number>;
   let correct = 0, exec = 0, fmt = 0, reward = 0;
-  const scored = results.filter((r) => r.outcome);
+  // a completion whose code never ran has no verdict: counted apart, out of every rate
+  const scored = results.filter((r) => r.outcome && r.outcome.class !== 'not_evaluated');
+  const notEvaluated = results.filter((r) => r.outcome?.class === 'not_evaluated').length;
+  counts.not_evaluated = notEvaluated;
   for (const r of scored) {
     const o = r.outcome!;
     counts[o.class]++;
@@ -118,6 +123,7 @@ export async function evaluateCompletions(
     count: results.length,
     scored: n,
     missing: items.filter((it) => !sampleIndex.has(it.id)).length,
+    not_evaluated: notEvaluated,
     execution_rate: n ? exec / n : 0,
     accuracy: n ? correct / n : 0,
     accuracy_all_items: answerable.length ? itemScore / answerable.length : 0,
@@ -138,6 +144,7 @@ export function formatSummary(s: EvalSummary): string {
   return [
     `target ${s.target}; tolerance ${s.tolerance}: ${s.tolerance_rule}`,
     `completions ${s.count} (scored ${s.scored}); benchmark items ${s.benchmark_items}, without a completion ${s.missing}`,
+    ...(s.not_evaluated ? [`NOT EVALUATED: ${s.not_evaluated} completions never ran (no sandbox server could take them); the rates below leave them out`] : []),
     `accuracy ${pct(s.accuracy)} of the completions scored; ${pct(s.accuracy_all_items)} of all benchmark items with an answer (those without a completion count as not correct)`,
     `execution rate ${pct(s.execution_rate)}  format rate ${pct(s.format_rate)}  mean reward ${s.mean_reward.toFixed(3)}`,
     `classes: ${classes || 'none'}`,

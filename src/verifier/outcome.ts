@@ -7,8 +7,10 @@ import type { ToleranceRule } from './tolerance.ts';
 
 export const OUTCOME_CLASSES = [
   'correct', 'wrong_answer', 'no_model', 'format_error', 'parse_error', 'runtime_error',
-  'timeout', 'infeasible', 'unbounded', 'solver_error',
+  'timeout', 'infeasible', 'unbounded', 'solver_error', 'not_evaluated',
 ] as const;
+/** 'not_evaluated': the code never ran (no sandbox server took it, the pool was closed). Not a verdict
+ *  on the completion: evaluations count it apart and training gives it no advantage. */
 export type OutcomeClass = (typeof OUTCOME_CLASSES)[number];
 
 /** The solver's status, the same words for every target. */

@@ -8,7 +8,7 @@ import { targetModule } from '../targets/registry.ts';
 import { resolveConfig, type VerifierConfig } from './config.ts';
 import type { Outcome, OutcomeClass } from './outcome.ts';
 import type { RemoteVerifier } from './remote.ts';
-import { failedOutcome, score, type VerifyJob } from './score.ts';
+import { failedOutcome, notEvaluatedOutcome, score, type VerifyJob } from './score.ts';
 import type { VerifierApi } from './worker-api.ts';
 
 /** A started worker: its comlink proxy, a way to kill it, and a way to hear that it died. */
@@ -102,10 +102,10 @@ export class VerifierPool {
     const merged: VerifyJob = { ...job, config: { ...this.config, ...(job.config ?? {}) } };
     const cfg = resolveConfig(merged.config);
     this.counters.submitted++;
-    if (this.closed) return Promise.resolve(this.count(failedOutcome(merged, cfg, '', 'solver_error', 'the verifier pool is closed', started)));
+    if (this.closed) return Promise.resolve(this.count(notEvaluatedOutcome(merged, cfg, '', 'the verifier pool is closed', started)));
     if (targetModule(job.target)?.runs !== 'worker' && !this.opts.remote) {
       // Sandbox targets go to the sandbox servers; the workers are for the wasm solvers.
-      return Promise.resolve(this.count(failedOutcome(merged, cfg, '', 'solver_error', `target "${job.target}" does not run in the browser and no sandbox server is configured`, started)));
+      return Promise.resolve(this.count(notEvaluatedOutcome(merged, cfg, '', `target "${job.target}" does not run in the browser and no sandbox server is configured`, started)));
     }
     return new Promise((resolve) => {
       this.queue.push({ job: merged, resolve, submitted: started });

@@ -39,7 +39,12 @@ function stripInnerFence(code: string): string {
 
 const blank = (s: string) => s.trim() === '';
 
+let extractions = 0;
+/** extractCode calls in this thread so far (a design check: pages and pools never extract). */
+export function extractionsInThisThread(): number { return extractions; }
+
 export function extractCode(completion: string, options: ProtocolStrictness | ExtractOptions = 'lenient'): Extraction {
+  extractions++;
   if (typeof completion !== 'string') return { ok: false, reason: 'the completion is not text' };
   const o: ExtractOptions = typeof options === 'string' ? { strictness: options } : options;
   const strict = (o.strictness ?? 'lenient') === 'strict';

@@ -82,6 +82,13 @@ export function failedOutcome(job: VerifyJob, cfg: VerifierConfig, code: string,
   return score(job, cfg, code, failedRun(failure, [{ severity: 'error', source: 'pool', text }]), started);
 }
 
+/** The outcome of a job whose code could not be run at all (no server took it): no verdict, no reward. */
+export function notEvaluatedOutcome(job: VerifyJob, cfg: VerifierConfig, code: string, text: string, started: number): Outcome {
+  const o = score(job, cfg, code, failedRun('solver_error', [{ severity: 'error', source: 'pool', text }]), started);
+  const { reward, breakdown } = computeReward('not_evaluated', cfg.reward);
+  return { ...o, class: 'not_evaluated', correct: false, reward, reward_breakdown: breakdown, status: 'not_solved' };
+}
+
 /** The TargetRun inside an outcome (what a remote server's outcome carries, plus its failure). */
 export function runOf(o: Pick<Outcome, 'status' | 'objective' | 'variables' | 'messages' | 'log' | 'solve_ms'> & Pick<TargetRun, 'facts'> & { failure?: TargetRun['failure'] }): TargetRun {
   // the server's own integrity messages are dropped: score() judges the facts again here
@@ -120,7 +127,7 @@ export function executed(cls: OutcomeClass): boolean {
 }
 
 export function computeReward(cls: OutcomeClass, weights: RewardWeights): { reward: number; breakdown: RewardBreakdown } {
-  const format = cls === 'format_error' ? 0 : 1;
+  const format = cls === 'format_error' || cls === 'not_evaluated' ? 0 : 1;
   const answer = cls === 'correct' ? 1 : 0;
   const exec = executed(cls) ? 1 : 0;
   const reward = weights.format * format + weights.answer * answer + weights.exec * exec;
