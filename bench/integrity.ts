@@ -2,7 +2,11 @@
 // verified with its problem's text, must stay `correct`. Prints how many are flagged `no_model`,
 // per source and target, with each flagged item and the number that flagged it.
 //   - the hand-written gold models of real benchmark items (test/fixtures/benchmark-gold: LP, MathProg)
+//   - among them the genuinely infeasible ones (expected answer 'infeasible'), judged by the
+//     infeasibility rule: how many stay correct, and for how many a core was computed (without a
+//     core, rule (c) is not applied, so a correct verdict would prove nothing)
 //   - the generator's gold models in every target, every family, difficulties 1–5, SEEDS seeds each
+//     (the generator makes no infeasible item: solveGold requires an optimum)
 //
 //   npx tsx bench/integrity.ts [--seeds 20] [--tolerance rel5pct] [--no-question]
 // (--no-question judges without the problems' texts: how much the text exception excuses)
@@ -14,7 +18,9 @@ import { nodeAssets } from '../src/targets/assets-node.ts';
 import { installMemoryCeiling } from '../src/targets/memory-ceiling.ts';
 import { createRunners } from '../src/targets/runners.ts';
 import { isToleranceRule, type ToleranceRule } from '../src/verifier/tolerance.ts';
-import { verifyInThread } from '../src/verifier/verify.ts';
+import { resolveConfig } from '../src/verifier/config.ts';
+import { score } from '../src/verifier/score.ts';
+import { runCode, verifyInThread } from '../src/verifier/verify.ts';
 
 const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : dflt; };
 const SEEDS = Number(arg('seeds', '20'));
@@ -37,6 +43,20 @@ async function check(source: string, target: string, id: string, code: string, a
   else if (o.class !== 'correct') c.not_correct++;
 }
 
+/** An expected-infeasible item: the run itself (its facts, the core), then its score. */
+const infeasible: Record<string, { checked: number; correct: number; core_computed: number; ms: number }> = {};
+async function checkInfeasible(target: string, id: string, code: string, question: string) {
+  const t0 = performance.now();
+  const run = await runCode({ code, target, config: { tolerance }, infeasibleCore: true }, runners);
+  const c = (infeasible[`benchmark-gold ${target}`] ??= { checked: 0, correct: 0, core_computed: 0, ms: 0 });
+  c.ms += performance.now() - t0;
+  const o = score({ completion: code, raw_code: true, target, answer: 'infeasible', ...(withQuestion ? { question } : {}) }, resolveConfig({ tolerance }), code, run, t0);
+  c.checked++;
+  if (o.class === 'correct') c.correct++;
+  else flagged.push(`benchmark-gold (infeasible) ${target} ${id}: ${o.class} ${o.messages.find((m) => m.source === 'integrity')?.text ?? ''}`);
+  if (run.facts?.core) c.core_computed++;
+}
+
 // 1. benchmark gold
 const manifest = JSON.parse(readFileSync(join(FIX, 'manifest.json'), 'utf8')) as { id: string; benchmark: string; answer: number | null }[];
 const questions = new Map<string, string>();
@@ -47,6 +67,10 @@ for (const m of manifest) {
   const answer = m.answer ?? 'infeasible';
   await check('benchmark-gold', 'highs', m.id, readFileSync(join(FIX, `${m.id}.lp`), 'utf8'), answer, questions.get(m.id)!);
   await check('benchmark-gold', 'glpk', m.id, readFileSync(join(FIX, `${m.id}.mod`), 'utf8'), answer, questions.get(m.id)!);
+  if (answer === 'infeasible') {
+    await checkInfeasible('highs', m.id, readFileSync(join(FIX, `${m.id}.lp`), 'utf8'), questions.get(m.id)!);
+    await checkInfeasible('glpk', m.id, readFileSync(join(FIX, `${m.id}.mod`), 'utf8'), questions.get(m.id)!);
+  }
 }
 
 // 2. generator gold in every target
@@ -59,6 +83,7 @@ for (const family of FAMILIES) {
     }
   }
 }
-console.log(JSON.stringify({ tolerance, with_question: withQuestion, seeds_per_family_and_difficulty: SEEDS, counts }, null, 1));
+for (const c of Object.values(infeasible)) c.ms = Math.round(c.ms);
+console.log(JSON.stringify({ tolerance, with_question: withQuestion, seeds_per_family_and_difficulty: SEEDS, counts, infeasible_gold: infeasible }, null, 1));
 for (const f of flagged) console.log(f);
 process.exit(0);

@@ -27,7 +27,11 @@ import { isToleranceRule, TOLERANCE_RULES, type ToleranceRule } from '../src/ver
 import { isLoopback, type ServerConfig } from './config.ts';
 
 /** One sandboxed run of model code for a target (the harness extracts status and objective). */
-export interface RunRequest { target: string; code: string; timeLimitS: number; memoryMb: number; maxOutputBytes: number; signal?: AbortSignal }
+export interface RunRequest {
+  target: string; code: string; timeLimitS: number; memoryMb: number; maxOutputBytes: number; signal?: AbortSignal;
+  /** the expected answer is 'infeasible': an infeasible run's core is sought (integrity.ts, rule (c)) */
+  infeasibleCore?: boolean;
+}
 /** One plain execution (SandboxFusion's /run_code). */
 export interface RawRequest { code: string; stdin: string; timeLimitS: number; memoryMb: number; maxOutputBytes: number; signal?: AbortSignal }
 export interface RawResult { exitCode: number | null; stdout: string; stderr: string; timedOut: boolean; wallMs: number }
@@ -267,7 +271,7 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     let started = 0;
     const run = await inLine(tokenId, signal, () => {
       started = performance.now();
-      return runner.run({ target: j.target, code: j.code, timeLimitS: j.timeLimitS, memoryMb: j.memoryMb, maxOutputBytes: cfg.max_output_bytes, signal });
+      return runner.run({ target: j.target, code: j.code, timeLimitS: j.timeLimitS, memoryMb: j.memoryMb, maxOutputBytes: cfg.max_output_bytes, signal, infeasibleCore: j.answer === 'infeasible' });
     });
     if (signal.aborted) throw new Cancelled();
     const vcfg = resolveConfig({ tolerance: j.tolerance });

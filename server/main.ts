@@ -23,7 +23,7 @@ export function bubblewrapRunner(sb: SandboxConfig): SandboxRunner {
     // the harness's report, confirmed against the model it exported, outside the sandbox
     run: async (r) => {
       const { exported, ...run } = await runSandboxed({ target: r.target, code: r.code, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes, ...(r.signal ? { signal: r.signal } : {}) }, sb);
-      return checkedRun(run, exported, r.timeLimitS);
+      return checkedRun(run, exported, r.timeLimitS, r.infeasibleCore === true);
     },
     runRaw: (r) => runPython({ code: r.code, stdin: r.stdin, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes, ...(r.signal ? { signal: r.signal } : {}) }, sb),
     targets: () => discoverTargets(sb),

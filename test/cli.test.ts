@@ -29,7 +29,8 @@ describe('evom verify', () => {
     const f = join(tmp, 'c.txt');
     writeFileSync(f, GOOD_LP);
     expect(JSON.parse(evom(['verify', '--target', 'highs', '--answer', '11.2', '--tolerance', 'rel1e-4', f]).stdout).class).toBe('wrong_answer');
-    writeFileSync(f, '<code>\nvar x >= 0;\nmaximize z: x;\ns.t. c: x <= -1;\nend;\n</code>');
+    // infeasible through a row of two variables (a one-variable contradiction earns no answer reward: integrity.ts)
+    writeFileSync(f, '<code>\nvar x >= 0;\nvar y >= 0;\nmaximize z: x + y;\ns.t. c: x + y <= -1;\nend;\n</code>');
     expect(JSON.parse(evom(['verify', '--target', 'glpk', '--answer', 'infeasible', f]).stdout)).toMatchObject({ class: 'correct', status: 'infeasible' });
   });
 
@@ -75,7 +76,7 @@ describe('evom prompt / eval / problems', () => {
   const bench = join(tmp, 'bench.jsonl');
   writeFileSync(bench, [
     { id: 'a', question: 'Maximize 3x + 2y subject to x + y <= 4, x + 3y <= 6, x <= 3.', answer: 11 },
-    { id: 'b', question: 'Is x <= -1 with x >= 0 feasible?', answer: null, status: 'infeasible' },
+    { id: 'b', question: 'Is x + y <= -2 with x, y >= 0 feasible?', answer: null, status: 'infeasible' },
     { id: 'c', question: 'An item with no answer.', answer: null, status: 'missing' },
     { id: 'd', question: 'Nobody answers this one.', answer: 5 },
   ].map((x) => JSON.stringify(x)).join('\n') + '\n');
@@ -111,7 +112,7 @@ describe('evom prompt / eval / problems', () => {
     writeFileSync(comps, [
       { id: 'a', completion: GOOD_LP },
       { id: 'a', completion: 'no code here' },
-      { id: 'b', completion: '<code>\nMaximize\n obj: x\nSubject To\n c: x <= -1\nEnd\n</code>' },
+      { id: 'b', completion: '<code>\nMaximize\n obj: x + y\nSubject To\n c: x + y <= -2\nEnd\n</code>' },
       { id: 'c', completion: GOOD_LP },
     ].map((x) => JSON.stringify(x)).join('\n'));
     const out = join(tmp, 'results.jsonl');

@@ -166,7 +166,10 @@ describe('contradictory bounds are infeasible in every target', () => {
   ];
   it.each(CONTRADICTORY)('%s', async (target, code) => {
     const expectInfeasible = await verifyInThread({ completion: code, raw_code: true, target, answer: 'infeasible' }, targets);
-    expect(expectInfeasible).toMatchObject({ status: 'infeasible', class: 'correct', objective: null });
+    // infeasible only because x's own bounds contradict each other: no answer reward (integrity.ts,
+    // the infeasibility rule), the same verdict in every target
+    expect(expectInfeasible).toMatchObject({ status: 'infeasible', class: 'no_model', objective: null });
+    expect(expectInfeasible.messages.at(-1)).toMatchObject({ source: 'integrity', text: expect.stringMatching(/only because of 'x >= 5' and 'x <= 3'/) });
     const warning = expectInfeasible.messages.find((m) => m.severity === 'warning' && /contradictory/.test(m.text));
     expect(warning?.text).toMatch(/the bounds of .?x.? are contradictory \(lower bound 5 > upper bound 3\): the model is infeasible/);
     const expectNumber = await verifyInThread({ completion: code, raw_code: true, target, answer: 4 }, targets);

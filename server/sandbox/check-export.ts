@@ -3,10 +3,12 @@
 // objective stand only when HiGHS, re-solving the exported model, agrees (or, where the re-solve
 // stops at its time limit, when the reported solution satisfies the model and gives the reported
 // objective); the model's numbers go into the run's facts for the integrity rule in score().
-// An `infeasible` or `unbounded` report stands only when the re-solve proves it too.
+// An `infeasible` or `unbounded` report stands only when the re-solve proves it too; a confirmed
+// infeasible model's facts carry its infeasible core (integrity.ts, rule (c)), found by re-solving
+// relaxations of it with HiGHS in the same workers.
 
 import type { Message, TargetRun } from '../../src/verifier/outcome.ts';
-import { modelFacts } from '../../src/verifier/integrity.ts';
+import { CORE_MAX_MS, CORE_QUESTION_MS, infeasibleCore, modelFacts, relaxedModel, type CoreFacts } from '../../src/verifier/integrity.ts';
 import type { VerifierPool } from '../../src/verifier/pool.ts';
 import { createNodePool } from '../../src/verifier/pool-node.ts';
 import { checkSolution, readExport, toLpText, type ExportedLinear, type ExportedModel } from './exported-model.ts';
@@ -39,7 +41,27 @@ async function resolve(m: ExportedLinear, timeLimitS: number) {
   });
 }
 
-export async function checkedRun(run: TargetRun, exp: HarnessExport | undefined, timeLimitS: number): Promise<TargetRun> {
+/**
+ * An infeasible core of the infeasible exported model: each question re-solves the relaxed model,
+ * objective zero, with HiGHS in the verifier workers. Null once `deadline` (performance.now(), ms)
+ * has passed.
+ */
+export async function exportCore(m: ExportedLinear, deadline: number): Promise<CoreFacts | null> {
+  const timeLeftMs = () => deadline - performance.now();
+  return infeasibleCore(m.model, async (rows, bounds) => {
+    const limit = Math.min(CORE_QUESTION_MS, timeLeftMs());
+    const r = relaxedModel(m.model, rows, bounds);
+    const text = toLpText({ sense: 'min', model: { ...r, objective: [], objectiveConstant: 0 }, columns: m.columns.map((c, j) => ({ ...c, lo: r.cols[j]!.lo, hi: r.cols[j]!.hi })) });
+    const re = await resolver().verify({
+      completion: text, raw_code: true, target: 'highs', answer: 0,
+      config: { solver_time_limit_s: limit / 1000, wall_limit_ms: limit + 5000, memory_limit_mb: 2048 },
+    });
+    return re.status === 'infeasible' ? true : re.status === 'optimal' ? false : null;
+  }, timeLeftMs);
+}
+
+export async function checkedRun(run: TargetRun, exp: HarnessExport | undefined, timeLimitS: number, infeasibleCore = false): Promise<TargetRun> {
+  const started = performance.now();
   const verdicts = ['optimal', 'infeasible', 'unbounded', 'infeasible_or_unbounded', 'time_limit'];
   if (run.failure || !verdicts.includes(run.status)) return run;
   const note = (text: string, severity: Message['severity'] = 'error'): Message => ({ severity, source: 'integrity', text });
@@ -77,6 +99,13 @@ export async function checkedRun(run: TargetRun, exp: HarnessExport | undefined,
     unbounded: ['unbounded', 'infeasible_or_unbounded'],
     infeasible_or_unbounded: ['infeasible', 'unbounded', 'infeasible_or_unbounded'],
   };
-  if ((proves[run.status] ?? []).includes(re.status)) return { ...run, facts };
+  if ((proves[run.status] ?? []).includes(re.status)) {
+    if (run.status === 'infeasible' && re.status === 'infeasible' && facts.objectiveTerms > 0 && infeasibleCore) {
+      // within the run's time limit, shared with the re-solve (a constant objective fails rule (a) whatever its core)
+      const core = await exportCore(m, Math.min(started + Math.max(2, timeLimitS) * 1000, performance.now() + CORE_MAX_MS));
+      if (core) return { ...run, facts: { ...facts, core } };
+    }
+    return { ...run, facts };
+  }
   return unconfirmed(`${said}: the reported ${run.status} status is not confirmed`);
 }

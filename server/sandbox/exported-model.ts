@@ -5,7 +5,7 @@
 // either into a SolvedModel, writes it as CPLEX LP text for the re-solve with HiGHS, and checks a
 // reported solution against it. Nothing here trusts a number the code reported.
 
-import type { SolvedModel } from '../../src/verifier/integrity.ts';
+import type { LpWritable } from '../../src/targets/highs/lp-writer.ts';
 
 /** One solve's model as the harness exported it. */
 export type ExportedModel =
@@ -14,10 +14,8 @@ export type ExportedModel =
       rows: { terms: [number, number][]; lo: number | null; hi: number | null }[];
       lo: (number | null)[]; hi: (number | null)[]; integer: boolean[] };
 
-/** A model with integrality and sense, as the re-solve needs it. */
-export interface ExportedLinear {
-  sense: 'min' | 'max';
-  model: SolvedModel;
+/** A model with integrality and sense, as the re-solve needs it (what toLpText writes). */
+export interface ExportedLinear extends LpWritable {
   /** every column, in order: bounds (null = infinite) and integrality */
   columns: { name: string; lo: number | null; hi: number | null; integer: boolean }[];
 }
@@ -177,43 +175,8 @@ export function readExport(e: ExportedModel): ExportedLinear {
   throw new ExportError(`unknown export format ${(e as { format?: unknown }).format}`);
 }
 
-const lpNum = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(17).replace(/\.?0+(e|$)/, '$1'));
-
 /** CPLEX LP text of an exported model, columns renamed x1…xn and rows c1…cm (MPS names need not be LP names). */
-export function toLpText(m: ExportedLinear): string {
-  const idx = new Map(m.columns.map((c, j) => [c.name, `x${j + 1}`]));
-  const nameOf = (n: string) => {
-    let v = idx.get(n);
-    if (v === undefined) { v = `x${idx.size + 1}`; idx.set(n, v); }
-    return v;
-  };
-  const expr = (ts: { name: string; coef: number }[]) => {
-    const live = ts.filter((t) => t.coef !== 0);
-    if (live.length === 0) return '0 x0';
-    return live.map((t, i) => `${t.coef < 0 ? '- ' : i ? '+ ' : ''}${lpNum(Math.abs(t.coef))} ${nameOf(t.name)}`).join(' ');
-  };
-  const out = [m.sense === 'max' ? 'Maximize' : 'Minimize', ` obj: ${expr(m.model.objective)}${m.model.objectiveConstant ? ` ${m.model.objectiveConstant < 0 ? '-' : '+'} ${lpNum(Math.abs(m.model.objectiveConstant))}` : ''}`, 'Subject To'];
-  m.model.rows.forEach((r, i) => {
-    const e = expr(r.terms);
-    if (r.lo !== null && r.hi !== null && r.lo === r.hi) out.push(` c${i + 1}: ${e} = ${lpNum(r.lo)}`);
-    else {
-      if (r.hi !== null) out.push(` c${i + 1}u: ${e} <= ${lpNum(r.hi)}`);
-      if (r.lo !== null) out.push(` c${i + 1}l: ${e} >= ${lpNum(r.lo)}`);
-    }
-  });
-  if (out.length === 3) out.push(' c0: 0 x0 >= 0');
-  out.push('Bounds', ' x0 = 0');
-  for (const c of m.columns) {
-    const v = nameOf(c.name);
-    if (c.lo === null && c.hi === null) out.push(` ${v} free`);
-    else if (c.lo !== null && c.hi !== null && c.lo === c.hi) out.push(` ${v} = ${lpNum(c.lo)}`);
-    else out.push(` ${c.lo === null ? '-inf' : lpNum(c.lo)} <= ${v} <= ${c.hi === null ? 'inf' : lpNum(c.hi)}`);
-  }
-  const ints = m.columns.filter((c) => c.integer).map((c) => nameOf(c.name));
-  if (ints.length) out.push('General', ...ints.map((v) => ` ${v}`));
-  out.push('End', '');
-  return out.join('\n');
-}
+export { toLpText } from '../../src/targets/highs/lp-writer.ts';
 
 /** Whether `x` (column name → value) satisfies the model within `tol`, and its objective value. */
 export function checkSolution(m: ExportedLinear, x: Record<string, number>, tol = 1e-6): { feasible: boolean; objective: number; problem?: string } {

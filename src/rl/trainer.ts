@@ -232,10 +232,11 @@ export class Trainer {
         completions: ro.completions.map((comp, g) => ({ text: comp.text ?? '', tokens: comp.ids.length, reward: ro.rewards[g]!, advantage: adv[g]!, class: ro.outcomes[g]!.class, objective: ro.outcomes[g]!.objective })),
       };
     });
-    const outs = all.flatMap((r) => r.outcomes);
-    const rewards = all.flatMap((r) => r.rewards);
     const classes = Object.fromEntries(OUTCOME_CLASSES.map((k) => [k, 0])) as Record<OutcomeClass, number>;
-    for (const o of outs) classes[o.class]++;
+    for (const o of all.flatMap((r) => r.outcomes)) classes[o.class]++;
+    // the rates are over the completions that were evaluated; classes.not_evaluated counts the rest
+    const outs = all.flatMap((r) => r.outcomes).filter((o) => o.class !== 'not_evaluated');
+    const rewards = all.flatMap((r) => r.rewards.filter((_, i) => r.outcomes[i]!.class !== 'not_evaluated'));
     const mean = rewards.reduce((a, b) => a + b, 0) / Math.max(1, rewards.length);
     const lens = all.flatMap((r) => r.completions.map((x) => x.ids.length));
     const lps = all.flatMap((r) => r.completions.flatMap((x) => x.logprobs));

@@ -35,6 +35,9 @@ export interface SolveOptions {
   memory_limit_bytes: number;
   /** most solver log lines kept */
   max_log_lines: number;
+  /** find the infeasible core of an infeasible model (integrity.ts, rule (c)): only when the job's
+   *  expected answer is 'infeasible', the one case where the core decides the reward */
+  infeasible_core?: boolean;
 }
 
 /** A target's solver in this thread: check → solve → a normalized TargetRun. */

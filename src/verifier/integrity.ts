@@ -13,6 +13,24 @@
 // Runners describe the model they solved as a SolvedModel; modelFacts() reduces it, in the
 // runner's thread, to the distinct numbers the rule reads (ModelFacts, small enough to cross any
 // boundary); integrityProblem() judges them.
+//
+// The infeasibility rule: an item whose expected answer is 'infeasible' pays for a model the solver
+// proves infeasible, and any model can be made so (`x >= 1`, `x <= 0`). An infeasibility verdict
+// earns the answer reward only when the infeasibility rests on the problem's data:
+//   (a) as above, the objective has a variable term with a non-zero coefficient, and
+//   (c) an infeasible core of the model (a minimal set of its rows and column bounds that is still
+//       infeasible, integrality kept) contains a row of two or more variables and, when the
+//       problem's text is given, a number (coefficient, right-hand side or bound of the core; not 0
+//       or ±1) that the text states. Contradictory bounds of one variable, a one-variable row
+//       against a bound, rows on a dummy variable, or rows of numbers the text never states fail it.
+// The core is found by infeasibleCore(), a deletion filter over rows and finite column bounds
+// (relax a group of them, that is make them free; if the model stays infeasible leave them relaxed,
+// else restore them and try each half), run by each runner with its own solver, in its thread, for
+// infeasible runs with a variable objective when 'infeasible' is the expected answer, of at most
+// CORE_MAX_ELEMENTS rows + finite bounds, within CORE_MAX_MS and the job's time limit; it travels as
+// ModelFacts.core. Without a core (a bigger model, no time left, a solver abort) the verdict is not
+// paid: padding a contradiction with rows, or making its relaxations slow, must not skip the rule.
+// infeasibilityProblem() judges it, and score() applies it where an infeasible run would be paid.
 
 import { withinTolerance, type ToleranceRule } from './tolerance.ts';
 
@@ -35,6 +53,23 @@ export interface ModelFacts {
   /** every number the model states (absolute values), with where it first appears; `coef` is the
    *  objective coefficient of the variable it bounds (a column bound or a one-variable row) */
   numbers: { value: number; where: string; coef?: number }[];
+  /** an infeasible core of an infeasible model (infeasibleCore); absent when none was computed */
+  core?: CoreFacts;
+}
+
+/** What the rule reads of an infeasible model's core (a minimal infeasible set of rows and bounds). */
+export interface CoreFacts {
+  /** rows in the core */
+  rows: number;
+  /** rows in the core with two or more variables (non-zero coefficients) */
+  multiVariableRows: number;
+  /** column bounds in the core */
+  bounds: number;
+  /** distinct absolute values of the core's coefficients, right-hand sides and bounds, without 0
+   *  and 1 (at most CORE_MAX_NUMBERS) */
+  numbers: number[];
+  /** the core's first rows and bounds as text ("x >= 1", "c: 2 x + y <= 5"), for messages */
+  what: string[];
 }
 
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : String(+x.toPrecision(8)));
@@ -157,6 +192,185 @@ export function integrityProblem(facts: ModelFacts | undefined, expected: number
     for (const n of near(t, (v) => Math.abs(v - t) <= 1e-6 * Math.max(1, t))) {
       const why = flag(n, overAnswer(coef, name));
       if (why) return why;
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The infeasibility rule (c): an infeasible core of the model.
+
+/** Largest model whose infeasible core is computed: rows with a bound + finite column bounds (each
+ *  bound one element). The grouped deletion filter solves the model about 2·|core|·log2(n) times; a
+ *  larger model gets no core (and its infeasibility verdict is not paid). */
+export const CORE_MAX_ELEMENTS = 2000;
+/** Most milliseconds the search for a core may take (within the job's time limit too): past it,
+ *  no core. */
+export const CORE_MAX_MS = 5000;
+/** Most milliseconds one question of the search may take: a relaxation the solver cannot decide in
+ *  time is treated as feasible (its element stays in the core, which is then still infeasible but
+ *  perhaps not minimal). */
+export const CORE_QUESTION_MS = 500;
+/** Most distinct numbers a core carries in its facts. */
+const CORE_MAX_NUMBERS = 1000;
+/** Most rows and bounds of a core named in its facts (and so in a message). */
+const CORE_SHOWN = 6;
+
+/** Column j's lower bound is element lowerBound(j) of a relaxed-bounds set, its upper bound upperBound(j). */
+export const lowerBound = (j: number) => 2 * j;
+export const upperBound = (j: number) => 2 * j + 1;
+
+/**
+ * Whether the model with the given rows (indices into `rows`) made free and the given column bounds
+ * (lowerBound(j), upperBound(j)) removed is infeasible, integrality kept: true, false, or null when
+ * the solver could not tell (its CORE_QUESTION_MS limit, an unexpected status): then the element
+ * just relaxed is restored, as for false. A throw (a solver abort) goes to the caller. The sets are
+ * read during the call only. The filter never asks about a model in which an unrelaxed row or
+ * column has lower > upper (it is infeasible, and some solvers refuse it).
+ */
+export type IsInfeasible = (relaxedRows: ReadonlySet<number>, relaxedBounds: ReadonlySet<number>) => boolean | null | Promise<boolean | null>;
+
+/** The model with the given rows made free and the given column bounds removed. */
+export function relaxedModel(m: SolvedModel, relaxedRows: ReadonlySet<number>, relaxedBounds: ReadonlySet<number>): SolvedModel {
+  return {
+    ...m,
+    rows: m.rows.map((r, i) => (relaxedRows.has(i) ? { ...r, lo: null, hi: null } : r)),
+    cols: m.cols.map((c, j) => ({ name: c.name, lo: relaxedBounds.has(lowerBound(j)) ? null : c.lo, hi: relaxedBounds.has(upperBound(j)) ? null : c.hi })),
+  };
+}
+
+const finiteOr = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null);
+
+/** The deletion filter, one question at a time: yields a relaxation, receives whether it is infeasible. */
+function* deletionFilter(m: SolvedModel, timeLeftMs: () => number): Generator<[ReadonlySet<number>, ReadonlySet<number>], CoreFacts | null, boolean | null> {
+  const rowElements = m.rows.flatMap((r, i) => (finiteOr(r.lo) !== null || finiteOr(r.hi) !== null ? [i] : []));
+  const boundElements = m.cols.flatMap((c, j) => [...(finiteOr(c.lo) !== null ? [lowerBound(j)] : []), ...(finiteOr(c.hi) !== null ? [upperBound(j)] : [])]);
+  if (rowElements.length + boundElements.length > CORE_MAX_ELEMENTS) return null;
+  const rows = new Set<number>(), bounds = new Set<number>();
+  // lower > upper on an unrelaxed row or column: infeasible without a solve
+  const contradiction = () => m.rows.some((r, i) => !rows.has(i) && r.lo !== null && r.hi !== null && r.lo > r.hi)
+    || m.cols.some((c, j) => !bounds.has(lowerBound(j)) && !bounds.has(upperBound(j)) && c.lo !== null && c.hi !== null && c.lo > c.hi);
+  /** true, false, null (the solver could not tell), or 'stop' (no time left: no core) */
+  function* infeasible(): Generator<[ReadonlySet<number>, ReadonlySet<number>], boolean | null | 'stop', boolean | null> {
+    if (contradiction()) return true;
+    if (timeLeftMs() <= 0) return 'stop';
+    return yield [rows, bounds];
+  }
+  // the solver's verdict, asked the way the filter asks: otherwise no core
+  if ((yield* infeasible()) !== true) return null;
+  // Relax a group at once; if the model stays infeasible, the whole group is left relaxed (one
+  // solve), else it is restored and each half tried. An element is kept only after it failed alone,
+  // with everything relaxed so far: the core is irreducible (relaxing more never makes it infeasible).
+  type Element = [Set<number>, number];
+  const elements: Element[] = [...rowElements.map((i): Element => [rows, i]), ...boundElements.map((b): Element => [bounds, b])];
+  function* relaxGroup(group: Element[]): Generator<[ReadonlySet<number>, ReadonlySet<number>], 'stop' | undefined, boolean | null> {
+    for (const [set, e] of group) set.add(e);
+    const still = yield* infeasible();
+    if (still === 'stop') return 'stop';
+    if (still === true) return undefined;
+    for (const [set, e] of group) set.delete(e); // needed (or not shown otherwise): restore
+    if (group.length === 1) return undefined;
+    const half = group.length >> 1;
+    if ((yield* relaxGroup(group.slice(0, half))) === 'stop') return 'stop';
+    return yield* relaxGroup(group.slice(half));
+  }
+  if (elements.length && (yield* relaxGroup(elements)) === 'stop') return null;
+  return coreFacts(m, rowElements.filter((i) => !rows.has(i)), boundElements.filter((b) => !bounds.has(b)));
+}
+
+/** The facts of a core: its rows (indices) and column bounds (lowerBound / upperBound ids). */
+function coreFacts(m: SolvedModel, rowIds: number[], boundIds: number[]): CoreFacts {
+  const numbers = new Set<number>();
+  const put = (v: number | null) => {
+    if (v === null || !Number.isFinite(v) || v === 0 || Math.abs(v) === 1 || numbers.size >= CORE_MAX_NUMBERS) return;
+    numbers.add(Math.abs(v));
+  };
+  const what: string[] = [];
+  let multiVariableRows = 0;
+  for (const i of rowIds) {
+    const r = m.rows[i]!;
+    const live = r.terms.filter((t) => t.coef !== 0 && Number.isFinite(t.coef));
+    if (new Set(live.map((t) => t.name)).size >= 2) multiVariableRows++;
+    for (const t of live) put(t.coef);
+    put(finiteOr(r.lo));
+    put(finiteOr(r.hi));
+    if (what.length < CORE_SHOWN) what.push(rowText(r, live));
+  }
+  for (const b of boundIds) {
+    const c = m.cols[b >> 1]!;
+    const v = b % 2 === 0 ? c.lo : c.hi;
+    put(v);
+    if (what.length < CORE_SHOWN) what.push(`${c.name} ${b % 2 === 0 ? '>=' : '<='} ${fmt(v!)}`);
+  }
+  return { rows: rowIds.length, multiVariableRows, bounds: boundIds.length, numbers: [...numbers], what };
+}
+
+function rowText(r: SolvedModel['rows'][number], live: ModelTerm[]): string {
+  const MAX_TERMS = 4;
+  const terms = live.slice(0, MAX_TERMS).map((t, k) => {
+    const a = Math.abs(t.coef);
+    return `${t.coef < 0 ? (k ? '- ' : '-') : k ? '+ ' : ''}${a === 1 ? '' : `${fmt(a)} `}${t.name}`;
+  }).join(' ') + (live.length > MAX_TERMS ? ` + … (${live.length} terms)` : '');
+  const lo = finiteOr(r.lo), hi = finiteOr(r.hi);
+  const body = lo !== null && hi !== null ? (lo === hi ? `${terms} = ${fmt(lo)}` : `${fmt(lo)} <= ${terms} <= ${fmt(hi)}`) : lo !== null ? `${terms} >= ${fmt(lo)}` : `${terms} <= ${fmt(hi!)}`;
+  return r.name ? `${r.name}: ${body}` : body;
+}
+
+/**
+ * An infeasible core of the infeasible model `m`, found by a deletion filter: each row with a bound,
+ * then each finite column bound, is relaxed in turn (a row made free, a bound removed); it stays
+ * relaxed if `isInfeasible` says the model is still infeasible, and is restored otherwise. What is
+ * left unrelaxed is infeasible, and relaxing any one of it makes the model feasible (or, where the
+ * solver could not tell, was not shown infeasible). Null when the model has more than
+ * CORE_MAX_ELEMENTS elements, when `isInfeasible` does not confirm that `m` itself is infeasible, or
+ * once `timeLeftMs` (default: no limit) is down to 0. Synchronous when `isInfeasible` is.
+ */
+export function infeasibleCore(m: SolvedModel, isInfeasible: (rows: ReadonlySet<number>, bounds: ReadonlySet<number>) => boolean | null, timeLeftMs?: () => number): CoreFacts | null;
+export function infeasibleCore(m: SolvedModel, isInfeasible: IsInfeasible, timeLeftMs?: () => number): CoreFacts | null | Promise<CoreFacts | null>;
+export function infeasibleCore(m: SolvedModel, isInfeasible: IsInfeasible, timeLeftMs: () => number = () => Infinity): CoreFacts | null | Promise<CoreFacts | null> {
+  const steps = deletionFilter(m, timeLeftMs);
+  const drive = (next: IteratorResult<[ReadonlySet<number>, ReadonlySet<number>], CoreFacts | null>): CoreFacts | null | Promise<CoreFacts | null> => {
+    while (!next.done) {
+      const answer = isInfeasible(...next.value);
+      if (answer instanceof Promise) return answer.then((a) => drive(steps.next(a)));
+      next = steps.next(answer);
+    }
+    return next.value;
+  };
+  return drive(steps.next());
+}
+
+const listed = (what: string[], total: number) => {
+  const shown = what.map((w) => `'${w}'`);
+  if (total > shown.length) return `${shown.join(', ')} and ${total - shown.length} more`;
+  return shown.length <= 1 ? shown.join('') : `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}`;
+};
+
+/**
+ * Why an infeasible model does not earn the answer reward of an item whose expected answer is
+ * 'infeasible', or null when it may (rules (a) and (c) above). `question` (the problem's text):
+ * the core must state one of its numbers; without it, that part is not applied.
+ */
+export function infeasibilityProblem(facts: ModelFacts | undefined, question?: string): string | null {
+  if (!facts) return 'the target reported no model to check, so the infeasibility cannot be attributed to a model';
+  if (facts.objectiveTerms === 0) {
+    return 'the objective has no variable with a non-zero coefficient: the solver proved constraints under a constant objective infeasible, not a model of the problem';
+  }
+  const core = facts.core;
+  // No core (a model over CORE_MAX_ELEMENTS, no time left, a solver abort): the verdict is not paid,
+  // or padding a contradiction with rows, or slowing its relaxations, would skip the rule.
+  if (!core) {
+    return `the infeasibility could not be traced to the model's constraints (more than ${CORE_MAX_ELEMENTS} rows and bounds, or not within ${CORE_MAX_MS / 1000} s): an infeasibility verdict is paid only when an infeasible core shows it rests on the problem's data`;
+  }
+  const what = listed(core.what, core.rows + core.bounds);
+  if (core.multiVariableRows === 0) {
+    return `the model is infeasible only because of ${what}, ${core.rows === 0 ? 'bounds of single variables' : 'which constrain one variable each'}: no constraint relating two or more variables takes part, so the infeasibility does not come from the problem's data`;
+  }
+  if (question) {
+    const stated = textNumbers(question);
+    if (!core.numbers.some((n) => stated.some((x) => sameNumber(x, n)))) {
+      const nums = core.numbers.length ? core.numbers.slice(0, CORE_SHOWN).map(fmt).join(', ') + (core.numbers.length > CORE_SHOWN ? ', …' : '') : 'only 0 and ±1';
+      return `the model is infeasible only because of ${what}, which state no number of the problem's text (${nums}): the contradiction was written into the model, not found in the problem's data`;
     }
   }
   return null;

@@ -237,7 +237,7 @@ export class VerifierPool {
         void remote.verifyCode(job, cfg, code, started).then((o) => pending.resolve(this.count(o)));
         return;
       }
-      return handle.api.run({ code, target: job.target, config: job.config }).then(
+      return handle.api.run({ code, target: job.target, config: job.config, infeasibleCore: job.answer === 'infeasible' }).then(
         (run) => finish(score(job, cfg, code, run, started)),
         failed,
       );

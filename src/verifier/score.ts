@@ -5,7 +5,7 @@
 
 import type { RewardWeights, VerifierConfig } from './config.ts';
 import { failedRun, type Answer, type Message, type Outcome, type OutcomeClass, type RewardBreakdown, type SolverStatus, type TargetRun } from './outcome.ts';
-import { integrityProblem } from './integrity.ts';
+import { infeasibilityProblem, integrityProblem } from './integrity.ts';
 import { extractCode } from './protocol.ts';
 import { targetModule } from '../targets/registry.ts';
 import type { TargetRunner } from '../targets/target.ts';
@@ -63,6 +63,16 @@ export function score(job: VerifyJob, cfg: VerifierConfig, code: string | null, 
     // no model whatever its value; a stated answer matters only where it would have been paid.
     const why = integrityProblem(run.facts, job.answer, cfg.tolerance, job.question);
     if (why && (cls === 'correct' || run.facts?.objectiveTerms === 0)) {
+      cls = 'no_model';
+      integrity.push({ severity: 'error', source: 'integrity', text: why });
+    }
+  }
+  if (code !== null && cls === 'correct' && run.status === 'infeasible' && job.answer === 'infeasible') {
+    // An infeasibility verdict is paid only when it rests on the problem's data (integrity.ts, the
+    // infeasibility rule): a variable objective, and an infeasible core with a row of several
+    // variables and a number of the problem's text.
+    const why = infeasibilityProblem(run.facts, job.question);
+    if (why) {
       cls = 'no_model';
       integrity.push({ severity: 'error', source: 'integrity', text: why });
     }

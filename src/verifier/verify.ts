@@ -14,6 +14,8 @@ export interface RunJob {
   code: string;
   target: string;
   config?: Partial<VerifierConfig>;
+  /** the expected answer is 'infeasible': an infeasible run's core is sought (integrity.ts) */
+  infeasibleCore?: boolean;
 }
 
 /** Run extracted code on a target's runner. Never throws. */
@@ -29,6 +31,7 @@ export async function runCode(job: RunJob, runners: Runners): Promise<TargetRun>
       time_limit_s: cfg.solver_time_limit_s,
       memory_limit_bytes: cfg.memory_limit_mb * 1048576,
       max_log_lines: cfg.max_log_lines,
+      ...(job.infeasibleCore ? { infeasible_core: true } : {}),
     });
   } catch (e) {
     runner.reset();
@@ -42,5 +45,5 @@ export async function verifyInThread(job: VerifyJob, runners: Runners): Promise<
   const cfg = resolveConfig(job.config);
   const p = prepare(job, cfg, runners[job.target]);
   if (!p.ok) return score(job, cfg, p.code, p.run, started, p.messages);
-  return score(job, cfg, p.code, await runCode({ code: p.code, target: job.target, config: job.config }, runners), started);
+  return score(job, cfg, p.code, await runCode({ code: p.code, target: job.target, config: job.config, infeasibleCore: job.answer === 'infeasible' }, runners), started);
 }

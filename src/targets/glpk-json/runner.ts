@@ -5,10 +5,10 @@
 import GLPK from 'glpk.js/node';
 import type { GLPK as GlpkApi, LP } from 'glpk.js/node';
 import { failedRun, type SolverStatus, type TargetRun } from '../../verifier/outcome.ts';
-import { capVariables, errorText, guardedSolve } from '../solve-guard.ts';
+import { capVariables, errorText, guardedSolve, type Guard } from '../solve-guard.ts';
 import type { TargetRunner } from '../target.ts';
 import { checkGlpkJson, toMessage } from './check.ts';
-import { modelFacts, type SolvedModel } from '../../verifier/integrity.ts';
+import { CORE_MAX_MS, CORE_QUESTION_MS, infeasibleCore, modelFacts, relaxedModel, type CoreFacts, type ModelFacts, type SolvedModel } from '../../verifier/integrity.ts';
 
 // glpk.js constants
 const GLP_UNDEF = 1, GLP_FEAS = 2, GLP_NOFEAS = 4, GLP_OPT = 5, GLP_UNBND = 6;
@@ -27,6 +27,74 @@ function solvedModelOf(model: LP): SolvedModel {
     rows: model.subjectTo.map((r) => { const [lo, hi] = range(r.bnds); return { name: r.name, terms: terms(r.vars), lo, hi }; }),
     cols: (model.bounds ?? []).map((b) => { const [lo, hi] = range(b); return { name: b.name, lo, hi }; }),
   };
+}
+
+/** Every column glpk.js solves, in its order, with its effective bounds and integrality: bounds
+ *  [0, inf) unless a `bounds` entry (the last one) says otherwise, binaries [0, 1]. */
+function coreModelOf(model: LP): { model: SolvedModel; integer: boolean[] } {
+  const names: string[] = [];
+  const seen = new Set<string>();
+  const add = (n: string) => { if (!seen.has(n)) { seen.add(n); names.push(n); } };
+  model.objective.vars.forEach((v) => add(v.name));
+  model.subjectTo.forEach((r) => r.vars.forEach((v) => add(v.name)));
+  (model.bounds ?? []).forEach((b) => add(b.name));
+  (model.generals ?? []).forEach(add);
+  (model.binaries ?? []).forEach(add);
+  const given = solvedModelOf(model);
+  const last = new Map(given.cols.map((c) => [c.name, c]));
+  const bin = new Set(model.binaries ?? []), int = new Set(model.generals ?? []);
+  return {
+    model: {
+      ...given,
+      cols: names.map((name) => (bin.has(name) ? { name, lo: 0, hi: 1 } : last.get(name) ?? { name, lo: 0, hi: null })),
+    },
+    integer: names.map((n) => bin.has(n) || int.has(n)),
+  };
+}
+
+/** glpk.js's bounds object of a range (null = infinite). */
+const bnds = (lo: number | null, hi: number | null) => (lo === null
+  ? (hi === null ? { type: GLP_FR, lb: 0, ub: 0 } : { type: GLP_UP, lb: 0, ub: hi })
+  : hi === null ? { type: GLP_LO, lb: lo, ub: 0 } : lo === hi ? { type: GLP_FX, lb: lo, ub: lo } : { type: GLP_DB, lb: lo, ub: hi });
+
+/** `x` rounded inward to an integer for an integer column's bound (within 1e-9 of one: that one). */
+const inward = (x: number, round: (v: number) => number) => {
+  const near = Math.round(x);
+  return Math.abs(x - near) <= 1e-9 * Math.max(1, Math.abs(x)) ? near : round(x);
+};
+
+/**
+ * An infeasible core of the infeasible model (integrity.ts): each question solves the relaxed model
+ * with glpk.js, objective zero (an LP without presolve; a MIP with it, which reports an infeasible
+ * MIP as such). Null once `timeLeftMs` is down to 0.
+ */
+function jsonCore(g: GlpkApi, model: LP, timeLeftMs: () => number, counted: () => void): CoreFacts | null {
+  const core = coreModelOf(model);
+  const isMip = core.integer.some(Boolean);
+  return infeasibleCore(core.model, (rows, bounds) => {
+    const r = relaxedModel(core.model, rows, bounds);
+    const cols = [];
+    for (const [j, c] of r.cols.entries()) {
+      let { lo, hi } = c;
+      if (core.integer[j]) {
+        // glp_intopt takes only integer bounds on integer columns
+        if (lo !== null) lo = inward(lo, Math.ceil);
+        if (hi !== null) hi = inward(hi, Math.floor);
+        if (lo !== null && hi !== null && lo > hi) return true; // no integer value between them
+      }
+      cols.push({ name: c.name, ...bnds(lo, hi) });
+    }
+    const lp: LP = {
+      name: 'core',
+      objective: { direction: 1, name: 'zero', vars: r.cols.map((c) => ({ name: c.name, coef: 0 })) },
+      subjectTo: r.rows.map((row, i) => ({ name: `r${i + 1}`, vars: row.terms.map((t) => ({ name: t.name, coef: t.coef })), bnds: bnds(row.lo, row.hi) })),
+      bounds: cols,
+      ...(isMip ? { generals: r.cols.flatMap((c, j) => (core.integer[j] ? [c.name] : [])) } : {}),
+    };
+    counted();
+    const st = g.solve(lp, { msglev: 0, presol: isMip, tmlim: Math.min(CORE_QUESTION_MS, timeLeftMs()) / 1000 }).result.status;
+    return st === GLP_NOFEAS ? true : st === GLP_OPT || st === GLP_FEAS ? false : null;
+  }, timeLeftMs);
 }
 
 /** The model with each double-bounded row whose lb = ub made fixed: GLPK refuses a double-bounded
@@ -72,11 +140,6 @@ export function createGlpkJsonRunner(): TargetRunner {
       const r = checkGlpkJson(code);
       const warnings = r.warnings.map((i) => toMessage(i, 'warning'));
       if (!r.model) return failedRun('parse_error', [...r.issues.map((i) => toMessage(i, 'error')), ...warnings]);
-      if (r.contradictions.length > 0) {
-        // A row or column with lower > upper: no point satisfies it. GLPK refuses such bounds
-        // (GLP_EBOUND) and glpk.js reports "undefined", so the verdict is given here, unsolved.
-        return { failure: null, status: 'infeasible', objective: null, variables: {}, messages: warnings, log: [], solve_ms: 0 };
-      }
       const model = withEqualityRowsFixed(r.model);
       let g: GlpkApi;
       try {
@@ -86,6 +149,26 @@ export function createGlpkJsonRunner(): TargetRunner {
       }
       const isMip = (model.generals?.length ?? 0) + (model.binaries?.length ?? 0) > 0;
       const hooks = { attach: (push: ((s: string) => void) | null) => { sink = push ?? (() => {}); }, discard: () => { glpk = null; } };
+      /** the facts of an infeasible run: the model's numbers and, within the time left, its core (integrity.ts, rule (c)) */
+      const infeasibleFacts = (guard: Guard): ModelFacts => {
+        const facts = modelFacts(solvedModelOf(model));
+        // a constant objective fails rule (a) whatever its core; the core only matters when 'infeasible' is the answer
+        if (facts.objectiveTerms === 0 || !opts.infeasible_core) return facts;
+        const end = Math.min(opts.time_limit_s * 1000, guard.elapsed() + CORE_MAX_MS);
+        try {
+          const core = jsonCore(g, model, () => end - guard.elapsed(), () => { runs++; });
+          if (core) facts.core = core;
+        } catch {
+          glpk = null; // glpk.js aborted on a relaxation: the verdict stands, without a core
+        }
+        return facts;
+      };
+      if (r.contradictions.length > 0) {
+        // A row or column with lower > upper: no point satisfies it. GLPK refuses such bounds
+        // (GLP_EBOUND) and glpk.js reports "undefined", so the verdict is given here, unsolved.
+        return guardedSolve(opts, warnings, hooks, (guard) => ({ failure: null, status: 'infeasible', objective: null, variables: {}, messages: warnings, log: [], solve_ms: 0, facts: infeasibleFacts(guard) }),
+          (e, guard) => guard.fail('solver_error', `GLPK aborted on the model: ${errorText(e)}`));
+      }
       return guardedSolve(opts, warnings, hooks, (guard) => {
         runs++;
         // LPs without presolve (definite statuses); MIPs with it (without, glpk.js never solves them).
@@ -109,11 +192,12 @@ export function createGlpkJsonRunner(): TargetRunner {
         }
         const messages = [...warnings];
         if (status === 'error') messages.push({ severity: 'error', source: 'solver', text: `glpk.js ended with status ${st}` });
+        const solve_ms = guard.elapsed();
         return {
           failure: null, status, objective,
           variables: objective !== null ? capVariables(res.result.vars) : {},
-          messages, log: guard.log.lines(), solve_ms: guard.elapsed(),
-          ...(status === 'optimal' ? { facts: modelFacts(solvedModelOf(model)) } : {}),
+          messages, log: guard.log.lines(), solve_ms,
+          ...(status === 'optimal' ? { facts: modelFacts(solvedModelOf(model)) } : status === 'infeasible' ? { facts: infeasibleFacts(guard) } : {}),
         };
       }, (e, guard) => {
         const detail = guard.log.lines().filter((l) => l.trim()).slice(-3).join(' ');

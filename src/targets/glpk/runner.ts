@@ -8,7 +8,7 @@ import { failedRun, type Message, type SolverStatus, type TargetRun } from '../.
 import { capVariables, errorText, guardedSolve, LogBuffer, type Guard } from '../solve-guard.ts';
 import { setOutsideBytes } from '../memory-ceiling.ts';
 import type { SolveOptions, TargetRunner, WasmSource } from '../target.ts';
-import { modelFacts, type SolvedModel } from '../../verifier/integrity.ts';
+import { CORE_MAX_MS, CORE_QUESTION_MS, infeasibleCore, lowerBound, modelFacts, upperBound, type CoreFacts, type SolvedModel } from '../../verifier/integrity.ts';
 
 /** An open file of Emscripten's FS (MEMFS): `usedBytes` is the file's length, `flags` the open(2) flags. */
 interface FsStream {
@@ -57,6 +57,8 @@ interface GlpkModule {
   _glp_get_col_ub(P: number, j: number): number;
   _glp_get_col_kind(P: number, j: number): number;
   _glp_set_col_bnds(P: number, j: number, type: number, lb: number, ub: number): void;
+  _glp_set_row_bnds(P: number, i: number, type: number, lb: number, ub: number): void;
+  _glp_set_obj_coef(P: number, j: number, coef: number): void;
   _glp_mpl_alloc_wksp(): number;
   _glp_mpl_init_rand(tran: number, seed: number): void;
   _glp_mpl_read_model(tran: number, fname: number, skip: number): number;
@@ -89,8 +91,8 @@ interface GlpkModule {
 const GLP_FR = 1, GLP_LO = 2, GLP_UP = 3, GLP_DB = 4, GLP_FX = 5;
 const GLP_UNDEF = 1, GLP_FEAS = 2, GLP_NOFEAS = 4, GLP_OPT = 5, GLP_UNBND = 6;
 const GLP_SOL = 1, GLP_MIP = 3;
-const GLP_MSG_ON = 2;
-const GLP_EBOUND = 0x04, GLP_ETMLIM = 0x09, GLP_EITLIM = 0x08;
+const GLP_MSG_OFF = 0, GLP_MSG_ON = 2;
+const GLP_EBOUND = 0x04, GLP_ETMLIM = 0x09, GLP_EITLIM = 0x08, GLP_ENOPFS = 0x0A;
 const GLP_IV = 2;
 // Byte offsets in glp_smcp / glp_iocp on wasm32 (checked against glp_init_* defaults).
 const SMCP = { msg_lev: 0, tm_lim: 60, presolve: 72 };
@@ -426,7 +428,25 @@ export function createGlpkRunner(wasm: WasmSource): GlpkRunner {
         }
       }
       if (status === 'error') messages.push({ severity: 'error', source: 'solver', text: `GLPK's solver stopped with return code ${failedCode}` });
-      const facts = status === 'optimal' ? { facts: modelFacts(solvedModelOf(g, P)) } : {};
+      let facts = {};
+      if (status === 'optimal' || status === 'infeasible') {
+        const solved = solvedModelOf(g, P);
+        const f = modelFacts(solved);
+        if (status === 'infeasible' && f.objectiveTerms > 0 && opts.infeasible_core) {
+          // the core of the infeasibility, within what is left of the time limit (integrity.ts, rule
+          // (c)); a constant objective fails rule (a) whatever its core
+          const end = Math.min(tm_lim_ms, guard.elapsed() + CORE_MAX_MS);
+          try {
+            const core = glpkCore(g, P, solved, () => end - guard.elapsed(), (bytes) => { const p = g._malloc(bytes); allocs.push(p); return p; });
+            if (core) f.core = core;
+          } catch {
+            // GLPK aborted on a relaxation: the verdict stands, without a core; the instance is dropped
+            unwound = true;
+            glpk = null;
+          }
+        }
+        facts = { facts: f };
+      }
       return { failure: null, status, objective, variables: capVariables(variables), messages, log: log.lines(), solve_ms, ...facts };
     } catch (e) {
       unwound = true;
@@ -576,6 +596,65 @@ function roundIntegerBounds(g: GlpkModule, P: number): { empty: boolean; message
     messages.push({ severity: 'info', source: 'solver', text: `the bounds ${range} of the integer variable '${name}' were rounded to [${hasLb ? lo : '-inf'}, ${hasUb ? hi : 'inf'}] for GLPK's MIP solver` });
   }
   return { empty, messages: cappedMessages(messages) };
+}
+
+/** `x` rounded inward to an integer for an integer column's bound (within 1e-9 of one: that one). */
+const inward = (x: number, round: (v: number) => number) => {
+  const near = Math.round(x);
+  return Math.abs(x - near) <= 1e-9 * Math.max(1, Math.abs(x)) ? near : round(x);
+};
+
+/**
+ * An infeasible core of the infeasible problem P (integrity.ts), `solved` its SolvedModel: each
+ * question re-solves P itself with the relaxed rows made free (GLP_FR) and the relaxed bounds
+ * removed, objective zero: glp_simplex without presolve, then for a MIP glp_intopt with its
+ * presolver (which proves some integer infeasibility that branching never would). P is left changed
+ * (the caller deletes it). Null once `timeLeftMs` is down to 0.
+ */
+function glpkCore(g: GlpkModule, P: number, solved: SolvedModel, timeLeftMs: () => number, alloc: (bytes: number) => number): CoreFacts | null {
+  const m = g._glp_get_num_rows(P), n = g._glp_get_num_cols(P);
+  const integer = Array.from({ length: n }, (_, k) => g._glp_get_col_kind(P, k + 1) === GLP_IV);
+  const type = (lo: number | null, hi: number | null) => (lo === null ? (hi === null ? GLP_FR : GLP_UP) : hi === null ? GLP_LO : lo === hi ? GLP_FX : GLP_DB);
+  for (let j = 0; j <= n; j++) g._glp_set_obj_coef(P, j, 0);
+  const smcp = alloc(PARM_BYTES), iocp = alloc(PARM_BYTES);
+  g._glp_init_smcp(smcp);
+  g.setValue(smcp + SMCP.msg_lev, GLP_MSG_OFF, 'i32');
+  g.setValue(smcp + SMCP.presolve, 0, 'i32');
+  g._glp_init_iocp(iocp);
+  g.setValue(iocp + IOCP.msg_lev, GLP_MSG_OFF, 'i32');
+  g.setValue(iocp + IOCP.presolve, 1, 'i32');
+  return infeasibleCore(solved, (rows, bounds) => {
+    for (let i = 1; i <= m; i++) {
+      const r = solved.rows[i - 1]!;
+      if (rows.has(i - 1)) g._glp_set_row_bnds(P, i, GLP_FR, 0, 0);
+      else g._glp_set_row_bnds(P, i, type(r.lo, r.hi), r.lo ?? 0, r.hi ?? 0);
+    }
+    for (let j = 1; j <= n; j++) {
+      const c = solved.cols[j - 1]!;
+      let lo = bounds.has(lowerBound(j - 1)) ? null : c.lo, hi = bounds.has(upperBound(j - 1)) ? null : c.hi;
+      if (integer[j - 1]) {
+        // glp_intopt takes only integer bounds on integer columns
+        if (lo !== null) lo = inward(lo, Math.ceil);
+        if (hi !== null) hi = inward(hi, Math.floor);
+        if (lo !== null && hi !== null && lo > hi) return true; // no integer value between them
+      }
+      g._glp_set_col_bnds(P, j, type(lo, hi), lo ?? 0, hi ?? 0);
+    }
+    const asked = performance.now();
+    const limit = () => Math.max(1, Math.round(Math.min(CORE_QUESTION_MS - (performance.now() - asked), timeLeftMs())));
+    g.setValue(smcp + SMCP.tm_lim, limit(), 'i32');
+    if (g._glp_simplex(P, smcp) !== 0) return null;
+    const lp = lpStatus(g, P);
+    if (lp === 'infeasible') return true;
+    if (lp !== 'optimal') return null;
+    if (!integer.some(Boolean)) return false;
+    g.setValue(iocp + IOCP.tm_lim, limit(), 'i32');
+    const ret = g._glp_intopt(P, iocp);
+    if (ret === GLP_ENOPFS) return true; // the presolver found no integer point
+    if (ret !== 0) return null;
+    const ms = g._glp_mip_status(P);
+    return ms === GLP_OPT || ms === GLP_FEAS ? false : ms === GLP_NOFEAS ? true : null;
+  }, timeLeftMs);
 }
 
 function lpStatus(g: GlpkModule, P: number): SolverStatus {

@@ -4,7 +4,8 @@
 
 import highsLoader, { type Highs } from 'highs';
 import { checkLp, formatLpIssue, type LpModel } from './lp-format.ts';
-import { modelFacts, type SolvedModel } from '../../verifier/integrity.ts';
+import { CORE_MAX_MS, CORE_QUESTION_MS, infeasibleCore, modelFacts, relaxedModel, type CoreFacts, type SolvedModel } from '../../verifier/integrity.ts';
+import { toLpText, type LpWritable } from './lp-writer.ts';
 import { failedRun, type Message, type SolverStatus, type TargetRun } from '../../verifier/outcome.ts';
 import { capVariables, errorText, guardedSolve } from '../solve-guard.ts';
 import type { SolveOptions, TargetRunner, WasmSource } from '../target.ts';
@@ -37,6 +38,48 @@ export function solvedModelOfLp(m: LpModel): SolvedModel {
     })),
     cols: Object.entries(m.bounds).map(([name, b]) => ({ name, lo: finite(b.lower), hi: finite(b.upper) })),
   };
+}
+
+/** HiGHS treats bounds of this magnitude or more as infinite. */
+const INFINITE_BOUND = 1e20;
+
+/** Every column HiGHS solves with its effective bounds (CPLEX LP: [0, inf) unless stated, binaries
+ *  [0, 1]) and integrality: the model an infeasible run's core is sought in (integrity.ts). */
+function coreModelOfLp(m: LpModel): LpWritable {
+  const bin = new Set(m.binaries), int = new Set(m.integers), semi = new Set(m.semicontinuous);
+  const bound = (x: number) => (Number.isFinite(x) && Math.abs(x) < INFINITE_BOUND ? x : null);
+  const columns = m.variables.map((name) => {
+    const b = m.bounds[name];
+    const lo = b ? bound(b.lower) : 0;
+    const hi = b ? bound(b.upper) : null;
+    return { name, lo, hi: bin.has(name) && hi === null ? 1 : hi, integer: bin.has(name) || int.has(name), semicontinuous: semi.has(name) && !bin.has(name) };
+  });
+  return {
+    sense: 'min',
+    // a semi-continuous column's bounds are no element of the core: they stay as they are
+    model: { objective: [], objectiveConstant: 0, rows: solvedModelOfLp(m).rows, cols: columns.map((c) => ({ name: c.name, lo: c.semicontinuous ? null : c.lo, hi: c.semicontinuous ? null : c.hi })) },
+    columns,
+  };
+}
+
+/**
+ * An infeasible core of the infeasible model `m` (integrity.ts), each question a solve of the
+ * relaxed model, with a zero objective, as LP text; null once `timeLeftMs` is down to 0.
+ */
+function lpCore(highs: Highs, m: LpModel, timeLeftMs: () => number, counted: () => void): CoreFacts | null {
+  const core = coreModelOfLp(m);
+  return infeasibleCore(core.model, (rows, bounds) => {
+    const limit = Math.min(CORE_QUESTION_MS, timeLeftMs());
+    const r = relaxedModel(core.model, rows, bounds);
+    const text = toLpText({ sense: 'min', model: r, columns: core.columns.map((c, j) => (c.semicontinuous ? c : { ...c, lo: r.cols[j]!.lo, hi: r.cols[j]!.hi })) });
+    const once = (presolve: 'choose' | 'off') => {
+      counted();
+      return highs.solve(text, { time_limit: limit / 1000, presolve, output_flag: false }).Status;
+    };
+    let status = once('choose');
+    if (status === 'Primal infeasible or unbounded') status = once('off');
+    return status === 'Infeasible' ? true : status === 'Optimal' ? false : null;
+  }, timeLeftMs);
 }
 
 /** Optional second reader of LP text (GLPK's), consulted when HiGHS rejects a text the checker passed. */
@@ -99,11 +142,25 @@ export function createHighsRunner(wasm: WasmSource, secondOpinion?: LpSecondOpin
           if (typeof primal === 'number') variables[name] = primal;
         }
         const hasValue = status === 'optimal' || (status === 'time_limit' && Number.isFinite(res.ObjectiveValue));
+        const solve_ms = g.elapsed();
+        const facts = parsed ? modelFacts(solvedModelOfLp(parsed)) : undefined;
+        if (facts && parsed && status === 'infeasible' && facts.objectiveTerms > 0 && opts.infeasible_core) {
+          // the core of the infeasibility, within what is left of the time limit (integrity.ts, rule
+          // (c)); a constant objective fails rule (a) whatever its core (and the server's
+          // feasibility solves, objective zero, get none)
+          const end = Math.min(opts.time_limit_s * 1000, g.elapsed() + CORE_MAX_MS);
+          try {
+            const core = lpCore(highs, parsed, () => end - g.elapsed(), () => { runs++; });
+            if (core) facts.core = core;
+          } catch {
+            instance = null; // HiGHS aborted on a relaxation: the verdict stands, without a core
+          }
+        }
         return {
           failure: null, status, objective: hasValue ? res.ObjectiveValue : null,
           variables: status === 'optimal' || status === 'time_limit' ? capVariables(variables) : {},
-          messages, log: g.log.lines(), solve_ms: g.elapsed(),
-          ...(parsed ? { facts: modelFacts(solvedModelOfLp(parsed)) } : {}),
+          messages, log: g.log.lines(), solve_ms,
+          ...(facts ? { facts } : {}),
         };
       }, async (e, g) => {
         const text = errorText(e);
