@@ -6,7 +6,7 @@
 import type { Remote } from 'comlink';
 import { targetModule } from '../targets/registry.ts';
 import { resolveConfig, type VerifierConfig } from './config.ts';
-import type { Outcome, OutcomeClass } from './outcome.ts';
+import { failedRun, type Outcome, type OutcomeClass, type TargetRun } from './outcome.ts';
 import type { RemoteVerifier } from './remote.ts';
 import { failedOutcome, notEvaluatedOutcome, score, type VerifyJob } from './score.ts';
 import type { VerifierApi } from './worker-api.ts';
@@ -62,6 +62,8 @@ interface Pending {
   job: VerifyJob;
   resolve: (o: Outcome) => void;
   submitted: number;
+  /** receives the target's run before it is scored (runCode) */
+  keepRun?: (run: TargetRun) => void;
 }
 
 interface Slot {
@@ -111,6 +113,31 @@ export class VerifierPool {
       this.queue.push({ job: merged, resolve, submitted: started });
       this.pump();
     });
+  }
+
+  /**
+   * Run extracted code on an in-browser target and return the target's run, not scored: the sandbox
+   * server's path (it scores the run itself, and its clients score it again under their settings).
+   * The same queue, workers, limits and failure handling as verify(). Never rejects.
+   */
+  async runCode(job: { code: string; target: string; config?: Partial<VerifierConfig>; infeasibleCore?: boolean }): Promise<TargetRun> {
+    if (targetModule(job.target)?.runs !== 'worker') {
+      return failedRun('solver_error', [{ severity: 'error', source: 'pool', text: `target "${job.target}" is not an in-browser target` }]);
+    }
+    let kept: TargetRun | null = null;
+    const started = performance.now();
+    const merged: VerifyJob = { completion: job.code, raw_code: true, target: job.target, answer: job.infeasibleCore ? 'infeasible' : 0, config: { ...this.config, ...(job.config ?? {}) } };
+    this.counters.submitted++;
+    const o = this.closed
+      ? this.count(notEvaluatedOutcome(merged, resolveConfig(merged.config), job.code, 'the verifier pool is closed', started))
+      : await new Promise<Outcome>((resolve) => {
+        this.queue.push({ job: merged, resolve, submitted: started, keepRun: (run) => { kept = run; } });
+        this.pump();
+      });
+    if (kept) return kept;
+    // the run never reported (a timeout, a crash, a refused size): its outcome says what happened
+    const failure = (['parse_error', 'runtime_error', 'solver_error', 'timeout', 'no_model'] as const).find((f) => f === o.class) ?? 'solver_error';
+    return { failure, status: o.status, objective: null, variables: {}, messages: o.messages, log: o.log, solve_ms: o.solve_ms };
   }
 
   /** Verify many jobs; outcomes come back in input order. */
@@ -238,7 +265,7 @@ export class VerifierPool {
         return;
       }
       return handle.api.run({ code, target: job.target, config: job.config, infeasibleCore: job.answer === 'infeasible' }).then(
-        (run) => finish(score(job, cfg, code, run, started)),
+        (run) => { pending.keepRun?.(run); finish(score(job, cfg, code, run, started)); },
         failed,
       );
     }, failed);
