@@ -12,6 +12,7 @@ const PATTERNS: Record<string, (n: number) => string> = {
   'repeated </think><code>': (n) => '</think><code>'.repeat(n / 14),
   'nested <think><code>': (n) => '<think><code>'.repeat(n / 26) + '</code></think>'.repeat(n / 30),
   'fence lines': (n) => '```\n'.repeat(n / 4),
+  'spaces before an inner fence': (n) => `<code>\n\`\`\`lp\nx${' '.repeat(n)}y\n</code>`,
   'long thinking, then a model': (n) => `<think>${'reason about the plant. '.repeat(n / 24)}</think><code>\nMaximize\n obj: x\nEnd\n</code>`,
 };
 const OLD_THINK = /<think>([\s\S]*?)<\/think>/;
@@ -30,4 +31,8 @@ for (const [name, make] of Object.entries(PATTERNS)) {
 }
 const old: Record<string, number> = {};
 for (const kb of [16, 32, 64, 128]) old[`${kb} KB ms`] = +ms(() => OLD_THINK.exec('<think>'.repeat((kb * 1024) / 7))).toFixed(1);
-console.log(JSON.stringify({ extractCode: rows, old_think_regex_on_repeated_think: old }, null, 1));
+// the inner-fence expression used before (quadratic on spaces before the closing fence)
+const OLD_FENCE = /^\s*```[^\n]*\n([\s\S]*?)\n?[ \t]*```\s*$/;
+const oldFence: Record<string, number> = {};
+for (const kb of [16, 32, 64]) oldFence[`${kb} KB ms`] = +ms(() => OLD_FENCE.exec(`\`\`\`lp\nx${' '.repeat(kb * 1024)}y\n`)).toFixed(1);
+console.log(JSON.stringify({ extractCode: rows, old_think_regex_on_repeated_think: old, old_inner_fence_regex_on_spaces: oldFence }, null, 1));

@@ -31,10 +31,22 @@ const TAG = /<(\/?)(think|code)(?=[\s>])([^<>]{0,200})>/g;
 interface Tag { start: number; end: number; close: boolean; name: 'think' | 'code' }
 
 function stripInnerFence(code: string): string {
-  // `<code>```lp … ```</code>`: models often fence inside the tag; keep the fenced body.
-  const m = /^\s*```[^\n]*\n([\s\S]*?)\n?[ \t]*```\s*$/.exec(code);
+  // `<code>```lp … ```</code>`: models often fence inside the tag; keep the fenced body (what
+  // /^\s*```[^\n]*\n([\s\S]*?)\n?[ \t]*```\s*$/ matches, found without backtracking: that regular
+  // expression took quadratic time on a long run of spaces before the closing fence).
+  const start = code.search(/\S/);
+  const end = code.trimEnd().length;
+  if (start >= 0 && code.startsWith('```', start) && end - start >= 6 && code.endsWith('```', end)) {
+    const nl = code.indexOf('\n', start);
+    if (nl >= 0 && nl < end - 3) {
+      let close = end - 3; // the closing fence, after optional spaces or tabs and one line break
+      while (close > nl + 1 && (code[close - 1] === ' ' || code[close - 1] === '\t')) close--;
+      if (close > nl + 1 && code[close - 1] === '\n') close--;
+      return code.slice(nl + 1, close);
+    }
+  }
   // Drop the line break right after `<code>` so line 1 is the model's first line.
-  return m ? m[1]! : code.replace(/^[ \t]*\r?\n/, '');
+  return code.replace(/^[ \t]*\r?\n/, '');
 }
 
 const blank = (s: string) => s.trim() === '';
