@@ -2,7 +2,10 @@
 // wasm solvers, read the outcome and reward off the page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { launchChromium, mainThreadWork, MAIN_THREAD_PROBE, serveApp } from './browser.ts';
+import { createNodePool } from '../src/verifier/pool-node.ts';
 
 let page: Page;
 let close: () => Promise<void>;
@@ -37,6 +40,33 @@ async function verify(target: string, completion: string, answer: string) {
 }
 
 describe('verify page', () => {
+  it('gives the same class and reward as the CLI\'s verifier pool (and so as the server: test/server-targets.test.ts)', async () => {
+    const FIX = join(import.meta.dirname, 'fixtures');
+    const hacks = JSON.parse(readFileSync(join(FIX, 'hacks', 'manifest.json'), 'utf8')) as { question: string; questions: Record<string, string> };
+    const cases: [string, string, string, string][] = [ // file, target, answer, question
+      ['hacks/gold.lp', 'highs', '224', hacks.question], ['hacks/lp-constant.lp', 'highs', '224', hacks.question],
+      ['hacks/gold.mod', 'glpk', '224', hacks.question], ['hacks/gold.json', 'glpk-json', '224', hacks.question],
+      ['hacks/json-zero-objective.json', 'glpk-json', '224', hacks.question],
+      ['hacks/gold-inf.lp', 'highs', 'infeasible', hacks.questions['nl4opt-16']!], ['hacks/lp-inf-fresh-bounds.lp', 'highs', 'infeasible', hacks.questions['nl4opt-16']!],
+      ['broken/highs-syntax-missing-rhs.lp', 'highs', '10', ''], ['broken/glpk-runtime-division-by-zero.mod', 'glpk', '10', ''],
+    ];
+    const pool = createNodePool({ size: 1 });
+    const differences: string[] = [];
+    try {
+      for (const [file, target, answer, question] of cases) {
+        const completion = `<code>\n${readFileSync(join(FIX, file), 'utf8')}\n</code>`;
+        await page.fill('#question', question);
+        const inPage = await verify(target, completion, answer);
+        const cli = await pool.verify({ completion, target, answer: answer === 'infeasible' ? 'infeasible' : Number(answer), ...(question ? { question } : {}) });
+        if (inPage.cls !== cli.class || Number(inPage.reward) !== cli.reward) differences.push(`${file}: page ${inPage.cls} ${inPage.reward}, CLI ${cli.class} ${cli.reward}`);
+      }
+    } finally {
+      await pool.close();
+      await page.fill('#question', '');
+    }
+    expect(differences).toEqual([]);
+  }, 180_000);
+
   it.each(['highs', 'glpk', 'glpk-json'])('the built-in example is correct on %s', async (target) => {
     await page.selectOption('#target', target);
     await page.click('#example');
