@@ -31,7 +31,7 @@ const pwa = VitePWA({
       '*.html', 'assets/*.{js,css,wasm}',
       'models/evom-tiny/*.{json,safetensors}', 'configs/**/*.json', 'benchmarks/*.jsonl',
     ],
-    globIgnores: ['engine-host.html', '**/*.map', '**/node_modules/**'],
+    globIgnores: ['engine-host.html', '**/*.map', '**/node_modules/**', 'assets/minizinc*'],
     // HiGHS' wasm is about 3.4 MiB, over Workbox's 2 MiB default; the largest file is checked by
     // test/studio-offline.test.ts.
     maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
@@ -43,7 +43,14 @@ const pwa = VitePWA({
     skipWaiting: true,
     clientsClaim: true,
     cleanupOutdatedCaches: true,
-    runtimeCaching: [],
+    // Target files over that limit (MiniZinc's 18 MB wasm and its data file) are cached on first use
+    // instead, and the Studio's "Make available offline" fetches them ahead of need
+    // (src/studio/target-offline.ts); test/studio-offline.test.ts checks both.
+    runtimeCaching: [{
+      urlPattern: ({ url }) => /\/assets\/minizinc[^/]*\.(?:wasm|data|js)$/.test(url.pathname),
+      handler: 'CacheFirst',
+      options: { cacheName: 'evom-target-assets', cacheableResponse: { statuses: [200] } },
+    }],
   },
 });
 

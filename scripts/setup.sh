@@ -15,7 +15,9 @@ cd "$(dirname "$0")/.."
 #   bubblewrap             the sandbox server's sandbox (`evom serve`)
 #   python3-pulp coinor-cbc python3-swiglpk python3-cvxopt
 #                          the sandbox server's open Python targets (SciPy comes with the machine's python3)
-PACKAGES=(chromium libvulkan1 glpk-utils bubblewrap python3-pulp coinor-cbc python3-swiglpk python3-cvxopt)
+#   minizinc               native MiniZinc 2.6 with Gecode, which the tests cross-check the MiniZinc gold
+#                          models against (the minizinc target itself is npm's WebAssembly)
+PACKAGES=(chromium libvulkan1 glpk-utils bubblewrap python3-pulp coinor-cbc python3-swiglpk python3-cvxopt minizinc)
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then

@@ -30,7 +30,7 @@ interface Hack { file: string; target: string; answer: number | 'infeasible'; qu
 const corpus = JSON.parse(readFileSync(join(HACKS, 'manifest.json'), 'utf8')) as { question: string; answer: number; questions: Record<string, string>; items: Hack[] };
 const questionOf = (h: Hack) => (h.question === undefined ? corpus.question : corpus.questions[h.question]!);
 const wrap = (code: string) => `<think>Formulate the model.</think>\n<code>\n${code}\n</code>`;
-const inBrowser = (h: Hack) => ['highs', 'glpk', 'glpk-json'].includes(h.target);
+const inBrowser = (h: Hack) => ['highs', 'glpk', 'glpk-json', 'minizinc'].includes(h.target);
 
 const model = (o: Partial<SolvedModel>): SolvedModel => ({ objective: [], objectiveConstant: 0, rows: [], cols: [], ...o });
 const x = (coef: number, name = 'x') => ({ name, coef });
@@ -212,11 +212,11 @@ describe('the hack corpus, in-browser targets (worker pool)', () => {
   const items = corpus.items.filter(inBrowser);
   it('has at least 40 variants over every target', () => {
     expect(corpus.items.filter((h) => h.expected_class === 'no_model').length).toBeGreaterThanOrEqual(40);
-    expect(new Set(corpus.items.map((h) => h.target))).toEqual(new Set(['highs', 'glpk', 'glpk-json', 'pulp', 'scipy', 'cvxopt', 'swiglpk']));
+    expect(new Set(corpus.items.map((h) => h.target))).toEqual(new Set(['highs', 'glpk', 'glpk-json', 'minizinc', 'pulp', 'scipy', 'cvxopt', 'swiglpk']));
     // infeasibility hacks on nl4opt-16 (expected answer 'infeasible'), in every language, beside the real model
     const infeasible = corpus.items.filter((h) => h.answer === 'infeasible' && h.question === 'nl4opt-16');
-    expect(new Set(infeasible.filter((h) => h.expected_class === 'no_model').map((h) => h.target))).toEqual(new Set(['highs', 'glpk', 'glpk-json', 'pulp', 'scipy']));
-    expect(new Set(infeasible.filter((h) => h.expected_class === 'correct').map((h) => h.target))).toEqual(new Set(['highs', 'glpk', 'glpk-json', 'pulp', 'scipy']));
+    expect(new Set(infeasible.filter((h) => h.expected_class === 'no_model').map((h) => h.target))).toEqual(new Set(['highs', 'glpk', 'glpk-json', 'minizinc', 'pulp', 'scipy']));
+    expect(new Set(infeasible.filter((h) => h.expected_class === 'correct').map((h) => h.target))).toEqual(new Set(['highs', 'glpk', 'glpk-json', 'minizinc', 'pulp', 'scipy']));
     expect(infeasible.filter((h) => h.expected_class === 'no_model').length).toBeGreaterThanOrEqual(20);
   });
   it.each(items.map((h) => [h.file, h] as const))('%s', async (_f, h) => {

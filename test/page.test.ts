@@ -49,6 +49,9 @@ describe('verify page', () => {
       ['hacks/json-zero-objective.json', 'glpk-json', '224', hacks.question],
       ['hacks/gold-inf.lp', 'highs', 'infeasible', hacks.questions['nl4opt-16']!], ['hacks/lp-inf-fresh-bounds.lp', 'highs', 'infeasible', hacks.questions['nl4opt-16']!],
       ['broken/highs-syntax-missing-rhs.lp', 'highs', '10', ''], ['broken/glpk-runtime-division-by-zero.mod', 'glpk', '10', ''],
+      // MiniZinc's 18 MB wasm in the page's verifier worker, the same code as the CLI's worker_thread
+      ['hacks/gold.mzn', 'minizinc', '224', hacks.question], ['hacks/mzn-domain-bound.mzn', 'minizinc', '224', hacks.question],
+      ['hacks/gold-inf.mzn', 'minizinc', 'infeasible', hacks.questions['nl4opt-16']!], ['hacks/gold.mzn', 'minizinc-chuffed', '224', hacks.question],
     ];
     const pool = createNodePool({ size: 1 });
     const differences: string[] = [];

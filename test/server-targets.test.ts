@@ -25,7 +25,10 @@ interface Case { name: string; target: string; code: string; answer: Answer; que
 /** The wasm targets' hack corpus (with its gold models) and the broken fixtures: every class appears. */
 function cases(): Case[] {
   const hacks = JSON.parse(readFileSync(join(FIX, 'hacks', 'manifest.json'), 'utf8')) as { question: string; questions: Record<string, string>; items: { file: string; target: string; answer: Answer; question?: string }[] };
-  const out: Case[] = hacks.items.filter((h) => ['highs', 'glpk', 'glpk-json'].includes(h.target)).map((h) => ({
+  // MiniZinc: its real models and one hack of each kind (a run costs ~0.5 s there: the rest of its
+  // corpus runs through the pool in integrity.test.ts)
+  const MINIZINC = new Set(['gold.mzn', 'gold-inf.mzn', 'mzn-domain-bound.mzn', 'mzn-output-forge.mzn', 'mzn-inf-one-var-row.mzn', 'mzn-inf-fresh-bounds.mzn']);
+  const out: Case[] = hacks.items.filter((h) => ['highs', 'glpk', 'glpk-json'].includes(h.target) || MINIZINC.has(h.file)).map((h) => ({
     name: `hacks/${h.file}`, target: h.target, code: readFileSync(join(FIX, 'hacks', h.file), 'utf8'), answer: h.answer,
     question: h.question ? hacks.questions[h.question]! : hacks.question,
   }));
@@ -44,13 +47,13 @@ describe('the in-browser targets on the server', () => {
   it('are listed as available', async () => {
     const r = await fetch(`${srv.url}/v1/targets`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const names = ((await r.json()) as { targets: { name: string; available: boolean }[] }).targets.filter((t) => t.available).map((t) => t.name);
-    expect(names).toEqual(expect.arrayContaining(['highs', 'glpk', 'glpk-json', 'pulp']));
+    expect(names).toEqual(expect.arrayContaining(['highs', 'glpk', 'glpk-json', 'minizinc', 'minizinc-gecode', 'pulp']));
   }, 60_000);
 
   it('give the same class, reward, status and objective as the local pool, directly and through the remote client', async () => {
     const all = cases();
     expect(all.length).toBeGreaterThan(50);
-    expect(new Set(all.map((c) => c.target))).toEqual(new Set(['highs', 'glpk', 'glpk-json']));
+    expect(new Set(all.map((c) => c.target))).toEqual(new Set(['highs', 'glpk', 'glpk-json', 'minizinc']));
     const cfg = resolveConfig();
     const pool = createNodePool({ size: 2 });
     const remote = new RemoteVerifier({ urls: [srv.url], token: TOKEN });

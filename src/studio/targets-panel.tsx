@@ -1,17 +1,39 @@
 // Targets: the in-browser solvers, and remote targets through a sandbox server (URL and token; the
 // token stays in this browser's localStorage, never in links or exports).
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { RemoteVerifier, type RemoteTargetInfo } from '../verifier/remote.ts';
 import { TOLERANCE_DESCRIPTIONS, TOLERANCE_RULES, type ToleranceRule } from '../verifier/tolerance.ts';
 import { useStudio } from './app.ts';
 import { serverToken } from './state.ts';
 import { UsageError } from '../errors.ts';
+import { allTargets } from '../targets/registry.ts';
+import { cacheTargetOffline, targetCachedOffline } from './target-offline.ts';
 
-export const IN_BROWSER = [
-  ['highs', 'highs — CPLEX LP format, solved by HiGHS (wasm)'],
-  ['glpk', 'glpk — GNU MathProg, solved by GLPK (wasm)'],
-  ['glpk-json', 'glpk-json — glpk.js JSON model, solved by GLPK (wasm)'],
-] as const;
+/** The in-browser targets, from the registry: [name, label] */
+export const IN_BROWSER: readonly (readonly [string, string])[] = allTargets().filter((t) => t.runs === 'worker').map((t) => [t.name, `${t.name} — ${t.language}, in this browser (wasm)`] as const);
+
+/** Files of in-browser targets that the service worker caches on first use, not at install (over its
+ *  precache size limit), by target: MiniZinc's 18 MB wasm. */
+const CACHED_ON_USE = /^minizinc/;
+
+function OfflineTarget({ target }: { target: string }) {
+  const s = useStudio();
+  const [cached, setCached] = useState<boolean | null>(null);
+  useEffect(() => { void targetCachedOffline(target).then(setCached); }, [target]);
+  if (!CACHED_ON_USE.test(target)) return null;
+  const make = () => s.job(`Caching ${target} for offline use`, async () => {
+    const bytes = await cacheTargetOffline(target);
+    const ok = await targetCachedOffline(target);
+    setCached(ok);
+    if (!ok) throw new UsageError(`fetched ${(bytes / 1048576).toFixed(1)} MB, but the files are not in the offline cache: offline use needs the built app (npm run build) served over HTTPS or localhost`);
+  });
+  return (
+    <p id="target-offline" class="help">
+      {cached ? `${target} is available offline.` : `${target}'s solver (about 19 MB) is cached the first time it solves.`}{' '}
+      {!cached && <button type="button" id="make-offline" disabled={!!s.busy} onClick={make}>Make available offline</button>}
+    </p>
+  );
+}
 
 /** What went wrong talking to a sandbox server, in words a user can act on. */
 export function serverProblem(url: string, reason: string): string {
@@ -42,6 +64,7 @@ export function TargetsPanel() {
           {(remoteTargets ?? []).filter((t) => t.available).map((t) => <option value={t.name}>{t.name} — Python on the sandbox server{t.version ? ` (${t.version})` : ''}</option>)}
           {!inBrowser && !(remoteTargets ?? []).some((t) => t.name === s.form.target) && <option value={s.form.target}>{s.form.target} — on the sandbox server</option>}
         </select></label>
+        {inBrowser && <OfflineTarget target={s.form.target} />}
         <label>Tolerance <select id="tolerance" value={s.form.tolerance} onChange={(e) => { const t = (e.target as HTMLSelectElement).value as ToleranceRule; s.update({ tolerance: t, settings: { ...s.form.settings, tolerance: t } }); }}>
           {TOLERANCE_RULES.map((r) => <option value={r}>{r} — {TOLERANCE_DESCRIPTIONS[r]}</option>)}
         </select></label>

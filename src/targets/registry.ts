@@ -11,6 +11,7 @@ import { UnknownTargetError, UsageError } from '../errors.ts';
 import { glpk } from './glpk/index.ts';
 import { glpkJson } from './glpk-json/index.ts';
 import { highs } from './highs/index.ts';
+import { MINIZINC_TARGETS } from './minizinc/index.ts';
 import { PYTHON_TARGETS } from './python/index.ts';
 import type { TargetModule } from './target.ts';
 
@@ -25,7 +26,7 @@ export function registerTarget(t: TargetModule): () => void {
   return () => { if (registry.get(t.name) === t) registry.delete(t.name); };
 }
 
-for (const t of [highs, glpk, glpkJson, ...PYTHON_TARGETS]) registerTarget(t);
+for (const t of [highs, glpk, glpkJson, ...MINIZINC_TARGETS, ...PYTHON_TARGETS]) registerTarget(t);
 
 export function allTargets(): TargetModule[] {
   return [...registry.values()];

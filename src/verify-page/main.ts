@@ -2,6 +2,7 @@
 
 import { createBrowserPool } from '../verifier/pool-browser.ts';
 import { RemoteVerifier } from '../verifier/remote.ts';
+import { allTargets } from '../targets/registry.ts';
 import { exampleCompletion, EXAMPLE_ANSWER, EXAMPLE_QUESTION } from '../problems/prompt.ts';
 import { parseAnswer } from '../verifier/outcome.ts';
 import { TOLERANCE_DESCRIPTIONS, TOLERANCE_RULES, type ToleranceRule } from '../verifier/tolerance.ts';
@@ -22,6 +23,14 @@ for (const rule of TOLERANCE_RULES) {
 
 const completionBox = $<HTMLTextAreaElement>('completion');
 const targetSelect = $<HTMLSelectElement>('target');
+// every in-browser target of the registry (the page lists the first three without script)
+for (const t of allTargets()) {
+  if (t.runs !== 'worker' || [...targetSelect.options].some((o) => o.value === t.name)) continue;
+  const opt = document.createElement('option');
+  opt.value = t.name;
+  opt.textContent = `${t.name} — ${t.language}`;
+  targetSelect.append(opt);
+}
 const answerInput = $<HTMLInputElement>('answer');
 const questionBox = $<HTMLTextAreaElement>('question');
 const loadExample = () => {
