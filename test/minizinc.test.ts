@@ -187,6 +187,8 @@ describe('bad input: a clear class within its limit, and the pool keeps serving'
     ['syntax error', 'minizinc', 'var 0..3: x;\nconstraint x <= 2\nsolve maximize x;', /MiniZinc syntax error/, 3],
     ['type error', 'minizinc', 'var 0..3: x;\nconstraint x <= y;\nsolve maximize x;', /undefined identifier `y'/, 2],
     ['missing include', 'minizinc', 'include "nosuch.mzn";\nvar 0..3: x;\nsolve maximize x;', /Cannot open file 'nosuch.mzn'/, 1],
+    // MiniZinc's file system is its own in-memory one: the host's files are not there
+    ['a file of the host', 'minizinc', 'include "/etc/passwd";\nvar 0..3: x;\nsolve maximize x;', /Cannot open file '\/etc\/passwd'/, 1],
     ['an index out of range in a constraint (relational semantics: the constraint is false)', 'minizinc', 'array[1..3] of int: a = [1, 2, 3];\nvar 0..3: x;\nconstraint x <= a[4];\nsolve maximize x;', /array access out of bounds/, 3],
     ['an evaluation error', 'minizinc', 'int: n = 3 div 0;\nvar 0..3: x;\nconstraint x <= n;\nsolve maximize x;', /division by zero/i],
     ['no solve item', 'minizinc', 'var 0..3: x;\nconstraint x <= 2;', /needs a solve item/],
@@ -197,7 +199,7 @@ describe('bad input: a clear class within its limit, and the pool keeps serving'
     ['unbounded search', 'minizinc-gecode', 'include "alldifferent.mzn";\narray[1..30] of var 0..100: x;\nconstraint alldifferent(x);\nconstraint sum(i in 1..30)((i + 7) * x[i]) = 10007;\nsolve maximize sum(i in 1..30)(x[i] * x[(i mod 30) + 1]);', /time limit/],
   ];
   const CLASSES: Record<string, string[]> = {
-    'syntax error': ['parse_error'], 'type error': ['parse_error'], 'missing include': ['parse_error'],
+    'syntax error': ['parse_error'], 'type error': ['parse_error'], 'missing include': ['parse_error'], 'a file of the host': ['parse_error'],
     'an index out of range in a constraint (relational semantics: the constraint is false)': ['infeasible'], 'an evaluation error': ['runtime_error'], 'no solve item': ['parse_error'], 'solve satisfy': ['no_model'],
     'huge arrays': ['runtime_error'], 'endless recursion': ['runtime_error'], 'output flooding': ['timeout', 'runtime_error'],
     'unbounded search': ['timeout'],
