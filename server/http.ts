@@ -299,12 +299,18 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
   // going for retry_grace_s, then stops.
   interface Keyed { bodyHash: string; result: Promise<JobResult>; waiting: number; controller: AbortController; grace: ReturnType<typeof setTimeout> | null; endedAt: number | null }
   const keyed = new Map<string, Keyed>();
+  /** ids of ended runs, oldest end first: a sweep drops from the front only (amortized O(1) per request) */
+  const ended: { id: string; entry: Keyed }[] = [];
+  let endedHead = 0;
   const KEYED_TTL_MS = 600_000, KEYED_MAX = 10_000;
   function sweepKeyed(now: number): void {
-    for (const [k, e] of keyed) {
-      if (keyed.size <= KEYED_MAX && (e.endedAt === null || now - e.endedAt < KEYED_TTL_MS)) continue;
-      if (e.endedAt !== null) keyed.delete(k);
+    while (endedHead < ended.length) {
+      const { id, entry } = ended[endedHead]!;
+      if (keyed.size <= KEYED_MAX && now - entry.endedAt! < KEYED_TTL_MS) break;
+      if (keyed.get(id) === entry) keyed.delete(id);
+      endedHead++;
     }
+    if (endedHead > 1024 && endedHead * 2 > ended.length) { ended.splice(0, endedHead); endedHead = 0; }
   }
 
   async function runOnce(req: IncomingMessage, res: ServerResponse, tokenId: string, job: Job, rawBody: string): Promise<{ result: JobResult; replay: boolean }> {
@@ -331,6 +337,7 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
         if (entry.grace) clearTimeout(entry.grace);
         // a cancelled run has no answer to give: a later retry starts afresh
         if (controller.signal.aborted) keyed.delete(id);
+        else ended.push({ id, entry });
       });
       entry.result.catch(() => { /* answered to the waiting requests */ });
       keyed.set(id, e = entry);

@@ -21,6 +21,7 @@ FENCES = {
     "highs": ("lp", "cplex", "cplex-lp"),
     "glpk": ("mathprog", "gmpl", "mod", "ampl", "glpk"),
     "glpk-json": ("json",),
+    **{t: ("minizinc", "mzn") for t in ("minizinc", "minizinc-cbc", "minizinc-gecode", "minizinc-chuffed")},
     **{t: _PYTHON_FENCES for t in ("pulp", "scipy", "cvxopt", "swiglpk", "ortools", "gurobi", "copt")},
 }
 

@@ -104,13 +104,18 @@ export class VerifierPool {
     const merged: VerifyJob = { ...job, config: { ...this.config, ...(job.config ?? {}) } };
     const cfg = resolveConfig(merged.config);
     this.counters.submitted++;
-    if (this.closed) return Promise.resolve(this.count(notEvaluatedOutcome(merged, cfg, '', 'the verifier pool is closed', started)));
-    if (targetModule(job.target)?.runs !== 'worker' && !this.opts.remote) {
+    if (!this.closed && targetModule(job.target)?.runs !== 'worker' && !this.opts.remote) {
       // Sandbox targets go to the sandbox servers; the workers are for the wasm solvers.
       return Promise.resolve(this.count(notEvaluatedOutcome(merged, cfg, '', `target "${job.target}" does not run in the browser and no sandbox server is configured`, started)));
     }
+    return this.enqueue(merged, started);
+  }
+
+  /** Queue a job for the workers (or answer it not_evaluated when the pool is closed). */
+  private enqueue(job: VerifyJob, started: number, keepRun?: (run: TargetRun) => void): Promise<Outcome> {
+    if (this.closed) return Promise.resolve(this.count(notEvaluatedOutcome(job, resolveConfig(job.config), job.raw_code ? job.completion : '', 'the verifier pool is closed', started)));
     return new Promise((resolve) => {
-      this.queue.push({ job: merged, resolve, submitted: started });
+      this.queue.push({ job, resolve, submitted: started, ...(keepRun ? { keepRun } : {}) });
       this.pump();
     });
   }
@@ -126,14 +131,11 @@ export class VerifierPool {
     }
     let kept: TargetRun | null = null;
     const started = performance.now();
+    // the worker scores the run as it scores any job; that score is not used. The expected answer
+    // only decides whether an infeasible run's core is sought (runCode in verify.ts)
     const merged: VerifyJob = { completion: job.code, raw_code: true, target: job.target, answer: job.infeasibleCore ? 'infeasible' : 0, config: { ...this.config, ...(job.config ?? {}) } };
     this.counters.submitted++;
-    const o = this.closed
-      ? this.count(notEvaluatedOutcome(merged, resolveConfig(merged.config), job.code, 'the verifier pool is closed', started))
-      : await new Promise<Outcome>((resolve) => {
-        this.queue.push({ job: merged, resolve, submitted: started, keepRun: (run) => { kept = run; } });
-        this.pump();
-      });
+    const o = await this.enqueue(merged, started, (run) => { kept = run; });
     if (kept) return kept;
     // the run never reported (a timeout, a crash, a refused size): its outcome says what happened
     const failure = (['parse_error', 'runtime_error', 'solver_error', 'timeout', 'no_model'] as const).find((f) => f === o.class) ?? 'solver_error';
