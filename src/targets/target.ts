@@ -76,10 +76,10 @@ export interface TargetModule {
   readonly gold?: (p: GoldInput) => string;
   /** files the runner loads; the browser build emits them (vite.config.ts) */
   readonly assets?: Readonly<Record<string, AssetRef>>;
-  /** false: a warmed pool (VerifierPool warm) leaves this target to its first use. For solvers whose
-   *  start-up is small next to every run's own cost and whose wasm is large (MiniZinc: 18 MB, 0.3 s to
-   *  compile, then a fresh instance per run anyway), warming only takes CPU from what the page does. */
-  readonly warm?: boolean;
+  /** a run costs about a second, not milliseconds (MiniZinc: a fresh instance and a flattening of its
+   *  library per run). A warmed pool leaves it to its first use, and the generator does not solve its
+   *  gold for every problem it makes (its gold is checked by the tests instead). */
+  readonly costly?: boolean;
   /** the solver in this thread ('worker' targets); imports its code on demand, so that a page that
    *  only lists targets (prompts, forms) never loads a solver */
   readonly createRunner?: (env: RunnerEnv) => Promise<TargetRunner>;

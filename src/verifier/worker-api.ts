@@ -28,7 +28,7 @@ export function createVerifierApi(assets: AssetLoader): VerifierApi {
     async warm() {
       const runners = await made;
       const tiny = { time_limit_s: 1, memory_limit_bytes: 256 * 1048576, max_log_lines: 10 };
-      for (const t of allTargets()) if (runners[t.name] && t.warm !== false) await runners[t.name]!.solve(t.example, tiny);
+      for (const t of allTargets()) if (runners[t.name] && !t.costly) await runners[t.name]!.solve(t.example, tiny);
     },
     ping: () => 'pong',
   };

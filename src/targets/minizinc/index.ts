@@ -37,8 +37,8 @@ function minizincTarget(name: string, backend: MiniZincBackend, solverName: stri
     rules: backend === 'gecode' || backend === 'chuffed' ? CP_RULES : RULES,
     example: backend === 'gecode' || backend === 'chuffed' ? CP_EXAMPLE : EXAMPLE,
     assets: MINIZINC_ASSETS,
-    // compiled on first use (0.3 s), not when a pool warms: every run is a fresh instance anyway
-    warm: false,
+    // ~0.5 s a run: not warmed by pools, not solved for every generated problem
+    costly: true,
     createRunner: async (env) => (await import('./runner.ts')).createMiniZincRunner(env.asset, backend, () => env.runner('highs')),
   };
 }
