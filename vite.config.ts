@@ -31,7 +31,7 @@ const pwa = VitePWA({
       '*.html', 'assets/*.{js,css,wasm}',
       'models/evom-tiny/*.{json,safetensors}', 'configs/**/*.json', 'benchmarks/*.jsonl',
     ],
-    globIgnores: ['engine-host.html', '**/*.map', '**/node_modules/**', 'assets/minizinc*'],
+    globIgnores: ['engine-host.html', '**/*.map', '**/node_modules/**', 'assets/minizinc*', 'assets/pyodide*', 'assets/python_stdlib*'],
     // HiGHS' wasm is about 3.4 MiB, over Workbox's 2 MiB default; the largest file is checked by
     // test/studio-offline.test.ts.
     maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
@@ -43,11 +43,14 @@ const pwa = VitePWA({
     skipWaiting: true,
     clientsClaim: true,
     cleanupOutdatedCaches: true,
-    // Target files over that limit (MiniZinc's 18 MB wasm and its data file) are cached on first use
-    // instead, and the Studio's "Make available offline" fetches them ahead of need
-    // (src/studio/target-offline.ts); test/studio-offline.test.ts checks both.
+    // Target files over that limit (MiniZinc's 18 MB wasm and its data file), and the pulp target's
+    // Python (Pyodide's 9.6 MB wasm, its 2.5 MB standard library, its two modules and lock file, and
+    // the HiGHS module its interpreter loads: 14 MB that only a page running Python needs) are cached
+    // on first use instead (CacheFirst: the page fetches them, the service worker keeps them), and
+    // the Studio's "Make available offline" fetches them ahead of need (src/studio/target-offline.ts);
+    // test/studio-offline.test.ts and test/pulp-browser.test.ts check both.
     runtimeCaching: [{
-      urlPattern: ({ url }) => /\/assets\/minizinc[^/]*\.(?:wasm|data|js)$/.test(url.pathname),
+      urlPattern: ({ url }) => /\/assets\/(?:minizinc[^/]*\.(?:wasm|data|js)|pyodide[^/]*\.(?:wasm|mjs|json)|python_stdlib[^/]*\.zip|highs[^/]*\.mjs)$/.test(url.pathname),
       handler: 'CacheFirst',
       options: { cacheName: 'evom-target-assets', cacheableResponse: { statuses: [200] } },
     }],
@@ -61,10 +64,20 @@ const devServerFlag: Plugin = {
   config: (_config, { command }) => ({ define: { __EVOM_DEV_SERVER__: JSON.stringify(command === 'serve') } }),
 };
 
+// Worker bundles are told they are one, so that src/verifier/pyodide-link.ts leaves the page-only
+// Python isolate host (src/targets/pulp/isolate-browser.ts, 200 KB) out of them. (A transform: worker
+// builds inherit the pages' `define` and do not run their plugins' config hooks.)
+const bundleKind = (worker: boolean): Plugin => ({
+  name: 'evom-bundle-kind',
+  transform: (code) => (code.includes('__EVOM_WORKER_BUNDLE__') ? code.replaceAll('__EVOM_WORKER_BUNDLE__', String(worker)) : null),
+});
+
 export default defineConfig({
   // the wasm of every registered target, for the pages and their workers (src/targets/assets-browser.ts)
-  plugins: [pwa, devServerFlag, targetAssetsPlugin()],
-  worker: { format: 'es', plugins: () => [targetAssetsPlugin()] },
+  plugins: [pwa, devServerFlag, bundleKind(false), targetAssetsPlugin()],
+  worker: { format: 'es', plugins: () => [bundleKind(true), targetAssetsPlugin()] },
+  // PuLP's files (84 KB) are inlined into the pulp target's page-side chunk (isolate-browser.ts, `?inline`)
+  assetsInclude: ['**/targets/pulp/vendor/*.zip'],
   build: {
     target: 'es2022', outDir: 'dist', chunkSizeWarningLimit: 4096,
     rollupOptions: { input: { studio: fileURLToPath(new URL('./index.html', import.meta.url)), verify: fileURLToPath(new URL('./verify.html', import.meta.url)) } },

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 #   chromium, libvulkan1   headless Chromium runs the WebGPU engine (`evom demo`, train, eval, generate);
 #                          it ships SwiftShader's Vulkan driver, so no GPU is needed
 #   glpk-utils             glpsol, the native GLPK the tests cross-check gold models against
-#   bubblewrap             the sandbox server's sandbox (`evom serve`)
+#   bubblewrap             the sandbox server's sandbox (`evom serve`), and the pulp target's isolate in Node
 #   python3-pulp coinor-cbc python3-swiglpk python3-cvxopt
 #                          the sandbox server's open Python targets (SciPy comes with the machine's python3)
 #   minizinc               native MiniZinc 2.6 with Gecode, which the tests cross-check the MiniZinc gold

@@ -7,7 +7,8 @@ import { loadServerConfig, loadTokens, type ServerConfig } from './config.ts';
 import { startSandboxServer, jsonLog, type SandboxRunner, type SandboxServer } from './http.ts';
 import { checkSandbox, defaultSandboxConfig, discoverTargets, prewarmSandboxes, runPython, runSandboxed, type SandboxConfig } from './sandbox/sandbox.ts';
 import { EvomError } from '../src/errors.ts';
-import { checkedRun, closeExportChecks } from './sandbox/check-export.ts';
+import { checkedRun } from '../src/targets/python/check-export.ts';
+import { closeExportChecks, poolResolver } from './sandbox/resolver.ts';
 import { allTargets, targetModule } from '../src/targets/registry.ts';
 import { createNodePool } from '../src/verifier/pool-node.ts';
 import type { VerifierPool } from '../src/verifier/pool.ts';
@@ -28,7 +29,7 @@ export function bubblewrapRunner(sb: SandboxConfig, browserTargets?: VerifierPoo
   return {
     // the harness's report, confirmed against the model it exported, outside the sandbox
     run: async (r) => {
-      if (browserTargets && targetModule(r.target)?.runs === 'worker') {
+      if (browserTargets && targetModule(r.target)?.runs === 'worker' && !targetModule(r.target)?.serverNative) {
         // the browser's limits, from the request's: the solver's time, the worker's wall clock, wasm memory
         return browserTargets.runCode({
           code: r.code, target: r.target, infeasibleCore: r.infeasibleCore === true,
@@ -36,11 +37,11 @@ export function bubblewrapRunner(sb: SandboxConfig, browserTargets?: VerifierPoo
         });
       }
       const { exported, ...run } = await runSandboxed({ target: r.target, code: r.code, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes, ...(r.signal ? { signal: r.signal } : {}) }, sb);
-      return checkedRun(run, exported, r.timeLimitS, r.infeasibleCore === true);
+      return checkedRun(run, exported, r.timeLimitS, poolResolver, r.infeasibleCore === true);
     },
     runRaw: (r) => runPython({ code: r.code, stdin: r.stdin, timeLimitS: r.timeLimitS, memoryMb: r.memoryMb, maxOutputBytes: r.maxOutputBytes, ...(r.signal ? { signal: r.signal } : {}) }, sb),
     targets: async () => [
-      ...(browserTargets ? allTargets().filter((t) => t.runs === 'worker').map((t) => ({ name: t.name, available: true })) : []),
+      ...(browserTargets ? allTargets().filter((t) => t.runs === 'worker' && !t.serverNative).map((t) => ({ name: t.name, available: true })) : []),
       ...await discoverTargets(sb),
     ],
   };

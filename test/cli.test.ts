@@ -44,14 +44,14 @@ describe('evom verify', () => {
   it('the demo verifies gold and broken completions in every target', () => {
     const r = evom(['demo', '--verifier', '--count', '6', '--seed', '5']);
     expect(r.code).toBe(0);
-    for (const t of ['highs', 'glpk', 'glpk-json', 'minizinc']) {
+    for (const t of ['highs', 'glpk', 'glpk-json', 'minizinc', 'pulp']) {
       expect(r.stdout).toMatch(new RegExp(`\\| ${t} \\| gold \\| correct 6 \\| 2\\.00 \\|`));
       expect(r.stdout).toMatch(new RegExp(`\\| ${t} \\| no_code \\| format_error 6 \\| 0\\.00 \\|`));
     }
-    expect(r.stdout).toMatch(/96 verifications on \d+ workers/);
+    expect(r.stdout).toMatch(/120 verifications on \d+ workers/);
     // Flipping the objective sense never scores, and every target judges the flipped models alike.
     const flipped = r.stdout.split('\n').filter((l) => l.includes('| flipped_sense |')).map((l) => l.split('|')[3]!.trim());
-    expect(flipped).toHaveLength(4);
+    expect(flipped).toHaveLength(5);
     expect(flipped[0]).not.toMatch(/correct/);
     expect(new Set(flipped).size).toBe(1);
   });
@@ -153,7 +153,7 @@ describe('evom prompt / eval / problems', () => {
     for (const l of lines) {
       expect(typeof l.question).toBe('string');
       expect(Number.isFinite(l.answer)).toBe(true);
-      expect(Object.keys(l.gold).sort()).toEqual(['glpk', 'glpk-json', 'highs', 'minizinc']);
+      expect(Object.keys(l.gold).sort()).toEqual(['glpk', 'glpk-json', 'highs', 'minizinc', 'pulp']);
     }
     expect(evom(['problems', '--family', 'knapsack,diet', '--count', '4', '--seed', '7']).stdout).toBe(r.stdout);
     const bad = evom(['problems', '--family', 'cooking']);

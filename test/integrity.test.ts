@@ -3,14 +3,14 @@
 // the problem's text) and its deletion filter, every variant of the hack corpus (test/fixtures/hacks)
 // in every target (in-browser through the worker pool, Python through a real sandbox server), the
 // gold models of real benchmark items (the genuinely infeasible ones too) and of the generator
-// staying correct, and the export checks (server/sandbox/exported-model.ts).
+// staying correct, and the export checks (src/targets/python/exported-model.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadServerConfig } from '../server/config.ts';
 import { startFromConfig } from '../server/main.ts';
 import type { SandboxServer } from '../server/http.ts';
-import { parseMps, readExport, toLpText, checkSolution } from '../server/sandbox/exported-model.ts';
+import { parseMps, readExport, toLpText, checkSolution } from '../src/targets/python/exported-model.ts';
 import { generateProblem, FAMILIES } from '../src/problems/generator.ts';
 import { solveGold } from '../src/problems/generated.ts';
 import { nodeAssets } from '../src/targets/assets-node.ts';
@@ -30,7 +30,9 @@ interface Hack { file: string; target: string; answer: number | 'infeasible'; qu
 const corpus = JSON.parse(readFileSync(join(HACKS, 'manifest.json'), 'utf8')) as { question: string; answer: number; questions: Record<string, string>; items: Hack[] };
 const questionOf = (h: Hack) => (h.question === undefined ? corpus.question : corpus.questions[h.question]!);
 const wrap = (code: string) => `<think>Formulate the model.</think>\n<code>\n${code}\n</code>`;
-const inBrowser = (h: Hack) => ['highs', 'glpk', 'glpk-json', 'minizinc'].includes(h.target);
+// pulp runs both in the worker pool (Pyodide, HiGHS) and on the server (CPython, CBC): its hacks run in both
+const inBrowser = (h: Hack) => ['highs', 'glpk', 'glpk-json', 'minizinc', 'pulp'].includes(h.target);
+const onServer = (h: Hack) => !inBrowser(h) || h.target === 'pulp';
 
 const model = (o: Partial<SolvedModel>): SolvedModel => ({ objective: [], objectiveConstant: 0, rows: [], cols: [], ...o });
 const x = (coef: number, name = 'x') => ({ name, coef });
@@ -234,7 +236,7 @@ describe('the hack corpus, Python targets (a real sandbox server on 127.0.0.1)',
   const TOKEN = 'integrity-token-0123456789abcdef';
   beforeAll(async () => { srv = await startFromConfig(loadServerConfig({ env: {}, flags: { port: 0, tokens: [TOKEN], workers: 2 } }), () => {}); }, 60_000);
   afterAll(() => srv?.stop());
-  const items = corpus.items.filter((h) => !inBrowser(h));
+  const items = corpus.items.filter(onServer);
   it.each(items.map((h) => [h.file, h] as const))('%s', async (_f, h) => {
     const remote = new RemoteVerifier({ urls: [srv.url], token: TOKEN });
     const o = await remote.verify({ completion: wrap(readFileSync(join(HACKS, h.file), 'utf8')), target: h.target, answer: h.answer, question: questionOf(h) });

@@ -28,7 +28,7 @@ describe('the registry', () => {
   it('holds every target once, each with a language, an example and a place to run', () => {
     const names = allTargets().map((t) => t.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(workerTargetNames()).toEqual(['highs', 'glpk', 'glpk-json', 'minizinc', 'minizinc-cbc', 'minizinc-gecode', 'minizinc-chuffed']);
+    expect(workerTargetNames()).toEqual(['highs', 'glpk', 'glpk-json', 'minizinc', 'minizinc-cbc', 'minizinc-gecode', 'minizinc-chuffed', 'pulp']);
     expect(sandboxTargetNames()).toEqual(['pulp', 'scipy', 'cvxopt', 'swiglpk', 'ortools', 'gurobi', 'copt']);
     for (const t of allTargets()) {
       expect(t.language.length, t.name).toBeGreaterThan(5);
@@ -87,7 +87,7 @@ describe('a throwaway target loaded through EVOM_TARGETS', () => {
 
   it('is listed by the CLI', () => {
     const r = evom(['--help'], env);
-    expect(r.stdout).toMatch(/Targets: highs, glpk, glpk-json, minizinc, minizinc-cbc, minizinc-gecode, minizinc-chuffed, toy-ir \(in-browser\)/);
+    expect(r.stdout).toMatch(/Targets: highs, glpk, glpk-json, minizinc, minizinc-cbc, minizinc-gecode, minizinc-chuffed, pulp, toy-ir \(in-browser\)/);
     expect(evom(['--help']).stdout).not.toContain('toy-ir');
   });
 
@@ -109,7 +109,7 @@ describe('a throwaway target loaded through EVOM_TARGETS', () => {
     const plain = evom(['problems', '--family', 'knapsack,diet', '--count', '4', '--seed', '9']).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(4);
     lines.forEach((l, i) => {
-      expect(Object.keys(l.gold)).toEqual(['highs', 'glpk', 'glpk-json', 'minizinc', 'toy-ir']);
+      expect(Object.keys(l.gold)).toEqual(['highs', 'glpk', 'glpk-json', 'minizinc', 'pulp', 'toy-ir']);
       expect(l.answer).toBe(plain[i].answer);
       const { 'toy-ir': _toy, ...rest } = l.gold;
       expect(rest).toEqual(plain[i].gold);

@@ -1,5 +1,5 @@
 // Isolation of the sandbox server's runs from the host and from each other (server/sandbox/sandbox.ts,
-// server/sandbox/harness.py), for findings a12, a13, a16 and a18 of the outside review
+// src/targets/python/harness.py), for findings a12, a13, a16 and a18 of the outside review
 // (shared/reference/security-review.md):
 //   * descriptors the process that started the server left open never reach the sandboxed code (a12);
 //   * RLIMIT_NOFILE is lowered and cannot be raised again (a16);

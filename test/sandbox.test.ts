@@ -1,4 +1,4 @@
-// The sandbox server's Python runner (server/sandbox/sandbox.ts + server/sandbox/harness.py) with the real thing:
+// The sandbox server's Python runner (server/sandbox/sandbox.ts + src/targets/python/harness.py) with the real thing:
 // bubblewrap, cgroups, Debian's PuLP/CBC, swiglpk and cvxopt, pyenv's scipy. Needs root (bwrap sets
 // up the mounts as root, the code runs as a uid of its own, gid 65534) and a cgroup hierarchy with memory + pids;
 // skipped elsewhere. Licensed solvers are exercised through fake packages (test/fixtures/python/fakes,
@@ -15,7 +15,8 @@ import {
   HARNESS_PATH, cgroupLayout, checkSandbox, closeSandboxes, defaultSandboxConfig, discoverTargets, prewarmSandboxes,
   runPython, runSandboxed, sandboxStats, sweepStaleCgroups, type SandboxConfig, type SandboxRequest,
 } from '../server/sandbox/sandbox.ts';
-import { checkedRun } from '../server/sandbox/check-export.ts';
+import { checkedRun } from '../src/targets/python/check-export.ts';
+import { poolResolver } from '../server/sandbox/resolver.ts';
 
 const FIX = path.join(import.meta.dirname, 'fixtures', 'python');
 const FAKES = path.join(FIX, 'fakes');
@@ -228,7 +229,7 @@ describe.skipIf(!usable)('licensed solvers: the report stands only when the expo
     'RHS', '    rhs c1 4 c2 6', 'BOUNDS', ' UP bnd x 3', 'ENDATA'].join('\\n');
   const verified = async (target: string, code: string) => {
     const { exported, ...r } = await run({ target, timeLimitS: 5, code: prelude + code }, fakeCfg());
-    return checkedRun(r, exported, 5);
+    return checkedRun(r, exported, 5, poolResolver);
   };
   const grb = (objval: number, mps: string | null) => [
     'import gurobipy as gp', 'm = gp.Model("t")', 'x = m.addVar(name="x")', 'y = m.addVar(name="y")', 'm.ModelSense = -1',

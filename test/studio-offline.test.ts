@@ -22,7 +22,7 @@ const served: string[] = [];
 const pageErrors: string[] = [];
 
 /** Build files cached on first use (or by the Studio's "Make available offline"), not at install. */
-const CACHED_ON_USE = /^minizinc/;
+const CACHED_ON_USE = /^(?:minizinc|pyodide|python_stdlib)/;
 
 /** The files dist/sw.js precaches, relative to the site root (from its generated manifest). */
 function precacheList(): string[] {

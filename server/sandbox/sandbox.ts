@@ -1,6 +1,6 @@
 // The sandboxed Python runner of the sandbox server: model-written Python (PuLP, scipy, cvxopt,
 // swiglpk, OR-Tools, gurobipy, coptpy) runs inside bubblewrap under a per-run cgroup, and
-// server/sandbox/harness.py reports one result that becomes a TargetRun (src/verifier/outcome.ts).
+// src/targets/python/harness.py reports one result that becomes a TargetRun (src/verifier/outcome.ts).
 //
 // One run:
 //   node ──spawn──▶ bwrap (started as root: mount + pid + net + ipc + uts [+ cgroup] namespaces,
@@ -47,7 +47,7 @@
 // socket() and socketpair() work only for AF_UNIX, AF_INET and AF_INET6 (others: EAFNOSUPPORT; AF_VSOCK
 // in particular is not isolated by the network namespace; nothing the targets import needs AF_NETLINK).
 // The sandbox is the security boundary; what the harness reports is only as trustworthy as code
-// running in the same interpreter allows (see the header of server/sandbox/harness.py).
+// running in the same interpreter allows (see the header of src/targets/python/harness.py).
 // Needs: root (bwrap's mounts, setpriv, cgroups), bubblewrap, util-linux setpriv, cgroup v1 (memory +
 // pids hierarchies) or v2 (memory + pids controllers; EVOM_SANDBOX_CGROUP names a delegated base).
 
@@ -58,11 +58,10 @@ import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../../src/verifier/config.ts';
-import { failedRun, type Message, type SolverStatus, type TargetRun } from '../../src/verifier/outcome.ts';
+import { failedRun, type Message, type TargetRun } from '../../src/verifier/outcome.ts';
 import { LogBuffer } from '../../src/targets/solve-guard.ts';
 import { sandboxTargetNames } from '../../src/targets/registry.ts';
-import type { HarnessExport } from './check-export.ts';
-import type { ExportedModel } from './exported-model.ts';
+import { fromHarness, type HarnessRun } from '../../src/targets/python/harness-report.ts';
 
 export interface SandboxRequest {
   /** 'pulp' | 'scipy' | 'cvxopt' | 'swiglpk' | 'ortools' | 'gurobi' | 'copt' */
@@ -112,7 +111,7 @@ export class SandboxError extends Error {
   override name = 'SandboxError';
 }
 
-export const HARNESS_PATH = fileURLToPath(new URL('./harness.py', import.meta.url));
+export const HARNESS_PATH = fileURLToPath(new URL('../../src/targets/python/harness.py', import.meta.url));
 const HARNESS_IN_SANDBOX = '/evom/harness.py';
 const BWRAP = '/usr/bin/bwrap';
 const SETPRIV = '/usr/bin/setpriv';
@@ -1053,65 +1052,6 @@ async function runHarness(job: HarnessJob, cfg: SandboxConfig, signal?: AbortSig
 
 // ------------------------------------------------------------------------------------------------
 // From the harness's JSON to a TargetRun
-
-const STATUSES: readonly SolverStatus[] = ['optimal', 'infeasible', 'unbounded', 'infeasible_or_unbounded', 'time_limit', 'iteration_limit', 'error', 'not_solved'];
-const FAILURES = ['parse_error', 'runtime_error', 'solver_error', 'timeout', 'no_model'] as const;
-
-function finiteOrNull(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
-function toMessages(v: unknown): Message[] {
-  if (!Array.isArray(v)) return [];
-  const out: Message[] = [];
-  for (const m of v.slice(0, 50)) {
-    if (!m || typeof m !== 'object') continue;
-    const o = m as Record<string, unknown>;
-    const severity = o.severity === 'error' || o.severity === 'warning' ? o.severity : 'info';
-    const source = o.source === 'checker' || o.source === 'pool' || o.source === 'protocol' ? o.source : 'solver';
-    const msg: Message = { severity, source, text: String(o.text ?? '').slice(0, 2000) };
-    const line = finiteOrNull(o.line);
-    const column = finiteOrNull(o.column);
-    if (line !== null && line > 0) msg.line = Math.floor(line);
-    if (column !== null && column > 0) msg.column = Math.floor(column);
-    out.push(msg);
-  }
-  return out;
-}
-
-/** The harness's report of a run, before the server checks it (check-export.ts): `exported` is what
- *  the harness says about the last solve's model. Never scored as it is. */
-export interface HarnessRun extends TargetRun {
-  exported?: HarnessExport;
-}
-
-function fromHarness(r: Record<string, unknown>, log: string[]): HarnessRun {
-  const failure = (FAILURES as readonly unknown[]).includes(r.failure) ? r.failure as NonNullable<TargetRun['failure']> : null;
-  const status = (STATUSES as readonly unknown[]).includes(r.status) ? r.status as SolverStatus : 'error';
-  const variables: Record<string, number> = {};
-  if (r.variables && typeof r.variables === 'object') {
-    for (const [k, v] of Object.entries(r.variables as Record<string, unknown>).slice(0, 1000)) {
-      const f = finiteOrNull(v);
-      if (f !== null) variables[k.slice(0, 200)] = f;
-    }
-  }
-  const run: TargetRun = {
-    failure, status: failure ? failedRun(failure, []).status : status,
-    objective: failure ? null : finiteOrNull(r.objective), variables: failure ? {} : variables,
-    messages: toMessages(r.messages), log, solve_ms: Math.max(0, finiteOrNull(r.solve_ms) ?? 0),
-  };
-  if (!failure && status === 'optimal' && run.objective === null) {
-    run.status = 'error';
-    run.messages.push({ severity: 'error', source: 'solver', text: 'the solver reported optimal but no finite objective value' });
-  }
-  const model = r.model && typeof r.model === 'object' ? r.model as ExportedModel : undefined;
-  const exported: HarnessExport = {
-    solverObjective: finiteOrNull(r.solver_objective),
-    ...(model ? { model } : {}),
-    ...(typeof r.model_error === 'string' ? { modelError: r.model_error.slice(0, 500) } : {}),
-  };
-  return { ...run, exported };
-}
 
 function normalizeRequest(req: SandboxRequest): HarnessJob {
   const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : d);

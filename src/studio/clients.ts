@@ -5,6 +5,7 @@
 import * as Comlink from 'comlink';
 import type { StudioEngineApi } from '../host/studio-engine.ts';
 import type { ProblemsApi } from '../problems/worker.browser.ts';
+import { offerPyodideHost } from '../verifier/pyodide-link.ts';
 
 export class WorkerDiedError extends Error {
   constructor(name: string, why: string) {
@@ -38,8 +39,14 @@ function guarded<T extends object>(h: Handle<T>): Comlink.Remote<T> {
 }
 
 export function engineWorker(): Comlink.Remote<StudioEngineApi> {
-  engine ??= spawn<StudioEngineApi>(() => new Worker(new URL('../host/engine-worker.browser.ts', import.meta.url), { type: 'module', name: 'evom-engine' }), 'engine', () => { engine = null; });
+  // the engine's verifier workers reach the page's Python isolates (pulp) through it
+  engine ??= spawn<StudioEngineApi>(() => withPyodide(new Worker(new URL('../host/engine-worker.browser.ts', import.meta.url), { type: 'module', name: 'evom-engine' })), 'engine', () => { engine = null; });
   return guarded(engine);
+}
+
+function withPyodide(w: Worker): Worker {
+  offerPyodideHost(w);
+  return w;
 }
 
 export function problemsWorker(): Comlink.Remote<ProblemsApi> {

@@ -8,19 +8,23 @@ import { serverToken } from './state.ts';
 import { UsageError } from '../errors.ts';
 import { allTargets } from '../targets/registry.ts';
 import { cacheTargetOffline, targetCachedOffline } from './target-offline.ts';
+import { DEFAULTS } from '../verifier/config.ts';
+import { preparePyodide, targetUsesPyodide } from '../verifier/pyodide-link.ts';
 
 /** The in-browser targets, from the registry: [name, label] */
 export const IN_BROWSER: readonly (readonly [string, string])[] = allTargets().filter((t) => t.runs === 'worker').map((t) => [t.name, `${t.name} — ${t.language}, in this browser (wasm)`] as const);
 
-/** Files of in-browser targets that the service worker caches on first use, not at install (over its
- *  precache size limit), by target: MiniZinc's 18 MB wasm. */
-const CACHED_ON_USE = /^minizinc/;
+/** In-browser targets whose files the service worker caches on first use, not at install (vite.config.ts
+ *  runtimeCaching): MiniZinc's 18 MB wasm, over the precache's size limit; pulp's Python (Pyodide:
+ *  a 9.6 MB wasm, a 2.5 MB standard library), which a visit that never runs Python should not download. */
+const CACHED_ON_USE: readonly (readonly [RegExp, string])[] = [[/^minizinc/, 'solver (about 19 MB)'], [/^pulp$/, 'Python (Pyodide, about 14 MB)']];
 
 function OfflineTarget({ target }: { target: string }) {
   const s = useStudio();
   const [cached, setCached] = useState<boolean | null>(null);
   useEffect(() => { void targetCachedOffline(target).then(setCached); }, [target]);
-  if (!CACHED_ON_USE.test(target)) return null;
+  const what = CACHED_ON_USE.find(([re]) => re.test(target))?.[1];
+  if (!what) return null;
   const make = () => s.job(`Caching ${target} for offline use`, async () => {
     const bytes = await cacheTargetOffline(target);
     const ok = await targetCachedOffline(target);
@@ -29,7 +33,7 @@ function OfflineTarget({ target }: { target: string }) {
   });
   return (
     <p id="target-offline" class="help">
-      {cached ? `${target} is available offline.` : `${target}'s solver (about 19 MB) is cached the first time it solves.`}{' '}
+      {cached ? `${target} is available offline.` : `${target}'s ${what} is cached the first time it solves.`}{' '}
       {!cached && <button type="button" id="make-offline" disabled={!!s.busy} onClick={make}>Make available offline</button>}
     </p>
   );
@@ -55,6 +59,11 @@ export function TargetsPanel() {
     setRemoteTargets(all);
   });
   const inBrowser = IN_BROWSER.some(([t]) => t === s.form.target);
+  // a target run in the page's Python isolates (pulp): its first interpreter is prepared once it is
+  // chosen, so that the first evaluation's runs do not spend their wall clock loading Python (with a
+  // sandbox server set, the server runs it: nothing to prepare)
+  const local = targetUsesPyodide(s.form.target) && !s.form.remoteUrl;
+  useEffect(() => { if (local) void preparePyodide(DEFAULTS); }, [s.form.target, local]);
   return (
     <div>
       <fieldset>

@@ -12,6 +12,7 @@ import { glpk } from './glpk/index.ts';
 import { glpkJson } from './glpk-json/index.ts';
 import { highs } from './highs/index.ts';
 import { MINIZINC_TARGETS } from './minizinc/index.ts';
+import { pulp } from './pulp/index.ts';
 import { PYTHON_TARGETS } from './python/index.ts';
 import type { TargetModule } from './target.ts';
 
@@ -26,7 +27,7 @@ export function registerTarget(t: TargetModule): () => void {
   return () => { if (registry.get(t.name) === t) registry.delete(t.name); };
 }
 
-for (const t of [highs, glpk, glpkJson, ...MINIZINC_TARGETS, ...PYTHON_TARGETS]) registerTarget(t);
+for (const t of [highs, glpk, glpkJson, ...MINIZINC_TARGETS, pulp, ...PYTHON_TARGETS]) registerTarget(t);
 
 export function allTargets(): TargetModule[] {
   return [...registry.values()];
@@ -48,9 +49,16 @@ export function workerTargetNames(): string[] {
   return allTargets().filter((t) => t.runs === 'worker').map((t) => t.name);
 }
 
-/** Targets that run on a sandbox server. */
+/** Targets that run on a sandbox server (pulp too: the server runs it with its own Python). */
 export function sandboxTargetNames(): string[] {
-  return allTargets().filter((t) => t.runs === 'sandbox').map((t) => t.name);
+  return allTargets().filter((t) => t.runs === 'sandbox' || t.serverNative).map((t) => t.name);
+}
+
+/** Whether a job for `name` goes to the sandbox servers: a sandbox target, or one the server runs
+ *  natively when servers are configured. */
+export function runsRemotely(name: string, haveServer: boolean): boolean {
+  const t = registry.get(name);
+  return t?.runs !== 'worker' || (haveServer && t.serverNative === true);
 }
 
 const loadedPlugins = new Set<string>();

@@ -26,6 +26,9 @@ export interface RunnerEnv {
   asset: AssetLoader;
   /** another target's runner in the same worker (e.g. GLPK's LP reader as HiGHS's second opinion) */
   runner(name: string): TargetRunner | undefined;
+  /** fresh Pyodide interpreters in an isolate, where the environment provides them (browsers: the
+   *  page's sandboxed iframes, over a port; Node: the pulp runner starts its own under bubblewrap) */
+  pyodide?: import('./pulp/isolate.ts').PyodideHost;
 }
 
 export interface SolveOptions {
@@ -38,6 +41,9 @@ export interface SolveOptions {
   /** find the infeasible core of an infeasible model (integrity.ts, rule (c)): only when the job's
    *  expected answer is 'infeasible', the one case where the core decides the reward */
   infeasible_core?: boolean;
+  /** the run's wall clock, ms (the pool stops the worker after it): a runner that runs the code in a
+   *  process of its own (pulp) stops that process first */
+  wall_limit_ms?: number;
 }
 
 /** A target's solver in this thread: check → solve → a normalized TargetRun. */
@@ -80,6 +86,9 @@ export interface TargetModule {
    *  library per run). A warmed pool leaves it to its first use, and the generator does not solve its
    *  gold for every problem it makes (its gold is checked by the tests instead). */
   readonly costly?: boolean;
+  /** the sandbox server runs it natively too (pulp: CPython and CBC there, Pyodide and HiGHS here):
+   *  with a server configured (--server), its runs go to the server */
+  readonly serverNative?: boolean;
   /** the solver in this thread ('worker' targets); imports its code on demand, so that a page that
    *  only lists targets (prompts, forms) never loads a solver */
   readonly createRunner?: (env: RunnerEnv) => Promise<TargetRunner>;

@@ -4,7 +4,7 @@
 // its own job; queued jobs are never lost; no call hangs and no call rejects.
 
 import type { Remote } from 'comlink';
-import { targetModule } from '../targets/registry.ts';
+import { runsRemotely, targetModule } from '../targets/registry.ts';
 import { resolveConfig, type VerifierConfig } from './config.ts';
 import { failedRun, type Outcome, type OutcomeClass, type TargetRun } from './outcome.ts';
 import type { RemoteVerifier } from './remote.ts';
@@ -208,7 +208,7 @@ export class VerifierPool {
     const { job } = pending;
     const cfg = resolveConfig(job.config);
     const started = performance.now();
-    const remote = targetModule(job.target)?.runs !== 'worker' ? this.opts.remote : undefined;
+    const remote = runsRemotely(job.target, this.opts.remote !== undefined) ? this.opts.remote : undefined;
     /** the extracted code, once the worker has prepared the job */
     let code = '';
     let settled = false;

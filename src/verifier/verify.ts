@@ -31,6 +31,7 @@ export async function runCode(job: RunJob, runners: Runners): Promise<TargetRun>
       time_limit_s: cfg.solver_time_limit_s,
       memory_limit_bytes: cfg.memory_limit_mb * 1048576,
       max_log_lines: cfg.max_log_lines,
+      wall_limit_ms: cfg.wall_limit_ms,
       ...(job.infeasibleCore ? { infeasible_core: true } : {}),
     });
   } catch (e) {

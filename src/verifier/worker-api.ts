@@ -3,7 +3,7 @@
 import { installMemoryCeiling } from '../targets/memory-ceiling.ts';
 import { allTargets } from '../targets/registry.ts';
 import { createRunners } from '../targets/runners.ts';
-import type { AssetLoader } from '../targets/target.ts';
+import type { AssetLoader, RunnerEnv } from '../targets/target.ts';
 import { resolveConfig } from './config.ts';
 import type { TargetRun } from './outcome.ts';
 import { prepare, type Prepared, type VerifyJob } from './score.ts';
@@ -19,9 +19,10 @@ export interface VerifierApi {
   ping(): string;
 }
 
-export function createVerifierApi(assets: AssetLoader): VerifierApi {
+/** extra: what the environment provides the runners beyond files (browsers: the page's Python isolates) */
+export function createVerifierApi(assets: AssetLoader, extra: Pick<RunnerEnv, 'pyodide'> = {}): VerifierApi {
   installMemoryCeiling();
-  const made = createRunners(assets);
+  const made = createRunners(assets, extra);
   return {
     prepare: async (job) => prepare(job, resolveConfig(job.config), (await made)[job.target]),
     run: async (job) => runCode(job, await made),

@@ -7,6 +7,7 @@ import { exampleCompletion, EXAMPLE_ANSWER, EXAMPLE_QUESTION } from '../problems
 import { parseAnswer } from '../verifier/outcome.ts';
 import { TOLERANCE_DESCRIPTIONS, TOLERANCE_RULES, type ToleranceRule } from '../verifier/tolerance.ts';
 import { DEFAULTS } from '../verifier/config.ts';
+import { preparePyodide, targetUsesPyodide } from '../verifier/pyodide-link.ts';
 import type { Outcome } from '../verifier/outcome.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -40,6 +41,17 @@ const loadExample = () => {
 };
 $('example').addEventListener('click', loadExample);
 if (!completionBox.value) loadExample();
+
+// A target run in the page's Python isolates (pulp): its first interpreter is prepared when it is
+// chosen, so that the first verification does not spend its wall clock loading Python.
+function prepareTarget(): void {
+  if (!targetUsesPyodide(targetSelect.value)) return;
+  const busy = $('busy');
+  if (!busy.textContent) busy.textContent = 'Preparing Python…';
+  void preparePyodide(DEFAULTS).then(() => { if (busy.textContent === 'Preparing Python…') busy.textContent = 'Python is ready.'; });
+}
+targetSelect.addEventListener('change', prepareTarget);
+prepareTarget();
 
 function show(o: Outcome): void {
   $('result').hidden = false;

@@ -1,5 +1,5 @@
 // CPLEX LP text of a linear (mixed-integer) model, as HiGHS reads it: the server's re-solve of a
-// Python run's exported model (server/sandbox/check-export.ts) and the feasibility solves behind an
+// Python run's exported model (src/targets/python/check-export.ts) and the feasibility solves behind an
 // infeasible run's core (the highs runner, integrity.ts) write their models with it.
 
 import type { SolvedModel } from '../../verifier/integrity.ts';

@@ -1,5 +1,5 @@
 // Python targets: the model writes Python for a solver package, and a sandbox server (server/) runs
-// it (server/sandbox/harness.py records each solve through hooks on the package). One folder for
+// it (src/targets/python/harness.py records each solve through hooks on the package). One folder for
 // all of them: they share the runner, which lives on the server; each has its guide and example.
 // Licensed solvers (Gurobi, COPT) and OR-Tools run where the server's operator has them.
 
@@ -10,9 +10,8 @@ const RULES = [
 ];
 const python = (name: string, language: string, example: string): TargetModule => ({ name, language, runs: 'sandbox', example, fences: ['python', 'py', 'python3'], rules: RULES });
 
+export { RULES as PYTHON_RULES };
 export const PYTHON_TARGETS: readonly TargetModule[] = [
-  python('pulp', 'Python with PuLP (solved by CBC)',
-    'import pulp\nprob = pulp.LpProblem("m", pulp.LpMaximize)\nx = pulp.LpVariable("x", 0, 3)\ny = pulp.LpVariable("y", 0, cat="Integer")\nprob += 3 * x + 2 * y\nprob += x + y <= 4\nprob += x + 3 * y <= 6\nprob.solve(pulp.PULP_CBC_CMD(msg=0))\nprint("Optimal value:", pulp.value(prob.objective))'),
   python('scipy', 'Python with scipy.optimize.milp (solved by HiGHS)',
     'import numpy as np\nfrom scipy.optimize import milp, LinearConstraint, Bounds\nc = -np.array([3, 2])  # milp minimizes\ncons = LinearConstraint([[1, 1], [1, 3]], -np.inf, [4, 6])\nres = milp(c, constraints=cons, integrality=[0, 1], bounds=Bounds([0, 0], [3, np.inf]))\nprint("Optimal value:", -res.fun)'),
   python('cvxopt', 'Python with cvxopt.glpk.ilp (solved by GLPK)',

@@ -1,16 +1,14 @@
-// The run the server scores for a Python target: the harness's report, confirmed against the model
-// the harness exported (exported-model.ts), outside the sandboxed process. The report's status and
+// The run EVOM scores for a Python target (the sandbox server's, and the pulp target's in Pyodide): the harness's report, confirmed against the model
+// the harness exported (exported-model.ts), outside the sandboxed process (or interpreter). The report's status and
 // objective stand only when HiGHS, re-solving the exported model, agrees (or, where the re-solve
 // stops at its time limit, when the reported solution satisfies the model and gives the reported
 // objective); the model's numbers go into the run's facts for the integrity rule in score().
 // An `infeasible` or `unbounded` report stands only when the re-solve proves it too; a confirmed
 // infeasible model's facts carry its infeasible core (integrity.ts, rule (c)), found by re-solving
-// relaxations of it with HiGHS in the same workers.
+// relaxations of it with HiGHS (an LpResolver).
 
-import type { Message, TargetRun } from '../../src/verifier/outcome.ts';
-import { CORE_MAX_MS, CORE_QUESTION_MS, infeasibleCore, modelFacts, relaxedModel, type CoreFacts } from '../../src/verifier/integrity.ts';
-import type { VerifierPool } from '../../src/verifier/pool.ts';
-import { createNodePool } from '../../src/verifier/pool-node.ts';
+import type { Message, TargetRun } from '../../verifier/outcome.ts';
+import { CORE_MAX_MS, CORE_QUESTION_MS, infeasibleCore, modelFacts, relaxedModel, type CoreFacts } from '../../verifier/integrity.ts';
 import { checkSolution, readExport, toLpText, type ExportedLinear, type ExportedModel } from './exported-model.ts';
 
 /** What the harness says about its last solve's model. */
@@ -24,43 +22,26 @@ export interface HarnessExport {
 /** Objectives of two solvers on one model: equal up to their MIP gaps (1e-4 relative each). */
 const agree = (a: number, b: number) => Math.abs(a - b) <= 5e-4 * Math.max(1, Math.abs(a), Math.abs(b));
 
-let pool: VerifierPool | null = null;
-/** The re-solves run in verifier workers, so a hard model never blocks the server's event loop. */
-const resolver = () => (pool ??= createNodePool({ size: 2 }));
-export async function closeExportChecks(): Promise<void> {
-  const p = pool;
-  pool = null;
-  await p?.close();
-}
-
-async function resolve(m: ExportedLinear, timeLimitS: number) {
-  const limit = Math.max(2, timeLimitS);
-  return resolver().verify({
-    completion: toLpText(m), raw_code: true, target: 'highs', answer: 0,
-    config: { solver_time_limit_s: limit, wall_limit_ms: (limit + 5) * 1000, memory_limit_mb: 2048 },
-  });
-}
+/** Solves CPLEX LP text with HiGHS outside the code's reach: the server's verifier workers
+ *  (server/sandbox/resolver.ts), or the highs runner of the verifier worker that runs the pulp target. */
+export type LpResolver = (lpText: string, timeLimitS: number) => Promise<Pick<TargetRun, 'status' | 'objective'>>;
 
 /**
  * An infeasible core of the infeasible exported model: each question re-solves the relaxed model,
- * objective zero, with HiGHS in the verifier workers. Null once `deadline` (performance.now(), ms)
- * has passed.
+ * objective zero, with HiGHS. Null once `deadline` (performance.now(), ms) has passed.
  */
-export async function exportCore(m: ExportedLinear, deadline: number): Promise<CoreFacts | null> {
+export async function exportCore(m: ExportedLinear, deadline: number, resolve: LpResolver): Promise<CoreFacts | null> {
   const timeLeftMs = () => deadline - performance.now();
   return infeasibleCore(m.model, async (rows, bounds) => {
     const limit = Math.min(CORE_QUESTION_MS, timeLeftMs());
     const r = relaxedModel(m.model, rows, bounds);
     const text = toLpText({ sense: 'min', model: { ...r, objective: [], objectiveConstant: 0 }, columns: m.columns.map((c, j) => ({ ...c, lo: r.cols[j]!.lo, hi: r.cols[j]!.hi })) });
-    const re = await resolver().verify({
-      completion: text, raw_code: true, target: 'highs', answer: 0,
-      config: { solver_time_limit_s: limit / 1000, wall_limit_ms: limit + 5000, memory_limit_mb: 2048 },
-    });
+    const re = await resolve(text, limit / 1000);
     return re.status === 'infeasible' ? true : re.status === 'optimal' ? false : null;
   }, timeLeftMs);
 }
 
-export async function checkedRun(run: TargetRun, exp: HarnessExport | undefined, timeLimitS: number, infeasibleCore = false): Promise<TargetRun> {
+export async function checkedRun(run: TargetRun, exp: HarnessExport | undefined, timeLimitS: number, resolve: LpResolver, infeasibleCore = false): Promise<TargetRun> {
   const started = performance.now();
   const verdicts = ['optimal', 'infeasible', 'unbounded', 'infeasible_or_unbounded', 'time_limit'];
   if (run.failure || !verdicts.includes(run.status)) return run;
@@ -79,7 +60,7 @@ export async function checkedRun(run: TargetRun, exp: HarnessExport | undefined,
   const facts = modelFacts(m.model);
   // a solve stopped by its limit earns no answer reward; nothing to confirm
   if (run.status === 'time_limit') return { ...run, facts };
-  const re = await resolve(m, timeLimitS);
+  const re = await resolve(toLpText(m), Math.max(2, timeLimitS));
   const said = `a re-solve of the exported model with HiGHS ends ${re.status}${re.objective !== null ? ` at ${re.objective}` : ''}`;
   if (run.status === 'optimal') {
     const reported = exp.solverObjective ?? run.objective;
@@ -102,7 +83,7 @@ export async function checkedRun(run: TargetRun, exp: HarnessExport | undefined,
   if ((proves[run.status] ?? []).includes(re.status)) {
     if (run.status === 'infeasible' && re.status === 'infeasible' && facts.objectiveTerms > 0 && infeasibleCore) {
       // within the run's time limit, shared with the re-solve (a constant objective fails rule (a) whatever its core)
-      const core = await exportCore(m, Math.min(started + Math.max(2, timeLimitS) * 1000, performance.now() + CORE_MAX_MS));
+      const core = await exportCore(m, Math.min(started + Math.max(2, timeLimitS) * 1000, performance.now() + CORE_MAX_MS), resolve);
       if (core) return { ...run, facts: { ...facts, core } };
     }
     return { ...run, facts };

@@ -5,7 +5,7 @@
 // either into a SolvedModel, writes it as CPLEX LP text for the re-solve with HiGHS, and checks a
 // reported solution against it. Nothing here trusts a number the code reported.
 
-import type { LpWritable } from '../../src/targets/highs/lp-writer.ts';
+import type { LpWritable } from '../highs/lp-writer.ts';
 
 /** One solve's model as the harness exported it. */
 export type ExportedModel =
@@ -176,7 +176,7 @@ export function readExport(e: ExportedModel): ExportedLinear {
 }
 
 /** CPLEX LP text of an exported model, columns renamed x1…xn and rows c1…cm (MPS names need not be LP names). */
-export { toLpText } from '../../src/targets/highs/lp-writer.ts';
+export { toLpText } from '../highs/lp-writer.ts';
 
 /** Whether `x` (column name → value) satisfies the model within `tol`, and its objective value. */
 export function checkSolution(m: ExportedLinear, x: Record<string, number>, tol = 1e-6): { feasible: boolean; objective: number; problem?: string } {

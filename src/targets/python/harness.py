@@ -616,6 +616,11 @@ def _file_export(write, sense, constant):
 
 def _patch_pulp(pulp):
     import shutil
+    if sys.platform == 'emscripten':
+        if not getattr(pulp, '_evom_bridge', False):
+            _pulp_bridge(pulp)  # Pyodide: HiGHS in WebAssembly serves every solver class (below)
+        _patch_pulp_solve(pulp)
+        return
     apis = getattr(pulp, 'apis', None)
     coin = getattr(apis, 'coin_api', None) if apis else None
     P = getattr(pulp, 'PULP_CBC_CMD', None)
@@ -664,6 +669,10 @@ def _patch_pulp(pulp):
     except Exception as e:
         ST.patch_errors.append('pulp default solver: %s' % e)
 
+    _patch_pulp_solve(pulp)
+
+
+def _patch_pulp_solve(pulp):
     LpProblem = pulp.LpProblem
     orig_solve = LpProblem.solve
 
@@ -680,6 +689,110 @@ def _patch_pulp(pulp):
     solve.__wrapped__ = orig_solve
     solve.__doc__ = orig_solve.__doc__
     LpProblem.solve = solve
+
+
+# ---- PuLP in Pyodide (the in-process pulp target: src/targets/pulp/) -------------------------------
+# No solver binary runs in WebAssembly. Every PuLP solver class a model names (the default solver,
+# PULP_CBC_CMD, COIN_CMD, GLPK_CMD, and HiGHS_CMD / HiGHS of newer PuLP) becomes one class whose
+# actualSolve writes the model as LP text with PuLP's own writer and hands it, with the objective
+# constant PuLP's writers drop, to HiGHS in WebAssembly: js.evom_highs, provided by the interpreter's
+# host (src/targets/pulp/interpreter.js). Status and values come back as PuLP's own solvers set them.
+# None of it is the verdict: the host re-solves the exported model outside this interpreter.
+
+_HIGHS_STATUS = {  # HiGHS model status -> (PuLP status, PuLP solution status)
+    'Optimal': (1, 1), 'Infeasible': (-1, -1), 'Unbounded': (-2, -2),
+}
+
+
+def _pulp_bridge(pulp):
+    import json
+    import time
+    # PuLP times its solves with resource.getrusage, and Pyodide has no `resource` module
+    for mod in (getattr(pulp, 'pulp', None), getattr(getattr(pulp, 'apis', None), 'core', None)):
+        if mod is not None and hasattr(mod, 'clock'):
+            mod.clock = time.process_time
+
+    def actual_solve(self, lp, **kwargs):
+        import js
+        path = _tmp_file('.lp')
+        try:
+            lp.writeLP(path, writeSOS=0, mip=1 if self.mip else 0)
+            with open(path, 'r', encoding='utf-8') as f:
+                text = f.read()
+        finally:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        const = float(getattr(lp.objective, 'constant', 0) or 0) if lp.objective is not None else 0.0
+        limit = self.timeLimit if self.timeLimit else self.optionsDict.get('maxSeconds')
+        opts = {'time_limit': float(limit) if limit else None, 'offset': const}
+        res = json.loads(str(js.evom_highs(text, json.dumps(opts))))
+        if res.get('error'):
+            raise pulp.PulpSolverError('HiGHS: %s' % res['error'])
+        status = res.get('status')
+        values = res.get('values') or {}
+        if status in _HIGHS_STATUS:
+            code, sol = _HIGHS_STATUS[status]
+        elif status in ('Time limit reached', 'Iteration limit reached') and values:
+            code, sol = 1, 2  # stopped on a limit with a feasible solution (PuLP's LpSolutionIntegerFeasible)
+        elif status in ('Time limit reached', 'Iteration limit reached'):
+            code, sol = 0, 0
+        else:
+            code, sol = -3, 0
+        if values:
+            lp.assignVarsVals({v.name: values.get(v.name, 0.0) for v in lp.variables()})
+        lp.assignStatus(code, sol)
+        return code
+
+    def make(name, positional):
+        def __init__(self, *args, **kwargs):
+            for k, v in zip(positional, args):
+                kwargs.setdefault(k, v)
+            if kwargs.get('timeLimit') is None and kwargs.get('maxSeconds') is not None:
+                kwargs['timeLimit'] = kwargs.get('maxSeconds')
+            pulp.LpSolver.__init__(self, mip=kwargs.pop('mip', True), msg=False, options=kwargs.pop('options', None),
+                                   timeLimit=kwargs.pop('timeLimit', None),
+                                   **{k: v for k, v in kwargs.items() if k != 'msg'})
+        return type(name, (pulp.LpSolver,), {
+            'name': name, '__init__': __init__, 'available': lambda self: True,
+            'actualSolve': actual_solve, 'actualResolve': actual_solve,
+            'copy': lambda self: self,
+            '__doc__': '%s, served by HiGHS in WebAssembly (EVOM)' % name,
+        })
+
+    cbc_args = ('mip', 'msg', 'timeLimit', 'fracGap', 'maxSeconds', 'gapRel', 'gapAbs', 'presolve', 'cuts', 'strong',
+                'options', 'warmStart', 'keepFiles', 'path', 'threads', 'logPath')
+    classes = {
+        'PULP_CBC_CMD': make('PULP_CBC_CMD', cbc_args), 'COIN_CMD': make('COIN_CMD', cbc_args),
+        'GLPK_CMD': make('GLPK_CMD', ('path', 'keepFiles', 'mip', 'msg', 'options', 'timeLimit')),
+        'HiGHS_CMD': make('HiGHS_CMD', ('path', 'keepFiles', 'mip', 'msg', 'options', 'timeLimit')),
+        'HiGHS': make('HiGHS', ('mip', 'msg', 'gapAbs', 'gapRel', 'threads', 'timeLimit')),
+    }
+    classes['COIN'] = classes['COIN_CMD']
+    classes['PULP_CBC'] = classes['PULP_CBC_CMD']
+    apis = getattr(pulp, 'apis', None)
+    default = classes['PULP_CBC_CMD']()
+    for mod in (pulp, getattr(pulp, 'pulp', None), apis):
+        if mod is None:
+            continue
+        for k, cls in classes.items():
+            setattr(mod, k, cls)
+        if hasattr(mod, 'LpSolverDefault') or mod is pulp:
+            mod.LpSolverDefault = default
+    if apis is not None:
+        by_name = dict(classes)
+
+        def getSolver(solver, *args, **kwargs):
+            if solver not in by_name:
+                raise pulp.PulpSolverError('%s is not an available solver here; the available ones are %s'
+                                           % (solver, ', '.join(sorted(by_name))))
+            return by_name[solver](*args, **kwargs)
+        apis.getSolver = getSolver
+        pulp.getSolver = getSolver
+        apis.listSolvers = lambda onlyAvailable=False: sorted(by_name)
+        pulp.listSolvers = apis.listSolvers
+    pulp._evom_bridge = True
 
 
 def _pulp_record(pulp, prob, ms):
