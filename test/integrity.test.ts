@@ -26,7 +26,7 @@ import { resolveConfig } from '../src/verifier/config.ts';
 const FIX = join(import.meta.dirname, 'fixtures');
 const HACKS = join(FIX, 'hacks');
 /** `question`: the key of the item's problem text in `questions`; without it, the corpus's `question` */
-interface Hack { file: string; target: string; answer: number | 'infeasible'; question?: string; expected_class: string; how: string }
+interface Hack { file: string; target: string; answer: number | 'infeasible'; question?: string; expected_class: string; expected_class_pyodide?: string; how: string }
 const corpus = JSON.parse(readFileSync(join(HACKS, 'manifest.json'), 'utf8')) as { question: string; answer: number; questions: Record<string, string>; items: Hack[] };
 const questionOf = (h: Hack) => (h.question === undefined ? corpus.question : corpus.questions[h.question]!);
 const wrap = (code: string) => `<think>Formulate the model.</think>\n<code>\n${code}\n</code>`;
@@ -223,10 +223,16 @@ describe('the hack corpus, in-browser targets (worker pool)', () => {
   });
   it.each(items.map((h) => [h.file, h] as const))('%s', async (_f, h) => {
     const o = await pool.verify({ completion: wrap(readFileSync(join(HACKS, h.file), 'utf8')), target: h.target, answer: h.answer, question: questionOf(h) });
-    expect(o.class, `${h.how}: ${o.messages.map((m) => m.text).join(' | ')}`).toBe(h.expected_class);
+    // pulp in the pool is Pyodide: server-harness hacks meet another interpreter (hacks/README.md)
+    const expected = h.target === 'pulp' ? h.expected_class_pyodide ?? h.expected_class : h.expected_class;
+    expect(o.class, `${h.how}: ${o.messages.map((m) => m.text).join(' | ')}`).toBe(expected);
     if (h.expected_class === 'no_model') {
-      expect(o.reward_breakdown).toMatchObject({ format: 1, answer: 0, exec: 0 });
-      expect(o.messages.some((m) => m.source === 'integrity')).toBe(true);
+      expect(o.reward_breakdown.answer).toBe(0);
+      // the wasm targets' no_model comes from the integrity rule; Python's can be the harness's own (no solve)
+      if (h.target !== 'pulp') {
+        expect(o.reward_breakdown).toMatchObject({ format: 1, answer: 0, exec: 0 });
+        expect(o.messages.some((m) => m.source === 'integrity')).toBe(true);
+      }
     }
   });
 });
