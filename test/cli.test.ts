@@ -42,13 +42,13 @@ describe('evom verify', () => {
   });
 
   it('the demo verifies gold and broken completions in every target', () => {
-    const r = evom(['demo', '--verifier', '--count', '6', '--seed', '5']);
+    const r = evom(['demo', '--verifier', '--count', '3', '--seed', '5']);
     expect(r.code).toBe(0);
     for (const t of ['highs', 'glpk', 'glpk-json', 'minizinc', 'pulp']) {
-      expect(r.stdout).toMatch(new RegExp(`\\| ${t} \\| gold \\| correct 6 \\| 2\\.00 \\|`));
-      expect(r.stdout).toMatch(new RegExp(`\\| ${t} \\| no_code \\| format_error 6 \\| 0\\.00 \\|`));
+      expect(r.stdout).toMatch(new RegExp(`\\| ${t} \\| gold \\| correct 3 \\| 2\\.00 \\|`));
+      expect(r.stdout).toMatch(new RegExp(`\\| ${t} \\| no_code \\| format_error 3 \\| 0\\.00 \\|`));
     }
-    expect(r.stdout).toMatch(/120 verifications on \d+ workers/);
+    expect(r.stdout).toMatch(/60 verifications on \d+ workers/);
     // Flipping the objective sense never scores, and every target judges the flipped models alike.
     const flipped = r.stdout.split('\n').filter((l) => l.includes('| flipped_sense |')).map((l) => l.split('|')[3]!.trim());
     expect(flipped).toHaveLength(5);

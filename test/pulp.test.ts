@@ -161,7 +161,7 @@ describe.skipIf(!bubblewrapWorks())('pulp in Pyodide under bubblewrap', () => {
     const items: { name: string; code: string; answer: number | 'infeasible' | null; lp?: string }[] = [];
     for (const family of FAMILIES) {
       for (let difficulty = 1; difficulty <= 5; difficulty++) {
-        for (const seed of [1, 2]) {
+        for (const seed of difficulty === 1 ? [1] : [1, 2]) {
           const p = generateProblem(family, seed, difficulty);
           expect(p.gold.pulp).toBe(toPulp(p.model));
           items.push({ name: p.id, code: p.gold.pulp!, answer: null, lp: p.gold.highs! });
@@ -176,7 +176,7 @@ describe.skipIf(!bubblewrapWorks())('pulp in Pyodide under bubblewrap', () => {
     const broken = JSON.parse(readFileSync(join(BROKEN, 'manifest.json'), 'utf8')) as { file: string; answer: number | 'infeasible' | null }[];
     for (const b of broken) items.push({ name: `broken-${b.file}`, code: readFileSync(join(BROKEN, b.file), 'utf8'), answer: b.answer });
 
-    it(`${items.length} completions (every generator family and difficulty, the benchmark gold, broken variants) give the same class and objective`, async () => {
+    it(`${items.length} completions (the gold of every generator family and difficulty, 48 benchmark items, broken variants) give the same class and objective`, async () => {
       expect(items.length).toBeGreaterThanOrEqual(100);
       expect(readdirSync(BROKEN).filter((f) => f.endsWith('.py')).length).toBe(broken.length);
       const sb = defaultSandboxConfig();
