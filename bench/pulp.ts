@@ -31,7 +31,7 @@ function cpuSeconds(): number {
 
 async function main(): Promise<void> {
   const problems = generateProblems({ count: COUNT, seed: 11, difficulty: 2 });
-  const job = (code: string) => ({ code, cfg: { target: 'pulp', solver_time_limit: 10 }, memoryBytes: 1024 * 1048576, wallMs: 30_000, maxLogLines: 50 });
+  const job = (code: string) => ({ code, cfg: { target: 'pulp', solver_time_limit: 10 }, memoryBytes: 1024 * 1048576, wallMs: 30_000, startMs: 60_000, maxLogLines: 50 });
 
   // the snapshot, made in a cache folder of its own so that it is really made
   const cache = mkdtempSync(join(tmpdir(), 'evom-pulp-bench-'));

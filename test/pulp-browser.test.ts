@@ -173,7 +173,7 @@ describe('pulp in the browser', () => {
           '        print("patch refused:", type(e).__name__)',
           'x = []',
           'while True:',
-          '    x.append(bytearray(10**7))',
+          '    x.append(bytearray(10**8))',
         ].join('\n'),
       },
       {
@@ -206,7 +206,7 @@ describe('pulp in the browser', () => {
       { name: 'endless loop', cls: 'timeout', text: /time limit|wall/, code: 'while True:\n    pass' },
       // (g) memory: one allocation over the limit, and a growing list
       { name: 'one large allocation', cls: 'runtime_error', text: /MemoryError|memory/, code: 'x = bytearray(1_500_000_000)\nprint(len(x))' },
-      { name: 'growing list', cls: 'runtime_error', text: /MemoryError|memory/, code: 'x = []\nwhile True:\n    x.append(" " * 10**6 + str(len(x)))' },
+      { name: 'growing list', cls: 'runtime_error', text: /MemoryError|memory/, code: 'x = []\nwhile True:\n    x.append(" " * 10**8 + str(len(x)))' },
     ];
     const wrong: string[] = [];
     for (const c of cases) {

@@ -89,6 +89,10 @@ export interface TargetModule {
   /** the sandbox server runs it natively too (pulp: CPython and CBC there, Pyodide and HiGHS here):
    *  with a server configured (--server), its runs go to the server */
   readonly serverNative?: boolean;
+  /** a run may first wait this long for its interpreter to start (pulp: a Pyodide restore, or the
+   *  first snapshot on a busy machine), ms; the code's wall clock starts after it, and the pool's
+   *  timer allows for it. Starting Python is the verifier's cost, never the completion's timeout. */
+  readonly startAllowanceMs?: number;
   /** the solver in this thread ('worker' targets); imports its code on demand, so that a page that
    *  only lists targets (prompts, forms) never loads a solver */
   readonly createRunner?: (env: RunnerEnv) => Promise<TargetRunner>;

@@ -254,7 +254,8 @@ export class VerifierPool {
       this.counters.respawns++;
       finish(failedOutcome(job, cfg, code, 'solver_error', `the verifier call failed: ${String((e as Error)?.message ?? e).slice(0, 300)}`, started));
     };
-    timer = setTimeout(() => slot.abort?.('timeout', ''), cfg.wall_limit_ms);
+    // a target that starts an interpreter first (pulp) may wait for it beyond the code's wall clock
+    timer = setTimeout(() => slot.abort?.('timeout', ''), cfg.wall_limit_ms + (targetModule(job.target)?.startAllowanceMs ?? 0));
     handle.api.prepare(job).then((p) => {
       if (settled) return;
       if (!p.ok) return finish(score(job, cfg, p.code, p.run, started, p.messages));

@@ -13,6 +13,7 @@ export const pulp: TargetModule = {
   runs: 'worker',
   serverNative: true,
   costly: true,
+  startAllowanceMs: 60_000,
   example: 'import pulp\nprob = pulp.LpProblem("m", pulp.LpMaximize)\nx = pulp.LpVariable("x", 0, 3)\ny = pulp.LpVariable("y", 0, cat="Integer")\nprob += 3 * x + 2 * y\nprob += x + y <= 4\nprob += x + 3 * y <= 6\nprob.solve(pulp.PULP_CBC_CMD(msg=0))\nprint("Optimal value:", pulp.value(prob.objective))',
   fences: ['python', 'py', 'python3'],
   rules: [...PYTHON_RULES, 'Only PuLP and the standard library are available; prob.solve() with any PuLP solver (the default, PULP_CBC_CMD, HiGHS_CMD) solves it.'],

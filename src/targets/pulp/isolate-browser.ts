@@ -310,17 +310,21 @@ export class IframePyodideHost implements PyodideHost {
     }
     this.runs++;
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; iso.kill('timeout'); }, Math.max(0, job.wallMs - (performance.now() - t0)));
+    let startTimedOut = false;
+    // first the wait for the interpreter (the verifier's time), then the code's own wall clock
+    let timer = setTimeout(() => { startTimedOut = true; iso.kill('timeout'); }, Math.max(0, job.startMs - (performance.now() - t0)));
     try {
       const ok = await iso.ready;
+      clearTimeout(timer);
       // the next run's interpreter starts once this one is ready (not competing with its start)
       this.refill(job.memoryBytes, job.maxLogLines);
       const waitMs = performance.now() - t0;
+      if (startTimedOut) return { kind: 'unavailable', detail: `the Python interpreter did not start within ${(job.startMs / 1000).toFixed(0)} s (the machine is busy)` };
       if (!ok) {
         const m = await iso.next();
-        if (timedOut) return { kind: 'timeout', log: [] };
         return { kind: 'crashed', detail: String(m.error ?? 'the interpreter ended before it was ready').slice(0, 500), log: [] };
       }
+      timer = setTimeout(() => { timedOut = true; iso.kill('timeout'); }, job.wallMs);
       iso.send({ code: job.code, cfg: job.cfg });
       const m = await iso.next();
       if (timedOut) return { kind: 'timeout', log: [] };

@@ -141,9 +141,14 @@ class NodeIsolate {
 
   async run(job: IsolateRun, waitStarted: number): Promise<IsolateOutcome> {
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; this.kill(); }, Math.max(0, job.wallMs - (performance.now() - waitStarted)));
+    let startTimedOut = false;
+    // first the wait for the interpreter (the verifier's time), then the code's own wall clock
+    let timer = setTimeout(() => { startTimedOut = true; this.kill(); }, Math.max(0, job.startMs - (performance.now() - waitStarted)));
     try {
       const ok = await this.ready;
+      clearTimeout(timer);
+      if (startTimedOut) return { kind: 'unavailable', detail: `the Python interpreter did not start within ${(job.startMs / 1000).toFixed(0)} s (the machine is busy)` };
+      timer = setTimeout(() => { timedOut = true; this.kill(); }, job.wallMs);
       const waitMs = performance.now() - waitStarted;
       // the process exits right after its report; a report line the code forged comes before the
       // harness's own, so the last line of the next 100 ms counts (checked against the export anyway)

@@ -11,8 +11,11 @@ export interface IsolateRun {
   cfg: Record<string, unknown>;
   /** the interpreter's wasm memory ceiling, bytes (its memory's maximum, set in the module's bytes) */
   memoryBytes: number;
-  /** wall clock of the whole run, ms; the isolate is killed after it */
+  /** wall clock of the code's run, ms, from the moment its interpreter is ready; killed after it */
   wallMs: number;
+  /** how long the run may wait for its interpreter to be ready, ms (not the code's time: past it,
+   *  the run is 'unavailable', a verifier failure, never the completion's timeout) */
+  startMs: number;
   maxLogLines: number;
 }
 

@@ -12,6 +12,8 @@ import type { PyodideHost } from './isolate.ts';
 
 /** Time the run leaves the pool for the re-solve and the report, ms. */
 const WALL_MARGIN_MS = 1500;
+/** The wait for an interpreter the pool allows beyond the wall clock (pulp's startAllowanceMs), less a margin. */
+const START_MS = 55_000;
 
 /** The host in Node: isolate-node.ts, imported only there (a browser's host comes through env). */
 async function nodeHost(): Promise<PyodideHost> {
@@ -35,7 +37,7 @@ export async function createPulpRunner(env: RunnerEnv): Promise<TargetRunner> {
       const wallMs = Math.max(1000, (opts.wall_limit_ms ?? opts.time_limit_s * 1000 + 5000) - WALL_MARGIN_MS);
       const out = await (await host).run({
         code, cfg: { target: 'pulp', solver_time_limit: opts.time_limit_s },
-        memoryBytes: opts.memory_limit_bytes, wallMs, maxLogLines: opts.max_log_lines,
+        memoryBytes: opts.memory_limit_bytes, wallMs, startMs: START_MS, maxLogLines: opts.max_log_lines,
       });
       if (out.kind === 'unavailable') return failedRun('solver_error', [pool(out.detail)]);
       if (out.kind === 'timeout') return failedRun('timeout', [pool(`time limit: the code ran longer than ${(wallMs / 1000).toFixed(1)} s (wall clock) and its interpreter was stopped`)], out.log);
