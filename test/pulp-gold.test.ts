@@ -126,9 +126,7 @@ describe('toPulp programs run natively (python3 + PuLP + CBC)', () => {
     programs['empty-objective'] = toPulp({ ...AWKWARD, obj: [], title: 'no objective' });
     programs['empty-row-false'] = toPulp({ ...AWKWARD, rows: [...AWKWARD.rows, { name: 'never', terms: [], op: '>=', rhs: 1 }] });
 
-    const t0 = performance.now();
-    const runs = runPulp(programs);
-    const seconds = (performance.now() - t0) / 1000;
+    const runs = runPulp(programs); // one python3 process for all of them (runPulp)
 
     const wrong: string[] = [];
     for (const [id, answer] of want) {
@@ -160,7 +158,5 @@ describe('toPulp programs run natively (python3 + PuLP + CBC)', () => {
     expect(empty.stdout).toBe('Status: Optimal\nOptimal value: 0\n');
     expect(runs.get('empty-row-false')!.stdout).toMatch(/^Status: Infeasible\n/);
 
-    // one process for all of them: a few seconds, not one interpreter start per program
-    expect(seconds, `${runs.size} programs took ${seconds.toFixed(1)} s`).toBeLessThan(60);
   }, 180_000);
 });

@@ -100,8 +100,6 @@ class Fd3Reader {
       } catch { /* not ours */ }
     }
   }
-  /** raw bytes after the last line (the snapshot) */
-  rest(): Buffer { return this.buf; }
 }
 
 /** One interpreter process, from its start to its one run. */
@@ -111,7 +109,6 @@ class NodeIsolate {
   private readonly reader = new Fd3Reader();
   private stderr = '';
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly startedAt = performance.now();
   readyAt: number | null = null;
   /** called when a report line arrives: the run is over (the process is killed, not waited for) */
   private reported: (() => void) | null = null;
