@@ -31,7 +31,9 @@ describe('memoryPlan', () => {
     expect(plan.params.lmHead).toBe(0);
     expect(plan.params.finalNorm).toBe(896);
     expect(plan.params.total).toBe(494_032_768);
-    expect(plan.bytes.weights).toBe(2 * 494_032_768);
+    // matrices f16; norms (2 per layer + final) and q/k/v biases stay f32, as the engine stores them
+    expect(plan.weightDtype).toBe('f16');
+    expect(plan.bytes.weights).toBe(2 * 494_032_768 + 2 * (24 * (2 * 896 + 896 + 2 * 128) + 896));
   });
 
   it('sizes the KV cache, activations and logits', () => {
@@ -40,7 +42,8 @@ describe('memoryPlan', () => {
     expect(plan.bytes.logitsTile).toBe(4 * 151936 * 8);
     expect(plan.bytes.activationsPerToken).toBeGreaterThan(4 * (2 * 4864 + 896));
     expect(plan.bytes.activations).toBe(plan.bytes.activationsPerToken * 8);
-    expect(plan.bytes.total).toBe(plan.bytes.weights + plan.bytes.kvCache + plan.bytes.activations + plan.bytes.logitsTile);
+    expect(plan.bytes.rope).toBe(1024 * 64 * 4);
+    expect(plan.bytes.total).toBe(plan.bytes.weights + plan.bytes.kvCache + plan.bytes.activations + plan.bytes.logitsTile + plan.bytes.rope);
     const f32 = memoryPlan(QWEN25_05B, { weightBytesPerParam: 4, kvBytesPerValue: 4, batch: 1, contextTokens: 1, tokensInFlight: 512 });
     expect(f32.bytes.kvCachePerToken).toBe(24576);
     expect(f32.bytes.logitsTile).toBe(4 * 151936 * 512);
@@ -100,6 +103,25 @@ describe('memoryPlan', () => {
     }
   });
 
+  it('counts weights in the dtype the engine stores: f16 for an F16/BF16 checkpoint (Qwen2.5-0.5B: 0.92 GiB, not 1.84)', () => {
+    const limits = { maxBufferSize: 256 * 2 ** 20, maxStorageBufferBindingSize: 128 * 2 ** 20 };
+    const shape = { group: 8, microBatch: 1, promptTokens: 256, maxNewTokens: 112, loraRank: 8 };
+    const bf16 = checkTrainingFit(QWEN25_05B, shape, limits, 2.5 * 2 ** 30);
+    expect(bf16.weightDtype).toBe('f16');
+    expect(bf16.training.weights / 2 ** 30).toBeCloseTo(0.92, 2);
+    expect(bf16.problems).toEqual([]); // refused before: counted as f32, the weights alone were 1.84 GiB
+    expect(checkTrainingFit(QWEN25_05B, { ...shape, weights: 'f32' }, limits, 2.5 * 2 ** 30).problems.join(' ')).toMatch(/over the 2\.50 GiB budget/);
+    const f32cfg = { ...QWEN25_05B, dtype: 'float32' };
+    expect(checkTrainingFit(f32cfg, shape, limits, 1.5 * 2 ** 30).weightDtype).toBe('f32');
+    expect(checkTrainingFit(f32cfg, shape, { ...limits, f16: true }, 1.5 * 2 ** 30).weightDtype).toBe('f16'); // the engine's 'auto' on a shader-f16 adapter
+    expect(checkTrainingFit(QWEN25_05B, { ...shape, weights: 'f32' }, limits, Infinity).training.weights / 2 ** 30).toBeCloseTo(1.84, 2);
+    // three embedding chunks (≤ 128 MiB each) cost the same bytes as one
+    const one = memoryPlan(QWEN25_05B, { weightBytesPerParam: 2, kvBytesPerValue: 4, batch: 1, contextTokens: 1 });
+    const split = memoryPlan(QWEN25_05B, { weightBytesPerParam: 2, kvBytesPerValue: 4, batch: 1, contextTokens: 1, chunkBytes: 128 * 2 ** 20 });
+    expect(split.buffers.filter((b) => b.name.startsWith('model.embed_tokens.weight[')).length).toBe(3);
+    expect(split.bytes.weights).toBe(one.bytes.weights);
+  });
+
   describe('training fit and the nearest shape that fits (the Studio\'s "Use micro-batch N")', () => {
     const limits = { maxBufferSize: 256 * 2 ** 20, maxStorageBufferBindingSize: 128 * 2 ** 20 }; // WebGPU's default limits
     const GiB = 2 ** 30;
@@ -108,7 +130,9 @@ describe('memoryPlan', () => {
 
     it('checks the same plan trainingMemoryPlan gives, and names what to lower', () => {
       const f = checkTrainingFit(QWEN25_05B, studio, limits, 4 * GiB);
-      const direct = trainingMemoryPlan(QWEN25_05B, { group: 8, sequenceTokens: 368, microBatch: 8, loraRank: 8, loraModules: 7, weightBytesPerParam: 4 });
+      const direct = trainingMemoryPlan(QWEN25_05B, { group: 8, sequenceTokens: 368, microBatch: 8, loraRank: 8, loraModules: 7, weightBytesPerParam: 2, promptTokens: 256, chunkBytes: 128 * 2 ** 20 });
+      expect(f.weightDtype).toBe('f16');
+      expect(f.training.buffers.reduce((a, b) => a + b.bytes, 0)).toBe(f.training.total);
       expect(f.training.total).toBe(direct.total);
       expect(f.training.total).toBeGreaterThan(4 * GiB);
       expect(f.problems).toHaveLength(1);
@@ -139,8 +163,9 @@ describe('memoryPlan', () => {
     it('suggests nothing when the shape fits, or when nothing does', () => {
       expect(fitTrainingShape(QWEN25_05B, studio, limits, 100 * GiB)).toBeNull();
       // f32 weights alone are 1.84 GiB: no shape fits 1.5 GiB
-      expect(fits({ ...studio, microBatch: 1, maxNewTokens: 32 }, 1.5 * GiB)).toBe(false);
-      expect(fitTrainingShape(QWEN25_05B, studio, limits, 1.5 * GiB)).toBeNull();
+      expect(fits({ ...studio, weights: 'f32', microBatch: 1, maxNewTokens: 32 } as typeof studio, 1.5 * GiB)).toBe(false);
+      expect(fitTrainingShape(QWEN25_05B, { ...studio, weights: 'f32' }, limits, 1.5 * GiB)).toBeNull();
+      expect(fitTrainingShape(QWEN25_05B, studio, limits, 0.9 * GiB)).toBeNull();
       // a 7B-class MLP projection exceeds one binding whatever the batch
       const big = parseModelConfig(JSON.parse(readFileSync(new URL('./fixtures/configs/qwen2-7b-class/config.json', import.meta.url), 'utf8')));
       expect(checkTrainingFit(big, studio, limits, 1000 * GiB).problems.join(' ')).toMatch(/tensor .*mlp.* over this adapter's/);

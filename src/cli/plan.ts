@@ -10,15 +10,17 @@ export async function cmdPlan(args: string[], io: Io): Promise<number> {
     'prompt-tokens': { type: 'string' }, 'lora-rank': { type: 'string' }, budget: { type: 'string' },
   });
   if (!values.model) throw new UsageError('--model DIR|HUB_ID is required');
-  const dtype = values.dtype ?? 'f16';
-  if (dtype !== 'f16' && dtype !== 'f32') throw new UsageError(`--dtype must be f16 or f32; got ${dtype}`);
+  const asked = values.dtype ?? 'auto';
+  if (asked !== 'f16' && asked !== 'f32' && asked !== 'auto') throw new UsageError(`--dtype must be auto, f16 or f32; got ${asked}`);
   const { resolveModelSource } = await import('./generate.ts');
   const { loadModelConfig } = await import('../model/source.ts');
-  const { memoryPlan, formatMemoryPlan, checkTrainingFit, fitTrainingShape, formatBytes } = await import('../gpu/memory-plan.ts');
+  const { memoryPlan, formatMemoryPlan, checkTrainingFit, fitTrainingShape, formatBytes, engineWeightDtype } = await import('../gpu/memory-plan.ts');
   const cfg = await loadModelConfig(resolveModelSource(values.model, hubUrlOf(values['hub-url']), io));
-  const bytes = dtype === 'f16' ? 2 : 4;
-  const plan = memoryPlan(cfg, { weightBytesPerParam: bytes, kvBytesPerValue: bytes, batch: intFlag(values.batch, '--batch', 8, 1), contextTokens: intFlag(values.context, '--context', 1024, 1) });
+  // as the engine stores them: 'auto' → f16 matrices for F16/BF16 checkpoints; the KV cache is f32
+  const dtype = asked === 'auto' ? engineWeightDtype(cfg) : asked;
   const limits = { maxStorageBufferBindingSize: 128 * 1048576, maxBufferSize: 256 * 1048576 }; // WebGPU's defaults
+  const chunkBytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const plan = memoryPlan(cfg, { weightBytesPerParam: dtype === 'f16' ? 2 : 4, kvBytesPerValue: 4, batch: intFlag(values.batch, '--batch', 8, 1), contextTokens: intFlag(values.context, '--context', 1024, 1), chunkBytes });
   io.stdout(formatMemoryPlan(plan, limits) + '\n');
   if (!values.train) {
     for (const f of ['group', 'micro-batch', 'max-new-tokens', 'prompt-tokens', 'lora-rank', 'budget'] as const) if (values[f] !== undefined) throw new UsageError(`--${f} describes training: add --train`);
@@ -29,14 +31,14 @@ export async function cmdPlan(args: string[], io: Io): Promise<number> {
   const shape = {
     group: intFlag(values.group, '--group', d.group, 2), microBatch: intFlag(values['micro-batch'], '--micro-batch', d.microBatch, 1),
     maxNewTokens: intFlag(values['max-new-tokens'], '--max-new-tokens', d.maxNewTokens, 1), promptTokens: intFlag(values['prompt-tokens'], '--prompt-tokens', 256, 1),
-    loraRank: intFlag(values['lora-rank'], '--lora-rank', d.loraRank, 1),
+    loraRank: intFlag(values['lora-rank'], '--lora-rank', d.loraRank, 1), weights: dtype,
   };
   const budget = values.budget === undefined ? Infinity : numFlag(values.budget, '--budget', 0, 1 / 1024, 1 << 20) * 2 ** 30;
   const fit = checkTrainingFit(cfg, shape, limits, budget), t = fit.training;
   io.stdout([
     '',
-    `Training (LoRA r${shape.loraRank} GRPO/DAPO, G ${shape.group}, micro-batch ${shape.microBatch}, ${shape.promptTokens} prompt + ${shape.maxNewTokens} new tokens, f32 weights as the engine holds them):`,
-    `  weights ${formatBytes(t.weights)} · KV cache ${formatBytes(t.kvCache)} · saved activations ${formatBytes(t.savedActivations)} · backward scratch ${formatBytes(t.backwardScratch)} · trainable ${formatBytes(t.trainable)}`,
+    `Training (LoRA r${shape.loraRank} GRPO/DAPO, G ${shape.group}, micro-batch ${shape.microBatch}, ${shape.promptTokens} prompt + ${shape.maxNewTokens} new tokens, ${fit.weightDtype} weights as the engine holds them):`,
+    `  weights ${formatBytes(t.weights)} · KV cache ${formatBytes(t.kvCache)} · sampling scratch ${formatBytes(t.sampling)} · saved activations ${formatBytes(t.savedActivations)} · backward scratch ${formatBytes(t.backwardScratch)} · trainable ${formatBytes(t.trainable)}`,
     `  total ${formatBytes(t.total)}${budget < Infinity ? ` of a ${formatBytes(budget)} budget` : ''}`,
     ...(fit.problems.length ? fit.problems.map((p) => `  ! ${p}`) : ['  fits']),
   ].join('\n') + '\n');

@@ -3,6 +3,7 @@
 // callers pass the GPU object they have.
 
 import { EvomError } from '../errors.ts';
+import { bufferBytes, type BufferSpec } from './buffers.ts';
 
 /** No WebGPU, no adapter, or a device that cannot be created. */
 export class GpuUnavailableError extends EvomError {
@@ -116,7 +117,7 @@ const STORAGE = 0x80 | 0x8 | 0x4; // STORAGE | COPY_DST | COPY_SRC (GPUBufferUsa
 
 /** A storage buffer of `n` f32 (or u32) values; contents zero or `data`. */
 export function storageBuffer(gpu: Gpu, n: number, label: string, data?: Float32Array | Uint32Array | Int32Array): GPUBuffer {
-  const size = Math.max(16, Math.ceil((n * 4) / 16) * 16);
+  const size = bufferBytes(n);
   if (size > gpu.caps.maxBufferSize) throw new GpuCapacityError(`buffer "${label}" needs ${size} bytes; this adapter's maxBufferSize is ${gpu.caps.maxBufferSize}`);
   const buf = gpu.device.createBuffer({ size, usage: STORAGE, label, mappedAtCreation: Boolean(data) });
   if (data) {
@@ -125,6 +126,13 @@ export function storageBuffer(gpu: Gpu, n: number, label: string, data?: Float32
     buf.unmap();
   }
   return buf;
+}
+
+/** One zeroed storage buffer per spec (src/gpu/buffers.ts), by key. */
+export function allocate<K extends string>(gpu: Gpu, specs: readonly BufferSpec<K>[]): Record<K, GPUBuffer> {
+  const out = {} as Record<K, GPUBuffer>;
+  for (const s of specs) out[s.key] = storageBuffer(gpu, s.words, s.name);
+  return out;
 }
 
 export function writeBuffer(gpu: Gpu, buf: GPUBuffer, data: Float32Array | Uint32Array | Int32Array, offsetFloats = 0): void {

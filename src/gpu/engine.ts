@@ -1,23 +1,22 @@
 // The policy engine: a Hugging Face causal LM (Qwen2/Qwen2.5, Qwen3, Llama) on WebGPU.
-// Weights live in GPU buffers (f32; the embedding / LM head split by vocabulary into chunks that
-// fit the storage binding limit). A step runs B sequences × T new tokens through every layer,
-// appending to the KV cache; the forward keeps what a backward pass needs (normalization rstd,
-// attention probabilities and log-sum-exp) in explicit buffers.
+// Weights live in GPU buffers (matrices f16 or f32, see EngineOptions.weights; the embedding / LM
+// head split by vocabulary into chunks that fit the storage binding limit); every buffer is one of
+// src/gpu/buffers.ts's lists. A step runs B sequences × T new tokens through every layer
+// (src/gpu/layer.ts, shared with training), appending to the KV cache.
 
-import { type Gpu, GpuCapacityError, Recorder, readBuffer, storageBuffer, writeBuffer } from './device.ts';
+import { allocate, type Gpu, GpuCapacityError, Recorder, readBuffer, storageBuffer, writeBuffer } from './device.ts';
+import { cacheBuffers, configHas, engineWorkBuffers, logitsBuffer, weightBuffers, type WeightSpec } from './buffers.ts';
+import { type LayerActs, layerForward } from './layer.ts';
 import { loadModelConfig, type ModelSource } from '../model/source.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { openCheckpoint } from '../model/safetensors.ts';
-import { addInPlace } from './kernels/add.ts';
-import { attention } from './kernels/attention.ts';
 import { embedding } from './kernels/embedding.ts';
-import { kvCopy, kvWrite } from './kernels/kv-cache.ts';
+import { kvCopy } from './kernels/kv-cache.ts';
 import { logprob as logprobKernel, logprobTiles, type VocabChunk } from './kernels/logprob.ts';
 import { gemm, matmul } from './kernels/matmul.ts';
 import type { LoraAdapter, LoraTarget } from '../rl/lora.ts';
 import { rmsnorm } from './kernels/rmsnorm.ts';
-import { rope, ropeTable } from './kernels/rope.ts';
-import { swiglu } from './kernels/swiglu.ts';
+import { ropeTable } from './kernels/rope.ts';
 import { packHalves, type WeightBuffer, type WeightDtype } from './kernels/weights.ts';
 import { UsageError } from '../errors.ts';
 
@@ -88,8 +87,8 @@ export class Engine {
   loraEnabled = true;
 
   /** Weights and shared buffers, for the training graph (src/gpu/train-graph.ts). */
-  get internals(): { embed: VocabChunk[]; lmHead: VocabChunk[]; layers: LayerWeights[]; finalNorm: GPUBuffer; ropeTab: GPUBuffer } {
-    return { embed: this.embed, lmHead: this.lmHead, layers: this.layers, finalNorm: this.finalNorm, ropeTab: this.ropeTab };
+  get internals(): { embed: VocabChunk[]; lmHead: VocabChunk[]; layers: LayerWeights[]; finalNorm: GPUBuffer; ropeTab: GPUBuffer; weights: WeightSpec[] } {
+    return { embed: this.embed, lmHead: this.lmHead, layers: this.layers, finalNorm: this.finalNorm, ropeTab: this.ropeTab, weights: this.weights };
   }
 
   /** Y[R, out] += s · (X·Aᵀ)·Bᵀ for an adapted projection; `t` [R, r] receives X·Aᵀ. */
@@ -110,6 +109,8 @@ export class Engine {
     private readonly layers: LayerWeights[],
     private readonly finalNorm: GPUBuffer,
     private readonly ropeTab: GPUBuffer,
+    /** what was uploaded (src/gpu/buffers.ts) */
+    private readonly weights: WeightSpec[],
   ) {}
 
   /** Read config.json and the safetensors checkpoint of a model source, and upload it. */
@@ -119,89 +120,54 @@ export class Engine {
     return Engine.load(gpu, cfg, { has: (n) => ckpt.tensors.has(n), get: (n) => ckpt.readFloat32(n), dtype: (n) => ckpt.tensors.get(n)?.dtype }, opts);
   }
 
-  /** Upload weights; the KV cache is sized for opts.maxBatch × opts.maxContext. */
+  /** Upload weights; the KV cache is sized for opts.maxBatch × opts.maxContext. Buffers: src/gpu/buffers.ts. */
   static async load(gpu: Gpu, cfg: ModelConfig, src: TensorSource, opts: EngineOptions): Promise<Engine> {
-    const { hidden: H, heads: Hq, kvHeads: Hkv, headDim: D, intermediate: I } = cfg;
-    const up = async (name: string, expect: number) => {
-      const t = await src.get(name);
-      if (t.length !== expect) throw new GpuCapacityError(`tensor ${name} has ${t.length} values; the config implies ${expect}`);
-      return storageBuffer(gpu, t.length, name, t);
-    };
-    const maybe = async (name: string, expect: number) => (src.has(name) ? up(name, expect) : null);
+    const { hidden: H } = cfg;
     const stored = src.dtype?.('model.embed_tokens.weight');
     const auto = gpu.caps.f16 || stored === 'F16' || stored === 'BF16';
     const dtype: WeightDtype = opts.weights === 'f16' || ((opts.weights ?? 'auto') === 'auto' && auto) ? 'f16' : 'f32';
-    // a matrix [rows, K] in the chosen storage (f16 needs K % 4 = 0; otherwise it stays f32)
-    const mat = async (name: string, rows: number, K: number): Promise<WeightBuffer> => {
-      const t = await src.get(name);
-      if (t.length !== rows * K) throw new GpuCapacityError(`tensor ${name} has ${t.length} values; the config implies ${rows * K}`);
-      if (dtype === 'f16' && K % 4 === 0) return { buf: storageBuffer(gpu, t.length / 2, name, packHalves(t)), dtype: 'f16' };
-      return { buf: storageBuffer(gpu, t.length, name, t), dtype: 'f32' };
-    };
-    const chunksOf = async (name: string): Promise<VocabChunk[]> => {
-      const t = await src.get(name);
-      if (t.length !== cfg.vocab * H) throw new GpuCapacityError(`tensor ${name} has ${t.length} values; expected vocab × hidden = ${cfg.vocab * H}`);
-      const half = dtype === 'f16' && H % 4 === 0;
-      const limit = Math.min(gpu.caps.maxStorageBufferBindingSize, gpu.caps.maxBufferSize);
-      const rowsPer = Math.max(1, Math.floor(limit / (H * (half ? 2 : 4))));
-      const out: VocabChunk[] = [];
-      for (let v0 = 0; v0 < cfg.vocab; v0 += rowsPer) {
-        const n = Math.min(rowsPer, cfg.vocab - v0);
-        const rows = t.subarray(v0 * H, (v0 + n) * H), label = `${name}[${v0}:${v0 + n}]`;
-        out.push(half
-          ? { buf: storageBuffer(gpu, (n * H) / 2, label, packHalves(rows)), v0, n, dtype: 'f16' }
-          : { buf: storageBuffer(gpu, n * H, label, rows), v0, n, dtype: 'f32' });
-      }
-      return out;
-    };
-    const embed = await chunksOf('model.embed_tokens.weight');
-    const lmHead = cfg.tiedEmbeddings || !src.has('lm_head.weight') ? embed : await chunksOf('lm_head.weight');
-    const cacheFloats = opts.maxBatch * Hkv * opts.maxContext * D;
+    const chunkBytes = Math.min(gpu.caps.maxStorageBufferBindingSize, gpu.caps.maxBufferSize);
+    const has = configHas(cfg);
+    // biases by what the checkpoint holds; the LM head only if untied and present
+    const specs = weightBuffers(cfg, { dtype, chunkBytes, has: (n) => (n === 'lm_head.weight' ? has(n) && src.has(n) : /_proj\.bias$/.test(n) ? src.has(n) : true) });
+    const made = new Map<string, WeightBuffer>();
+    let lastName = '', t: Float32Array = new Float32Array(0);
+    for (const s of specs) {
+      if (lastName !== s.tensor) { t = await src.get(s.tensor); lastName = s.tensor; }
+      const numel = s.shape.reduce((a, d) => a * d, 1);
+      if (t.length !== numel) throw new GpuCapacityError(`tensor ${s.tensor} has ${t.length} values; the config implies ${numel}`);
+      const vals = s.rows ? t.subarray(s.rows.v0 * H, (s.rows.v0 + s.rows.n) * H) : t;
+      made.set(s.name, { buf: storageBuffer(gpu, s.words, s.name, s.dtype === 'f16' ? packHalves(vals) : vals), dtype: s.dtype });
+    }
+    t = new Float32Array(0);
+    const caches = allocate(gpu, cacheBuffers(cfg, opts.maxBatch, opts.maxContext));
+    writeBuffer(gpu, caches.ropeTab!, ropeTable(opts.maxContext, cfg.headDim, cfg.ropeTheta));
+    const chunks = (tensor: string): VocabChunk[] => specs.filter((s) => s.tensor === tensor).map((s) => ({ buf: made.get(s.name)!.buf, v0: s.rows!.v0, n: s.rows!.n, dtype: s.dtype }));
+    const embed = chunks('model.embed_tokens.weight');
+    const head = chunks('lm_head.weight');
+    const mat = (n: string) => made.get(n)!;
+    const vec = (n: string) => made.get(n)?.buf ?? null;
     const layers: LayerWeights[] = [];
     for (let l = 0; l < cfg.layers; l++) {
-      const p = `model.layers.${l}.`;
+      const p = `model.layers.${l}.`, a = `${p}self_attn.`;
       layers.push({
-        ln1: await up(`${p}input_layernorm.weight`, H),
-        ln2: await up(`${p}post_attention_layernorm.weight`, H),
-        wq: await mat(`${p}self_attn.q_proj.weight`, Hq * D, H),
-        wk: await mat(`${p}self_attn.k_proj.weight`, Hkv * D, H),
-        wv: await mat(`${p}self_attn.v_proj.weight`, Hkv * D, H),
-        wo: await mat(`${p}self_attn.o_proj.weight`, H, Hq * D),
-        bq: await maybe(`${p}self_attn.q_proj.bias`, Hq * D),
-        bk: await maybe(`${p}self_attn.k_proj.bias`, Hkv * D),
-        bv: await maybe(`${p}self_attn.v_proj.bias`, Hkv * D),
-        bo: await maybe(`${p}self_attn.o_proj.bias`, H),
-        qNorm: cfg.qkNorm ? await up(`${p}self_attn.q_norm.weight`, D) : null,
-        kNorm: cfg.qkNorm ? await up(`${p}self_attn.k_norm.weight`, D) : null,
-        wGate: await mat(`${p}mlp.gate_proj.weight`, I, H),
-        wUp: await mat(`${p}mlp.up_proj.weight`, I, H),
-        wDown: await mat(`${p}mlp.down_proj.weight`, H, I),
-        kc: storageBuffer(gpu, cacheFloats, `kcache.${l}`),
-        vc: storageBuffer(gpu, cacheFloats, `vcache.${l}`),
+        ln1: vec(`${p}input_layernorm.weight`)!, ln2: vec(`${p}post_attention_layernorm.weight`)!,
+        wq: mat(`${a}q_proj.weight`), wk: mat(`${a}k_proj.weight`), wv: mat(`${a}v_proj.weight`), wo: mat(`${a}o_proj.weight`),
+        bq: vec(`${a}q_proj.bias`), bk: vec(`${a}k_proj.bias`), bv: vec(`${a}v_proj.bias`), bo: vec(`${a}o_proj.bias`),
+        qNorm: vec(`${a}q_norm.weight`), kNorm: vec(`${a}k_norm.weight`),
+        wGate: mat(`${p}mlp.gate_proj.weight`), wUp: mat(`${p}mlp.up_proj.weight`), wDown: mat(`${p}mlp.down_proj.weight`),
+        kc: caches[`kc.${l}`]!, vc: caches[`vc.${l}`]!,
       });
     }
-    const finalNorm = await up('model.norm.weight', H);
-    const ropeTab = storageBuffer(gpu, opts.maxContext * D, 'rope table', ropeTable(opts.maxContext, D, cfg.ropeTheta));
-    return new Engine(gpu, cfg, opts, embed, lmHead, layers, finalNorm, ropeTab);
+    return new Engine(gpu, cfg, opts, embed, head.length ? head : embed, layers, vec('model.norm.weight')!, caches.ropeTab!, specs);
   }
 
   private ensureWork(rows: number, ctx: number): Work {
     if (this.work && this.work.rows >= rows && this.work.ctx >= ctx) return this.work;
     const old = this.work;
     const R = Math.max(rows, old?.rows ?? 0), C = Math.max(ctx, old?.ctx ?? 0);
-    const { hidden: H, heads: Hq, kvHeads: Hkv, headDim: D, intermediate: I } = this.cfg;
-    const b = (n: number, label: string) => storageBuffer(this.gpu, n, label);
     if (old) for (const v of Object.values(old)) if (typeof v === 'object') (v as GPUBuffer).destroy();
-    this.work = {
-      rows: R, ctx: C,
-      ids: b(R, 'ids'), pos: b(R, 'pos'),
-      x: b(R * H, 'x'), xn: b(R * H, 'xn'), rstd: b(R, 'rstd'),
-      q: b(R * Hq * D, 'q'), k: b(R * Hkv * D, 'k'), v: b(R * Hkv * D, 'v'),
-      qn: b(R * Hq * D, 'qn'), kn: b(R * Hkv * D, 'kn'), hrstd: b(R * Hq, 'head rstd'),
-      att: b(R * Hq * D, 'att'), S: b(R * Hq * C, 'scores'), lse: b(R * Hq, 'attn lse'), o: b(R * H, 'o'),
-      g: b(R * I, 'gate'), u: b(R * I, 'up'), h: b(R * I, 'h'), d: b(R * H, 'down'),
-      lt: b(R * 64, 'lora t'),
-    };
+    this.work = { rows: R, ctx: C, ...allocate(this.gpu, engineWorkBuffers(this.cfg, R, C)) };
     return this.work;
   }
 
@@ -217,7 +183,7 @@ export class Engine {
     const pos0 = Math.max(...starts);
     const seq0 = a.seq0 ?? 0;
     const cfg = this.cfg;
-    const { hidden: H, heads: Hq, kvHeads: Hkv, headDim: D, intermediate: I, rmsEps: eps } = cfg;
+    const { hidden: H, rmsEps: eps } = cfg;
     const R = B * T;
     if (a.ids.length !== R) throw new Error(`step: ${a.ids.length} ids for B=${B} × T=${T}`);
     if (seq0 + B > this.opts.maxBatch) throw new GpuCapacityError(`step: sequences ${seq0}…${seq0 + B - 1} exceed maxBatch ${this.opts.maxBatch}`);
@@ -234,44 +200,18 @@ export class Engine {
 
     embedding(rec, w.ids, this.embed, w.x, R, H);
     if (cap) cap.embeddings = await grab(w.x, R * H);
+    // scratch shared by every layer: one buffer for xn1 and xn2, q before and after q/k norm, …
+    const acts: LayerActs = {
+      xn1: w.xn, rstd1: w.rstd, xn2: w.xn, rstd2: w.rstd,
+      qPre: w.q, kPre: w.k, rq: w.hrstd, rk: w.hrstd,
+      q: cfg.qkNorm ? w.qn : w.q, k: cfg.qkNorm ? w.kn : w.k, v: w.v,
+      S: w.S, lse: w.lse, att: w.att, o: w.o, d: w.d, g: w.g, u: w.u, h: w.h, t: () => w.lt,
+    };
+    const at = { pos: w.pos, ropeTab: this.ropeTab, R, T, seq0, maxCtx: this.opts.maxContext, stride: w.ctx };
     for (const [li, L] of this.layers.entries()) {
-      rmsnorm(rec, w.x, L.ln1, w.xn, w.rstd, R, H, eps);
       const lc = cap ? ({} as LayerCapture) : null;
-      if (lc) lc.input_norm = await grab(w.xn, R * H);
-      matmul(rec, { X: w.xn, W: L.wq.buf, wDtype: L.wq.dtype, bias: L.bq, Y: w.q, M: R, N: Hq * D, K: H });
-      matmul(rec, { X: w.xn, W: L.wk.buf, wDtype: L.wk.dtype, bias: L.bk, Y: w.k, M: R, N: Hkv * D, K: H });
-      matmul(rec, { X: w.xn, W: L.wv.buf, wDtype: L.wv.dtype, bias: L.bv, Y: w.v, M: R, N: Hkv * D, K: H });
-      this.applyLora(rec, li, 'q_proj', w.xn, w.q, w.lt, R);
-      this.applyLora(rec, li, 'k_proj', w.xn, w.k, w.lt, R);
-      this.applyLora(rec, li, 'v_proj', w.xn, w.v, w.lt, R);
-      let q = w.q, k = w.k;
-      if (L.qNorm && L.kNorm) {
-        rmsnorm(rec, w.q, L.qNorm, w.qn, w.hrstd, R * Hq, D, eps);
-        rmsnorm(rec, w.k, L.kNorm, w.kn, w.hrstd, R * Hkv, D, eps);
-        q = w.qn; k = w.kn;
-      }
-      if (lc) { lc.q = await grab(q, R * Hq * D); lc.k = await grab(k, R * Hkv * D); }
-      rope(rec, q, w.pos, this.ropeTab, R, Hq, D);
-      rope(rec, k, w.pos, this.ropeTab, R, Hkv, D);
-      if (lc) { lc.q_rope = await grab(q, R * Hq * D); lc.k_rope = await grab(k, R * Hkv * D); }
-      kvWrite(rec, k, w.v, w.pos, L.kc, L.vc, { R, T, Hkv, D, maxCtx: this.opts.maxContext, seq0 });
-      attention(rec, { q, kc: L.kc, vc: L.vc, pos: w.pos, S: w.S, lse: w.lse, out: w.att, R, T, Hq, Hkv, D, maxCtx: this.opts.maxContext, stride: w.ctx, seq0 });
-      matmul(rec, { X: w.att, W: L.wo.buf, wDtype: L.wo.dtype, bias: L.bo, Y: w.o, M: R, N: H, K: Hq * D });
-      this.applyLora(rec, li, 'o_proj', w.att, w.o, w.lt, R);
-      if (lc) lc.attn_out = await grab(w.o, R * H);
-      addInPlace(rec, w.x, w.o, R * H);
-      if (lc) lc.hidden_after_attn = await grab(w.x, R * H);
-      rmsnorm(rec, w.x, L.ln2, w.xn, w.rstd, R, H, eps);
-      matmul(rec, { X: w.xn, W: L.wGate.buf, wDtype: L.wGate.dtype, bias: null, Y: w.g, M: R, N: I, K: H });
-      matmul(rec, { X: w.xn, W: L.wUp.buf, wDtype: L.wUp.dtype, bias: null, Y: w.u, M: R, N: I, K: H });
-      this.applyLora(rec, li, 'gate_proj', w.xn, w.g, w.lt, R);
-      this.applyLora(rec, li, 'up_proj', w.xn, w.u, w.lt, R);
-      swiglu(rec, w.g, w.u, w.h, R * I);
-      matmul(rec, { X: w.h, W: L.wDown.buf, wDtype: L.wDown.dtype, bias: null, Y: w.d, M: R, N: H, K: I });
-      this.applyLora(rec, li, 'down_proj', w.h, w.d, w.lt, R);
-      if (lc) lc.mlp_out = await grab(w.d, R * H);
-      addInPlace(rec, w.x, w.d, R * H);
-      if (lc) { lc.output = await grab(w.x, R * H); cap!.layers.push(lc); }
+      await layerForward(rec, this, li, L, w.x, acts, { ...at, ...(lc ? { tap: async (p, buf, n) => { lc[p] = await grab(buf, n); } } : {}) });
+      if (lc) cap!.layers.push(lc);
     }
 
     // Final norm and LM head on the rows asked for.
@@ -302,7 +242,7 @@ export class Engine {
     if (this.logitsBuf && this.logitsRows >= rows) return this.logitsBuf;
     this.logitsBuf?.destroy();
     this.logitsRows = Math.max(rows, this.opts.maxBatch);
-    this.logitsBuf = storageBuffer(this.gpu, this.logitsRows * this.cfg.vocab, 'logits');
+    this.logitsBuf = allocate(this.gpu, [logitsBuffer(this.cfg, this.logitsRows)]).logits;
     return this.logitsBuf;
   }
 

@@ -1,16 +1,22 @@
 // GPU memory plan of a model: parameter counts from the config's shapes, bytes of weights, KV cache,
 // activations and logits for a batch and context length, the largest single tensor (WebGPU caps one
 // storage-buffer binding, often at 128 MiB, so the embedding usually has to be split by rows), and a
-// printable table.
+// printable table. The bytes are sums of src/gpu/buffers.ts's lists: the buffers the engine and the
+// training graph create.
 
 import type { ModelConfig } from '../model/config.ts';
-import { LORA_TARGETS, projectionShape } from '../rl/lora.ts';
+import { LORA_TARGETS } from '../rl/lora.ts';
 import { UsageError } from '../errors.ts';
+import {
+  adamBuffers, type BufferSpec, cacheBuffers, engineWorkBuffers, gradBuffers, lmHeadChunks, logitsBuffer, loraBuffers, savedBuffers, sumBytes,
+  trainWorkBuffers, vocabTiles, weightBuffers, type WeightSpec,
+} from './buffers.ts';
+import type { WeightDtype } from './kernels/weights.ts';
 
 export interface MemoryPlanOptions {
-  /** Bytes per weight: 2 (F16/BF16) or 4 (F32). */
+  /** Storage of weight matrices: 2 (f16, what the engine uses for F16/BF16 checkpoints) or 4 (f32). Norms and biases are f32 either way. */
   weightBytesPerParam: 2 | 4;
-  /** Bytes per cached key/value element: 2 or 4. */
+  /** Bytes per cached key/value element: the engine's cache is f32 (4); 2 is a what-if. */
   kvBytesPerValue: 2 | 4;
   /** Sequences decoded together. */
   batch: number;
@@ -18,6 +24,8 @@ export interface MemoryPlanOptions {
   contextTokens: number;
   /** Tokens processed in one forward pass (default `batch`: one decode step; larger for prefill). */
   tokensInFlight?: number;
+  /** Largest buffer (min of maxStorageBufferBindingSize and maxBufferSize): the engine splits the embedding / LM head into chunks of at most this (default: one buffer). */
+  chunkBytes?: number;
 }
 
 export interface TensorPlan {
@@ -44,18 +52,25 @@ export interface MemoryPlan {
     lmHead: number;
     total: number;
   };
+  /** storage of the weight matrices (f16 packs halves where K % 4 = 0) */
+  weightDtype: WeightDtype;
   bytes: {
+    /** as the engine stores them: matrices in weightDtype, norms and biases f32 */
     weights: number;
     kvCache: number;
     /** K and V of one token across all layers. */
     kvCachePerToken: number;
-    /** f32 working buffers for one token in flight (attention scores over the full context included). */
+    /** f32 working buffers per token in flight (attention scores over the full context included; average over the tokens in flight). */
     activationsPerToken: number;
     activations: number;
     /** f32 logits of the tokens in flight (vocab × tokens × 4). */
     logitsTile: number;
+    /** RoPE table [contextTokens, headDim] f32 */
+    rope: number;
     total: number;
   };
+  /** every GPU buffer the engine creates for this shape (src/gpu/buffers.ts) */
+  buffers: BufferSpec[];
   tensors: TensorPlan[];
   largestTensor: TensorPlan;
   largestTensorBytes: number;
@@ -66,70 +81,50 @@ function checkInt(v: number, name: string, min: number): void {
 }
 
 export function memoryPlan(cfg: ModelConfig, opts: MemoryPlanOptions): MemoryPlan {
-  const o: Required<MemoryPlanOptions> = { tokensInFlight: opts.batch, ...opts };
+  const { chunkBytes = Infinity, ...rest } = opts;
+  const o: Required<MemoryPlanOptions> = { tokensInFlight: opts.batch, ...rest, chunkBytes };
   if (o.weightBytesPerParam !== 2 && o.weightBytesPerParam !== 4) throw new UsageError('memory plan: weight bytes per parameter must be 2 or 4');
   if (o.kvBytesPerValue !== 2 && o.kvBytesPerValue !== 4) throw new UsageError('memory plan: KV cache bytes per value must be 2 or 4');
   checkInt(o.batch, 'batch', 1);
   checkInt(o.contextTokens, 'contextTokens', 1);
   checkInt(o.tokensInFlight, 'tokensInFlight', 1);
 
-  const { hidden: h, heads, kvHeads, headDim: hd, intermediate: ff, vocab, layers } = cfg;
-  const q = heads * hd;
-  const kv = kvHeads * hd;
-  const w = o.weightBytesPerParam;
-  const tensors: TensorPlan[] = [];
-  const add = (name: string, shape: number[], count = 1) => {
-    tensors.push({ name, shape, count, bytes: shape.reduce((a, d) => a * d, 1) * w });
-  };
-  add('model.embed_tokens.weight', [vocab, h]);
+  const { hidden: h, vocab, layers } = cfg;
+  const weightDtype: WeightDtype = o.weightBytesPerParam === 2 ? 'f16' : 'f32';
+  // logical tensors (unchunked) for the table and the limit checks; per-layer ones once, × layers
+  const whole = weightBuffers(cfg, { dtype: weightDtype, chunkBytes: Infinity });
   const L = 'model.layers.*.';
-  add(`${L}input_layernorm.weight`, [h], layers);
-  add(`${L}self_attn.q_proj.weight`, [q, h], layers);
-  add(`${L}self_attn.k_proj.weight`, [kv, h], layers);
-  add(`${L}self_attn.v_proj.weight`, [kv, h], layers);
-  if (cfg.attentionBias) {
-    add(`${L}self_attn.q_proj.bias`, [q], layers);
-    add(`${L}self_attn.k_proj.bias`, [kv], layers);
-    add(`${L}self_attn.v_proj.bias`, [kv], layers);
-  }
-  if (cfg.qkNorm) {
-    add(`${L}self_attn.q_norm.weight`, [hd], layers);
-    add(`${L}self_attn.k_norm.weight`, [hd], layers);
-  }
-  add(`${L}self_attn.o_proj.weight`, [h, q], layers);
-  if (cfg.attentionOutputBias) add(`${L}self_attn.o_proj.bias`, [h], layers);
-  add(`${L}post_attention_layernorm.weight`, [h], layers);
-  add(`${L}mlp.gate_proj.weight`, [ff, h], layers);
-  add(`${L}mlp.up_proj.weight`, [ff, h], layers);
-  add(`${L}mlp.down_proj.weight`, [h, ff], layers);
-  add('model.norm.weight', [h]);
-  if (!cfg.tiedEmbeddings) add('lm_head.weight', [vocab, h]);
+  const numel = (t: WeightSpec) => t.shape.reduce((a, d) => a * d, 1);
+  const tensors: TensorPlan[] = whole.filter((t) => !/^model\.layers\.[1-9]/.test(t.tensor))
+    .map((t) => ({ name: t.tensor.replace(/^model\.layers\.0\./, L), shape: t.shape, count: t.tensor.startsWith('model.layers.0.') ? layers : 1, bytes: t.bytes }));
+  const weightSpecs = o.chunkBytes === Infinity ? whole : weightBuffers(cfg, { dtype: weightDtype, chunkBytes: o.chunkBytes });
 
-  const numel = (t: TensorPlan) => t.bytes / w;
   const embedding = vocab * h;
-  const perLayer = tensors.filter((t) => t.name.startsWith(L)).reduce((a, t) => a + numel(t), 0);
+  const perLayer = whole.filter((t) => t.tensor.startsWith('model.layers.0.')).reduce((a, t) => a + numel(t), 0);
   const finalNorm = h;
-  const lmHead = cfg.tiedEmbeddings ? 0 : vocab * h;
+  const lmHead = whole.some((t) => t.tensor === 'lm_head.weight') ? vocab * h : 0;
   const total = embedding + layers * perLayer + finalNorm + lmHead;
 
-  const kvCachePerToken = 2 * layers * kvHeads * hd * o.kvBytesPerValue;
-  const kvCache = kvCachePerToken * o.batch * o.contextTokens;
-  // residual, normed input, q, k, v, attention output, MLP gate, up (activated in place), MLP output;
-  // plus the attention scores of one query row over the whole context, per head.
-  const activationsPerToken = 4 * (2 * h + q + 2 * kv + q + 2 * ff + h) + 4 * heads * o.contextTokens;
-  const activations = activationsPerToken * o.tokensInFlight;
-  const logitsTile = 4 * vocab * o.tokensInFlight;
-  const weights = total * w;
+  const caches = cacheBuffers(cfg, o.batch, o.contextTokens);
+  const kvCache = (sumBytes(caches.filter((b) => b.usage === 'kv-cache')) * o.kvBytesPerValue) / 4;
+  const kvCachePerToken = 2 * layers * cfg.kvHeads * cfg.headDim * o.kvBytesPerValue;
+  const work = engineWorkBuffers(cfg, o.tokensInFlight, o.contextTokens);
+  const activations = sumBytes(work);
+  const logits = logitsBuffer(cfg, Math.max(o.tokensInFlight, o.batch));
+  const rope = sumBytes(caches.filter((b) => b.usage === 'rope'));
+  const weights = sumBytes(weightSpecs);
 
   const largestTensor = tensors.reduce((a, t) => (t.bytes > a.bytes ? t : a));
   return {
     config: cfg,
     options: o,
     params: { embedding, perLayer, layers: layers * perLayer, finalNorm, lmHead, total },
+    weightDtype,
     bytes: {
-      weights, kvCache, kvCachePerToken, activationsPerToken, activations, logitsTile,
-      total: weights + kvCache + activations + logitsTile,
+      weights, kvCache, kvCachePerToken, activationsPerToken: activations / o.tokensInFlight, activations, logitsTile: logits.bytes, rope,
+      total: weights + kvCache + activations + logits.bytes + rope,
     },
+    buffers: [...weightSpecs, ...caches, ...work, logits],
     tensors,
     largestTensor,
     largestTensorBytes: largestTensor.bytes,
@@ -204,11 +199,12 @@ export function formatMemoryPlan(plan: MemoryPlan, limits: MemoryLimits = {}): s
   const line = (a: string, b: string, d = '') => rows.push([a, b, d]);
   line('parameters', int(plan.params.total),
     `embedding ${int(plan.params.embedding)}, ${c.layers} layers × ${int(plan.params.perLayer)}, final norm ${int(plan.params.finalNorm)}, lm_head ${c.tiedEmbeddings ? 'tied' : int(plan.params.lmHead)}`);
-  line('weights', formatBytes(plan.bytes.weights), `${o.weightBytesPerParam} bytes/param`);
+  line('weights', formatBytes(plan.bytes.weights), `matrices ${plan.weightDtype}, norms and biases f32`);
   line('KV cache', formatBytes(plan.bytes.kvCache),
     `${formatBytes(plan.bytes.kvCachePerToken)}/token × ${o.batch} seq × ${int(o.contextTokens)} tokens (${o.kvBytesPerValue} bytes/value)`);
   line('activations', formatBytes(plan.bytes.activations), `${formatBytes(plan.bytes.activationsPerToken)}/token × ${o.tokensInFlight} tokens in flight`);
-  line('logits', formatBytes(plan.bytes.logitsTile), `${int(c.vocab)} × ${o.tokensInFlight} × f32`);
+  line('logits', formatBytes(plan.bytes.logitsTile), `${int(c.vocab)} × ${Math.max(o.tokensInFlight, o.batch)} × f32`);
+  line('RoPE table', formatBytes(plan.bytes.rope), `${int(o.contextTokens)} × ${c.headDim} × f32`);
   line('total', formatBytes(plan.bytes.total), '');
   line('largest tensor', formatBytes(plan.largestTensorBytes), `${plan.largestTensor.name} [${plan.largestTensor.shape.join(' × ')}]`);
   const w0 = Math.max(...rows.map((r) => r[0].length));
@@ -252,12 +248,23 @@ export interface TrainingMemoryOptions {
   loraRank: number;
   /** adapted projections per layer (7: q, k, v, o, gate, up, down) */
   loraModules: number;
+  /** storage of weight matrices (2: f16, 4: f32; full fine-tuning needs 4) */
   weightBytesPerParam: 2 | 4;
+  /** longest prompt (tokens): its prefill sizes the engine's scratch (default sequenceTokens) */
+  promptTokens?: number;
+  /** sequences sampled together (default group): the engine's KV cache and logits rows */
+  sampleBatch?: number;
+  /** largest buffer (embedding / LM head chunks; default one buffer) */
+  chunkBytes?: number;
 }
 
 export interface TrainingMemoryPlan {
+  /** storage of the weight matrices */
+  weightDtype: WeightDtype;
   /** bytes, by part */
-  weights: number; kvCache: number; sampling: number;
+  weights: number; kvCache: number;
+  /** the engine's scratch, RoPE table and logits while sampling */
+  sampling: number;
   /** saved activations of one micro-batch for the backward pass (all layers) */
   savedActivations: number;
   /** gradient and scratch buffers of the backward pass */
@@ -267,49 +274,73 @@ export interface TrainingMemoryPlan {
   total: number;
   /** the attention probabilities S [rows × heads × T] of one layer: the largest saved tensor */
   largestSaved: number;
+  /** every GPU buffer: the engine's, the training graph's, the adapter's and the optimizer's (src/gpu/buffers.ts) */
+  buffers: BufferSpec[];
 }
 
 /**
- * GPU memory of GRPO/DAPO training, mirroring what the engine and TrainGraph allocate: base
- * weights, the KV cache of G sampled sequences, per-layer saved activations of one micro-batch
- * (attention probabilities dominate: rows × heads × T f32), backward scratch, and the trainable
- * parameters with gradient and two AdamW moments in f32.
+ * GPU memory of GRPO/DAPO training: the buffers the engine (maxBatch = max(sampleBatch, microBatch),
+ * context = sequenceTokens), TrainGraph (maxRows = microBatch × sequenceTokens), the LoRA adapter and
+ * AdamW create. Attention probabilities dominate the saved activations (rows × heads × T f32).
  */
 export function trainingMemoryPlan(cfg: ModelConfig, o: TrainingMemoryOptions): TrainingMemoryPlan {
-  const { hidden: H, heads: Hq, kvHeads: Hkv, headDim: D, intermediate: I, layers: Lc, vocab: V } = cfg;
-  const T = o.sequenceTokens, R = o.microBatch * T, r = Math.max(1, o.loraRank), f = 4;
-  const inf = memoryPlan(cfg, { weightBytesPerParam: o.weightBytesPerParam, kvBytesPerValue: 4, batch: Math.max(o.group, o.microBatch), contextTokens: T });
-  const qk = cfg.qkNorm ? Hq * D + Hkv * D : 0;
-  const perRowLayer = 2 * H + 1 + qk + Hq + Hkv + Hq * D + 2 * Hkv * D + Hq * T + Hq + Hq * D + H + 1 + H + 3 * I + (o.loraRank ? o.loraModules * r : 0);
-  const big = Math.max(H, Hq * D, I);
-  const tiles = Math.ceil(V / 256);
-  const perRowGlobal = 3 + 3 * H + 4 + 2 * H + 1 + 2 * tiles + 1 + big + 2 * H + big + 2 * I + Hq * D + 2 * Hkv * D + Hq * T + r + 1;
-  const saved = R * perRowLayer * Lc * f;
-  const scratch = R * perRowGlobal * f + (o.loraRank ? 0 : R * 4096 * f);
-  const loraParams = Lc * LORA_TARGETS.slice(0, o.loraModules).reduce((a, t) => { const p = projectionShape(cfg, t); return a + r * (p.in + p.out); }, 0);
-  const trainableParams = o.loraRank ? loraParams : inf.params.total;
-  const trainable = trainableParams * f * (o.loraRank ? 4 : 3); // LoRA: weights, grad, m, v; full: grad, m, v (weights counted above)
-  const sampling = Math.max(o.group, o.microBatch) * V * f; // logits of one decode step
-  const total = inf.bytes.weights + inf.bytes.kvCache + sampling + saved + scratch + trainable;
-  return { weights: inf.bytes.weights, kvCache: inf.bytes.kvCache, sampling, savedActivations: saved, backwardScratch: scratch, trainable, trainableParams, total, largestSaved: R * Hq * T * f };
+  const T = o.sequenceTokens, R = o.microBatch * T, full = !o.loraRank;
+  const maxBatch = Math.max(o.sampleBatch ?? o.group, o.microBatch);
+  const inf = memoryPlan(cfg, { weightBytesPerParam: o.weightBytesPerParam, kvBytesPerValue: 4, batch: maxBatch, contextTokens: T, tokensInFlight: Math.max(o.promptTokens ?? T, maxBatch), ...(o.chunkBytes ? { chunkBytes: o.chunkBytes } : {}) });
+  const weightSpecs = inf.buffers.filter((b): b is WeightSpec => b.usage === 'weights');
+  // the engine keeps max(rows, maxBatch) logits rows: one 'last' row per sampled sequence
+  const logits = logitsBuffer(cfg, maxBatch);
+  const engine = [...inf.buffers.filter((b) => b.usage !== 'logits'), logits];
+  const targets = LORA_TARGETS.slice(0, o.loraModules);
+  const shape = { maxRows: R, maxT: T, tiles: vocabTiles(lmHeadChunks(weightSpecs)), fullFinetune: full, lora: full ? null : { rank: o.loraRank, targets } };
+  const saved = Array.from({ length: cfg.layers }, (_, l) => savedBuffers(cfg, l, shape)).flat();
+  const scratch = trainWorkBuffers(cfg, shape);
+  // LoRA: A, B, their gradients, AdamW m, v; full: base gradients, m, v (weights counted above)
+  const adapter = full ? [] : loraBuffers(cfg, o.loraRank, targets);
+  const params = full ? gradBuffers(cfg, weightSpecs) : adapter.filter((b) => /^[AB]\./.test(b.key));
+  const trainableBufs = [...adapter, ...(full ? params : []), ...adamBuffers(params)];
+  const trainableParams = full ? inf.params.total : sumWords(params);
+  const at = (u: BufferSpec['usage'][]) => sumBytes(engine.filter((b) => u.includes(b.usage)));
+  const plan = {
+    weightDtype: inf.weightDtype, weights: at(['weights']), kvCache: at(['kv-cache']), sampling: at(['work', 'rope', 'logits']),
+    savedActivations: sumBytes(saved), backwardScratch: sumBytes(scratch), trainable: sumBytes(trainableBufs), trainableParams,
+    largestSaved: R * cfg.heads * T * 4,
+    buffers: [...engine, ...saved, ...scratch, ...trainableBufs],
+  };
+  return { ...plan, total: sumBytes(plan.buffers) };
 }
 
+const sumWords = (specs: readonly BufferSpec[]) => specs.reduce((a, s) => a + s.words, 0);
+
 /** What the Studio and CLI train: G completions per prompt, micro-batch, token lengths, LoRA rank. */
-export interface TrainingShape { group: number; microBatch: number; promptTokens: number; maxNewTokens: number; loraRank: number }
+export interface TrainingShape {
+  group: number; microBatch: number; promptTokens: number; maxNewTokens: number; loraRank: number;
+  /** storage of weight matrices on the GPU; default as the engine's 'auto': f16 for F16/BF16 checkpoints (config's torch_dtype) or adapters with shader-f16 */
+  weights?: WeightDtype;
+}
 
 /** Verdict of one training shape against an adapter's limits and a GPU budget (bytes). */
 export interface TrainingFit {
   inference: MemoryPlan;
   training: TrainingMemoryPlan;
+  /** storage of weight matrices the plan assumes (as the engine will hold them) */
+  weightDtype: WeightDtype;
   /** reasons it cannot run, one sentence each, saying what to lower (empty: it fits) */
   problems: string[];
 }
 
-/** The plan of LoRA GRPO/DAPO training (f32 weights, as the engine holds them) checked against the adapter and budget. */
-export function checkTrainingFit(cfg: ModelConfig, shape: TrainingShape, limits: { maxBufferSize: number; maxStorageBufferBindingSize: number }, budget: number): TrainingFit {
+/** The engine's 'auto' weight storage for a config: f16 for F16/BF16 checkpoints or adapters with shader-f16. */
+export function engineWeightDtype(cfg: ModelConfig, adapterF16 = false): WeightDtype {
+  return adapterF16 || /^(b?float16|half|bf16|f16)$/i.test(cfg.dtype ?? '') ? 'f16' : 'f32';
+}
+
+/** The plan of LoRA GRPO/DAPO training, weights as the engine holds them, checked against the adapter and budget. */
+export function checkTrainingFit(cfg: ModelConfig, shape: TrainingShape, limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; f16?: boolean }, budget: number): TrainingFit {
   const seq = shape.promptTokens + shape.maxNewTokens;
-  const inference = memoryPlan(cfg, { weightBytesPerParam: 4, kvBytesPerValue: 4, batch: shape.group, contextTokens: seq });
-  const training = trainingMemoryPlan(cfg, { group: shape.group, sequenceTokens: seq, microBatch: shape.microBatch, loraRank: shape.loraRank, loraModules: 7, weightBytesPerParam: 4 });
+  const weightDtype = shape.weights ?? engineWeightDtype(cfg, limits.f16);
+  const bytes = weightDtype === 'f16' ? 2 : 4, chunkBytes = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const inference = memoryPlan(cfg, { weightBytesPerParam: bytes, kvBytesPerValue: 4, batch: shape.group, contextTokens: seq, chunkBytes });
+  const training = trainingMemoryPlan(cfg, { group: shape.group, sequenceTokens: seq, microBatch: shape.microBatch, loraRank: shape.loraRank, loraModules: 7, weightBytesPerParam: bytes, promptTokens: shape.promptTokens, chunkBytes });
   const check = checkMemoryPlan(inference, limits);
   const problems: string[] = [];
   for (const o of check.oversize) {
@@ -321,7 +352,7 @@ export function checkTrainingFit(cfg: ModelConfig, shape: TrainingShape, limits:
   if (check.kvLayerOversize) problems.push(`one layer's KV cache (${formatBytes(check.kvLayerBytes)}) is over this adapter's maxStorageBufferBindingSize of ${formatBytes(bind)}: lower the group size or max new tokens`);
   if (training.largestSaved > bind) problems.push(`training saves attention probabilities of ${formatBytes(training.largestSaved)} per layer, over this adapter's maxStorageBufferBindingSize of ${formatBytes(bind)}: lower the micro-batch or max new tokens`);
   if (training.total > budget) problems.push(`training needs about ${formatBytes(training.total)} of GPU memory (${formatBytes(training.savedActivations)} of it saved activations of one micro-batch of ${shape.microBatch}), over the ${formatBytes(budget)} budget: lower the micro-batch or max new tokens, or raise the budget if this GPU has more free memory`);
-  return { inference, training, problems };
+  return { inference, training, weightDtype, problems };
 }
 
 /**
@@ -329,7 +360,7 @@ export function checkTrainingFit(cfg: ModelConfig, shape: TrainingShape, limits:
  * micro-batch (largest ≤ the asked one), then at micro-batch 1 the max new tokens (halved, not
  * below 32). null when the shape already fits or nothing does (e.g. the weights alone exceed the budget).
  */
-export function fitTrainingShape(cfg: ModelConfig, shape: TrainingShape, limits: { maxBufferSize: number; maxStorageBufferBindingSize: number }, budget: number): { microBatch: number; maxNewTokens: number; training: number } | null {
+export function fitTrainingShape(cfg: ModelConfig, shape: TrainingShape, limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; f16?: boolean }, budget: number): { microBatch: number; maxNewTokens: number; training: number } | null {
   if (checkTrainingFit(cfg, shape, limits, budget).problems.length === 0) return null;
   for (let mb = shape.microBatch - 1; mb >= 1; mb--) {
     const f = checkTrainingFit(cfg, { ...shape, microBatch: mb }, limits, budget);

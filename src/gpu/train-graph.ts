@@ -5,28 +5,22 @@
 // every weight). The frozen base is the engine's own weights: no second copy.
 
 import type { Engine, LayerWeights } from './engine.ts';
-import { type Gpu, GpuCapacityError, Recorder, readBuffer, storageBuffer, writeBuffer } from './device.ts';
-import type { LoraTarget } from '../rl/lora.ts';
-import { addInPlace } from './kernels/add.ts';
-import { attention, attentionBackward } from './kernels/attention.ts';
+import { allocate, type Gpu, GpuCapacityError, Recorder, readBuffer, storageBuffer, writeBuffer } from './device.ts';
+import { gradBuffers, savedBuffers, trainWorkBuffers, type SavedKey, type TrainShape, type TrainWorkKey } from './buffers.ts';
+import { layerForward } from './layer.ts';
+import { LORA_TARGETS, type LoraTarget } from '../rl/lora.ts';
+import { attentionBackward } from './kernels/attention.ts';
 import { embedding, embeddingBackward, groupRowsById } from './kernels/embedding.ts';
-import { kvWrite } from './kernels/kv-cache.ts';
-import { gemm, matmul, matmulBackward } from './kernels/matmul.ts';
+import { gemm, matmulBackward } from './kernels/matmul.ts';
 import { logitGradTile, logprob as logprobKernel, logprobBackward, logprobTiles } from './kernels/logprob.ts';
 import { rmsnorm, rmsnormBackward } from './kernels/rmsnorm.ts';
-import { rope, ropeBackward } from './kernels/rope.ts';
-import { swiglu, swigluBackward } from './kernels/swiglu.ts';
+import { ropeBackward } from './kernels/rope.ts';
+import { swigluBackward } from './kernels/swiglu.ts';
 
-/** Activations of one layer kept by the forward for the backward. Shapes in rows R = B·T. */
-interface Saved {
-  xIn: GPUBuffer; rstd1: GPUBuffer; xn1: GPUBuffer;          // [R, H], [R], [R, H]
-  qPre: GPUBuffer; kPre: GPUBuffer; rq: GPUBuffer; rk: GPUBuffer; // before q/k norm [R, Hq·D], [R, Hkv·D]; head rstd
-  q: GPUBuffer; k: GPUBuffer; v: GPUBuffer;                  // after projection (+norm, +rope for q)
-  S: GPUBuffer; lse: GPUBuffer;                              // attention probabilities [R·Hq, T]
-  att: GPUBuffer; xMid: GPUBuffer; rstd2: GPUBuffer; xn2: GPUBuffer; // [R, Hq·D], [R, H], [R], [R, H]
-  g: GPUBuffer; u: GPUBuffer; h: GPUBuffer;                  // [R, I]
+/** Activations of one layer kept by the forward for the backward (buffers.ts savedBuffers). Shapes in rows R = B·T. */
+type Saved = Record<SavedKey, GPUBuffer> & {
   t: Partial<Record<LoraTarget, GPUBuffer>>;                 // LoRA x·Aᵀ [R, r]
-}
+};
 
 /** Gradients of every base weight (full fine-tuning). */
 interface BaseGrads {
@@ -47,7 +41,7 @@ export class TrainGraph {
   private rows = 0; private T = 0; private B = 0;
   /** rows whose logprob the last forward computed (the LM head runs on these only) */
   private scored: Uint32Array = new Uint32Array(0);
-  private work!: { ids: GPUBuffer; pos: GPUBuffer; tgt: GPUBuffer; x: GPUBuffer; xFinal: GPUBuffer; rstdF: GPUBuffer; xnF: GPUBuffer; lse: GPUBuffer; lp: GPUBuffer; sRows: GPUBuffer; xS: GPUBuffer; tgtS: GPUBuffer; dxS: GPUBuffer; part: GPUBuffer; tlogit: GPUBuffer; scratch: GPUBuffer; dx: GPUBuffer; dxn: GPUBuffer; dbig: GPUBuffer; dI1: GPUBuffer; dI2: GPUBuffer; dq: GPUBuffer; dk: GPUBuffer; dv: GPUBuffer; dS: GPUBuffer; dt: GPUBuffer; g: GPUBuffer; tile: GPUBuffer };
+  private readonly work: Record<TrainWorkKey, GPUBuffer>;
   /** gradients of all base weights when training them (full fine-tuning), else null */
   readonly grads: BaseGrads | null;
 
@@ -55,49 +49,30 @@ export class TrainGraph {
     this.gpu = engine.gpu;
     if (opts.maxT > engine.opts.maxContext) throw new GpuCapacityError(`training sequences of ${opts.maxT} tokens exceed the engine's context of ${engine.opts.maxContext}`);
     if (Math.ceil(opts.maxRows / opts.maxT) > engine.opts.maxBatch) throw new GpuCapacityError(`${opts.maxRows} rows of ${opts.maxT} tokens need ${Math.ceil(opts.maxRows / opts.maxT)} cache slots; the engine has ${engine.opts.maxBatch}`);
-    const c = engine.cfg, R = opts.maxRows, T = opts.maxT;
-    const { hidden: H, heads: Hq, kvHeads: Hkv, headDim: D, intermediate: I } = c;
-    const b = (n: number, l: string) => storageBuffer(this.gpu, Math.max(1, n), l);
-    const r = engine.lora?.config.rank ?? 1;
+    const c = engine.cfg, shape = trainShape(engine, opts);
     for (let l = 0; l < c.layers; l++) {
-      const t: Saved['t'] = {};
-      for (const m of engine.lora?.modules.filter((m) => m.layer === l) ?? []) t[m.target] = b(R * r, `t ${l}.${m.target}`);
-      this.saved.push({
-        xIn: b(R * H, 'xIn'), rstd1: b(R, 'rstd1'), xn1: b(R * H, 'xn1'),
-        qPre: b(c.qkNorm ? R * Hq * D : 1, 'qPre'), kPre: b(c.qkNorm ? R * Hkv * D : 1, 'kPre'), rq: b(R * Hq, 'rq'), rk: b(R * Hkv, 'rk'),
-        q: b(R * Hq * D, 'q'), k: b(R * Hkv * D, 'k'), v: b(R * Hkv * D, 'v'),
-        S: b(R * Hq * T, 'S'), lse: b(R * Hq, 'attn lse'),
-        att: b(R * Hq * D, 'att'), xMid: b(R * H, 'xMid'), rstd2: b(R, 'rstd2'), xn2: b(R * H, 'xn2'),
-        g: b(R * I, 'g'), u: b(R * I, 'u'), h: b(R * I, 'h'), t,
-      });
+      const all = allocate(this.gpu, savedBuffers(c, l, shape)), t: Saved['t'] = {};
+      for (const m of LORA_TARGETS) if (all[`t.${m}`]) t[m] = all[`t.${m}`];
+      this.saved.push({ ...all, t });
     }
-    const tiles = logprobTiles(engine.internals.lmHead);
-    const big = Math.max(H, Hq * D, I);
-    this.work = {
-      ids: b(R, 'ids'), pos: b(R, 'pos'), tgt: b(R, 'targets'), x: b(R * H, 'x'), xFinal: b(R * H, 'xFinal'), rstdF: b(R, 'rstdF'), xnF: b(R * H, 'xnF'),
-      lse: b(R, 'lse'), lp: b(R, 'logprobs'), sRows: b(R, 'scored rows'), xS: b(R * H, 'scored xnF'), tgtS: b(R, 'scored targets'), dxS: b(R * H, 'scored dxnF'), part: b(R * tiles * 2, 'logprob partials'), tlogit: b(R, 'target logits'), scratch: b(R * big, 'scratch'),
-      dx: b(R * H, 'dx'), dxn: b(R * H, 'dxn'), dbig: b(R * big, 'dbig'), dI1: b(R * I, 'dg'), dI2: b(R * I, 'du'),
-      dq: b(R * Hq * D, 'dq'), dk: b(R * Hkv * D, 'dk'), dv: b(R * Hkv * D, 'dv'), dS: b(R * Hq * T, 'dS'), dt: b(R * r, 'lora dt'), g: b(R, 'dlogp'),
-      tile: b(opts.fullFinetune ? R * 4096 : 1, 'logit grad tile'),
-    };
+    this.work = allocate(this.gpu, trainWorkBuffers(c, shape));
     this.grads = opts.fullFinetune ? this.allocGrads() : null;
   }
 
   private allocGrads(): BaseGrads {
     const e = this.engine, c = e.cfg, W = e.internals;
     if (e.weightDtype !== 'f32') throw new GpuCapacityError('full fine-tuning needs f32 weights (load the engine with weights: "f32")');
-    const { hidden: H, heads: Hq, kvHeads: Hkv, headDim: D, intermediate: I } = c;
-    const z = (n: number, l: string) => storageBuffer(this.gpu, n, `grad ${l}`);
+    const g = allocate(this.gpu, gradBuffers(c, W.weights));
     return {
       layers: W.layers.map((L, l) => ({
-        ln1: z(H, `ln1.${l}`), ln2: z(H, `ln2.${l}`), wq: z(Hq * D * H, `wq.${l}`), wk: z(Hkv * D * H, `wk.${l}`), wv: z(Hkv * D * H, `wv.${l}`), wo: z(H * Hq * D, `wo.${l}`),
-        bq: L.bq ? z(Hq * D, `bq.${l}`) : null, bk: L.bk ? z(Hkv * D, `bk.${l}`) : null, bv: L.bv ? z(Hkv * D, `bv.${l}`) : null, bo: L.bo ? z(H, `bo.${l}`) : null,
-        qNorm: L.qNorm ? z(D, `qn.${l}`) : null, kNorm: L.kNorm ? z(D, `kn.${l}`) : null,
-        wGate: z(I * H, `gate.${l}`), wUp: z(I * H, `up.${l}`), wDown: z(H * I, `down.${l}`),
+        ln1: g[`ln1.${l}`]!, ln2: g[`ln2.${l}`]!, wq: g[`wq.${l}`]!, wk: g[`wk.${l}`]!, wv: g[`wv.${l}`]!, wo: g[`wo.${l}`]!,
+        bq: L.bq ? g[`bq.${l}`]! : null, bk: L.bk ? g[`bk.${l}`]! : null, bv: L.bv ? g[`bv.${l}`]! : null, bo: L.bo ? g[`bo.${l}`]! : null,
+        qNorm: L.qNorm ? g[`qNorm.${l}`]! : null, kNorm: L.kNorm ? g[`kNorm.${l}`]! : null,
+        wGate: g[`wGate.${l}`]!, wUp: g[`wUp.${l}`]!, wDown: g[`wDown.${l}`]!,
       })),
-      finalNorm: z(H, 'norm'),
-      embed: W.embed.map((ch) => z(ch.n * H, `embed[${ch.v0}]`)),
-      lmHead: W.lmHead === W.embed ? null : W.lmHead.map((ch) => z(ch.n * H, `lm_head[${ch.v0}]`)),
+      finalNorm: g.norm!,
+      embed: W.embed.map((_, i) => g[`embed.${i}`]!),
+      lmHead: W.lmHead === W.embed ? null : W.lmHead.map((_, i) => g[`lm_head.${i}`]!),
     };
   }
 
@@ -150,7 +125,7 @@ export class TrainGraph {
     for (let k = 0; k < rowsS.length; k++) if (rowsS[k]! >= R || (k > 0 && rowsS[k]! <= rowsS[k - 1]!)) throw new RangeError(`scored rows must be increasing and below ${R}`);
     this.rows = R; this.T = T; this.B = B; this.scored = rowsS;
     const S = rowsS.length;
-    const { hidden: H, heads: Hq, kvHeads: Hkv, headDim: D, intermediate: I, rmsEps: eps } = c;
+    const { hidden: H, rmsEps: eps } = c;
     const w = this.work;
     writeBuffer(this.gpu, w.ids, Uint32Array.from(ids));
     writeBuffer(this.gpu, w.tgt, Uint32Array.from(targets));
@@ -159,32 +134,11 @@ export class TrainGraph {
     writeBuffer(this.gpu, w.pos, Uint32Array.from({ length: R }, (_, r) => r % T));
     const rec = new Recorder(this.gpu);
     embedding(rec, w.ids, W.embed, w.x, R, H);
-    W.layers.forEach((L, l) => {
+    const at = { pos: w.pos, ropeTab: W.ropeTab, R, T, seq0: 0, maxCtx: e.opts.maxContext, stride: T };
+    for (const [l, L] of W.layers.entries()) {
       const s = this.saved[l]!;
-      rec.copy(w.x, 0, s.xIn, 0, R * H);
-      rmsnorm(rec, s.xIn, L.ln1, s.xn1, s.rstd1, R, H, eps);
-      const qOut = c.qkNorm ? s.qPre : s.q, kOut = c.qkNorm ? s.kPre : s.k;
-      this.linear(rec, l, 'q_proj', L.wq, L.bq, s.xn1, qOut, R, Hq * D, H, s);
-      this.linear(rec, l, 'k_proj', L.wk, L.bk, s.xn1, kOut, R, Hkv * D, H, s);
-      this.linear(rec, l, 'v_proj', L.wv, L.bv, s.xn1, s.v, R, Hkv * D, H, s);
-      if (L.qNorm && L.kNorm) {
-        rmsnorm(rec, s.qPre, L.qNorm, s.q, s.rq, R * Hq, D, eps);
-        rmsnorm(rec, s.kPre, L.kNorm, s.k, s.rk, R * Hkv, D, eps);
-      }
-      rope(rec, s.q, w.pos, W.ropeTab, R, Hq, D);
-      rope(rec, s.k, w.pos, W.ropeTab, R, Hkv, D);
-      kvWrite(rec, s.k, s.v, w.pos, L.kc, L.vc, { R, T, Hkv, D, maxCtx: e.opts.maxContext });
-      attention(rec, { q: s.q, kc: L.kc, vc: L.vc, pos: w.pos, S: s.S, lse: s.lse, out: s.att, R, T, Hq, Hkv, D, maxCtx: e.opts.maxContext, stride: T });
-      this.linear(rec, l, 'o_proj', L.wo, L.bo, s.att, w.scratch, R, H, Hq * D, s);
-      addInPlace(rec, w.x, w.scratch, R * H);
-      rec.copy(w.x, 0, s.xMid, 0, R * H);
-      rmsnorm(rec, s.xMid, L.ln2, s.xn2, s.rstd2, R, H, eps);
-      this.linear(rec, l, 'gate_proj', L.wGate, null, s.xn2, s.g, R, I, H, s);
-      this.linear(rec, l, 'up_proj', L.wUp, null, s.xn2, s.u, R, I, H, s);
-      swiglu(rec, s.g, s.u, s.h, R * I);
-      this.linear(rec, l, 'down_proj', L.wDown, null, s.h, w.scratch, R, H, I, s);
-      addInPlace(rec, w.x, w.scratch, R * H);
-    });
+      await layerForward(rec, e, l, L, w.x, { ...s, o: w.scratch, d: w.scratch, t: (m) => s.t[m] }, { ...at, save: { xIn: s.xIn, xMid: s.xMid } });
+    }
     rec.copy(w.x, 0, w.xFinal, 0, R * H);
     rmsnorm(rec, w.xFinal, W.finalNorm, w.xnF, w.rstdF, R, H, eps);
     // gather the scored rows of the final hidden states: xS [S, H]
@@ -195,13 +149,6 @@ export class TrainGraph {
     const logprobs = new Float32Array(R), lse = new Float32Array(R);
     rowsS.forEach((r, k) => { logprobs[r] = lpS[k]!; lse[r] = lseS[k]!; });
     return { logprobs, lse };
-  }
-
-  /** Y = X·Wᵀ + b (+ LoRA), keeping LoRA's x·Aᵀ for the backward. */
-  private linear(rec: Recorder, l: number, target: LoraTarget, Wt: LayerWeights['wq'], bias: GPUBuffer | null, X: GPUBuffer, Y: GPUBuffer, R: number, N: number, K: number, s: Saved): void {
-    matmul(rec, { X, W: Wt.buf, wDtype: Wt.dtype, bias, Y, M: R, N, K });
-    const t = s.t[target];
-    if (t) this.engine.applyLora(rec, l, target, X, Y, t, R);
   }
 
   /** Backward of a linear layer: dX (overwritten or accumulated), LoRA grads, base grads (full FT). */
@@ -298,6 +245,15 @@ export class TrainGraph {
       }
     });
   }
+}
+
+/** The graph's shape for buffers.ts: rows, tokens, the engine's LoRA and LM head tiles. */
+function trainShape(engine: Engine, opts: TrainGraph['opts']): TrainShape {
+  const lora = engine.lora;
+  return {
+    maxRows: opts.maxRows, maxT: opts.maxT, tiles: logprobTiles(engine.internals.lmHead), fullFinetune: opts.fullFinetune ?? false,
+    lora: lora ? { rank: lora.config.rank, targets: LORA_TARGETS.filter((t) => lora.modules.some((m) => m.target === t)) } : null,
+  };
 }
 
 async function readIds(gpu: Gpu, buf: GPUBuffer, n: number): Promise<Uint32Array> {

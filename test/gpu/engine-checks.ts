@@ -7,9 +7,8 @@ import { logSumExp } from '../../src/gpu/sampling.ts';
 import type { ModelSource } from '../../src/model/source.ts';
 import { ModelFileNotFoundError } from '../../src/model/source.ts';
 
-/** Files served by the test's dev server under /test/fixtures/models/<name>/. */
-export function fixtureSource(name: string): ModelSource {
-  const base = `/test/fixtures/models/${name}/`;
+/** Files served by the test's dev server under /test/fixtures/models/<name>/ (or `base`). */
+export function fixtureSource(name: string, base = `/test/fixtures/models/${name}/`): ModelSource {
   const get = async (file: string) => {
     const res = await fetch(base + file);
     if (res.status === 404) throw new ModelFileNotFoundError(file, name);
