@@ -13,15 +13,14 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { evaluatePolicy } from '../src/cli/eval-policy.ts';
-import { DEMO } from '../src/cli/demo.ts';
-import { startTrain } from '../src/cli/train.ts';
+import { DEMO, demoSettings } from '../src/cli/demo.ts';
+import { createRun, trainRun } from '../src/cli/train.ts';
+import { readAdapterDir } from '../src/cli/generate.ts';
 import { directorySource } from '../src/model/source-node.ts';
 import { generateBenchmark } from '../src/problems/generated.ts';
-import { DEFAULT_LORA } from '../src/rl/lora.ts';
-import { trainerDefaults, type StepMetrics } from '../src/rl/trainer.ts';
+import type { StepMetrics } from '../src/rl/trainer.ts';
 import { nodeAssets } from '../src/targets/assets-node.ts';
 import { createRunners } from '../src/targets/runners.ts';
-import { createNodePool } from '../src/verifier/pool-node.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const arg = (name: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : undefined; };
@@ -48,32 +47,23 @@ const held = new Set(evalItems.map((i) => i.question));
 const train = (await generateBenchmark({ families: DEMO.families, count: DEMO.trainCount, seed: 2_000_001, difficulty: DEMO.difficulty }, runners))
   .filter((i) => !held.has(i.question)).map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
 const source = directorySource(policy);
-const pool = createNodePool();
-const evalOpts = { target: 'highs', tolerance: 'rel5pct' as const, batchPrompts: DEMO.evalBatch, sampling: { n: 1, temperature: 1, maxNewTokens: DEMO.maxNewTokens, seed: 8 } };
+const evalOpts = { target: 'highs', tolerance: 'rel5pct' as const, batchPrompts: DEMO.evalBatch, sampling: { n: 1, temperature: 1, maxNewTokens: demoSettings(1, STEPS).maxNewTokens, seed: 8 } };
 const share = (s: { counts: Record<string, number>; count: number }) => (s.counts.no_model ?? 0) / Math.max(1, s.count);
 
-const beforeEval = await evaluatePolicy(source, null, evalItems, pool, evalOpts);
+const beforeEval = await evaluatePolicy(source, null, evalItems, evalOpts);
 const before = beforeEval.summary;
-const cfg = trainerDefaults('grpo', 'highs', 'rel5pct');
-Object.assign(cfg, { group: DEMO.group, promptsPerStep: DEMO.promptsPerStep, seed: 1, maxNewTokens: DEMO.maxNewTokens, microBatch: DEMO.microBatch });
-cfg.loss.maxNewTokens = DEMO.maxNewTokens;
-cfg.optimizer.lr = DEMO.lr;
-cfg.optimizer.totalSteps = STEPS;
 const out = join(work, 'run');
 const steps: StepMetrics[] = [];
-await startTrain({
-  run: { model: policy, hubUrl: '', cfg, lora: { ...DEFAULT_LORA, rank: DEMO.loraRank, alpha: 2 * DEMO.loraRank }, steps: STEPS, checkpointEvery: STEPS },
-  data: train, out,
-}, source, { stdout: () => {}, stderr: (s) => process.stderr.write('  ' + s) }, (m) => {
+await createRun({ out, model: { kind: 'local', id: policy }, settings: demoSettings(1, STEPS), checkpointEvery: STEPS, data: train, description: 'hack experiment' });
+await trainRun(out, source, { stdout: () => {}, stderr: (s) => process.stderr.write('  ' + s) }, { onMetrics: (m) => {
   steps.push(m);
   const n = Object.values(m.classes).reduce((a, b) => a + b, 0);
   console.log(JSON.stringify({ step: m.step, no_model_share: +(m.classes.no_model / n).toFixed(3), correct_share: +(m.classes.correct / n).toFixed(3), reward_mean: +m.reward_mean.toFixed(3) }));
-});
-const afterEval = await evaluatePolicy(source, directorySource(join(out, 'adapter')), evalItems, pool, evalOpts);
+} });
+const afterEval = await evaluatePolicy(source, await readAdapterDir(join(out, 'adapter')), evalItems, evalOpts);
 const after = afterEval.summary;
 // what no_model completions were paid, and one of them as written
 const hacks = [...beforeEval.results, ...afterEval.results].filter((r) => r.outcome?.class === 'no_model');
-await pool.close();
 console.log(JSON.stringify({
   policy, steps: STEPS,
   held_out_before: { accuracy: before.accuracy, no_model_share: share(before) },

@@ -9,7 +9,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callInPage, enginePage } from '../src/host/chromium.ts';
-import { startTrain } from '../src/cli/train.ts';
+import { createRun, trainRun } from '../src/cli/train.ts';
+import type { TrainSettings } from '../src/rl/run-card.ts';
 import { DEFAULT_LORA } from '../src/rl/lora.ts';
 import { formatBytes, memoryPlan, trainingMemoryPlan } from '../src/gpu/memory-plan.ts';
 import { loadModelConfig } from '../src/model/source.ts';
@@ -50,7 +51,12 @@ for (const [name, dir, maxNew] of MODELS) {
   tc.optimizer.lr = 1e-3;
   const metrics: StepMetrics[] = [];
   const out = mkdtempSync(join(tmpdir(), 'evom-bench-train-'));
-  await startTrain({ run: { model: dir, hubUrl: '', cfg: tc, lora: DEFAULT_LORA, steps, checkpointEvery: steps }, data: items, out }, source, { stdout: () => {}, stderr: () => {} }, (m) => metrics.push(m));
+  const settings: TrainSettings = {
+    algo: 'grpo', target: 'highs', tolerance: 'rel5pct', steps, group: tc.group, promptsPerStep: tc.promptsPerStep, lr: 1e-3, kl: 0,
+    loraRank: DEFAULT_LORA.rank, loraAlpha: DEFAULT_LORA.alpha, maxNewTokens: maxNew, temperature: 1, seed: 1, microBatch: 8, updatesPerBatch: 1,
+  };
+  await createRun({ out, model: { kind: 'local', id: dir }, settings, checkpointEvery: steps, data: items, description: 'bench' });
+  await trainRun(out, source, { stdout: () => {}, stderr: () => {} }, { onMetrics: (m) => metrics.push(m) });
   const ms = metrics.slice(1);
   const mean = (f: (m: StepMetrics) => number) => ms.reduce((a, m) => a + f(m), 0) / ms.length;
   const seqs = mean((m) => m.groups_used * tc.group);

@@ -35,7 +35,7 @@ function staticGraph(entry: string): Set<string> {
 const WORKER_ONLY = [
   /^src\/targets\/[^/]+\/runner\.ts$/, /^src\/targets\/highs\/lp-format\.ts$/, /^src\/targets\/runners\.ts$/,
   /^pkg:(highs|glpk-wasm|glpk\.js)\b/, /^pkg:webgpu$/,
-  /^src\/gpu\/engine\.ts$/, /^src\/host\/studio-engine\.ts$/, /^src\/verifier\/(verify|worker-api)\.ts$/,
+  /^src\/gpu\/engine\.ts$/, /^src\/host\/engine-host\.ts$/, /^src\/verifier\/(verify|worker-api)\.ts$/,
 ];
 
 describe('what the pages load on their main thread', () => {

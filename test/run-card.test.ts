@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { main } from '../src/cli/main.ts';
-import { TRAIN_OPTIONS, trainSettingsFromFlags } from '../src/cli/train.ts';
+import { TRAIN_ALL_OPTIONS as TRAIN_OPTIONS, settingsFromFlags, type FlagValues } from '../src/cli/settings-flags.ts';
 import {
   cliCommands, defaultSettings, makeRunCard, metricsCsv, metricsJsonl, parseMetricsJsonl, parseRunCard, SETTINGS,
   shareConfigFromHash, shareLinkFor, shellQuote, trainerConfigFrom, validateSettings, type ShareConfig, type TrainSettings,
@@ -14,6 +14,9 @@ import {
 import { DataError, UsageError } from '../src/errors.ts';
 import { DEFAULT_LORA } from '../src/rl/lora.ts';
 import { trainerDefaults, type StepMetrics } from '../src/rl/trainer.ts';
+
+/** `evom train`'s flags → settings, a Hub model's defaults (what `evom train` reads for a Hub or local model). */
+const trainSettingsFromFlags = async (values: FlagValues) => settingsFromFlags(values, 'hub');
 
 const PKG = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { name: string; version: string };
 
@@ -73,7 +76,7 @@ describe('settings', () => {
   it('defaults are trainerDefaults\', DEFAULT_LORA\'s and the CLI\'s', async () => {
     for (const algo of ['grpo', 'dapo'] as const) {
       const t = trainerDefaults(algo, 'glpk', 'rel5pct');
-      expect(defaultSettings(algo, 'glpk')).toEqual({
+      expect(defaultSettings('hub', algo, 'glpk')).toEqual({
         algo, target: 'glpk', tolerance: 'rel5pct', steps: 100, group: t.group, promptsPerStep: t.promptsPerStep, lr: t.optimizer.lr, kl: t.loss.beta,
         loraRank: DEFAULT_LORA.rank, loraAlpha: 2 * DEFAULT_LORA.rank, maxNewTokens: t.maxNewTokens, temperature: t.temperature, seed: t.seed,
         microBatch: t.microBatch, updatesPerBatch: t.updatesPerBatch,
@@ -81,7 +84,7 @@ describe('settings', () => {
       // `evom train` without setting flags: steps 100, rank 8, alpha 16 (its documented defaults)
       expect(await trainSettingsFromFlags({ target: 'glpk', algo })).toMatchObject({ steps: 100, loraRank: 8, loraAlpha: 16, group: t.group, lr: t.optimizer.lr });
       // defaults build the plain trainerDefaults config (totalSteps aside)
-      const { cfg, lora } = trainerConfigFrom(defaultSettings(algo, 'glpk'));
+      const { cfg, lora } = trainerConfigFrom(defaultSettings('hub', algo, 'glpk'));
       expect(cfg).toEqual({ ...t, optimizer: { ...t.optimizer, totalSteps: 100 } });
       expect(lora).toEqual({ ...DEFAULT_LORA, alpha: 16 });
     }
@@ -91,7 +94,7 @@ describe('settings', () => {
     let help = '';
     await main(['--help'], { stdout: (s) => { help += s; }, stderr: () => undefined, stdin: async () => '', stderrIsTty: false });
     const trainHelp = help.slice(help.indexOf('evom train'), help.indexOf('evom merge'));
-    expect(SETTINGS.map((d) => d.key).sort()).toEqual(Object.keys(defaultSettings('grpo', 'highs')).sort());
+    expect(SETTINGS.map((d) => d.key).sort()).toEqual(Object.keys(defaultSettings('hub', 'grpo', 'highs')).sort());
     expect(new Set(SETTINGS.map((d) => d.flag)).size).toBe(SETTINGS.length);
     for (const d of SETTINGS) {
       expect(d.help.length, d.key).toBeGreaterThan(30);
@@ -105,7 +108,7 @@ describe('settings', () => {
   });
 
   it('the CLI and validateSettings accept and reject the same values at every bound', async () => {
-    const base = defaultSettings('grpo', 'highs');
+    const base = defaultSettings('hub', 'grpo', 'highs');
     for (const d of SETTINGS.filter((x) => x.kind !== 'choice')) {
       const flag = d.flag.slice(2);
       const ok = [d.min!, ...(d.max !== undefined ? [d.max] : [])];
@@ -122,12 +125,12 @@ describe('settings', () => {
   });
 
   it('validation messages name the setting, the rule and the value', () => {
-    const d = defaultSettings('grpo', 'highs');
+    const d = defaultSettings('hub', 'grpo', 'highs');
     expect(validateSettings({ ...d, group: 1.5 })).toEqual(['Group G must be an integer ≥ 2; got 1.5']);
     expect(validateSettings({ ...d, loraRank: 65 })).toEqual(['LoRA rank r must be an integer between 1 and 64; got 65']);
     expect(validateSettings({ ...d, temperature: 0 })).toEqual(['Temperature must be a number between 0.01 and 10; got 0']);
     expect(validateSettings({ ...d, lr: NaN })).toEqual(['Learning rate must be a number between 0 and 1; got NaN']);
-    expect(validateSettings({ ...d, algo: 'ppo' as 'grpo' })).toEqual(['Algorithm must be one of grpo, dapo; got "ppo"']);
+    expect(validateSettings({ ...d, algo: 'ppo' as 'grpo' })).toEqual(['Algorithm must be one of grpo, dapo, drgrpo; got "ppo"']);
     expect(validateSettings({ ...d, tolerance: 'loose' as 'int' })[0]).toMatch(/^Tolerance must be one of rel5pct, rel1e-4, sirl, int; got "loose"$/);
     expect(validateSettings({ ...d, group: '8' as unknown as number })).toEqual(['Group G must be an integer ≥ 2; got "8"']);
     expect(validateSettings({ ...d, seed: -1, steps: 0 })).toEqual(['Steps must be an integer ≥ 1; got 0', 'Seed must be an integer ≥ 0; got -1']);
@@ -185,7 +188,7 @@ describe('run cards', () => {
     const back = parseRunCard(JSON.stringify(c, null, 2), 'card.json');
     expect(back).toEqual(c);
     expect(Number.isNaN(back.metrics[1]!.loss)).toBe(true);
-    const minimal = makeRunCard({ model: { kind: 'builtin', id: 'evom-tiny' }, settings: defaultSettings('grpo', 'highs'), data: { description: 'd', train_items: 1, eval_items: 0 } });
+    const minimal = makeRunCard({ model: { kind: 'builtin', id: 'evom-tiny' }, settings: defaultSettings('hub', 'grpo', 'highs'), data: { description: 'd', train_items: 1, eval_items: 0 } });
     expect(parseRunCard(JSON.stringify(minimal), 'm.json')).toEqual(minimal);
     expect('title' in minimal || 'adapter_from' in minimal).toBe(false);
   });

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../server/config.ts';
 import { startFromConfig } from '../server/main.ts';
 import type { SandboxServer } from '../server/http.ts';
-import { BUILTIN_FILES } from '../src/host/studio-engine.ts';
+import { BUILTIN_FILES } from '../src/host/engine-host.ts';
 import { launchChromium, mainThreadWork, MAIN_THREAD_PROBE, serveApp } from './browser.ts';
 
 const ROOT = join(import.meta.dirname, '..');

@@ -5,10 +5,15 @@
 // run killed with SIGKILL mid-way and resumed ends bit-identical to an uninterrupted one.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseSafetensorsHeader } from '../src/model/safetensors.ts';
+import { directorySource } from '../src/model/source-node.ts';
+import { callInPage, enginePage } from '../src/host/chromium.ts';
+import { serveModel } from '../src/host/serve-model.ts';
+import { openPageHost } from '../src/host/page-transport.ts';
+import { fromWire, toWire } from '../src/host/wire.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'evom.js');
@@ -68,6 +73,57 @@ describe('evom train', () => {
     expect(g.status, g.stderr).toBe(0);
   }, 900_000);
 
+  it('the Studio continues a CLI run exactly (worker transport = CLI transport), and its export resumes with evom train --resume', async () => {
+    const A = join(tmp, 'a');
+    // the run as it was after step 1 (a run stopped there): its files with the later steps left out
+    const files: Record<string, Uint8Array> = {};
+    const walk = (dir: string, rel: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) walk(join(dir, e.name), r); else files[r] = new Uint8Array(readFileSync(join(dir, e.name)));
+      }
+    };
+    walk(A, '');
+    for (const k of Object.keys(files)) if (/^(adapter\/|checkpoints\/step-00000[23]\/)/.test(k)) delete files[k];
+    files['checkpoints/latest'] = new TextEncoder().encode('step-000001');
+    files['metrics.jsonl'] = new TextEncoder().encode(readFileSync(join(A, 'metrics.jsonl'), 'utf8').split('\n')[0] + '\n');
+    const env = await enginePage([serveModel(directorySource(MODEL), 'local/model')]);
+    let r: { zipped: string; zipRoundTrip: boolean; opened: { step: number }; generated: number[][]; evaluated: number; evalClasses: (string | null)[]; step: Record<string, unknown>; checkpoint: string; files: Record<string, Uint8Array>; runs: string[] };
+    try {
+      r = fromWire(await callInPage(env.page, '/test/gpu/host-checks.ts', 'continueCliRun', toWire(files), { kind: 'hub', id: 'local/model', hubUrl: env.base }, [1, 307, 42])) as typeof r;
+    } finally {
+      await env.close();
+    }
+    expect(r.runs).toContain('from-cli');
+    expect(r.zipped).toBe('from-cli-2');
+    expect(r.zipRoundTrip).toBe(true);
+    expect(r.opened.step).toBe(1);
+    // evaluated with the run's adapter: both items verified
+    expect(r.evaluated).toBe(2);
+    expect(r.evalClasses.every((c) => typeof c === 'string')).toBe(true);
+    // the Studio's step 2 is the CLI's step 2, bit for bit
+    expect(r.checkpoint).toBe('step-000002');
+    expect(stable(r.step)).toEqual(stable(metrics(A)[1]));
+    expect(Buffer.compare(r.files['checkpoints/step-000002/adapter_model.safetensors']!, readFileSync(join(A, 'checkpoints', 'step-000002', 'adapter_model.safetensors')))).toBe(0);
+    expect(Buffer.compare(r.files['checkpoints/step-000002/optimizer.safetensors']!, readFileSync(join(A, 'checkpoints', 'step-000002', 'optimizer.safetensors')))).toBe(0);
+    // the command line's transport samples what the worker's did
+    const cli = await openPageHost(directorySource(MODEL), tmp);
+    try {
+      const g = await cli.host.generate({ model: cli.model, prompts: [[1, 307, 42]], params: { n: 2, temperature: 1, seed: 5, maxNewTokens: 6 }, batchPrompts: 1 });
+      expect(g.completions[0]!.map((c) => c.ids)).toEqual(r.generated);
+    } finally {
+      await cli.close();
+    }
+    // the Studio's export, as a folder, resumes on the command line and ends where the CLI's own run did
+    const E = join(tmp, 'from-studio');
+    for (const [name, data] of Object.entries(r.files)) { mkdirSync(dirname(join(E, name)), { recursive: true }); writeFileSync(join(E, name), data); }
+    const res = evom(['--resume', E]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/resuming from step 2/);
+    expect(metrics(E).map(stable)).toEqual(metrics(A).map(stable));
+    expect(Buffer.compare(adapterBytes(E), adapterBytes(A))).toBe(0);
+  }, 900_000);
+
   it('a run killed with SIGKILL and resumed ends identical to the uninterrupted run', async () => {
     const B = join(tmp, 'b');
     const p = spawn(process.execPath, [BIN, 'train', ...ARGS, '--steps', '3', '--out', B], { detached: true, stdio: 'ignore' });
@@ -101,7 +157,7 @@ describe('evom train', () => {
       [[...ARGS, '--steps', '1', '--out', runA], /already holds a run; continue it with --resume/],
       [['--resume', runA, '--lr', '0.1'], /--resume DIR continues the run saved there; it takes only --steps \(got --lr\)/],
       [['--resume', join(tmp, 'nope')], /not a training run folder/],
-      [[...ARGS, '--algo', 'ppo', '--out', join(tmp, 'c')], /--algo must be grpo or dapo/],
+      [[...ARGS, '--algo', 'ppo', '--out', join(tmp, 'c')], /--algo must be one of grpo, dapo, drgrpo/],
       [['--model', MODEL, '--target', 'highs', '--out', join(tmp, 'c')], /--data FILE.jsonl\|generator\[:FAMILIES\] is required/],
       [[...ARGS, '--lora-rank', '65', '--out', join(tmp, 'c')], /--lora-rank must be at most 64/],
       [['--model', MODEL, '--data', 'generator:nosuch', '--target', 'highs', '--out', join(tmp, 'c')], /--data generator:nosuch: .*valid families/],

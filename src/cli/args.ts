@@ -4,9 +4,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.ts';
+import { HUB_URL } from '../model/hub.ts';
 import { requireTarget } from '../targets/registry.ts';
 import { DEFAULTS, type ProtocolStrictness } from '../verifier/config.ts';
 import type { RemoteVerifier } from '../verifier/remote.ts';
+import type { RemoteServers } from '../host/engine-host.ts';
 import { isToleranceRule, TOLERANCE_RULES, type ToleranceRule } from '../verifier/tolerance.ts';
 
 export type Io = { stdout: (s: string) => void; stderr: (s: string) => void; stdin: () => Promise<string>; stderrIsTty: boolean };
@@ -41,19 +43,26 @@ export function targetFlag(t: unknown, remote = false): string {
 
 /** --hub-url, else HF_ENDPOINT, else the Hugging Face Hub. */
 export function hubUrlOf(v: unknown): string {
-  return String(v ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co');
+  return String(v ?? process.env.HF_ENDPOINT ?? HUB_URL);
 }
 
 /** Sandbox servers for Python targets: --server URL[,URL…] and the token from a file or EVOM_SERVER_TOKEN. */
-export async function remoteFrom(values: { server?: string; 'token-file'?: string }): Promise<RemoteVerifier | undefined> {
+export async function remoteServersFrom(values: { server?: string; 'token-file'?: string }): Promise<RemoteServers | undefined> {
   if (!values.server) return undefined;
   let token = process.env.EVOM_SERVER_TOKEN ?? '';
   if (values['token-file']) {
     try { token = (await readFile(values['token-file'], 'utf8')).split(/\r?\n/).map((l) => l.trim()).find((l) => l && !l.startsWith('#')) ?? ''; } catch { throw new UsageError(`cannot read --token-file ${values['token-file']}`); }
   }
   if (!token) throw new UsageError('--server needs a token: EVOM_SERVER_TOKEN or --token-file FILE');
+  return { urls: values.server.split(',').map((u) => u.trim()).filter(Boolean), token };
+}
+
+/** The same servers as a client for this process's verifier pool. */
+export async function remoteFrom(values: { server?: string; 'token-file'?: string }): Promise<RemoteVerifier | undefined> {
+  const servers = await remoteServersFrom(values);
+  if (!servers) return undefined;
   const { RemoteVerifier } = await import('../verifier/remote.ts');
-  return new RemoteVerifier({ urls: values.server.split(',').map((u) => u.trim()).filter(Boolean), token });
+  return new RemoteVerifier(servers);
 }
 
 export function toleranceOf(t: unknown): ToleranceRule {

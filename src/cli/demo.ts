@@ -8,44 +8,46 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BenchmarkItem } from '../problems/benchmarks.ts';
-import { evaluatePolicy, type PolicyEvalOptions } from './eval-policy.ts';
-import { startTrain } from './train.ts';
+import { evaluateInHost, type PolicyEvalOptions } from './eval-policy.ts';
+import { BUILTIN_POLICY, createRun, trainRun } from './train.ts';
 import type { EvalSummary } from '../verifier/evaluate.ts';
 import type { Family } from '../problems/generator.ts';
-import { DEFAULT_LORA } from '../rl/lora.ts';
 import { directorySource } from '../model/source-node.ts';
 import { requireChromium } from '../host/chromium.ts';
 import { createNodePool } from '../verifier/pool-node.ts';
 import { generateBenchmark } from '../problems/generated.ts';
 import { createRunners } from '../targets/runners.ts';
 import { nodeAssets } from '../targets/assets-node.ts';
-import { trainerDefaults, type StepMetrics } from '../rl/trainer.ts';
+import type { StepMetrics } from '../rl/trainer.ts';
+import { defaultSettings, type TrainSettings } from '../rl/settings.ts';
+import { fsRunAt } from '../host/run-store-fs.ts';
 import { intFlag, parse, type Io as CliArgsIo } from './args.ts';
 import { UsageError } from '../errors.ts';
 import { formatDemo, runVerifierDemo } from './demo-verifier.ts';
 
-export const BUILTIN_POLICY = resolve(import.meta.dirname, '..', '..', 'public', 'models', 'evom-tiny');
+export { BUILTIN_POLICY };
 
-/** The demo's settings, all in one place (flags override steps, seed, eval count and out). */
+/**
+ * The demo's data and evaluation (flags override steps, seed, eval count and out). Its training
+ * settings are the built-in policy's defaults in the settings table (src/rl/settings.ts: G 8, 2
+ * prompts per step, lr 2e-3, LoRA rank 8, 112 new tokens, micro-batch 16, 10 steps).
+ */
 export const DEMO = {
   families: ['knapsack', 'production'] as Family[],
   difficulty: 2,
   target: 'highs',
   evalCount: 40,
   trainCount: 256,
-  steps: 10,
   seed: 1,
-  group: 8,
-  promptsPerStep: 2,
-  lr: 2e-3,
-  loraRank: 8,
-  maxNewTokens: 112,
-  /** sequences per forward/backward: a whole step's 16 in one pass */
-  microBatch: 16,
   /** evaluation samples at the training temperature (1.0): the accuracy of the policy as trained */
   evalTemperature: 1,
   evalBatch: 16,
 };
+
+/** The demo's training settings: the built-in policy's defaults (src/rl/settings.ts). */
+export function demoSettings(seed: number, steps: number): TrainSettings {
+  return { ...defaultSettings('builtin', 'grpo', DEMO.target), seed, steps };
+}
 
 export interface DemoOptions { steps: number; seed: number; evalCount: number; out?: string }
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
@@ -69,28 +71,24 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<{ before:
   const source = directorySource(BUILTIN_POLICY);
   const evalOpts: PolicyEvalOptions = {
     target: DEMO.target, tolerance: 'rel5pct', batchPrompts: DEMO.evalBatch,
-    sampling: { n: 1, temperature: DEMO.evalTemperature, maxNewTokens: DEMO.maxNewTokens, seed: 7 + o.seed },
+    sampling: { n: 1, temperature: DEMO.evalTemperature, maxNewTokens: demoSettings(o.seed, o.steps).maxNewTokens, seed: 7 + o.seed },
   };
-  const pool = createNodePool();
+  // one engine page for both evaluations and the training between them
+  const { openPageHost } = await import('../host/page-transport.ts');
+  const host = await openPageHost(source, fsRunAt(out).store.where);
   try {
     io.stderr('1/3 evaluating the warm-started policy…\n');
-    const before = await evaluatePolicy(source, null, evalItems, pool, evalOpts);
+    const before = await evaluateInHost(host, null, evalItems, evalOpts);
     io.stderr(`    accuracy ${pct(before.summary.accuracy)}, execution ${pct(before.summary.execution_rate)}, format ${pct(before.summary.format_rate)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
 
-    io.stderr(`2/3 GRPO, ${o.steps} steps of ${DEMO.promptsPerStep} problems × ${DEMO.group} completions, LoRA rank ${DEMO.loraRank}; run folder ${out}\n`);
-    const cfg = trainerDefaults('grpo', DEMO.target, 'rel5pct');
-    Object.assign(cfg, { group: DEMO.group, promptsPerStep: DEMO.promptsPerStep, seed: o.seed, maxNewTokens: DEMO.maxNewTokens, microBatch: DEMO.microBatch });
-    cfg.loss.maxNewTokens = DEMO.maxNewTokens;
-    cfg.optimizer.lr = DEMO.lr;
-    cfg.optimizer.totalSteps = o.steps;
+    const settings = demoSettings(o.seed, o.steps);
+    io.stderr(`2/3 GRPO, ${o.steps} steps of ${settings.promptsPerStep} problems × ${settings.group} completions, LoRA rank ${settings.loraRank}; run folder ${out}\n`);
     const steps: StepMetrics[] = [];
-    await startTrain({
-      run: { model: BUILTIN_POLICY, hubUrl: '', cfg, lora: { ...DEFAULT_LORA, rank: DEMO.loraRank, alpha: 2 * DEMO.loraRank }, steps: o.steps, checkpointEvery: o.steps },
-      data: train, out,
-    }, source, { stdout: () => {}, stderr: (s) => io.stderr('    ' + s) }, (m) => steps.push(m));
+    await createRun({ out, model: { kind: 'builtin', id: 'evom-tiny' }, settings, checkpointEvery: o.steps, data: train, description: `generator:${DEMO.families.join(',')} difficulty ${DEMO.difficulty}` });
+    await trainRun(out, source, { stdout: () => {}, stderr: (s) => io.stderr('    ' + s) }, { host, onMetrics: (m) => steps.push(m) });
 
     io.stderr('3/3 evaluating the trained policy…\n');
-    const after = await evaluatePolicy(source, directorySource(join(out, 'adapter')), evalItems, pool, evalOpts);
+    const after = await evaluateInHost(host, await fsRunAt(out).store.adapter(fsRunAt(out).id), evalItems, evalOpts);
     const rows: [string, (s: EvalSummary) => string][] = [
       ['accuracy', (s) => pct(s.accuracy)], ['execution rate', (s) => pct(s.execution_rate)],
       ['format rate', (s) => pct(s.format_rate)], ['mean reward', (s) => s.mean_reward.toFixed(3)],
@@ -106,7 +104,7 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<{ before:
     io.stdout(lines.join('\n'));
     return { before: before.summary, after: after.summary, out };
   } finally {
-    await pool.close();
+    await host.close();
   }
 }
 
@@ -116,7 +114,7 @@ export async function cmdDemo(args: string[], io: Io): Promise<number> {
     if (values.count !== undefined) throw new UsageError('--count belongs to the verifier demo (evom demo --verifier); the training demo takes --eval-count');
     const { runTrainingDemo, DEMO } = await import('./demo.ts');
     await runTrainingDemo({
-      steps: intFlag(values.steps, '--steps', DEMO.steps, 1), seed: intFlag(values.seed, '--seed', DEMO.seed, 0),
+      steps: intFlag(values.steps, '--steps', defaultSettings('builtin', 'grpo', DEMO.target).steps, 1), seed: intFlag(values.seed, '--seed', DEMO.seed, 0),
       evalCount: intFlag(values['eval-count'], '--eval-count', DEMO.evalCount, 1), ...(values.out ? { out: values.out } : {}),
     }, io);
     return 0;

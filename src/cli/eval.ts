@@ -6,7 +6,7 @@ import { UsageError } from '../errors.ts';
 import { loadBenchmarkFile, loadCompletionsFile, writeJsonl } from '../problems/benchmarks-node.ts';
 import { evaluateCompletions, formatSummary } from '../verifier/evaluate.ts';
 import { createNodePool } from '../verifier/pool-node.ts';
-import { hubUrlOf, intFlag, numFlag, parse, progressBar, protocolOf, remoteFrom, targetFlag, toleranceOf, type Io } from './args.ts';
+import { hubUrlOf, intFlag, numFlag, parse, progressBar, protocolOf, remoteFrom, remoteServersFrom, targetFlag, toleranceOf, type Io } from './args.ts';
 
 export async function cmdEval(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, {
@@ -52,15 +52,15 @@ function notEvaluatedExit(n: number, io: Io): number {
 }
 
 async function evalPolicyCmd(values: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
-  const remote = await remoteFrom(values as { server?: string; 'token-file'?: string });
+  const remote = await remoteServersFrom(values as { server?: string; 'token-file'?: string });
   const target = targetFlag(values.target, Boolean(remote));
   const tolerance = toleranceOf(values.tolerance);
   if (values.protocol !== undefined) throw new UsageError('--protocol applies to --completions; a policy is evaluated under the default protocol it was trained with');
   const { evaluatePolicy } = await import('./eval-policy.ts');
-  const { adapterSource, resolveModelSource } = await import('./generate.ts');
+  const { readAdapterDir, resolveModelSource } = await import('./generate.ts');
   const hubUrl = String(hubUrlOf(values['hub-url']));
   const source = resolveModelSource(String(values.model), hubUrl, io);
-  const adapter = adapterSource(values.adapter as string | undefined);
+  const adapter = await readAdapterDir(values.adapter as string | undefined);
   let items = await loadBenchmarkFile(String(values.benchmark));
   if (values.limit !== undefined) items = items.slice(0, intFlag(values.limit, '--limit', items.length, 1));
   const sampling = {
@@ -72,19 +72,17 @@ async function evalPolicyCmd(values: Record<string, string | boolean | undefined
   if (sampling.n > 1 && sampling.temperature === 0) throw new UsageError('--samples > 1 needs --temperature > 0 (greedy samples are all the same)');
   const batchPrompts = intFlag(values.batch, '--batch', Math.max(1, Math.floor(16 / sampling.n)), 1);
   const out = String(values.out ?? `evom-eval.${target}.results.jsonl`);
-  const pool = createNodePool({ ...(values.workers ? { size: intFlag(values.workers, '--workers', 1, 1) } : {}), remote });
-  try {
-    const bar = progressBar(io);
-    const r = await evaluatePolicy(source, adapter, items, pool, { target, tolerance, sampling, batchPrompts, errata: Boolean(values.errata) }, { generate: bar });
-    const compFile = out.replace(/(\.results)?\.jsonl$/, '') + '.completions.jsonl';
-    await writeJsonl(compFile, r.completions);
-    await writeJsonl(out, r.results);
-    const g = r.generation;
-    io.stderr(`${g.adapter}: ${g.tokens} tokens generated in ${(g.generate_ms / 1000).toFixed(1)} s (${(g.tokens / Math.max(0.001, g.generate_ms / 1000)).toFixed(1)} tokens/s)\n`);
-    if (values.json) io.stdout(JSON.stringify({ ...r.summary, model: values.model, adapter: values.adapter ?? null, generation: g, results_file: out, completions_file: compFile }) + '\n');
-    else io.stdout(formatSummary(r.summary) + `\ncompletions: ${compFile}\nper-item results: ${out}\n`);
-    return notEvaluatedExit(r.summary.not_evaluated, io);
-  } finally {
-    await pool.close();
-  }
+  const bar = progressBar(io);
+  const r = await evaluatePolicy(source, adapter, items, {
+    target, tolerance, sampling, batchPrompts, errata: Boolean(values.errata),
+    ...(remote ? { remote } : {}), ...(values.workers ? { workers: intFlag(values.workers, '--workers', 1, 1) } : {}),
+  }, { generate: bar });
+  const compFile = out.replace(/(\.results)?\.jsonl$/, '') + '.completions.jsonl';
+  await writeJsonl(compFile, r.completions);
+  await writeJsonl(out, r.results);
+  const g = r.generation;
+  io.stderr(`${g.adapter}: ${g.tokens} tokens generated in ${(g.generate_ms / 1000).toFixed(1)} s (${(g.tokens / Math.max(0.001, g.generate_ms / 1000)).toFixed(1)} tokens/s)\n`);
+  if (values.json) io.stdout(JSON.stringify({ ...r.summary, model: values.model, adapter: values.adapter ?? null, generation: g, results_file: out, completions_file: compFile }) + '\n');
+  else io.stdout(formatSummary(r.summary) + `\ncompletions: ${compFile}\nper-item results: ${out}\n`);
+  return notEvaluatedExit(r.summary.not_evaluated, io);
 }

@@ -1,13 +1,12 @@
 // `evom generate`: sample from a model (a local folder or a Hugging Face Hub id) with the WGSL engine.
-// The tokenizer and chat template run here in Node; the engine runs either in headless Chromium
-// (the default: the reference WebGPU environment, and the only reliable one without a GPU) with the
-// model files served to it from loopback in the Hub's URL layout, or in Node's own WebGPU (npm
-// `webgpu`, for machines with a real GPU driver).
+// The tokenizer and chat template run here in Node; the engine host runs either in headless
+// Chromium (the default: the reference WebGPU environment, and the only reliable one without a
+// GPU; src/host/page-transport.ts) or in Node's own WebGPU (npm `webgpu`, for machines with a real
+// GPU driver; src/host/node-host.ts).
 
 import { existsSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Plugin } from 'vite';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_SAMPLING, type Completion, type SamplingParams } from '../gpu/sampling.ts';
 import { hubSource } from '../model/hub.ts';
@@ -15,7 +14,8 @@ import { nodeDirCache, nodeSha256 } from '../model/hub-node.ts';
 import type { ModelSource } from '../model/source.ts';
 import { directorySource } from '../model/source-node.ts';
 import { loadTokenizerFromSource, createStreamDecoder, type EvomTokenizer } from '../model/tokenizer.ts';
-import type { HostRequest, HostResult } from '../host/generate-host.ts';
+import type { GenerateResult } from '../host/engine-host.ts';
+import type { AdapterFiles } from '../host/run-store.ts';
 import { hubUrlOf, intFlag, numFlag, parse, type Io } from './args.ts';
 
 export interface GenerateCliOptions {
@@ -52,75 +52,12 @@ export function resolveModelSource(model: string, hubUrl: string, io: CliIo): Mo
   });
 }
 
-/** An adapter folder (PEFT) checked for its config, or null. */
-export function adapterSource(dir: string | undefined): ModelSource | null {
+/** An adapter folder (PEFT: adapter_config.json, adapter_model.safetensors) read whole, or null. */
+export async function readAdapterDir(dir: string | undefined): Promise<AdapterFiles | null> {
   if (!dir) return null;
   if (!existsSync(join(dir, 'adapter_config.json'))) throw new UsageError(`--adapter: ${dir} has no adapter_config.json (a PEFT LoRA adapter folder)`);
-  return directorySource(dir);
-}
-
-/** Serve a model source at /{repo}/resolve/main/{file} from the dev server (the Hub's layout). */
-export function serveModel(source: ModelSource, repo: string, adapter: ModelSource | null): Plugin {
-  const prefix = `/${repo}/resolve/main/`;
-  return {
-    name: 'evom-serve-model',
-    configureServer(server) {
-      server.middlewares.use(async (req, res, next) => {
-        const url = (req.url ?? '').split('?')[0]!;
-        if (!url.startsWith(prefix)) return next();
-        const file = decodeURIComponent(url.slice(prefix.length));
-        try {
-          const bytes = file.startsWith('adapter/') && adapter ? await adapter.readBytes(file.slice('adapter/'.length)) : await source.readBytes(file);
-          res.statusCode = 200;
-          res.setHeader('content-length', String(bytes.length));
-          res.setHeader('content-type', 'application/octet-stream');
-          res.end(req.method === 'HEAD' ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
-        } catch (e) {
-          res.statusCode = (e as { code?: string }).code === 'model_file_not_found' ? 404 : 500;
-          res.end(String((e as Error).message));
-        }
-      });
-    },
-  };
-}
-
-async function runInChromium(source: ModelSource, adapter: ModelSource | null, req: Omit<HostRequest, 'baseUrl' | 'repo'>, onToken: (s: number, id: number, lp: number) => void): Promise<HostResult> {
-  const { enginePage, callInPage } = await import('../host/chromium.ts');
-  const repo = 'local/model';
-  const env = await enginePage([serveModel(source, repo, adapter)]);
-  try {
-    await env.page.exposeFunction('evomOnToken', onToken);
-    return await callInPage<HostResult>(env.page, '/src/host/generate-host.ts', 'hostGenerate', { ...req, baseUrl: env.base, repo, withAdapter: Boolean(adapter) } satisfies HostRequest);
-  } finally {
-    await env.close();
-  }
-}
-
-async function runInNode(source: ModelSource, adapter: ModelSource | null, req: Omit<HostRequest, 'baseUrl' | 'repo'>, onToken: (s: number, id: number, lp: number) => void): Promise<HostResult> {
-  const { acquireGpu } = await import('../gpu/device.ts');
-  const { Engine } = await import('../gpu/engine.ts');
-  const { generate } = await import('../gpu/sampling.ts');
-  let webgpu: typeof import('webgpu');
-  try {
-    webgpu = await import('webgpu');
-  } catch {
-    throw new UsageError('--runtime node needs the npm package "webgpu" (Dawn for Node); install it, or use --runtime chromium');
-  }
-  const t0 = performance.now();
-  const gpu = await acquireGpu(webgpu.create([]) as unknown as GPU);
-  const n = req.params.n ?? 1;
-  const engine = await Engine.fromSource(gpu, source, { maxBatch: n, maxContext: req.promptIds.length + (req.params.maxNewTokens ?? 256) });
-  if (adapter) {
-    const { LoraAdapter } = await import('../rl/lora.ts');
-    engine.lora = LoraAdapter.fromPeft(gpu, engine.cfg, await adapter.readText('adapter_config.json'), await adapter.readBytes('adapter_model.safetensors'));
-  }
-  const t1 = performance.now();
-  try {
-    const completions = await generate(engine, req.promptIds, req.params, { onToken });
-    return { completions, adapter: gpu.caps.adapter, load_ms: t1 - t0, generate_ms: performance.now() - t1 };
-  } finally {
-    engine.destroy();
-  }
+  const src = directorySource(dir);
+  return { 'adapter_config.json': await src.readText('adapter_config.json'), 'adapter_model.safetensors': await src.readBytes('adapter_model.safetensors') };
 }
 
 export async function runGenerate(o: GenerateCliOptions, io: CliIo): Promise<void> {
@@ -148,9 +85,17 @@ export async function runGenerate(o: GenerateCliOptions, io: CliIo): Promise<voi
   // Stream the text of a single sample as it is generated (unless --json).
   const stream = !o.json && n === 1 && tok ? createStreamDecoder(tok) : null;
   const onToken = (_s: number, id: number) => { if (stream) io.stdout(stream.push(id)); };
-  const req = { promptIds, params };
-  const adapter = adapterSource(o.adapterDir);
-  const res = o.runtime === 'node' ? await runInNode(source, adapter, req, onToken) : await runInChromium(source, adapter, req, onToken);
+  const adapter = await readAdapterDir(o.adapterDir);
+  const { openPageHost } = await import('../host/page-transport.ts');
+  const { openNodeHost } = await import('../host/node-host.ts');
+  const h = await (o.runtime === 'node' ? openNodeHost : openPageHost)(source, tmpdir());
+  let res: Omit<GenerateResult, 'completions'> & { completions: Completion[] };
+  try {
+    const r = await h.host.generate({ model: h.model, adapter: adapter ? { files: adapter } : null, prompts: [promptIds], params, batchPrompts: 1 }, { token: (_p, s, id) => onToken(s, id) });
+    res = { ...r, completions: r.completions[0]! };
+  } finally {
+    await h.close();
+  }
   const text = (c: Completion) => (tok ? tok.decode(c.ids, { skipSpecialTokens: true }) : c.ids.join(','));
   if (o.json) {
     for (const c of res.completions) io.stdout(JSON.stringify({ prompt_ids: promptIds, ids: c.ids, logprobs: c.logprobs, text: text(c), finish: c.finish }) + '\n');

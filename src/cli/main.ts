@@ -8,6 +8,7 @@ import { loadTargetPlugins, sandboxTargetNames, workerTargetNames } from '../tar
 import { DEFAULTS } from '../verifier/config.ts';
 import { TOLERANCE_RULES } from '../verifier/tolerance.ts';
 import { defaultIo, type Io } from './args.ts';
+import { trainUsage } from './settings-flags.ts';
 
 const usage = () => `evom — execution-verified optimization modeling
 
@@ -39,17 +40,11 @@ Usage:
                [--adapter DIR]
       Sample from a causal LM (Qwen2/Qwen3/Llama) with the WGSL engine. --temperature 0 is greedy.
       --json: one line per sequence {"prompt_ids","ids","logprobs","text"}.
-  evom train --model DIR|HUB_ID --data FILE.jsonl|generator[:FAMILIES] --target T --out DIR
-             [--algo grpo|dapo] [--steps N] [--group G] [--prompts-per-step P] [--lr LR] [--kl BETA]
-             [--lora-rank R] [--lora-alpha A] [--adapter DIR] [--max-new-tokens K] [--seed S]
-             [--micro-batch M] [--updates-per-batch U] [--temperature T] [--checkpoint-every N] [--tolerance R]
-  evom train --resume DIR [--steps N]
-      Train a LoRA adapter with GRPO/DAPO, rewarded by solving the completions' models. Writes
-      DIR/metrics.jsonl (one line per step), DIR/checkpoints/ and DIR/adapter/ (PEFT format).
+${trainUsage()}
   evom merge --model DIR|HUB_ID --adapter DIR --out DIR [--dtype same|f32]
       Merge a PEFT LoRA adapter into the base weights (W + alpha/r·B·A) and write a plain model
       folder (model.safetensors in the base's dtype, or f32; config and tokenizer files copied).
-  evom plan --model DIR|HUB_ID [--batch B] [--context T] [--dtype f32|f16]
+  evom plan --model DIR|HUB_ID [--batch B] [--context T] [--dtype auto|f16|f32]
             [--train [--group G] [--micro-batch N] [--max-new-tokens N] [--prompt-tokens N]
                      [--lora-rank R] [--budget GIB]]
       Print the memory plan (weights, KV cache, activations per token) for a model's config; with

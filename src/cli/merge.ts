@@ -12,8 +12,9 @@ export async function cmdMerge(args: string[], io: Io): Promise<number> {
   if (!values.out) throw new UsageError('--out DIR is required');
   const dtype = values.dtype ?? 'same';
   if (dtype !== 'same' && dtype !== 'f32') throw new UsageError(`--dtype must be same or f32; got ${dtype}`);
-  const { adapterSource, resolveModelSource } = await import('./generate.ts');
-  const adapter = adapterSource(values.adapter);
+  const { readAdapterDir, resolveModelSource } = await import('./generate.ts');
+  const files0 = await readAdapterDir(values.adapter);
+  const adapter = files0 ? (await import('../model/source.ts')).memorySource({ ...files0 }, values.adapter!) : null;
   if (!adapter) throw new UsageError('--adapter DIR (a PEFT LoRA adapter folder) is required');
   if (existsSync(join(values.out, 'model.safetensors'))) throw new UsageError(`--out ${values.out} already holds a model.safetensors; pick an empty folder`);
   const { mergeAdapter } = await import('../model/merge.ts');

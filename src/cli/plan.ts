@@ -26,8 +26,11 @@ export async function cmdPlan(args: string[], io: Io): Promise<number> {
     for (const f of ['group', 'micro-batch', 'max-new-tokens', 'prompt-tokens', 'lora-rank', 'budget'] as const) if (values[f] !== undefined) throw new UsageError(`--${f} describes training: add --train`);
     return 0;
   }
-  const { defaultSettings } = await import('../rl/run-card.ts');
-  const d = defaultSettings('grpo', 'highs');
+  const { defaultSettings } = await import('../rl/settings.ts');
+  const { modelKindOf } = await import('./settings-flags.ts');
+  const { BUILTIN_POLICY } = await import('./train.ts');
+  // the trainer's defaults for this model (the built-in policy's own, or a Hub model's)
+  const d = defaultSettings(modelKindOf(values.model, BUILTIN_POLICY), 'grpo', 'highs');
   const shape = {
     group: intFlag(values.group, '--group', d.group, 2), microBatch: intFlag(values['micro-batch'], '--micro-batch', d.microBatch, 1),
     maxNewTokens: intFlag(values['max-new-tokens'], '--max-new-tokens', d.maxNewTokens, 1), promptTokens: intFlag(values['prompt-tokens'], '--prompt-tokens', 256, 1),

@@ -1,9 +1,18 @@
-// The Studio's engine worker (a module Web Worker): WebGPU engine, trainer and the verifier pool
-// (nested workers), exposed with comlink. See src/host/studio-engine.ts.
+// The Studio's engine worker (a module Web Worker): the engine host (src/host/engine-host.ts) with
+// WebGPU, the verifier pool in nested workers and the run store in OPFS, exposed with comlink.
 import * as Comlink from 'comlink';
-import { createStudioEngine } from './studio-engine.ts';
+import { createBrowserPool } from '../verifier/pool-browser.ts';
+import { RemoteVerifier } from '../verifier/remote.ts';
 import { acceptPyodideHost } from '../verifier/pyodide-link.ts';
+import { browserSource, createEngineHost, defaultGpu } from './engine-host.ts';
+import { browserRunStore } from './run-store-opfs.ts';
 
 // the page's Python isolates (pulp), forwarded to this worker's verifier workers
 acceptPyodideHost();
-Comlink.expose(createStudioEngine());
+Comlink.expose(createEngineHost({
+  acquireGpu: defaultGpu,
+  openPool: (o) => createBrowserPool({ warm: true, ...(o.size ? { size: o.size } : {}), ...(o.remote ? { remote: new RemoteVerifier(o.remote) } : {}) }),
+  // the built-in model's refs carry the app's base (this worker's URL differs once bundled)
+  source: browserSource(self.location.href, true),
+  store: browserRunStore(),
+}));

@@ -1,17 +1,10 @@
-// Studio runs and cached models in the origin-private file system (OPFS), readable from the page
-// and from the engine worker. One folder per run:
-//   evom-runs/{id}/run.json         what the run is (StudioRun: settings, model, data description)
-//   evom-runs/{id}/data.json        its train and evaluation items
-//   evom-runs/{id}/metrics.jsonl    one StepMetrics line per step done
-//   evom-runs/{id}/checkpoint.json  adapter + AdamW state after the last step (WireCheckpoint)
-//   evom-runs/{id}/rollouts.json    the groups of the last steps (rollout inspector)
-//   evom-runs/{id}/evals.json       evaluations of this run's adapter (StoredEval[])
-// Every file is written whole through createWritable(), which replaces the file only on close(),
-// so a reload or crash mid-write leaves the previous version.
+// The browser's storage: the run store's OPFS backend (runs under evom-runs/, the layout of
+// src/host/run-store.ts, readable from the page and from the engine worker) and the cached models
+// (evom-models/). Every file is written whole through createWritable(), which replaces the file
+// only on close(), so a reload or crash mid-write leaves the previous version.
 
 import { EvomError } from '../errors.ts';
-import type { RolloutGroup, StepMetrics } from '../rl/trainer.ts';
-import type { WireCheckpoint } from './train-host.ts';
+import { RunStore, type StoreFiles } from './run-store.ts';
 
 export const RUNS_DIR = 'evom-runs';
 export const MODELS_DIR = 'evom-models';
@@ -120,37 +113,27 @@ export async function listStorage(): Promise<StoredEntry[]> {
   return out.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
 }
 
-/** Ids of the saved runs (folders under evom-runs/), without sizing anything. */
-export async function listRunIds(): Promise<string[]> {
-  const runs = await dirAt([RUNS_DIR], false);
-  const ids: string[] = [];
-  if (runs) for await (const r of children(runs)) if (r.kind === 'directory') ids.push(r.name);
-  return ids.sort();
-}
-
 export async function deleteStored(path: string[]): Promise<void> {
   await removeEntry(path.slice(0, -1), path[path.length - 1]!);
 }
 
-export const runPath = (id: string): string[] => [RUNS_DIR, id];
-
-export const RUN_FILES = { run: 'run.json', data: 'data.json', checkpoint: 'checkpoint.json', metrics: 'metrics.jsonl', rollouts: 'rollouts.json', evals: 'evals.json' };
-
-/** rollouts.json: the groups of the last ROLLOUT_STEPS_KEPT steps. */
-export interface StepRollouts { step: number; groups: RolloutGroup[] }
-export const ROLLOUT_STEPS_KEPT = 20;
-
-/** The kept rollouts once `next` is added (a resumed step replaces its earlier attempt and any later ones). */
-export function keepRollouts(prev: readonly StepRollouts[], next: StepRollouts): StepRollouts[] {
-  return [...prev.filter((r) => r.step < next.step).slice(-(ROLLOUT_STEPS_KEPT - 1)), next];
+/** OPFS files under `rootPath` as the run store's backend. */
+export function opfsFiles(rootPath: string[]): StoreFiles {
+  return {
+    async read(path) {
+      const f = await readFile([...rootPath, ...path.slice(0, -1)], path[path.length - 1]!);
+      return f ? new Uint8Array(await f.arrayBuffer()) : null;
+    },
+    write: (path, data) => writeFile([...rootPath, ...path.slice(0, -1)], path[path.length - 1]!, data),
+    async list(path) {
+      const d = await dirAt([...rootPath, ...path], false);
+      const out: { name: string; kind: 'file' | 'directory' }[] = [];
+      if (d) for await (const h of children(d)) out.push({ name: h.name, kind: h.kind });
+      return out.sort((a, b) => a.name.localeCompare(b.name));
+    },
+    remove: (path) => path.length ? removeEntry([...rootPath, ...path.slice(0, -1)], path[path.length - 1]!) : Promise.resolve(),
+  };
 }
 
-export function loadCheckpoint(runId: string): Promise<WireCheckpoint | null> {
-  return readJsonFile<WireCheckpoint>(runPath(runId), RUN_FILES.checkpoint);
-}
-
-/** The run's saved metrics, one per step done. */
-export async function loadMetrics(runId: string): Promise<StepMetrics[]> {
-  const f = await readFile(runPath(runId), RUN_FILES.metrics);
-  return f ? (await f.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as StepMetrics) : [];
-}
+/** The Studio's runs (evom-runs/ in OPFS). */
+export const browserRunStore = (): RunStore => new RunStore(opfsFiles([RUNS_DIR]), 'browser storage');

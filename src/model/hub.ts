@@ -21,6 +21,9 @@ import { checkRelativePath, ModelFileNotFoundError, type ModelSource } from './s
  * may back by disk (Cache API, OPFS, Node `openAsBlob`), so tensors can be sliced without loading a
  * whole file. `append` and `move` are optional fast paths (used for partial downloads).
  */
+/** The Hugging Face Hub (overridden by a base URL: a mirror, HF_ENDPOINT, a local stand-in). */
+export const HUB_URL = 'https://huggingface.co';
+
 export interface BlobCache {
   readonly name: string;
   get(key: string): Promise<Blob | null>;
@@ -123,7 +126,7 @@ export class HubNotFoundError extends ModelFileNotFoundError {
 export class HubAuthError extends EvomError {
   constructor(readonly url: string, readonly status: number, readonly repo: string, hubCode: string | null, hasToken: boolean) {
     const why = hubCode === 'GatedRepo'
-      ? `"${repo}" is a gated repository: accept its terms at https://huggingface.co/${repo} and pass an access token ({ token })`
+      ? `"${repo}" is a gated repository: accept its terms at ${HUB_URL}/${repo} and pass an access token ({ token })`
       : hubCode === 'RepoNotFound'
         ? `repository "${repo}" was not found, or it is private: check the name${hasToken ? ' and the token' : ', or pass an access token ({ token })'}`
         : hasToken
@@ -332,7 +335,7 @@ class Sink {
  */
 export function hubSource(repo: string, opts: HubSourceOptions = {}): HubSource {
   if (!/^[\w.-]+(\/[\w.-]+)?$/.test(repo)) throw new EvomError(`"${repo}" is not a Hugging Face repository id (owner/name)`, 'hub_repo');
-  const baseUrl = (opts.baseUrl ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const baseUrl = (opts.baseUrl ?? HUB_URL).replace(/\/+$/, '');
   const revision = opts.revision ?? 'main';
   const cache = opts.cache ?? null;
   const fetchImpl = opts.fetch ?? globalThis.fetch.bind(globalThis);

@@ -3,14 +3,17 @@
 // reward shaping and dynamic sampling. Per token it returns the loss and ∂L/∂logprob, which the GPU
 // backward (src/gpu/train-graph.ts) takes from there. All math in float64.
 //
-// Defaults beside TRL's GRPOTrainer and verl's DAPO recipe (GUIDE §5):
-//   setting              here (grpo / dapo)            TRL                  verl / DAPO
-//   ε_low / ε_high       0.2 / 0.2, 0.2 / 0.28         0.2 / 0.2            0.2 / 0.28
+// Defaults beside TRL's GRPOTrainer and verl's DAPO recipe (GUIDE §5); Dr. GRPO (Liu et al. 2025,
+// "Understanding R1-Zero-like training") is GRPO without the std normalization and the per-length
+// averaging:
+//   setting              here (grpo / dapo / drgrpo)   TRL                  verl / DAPO
+//   ε_low / ε_high       0.2 / 0.2, 0.2 / 0.28, 0.2 / 0.2  0.2 / 0.2         0.2 / 0.28
 //   KL β (k3)            0 (off)                        0                    off (0.001 when on)
-//   advantage            (r − mean)/(std + 1e-4)        same (unbiased std)  (r − mean)/(std + 1e-6)
-//   aggregation          seq-mean-token-mean / token-mean  "dapo" token-mean  token-mean
-//   dynamic sampling     off / on                       —                    on
-//   overlong shaping     off / on (buffer 1/4 of max)   —                    on
+//   advantage            (r − mean)/(std + 1e-4); drgrpo r − mean  same (unbiased std)  (r − mean)/(std + 1e-6)
+//   aggregation          seq-mean-token-mean / token-mean / seq-mean-token-sum-norm  "dapo" token-mean  token-mean
+//   dynamic sampling     off / on / off                 —                    on
+//   overlong shaping     off / on (buffer 1/4 of max) / off  —               on
+// β and maxNewTokens here are placeholders: the trainer's settings (src/rl/settings.ts) set them.
 
 export type Aggregation = 'seq-mean-token-mean' | 'token-mean' | 'seq-mean-token-sum-norm';
 export type AdvantageMode = 'grpo' | 'drgrpo';
@@ -31,6 +34,9 @@ export interface PolicyLossConfig {
 export const GRPO_DEFAULTS: PolicyLossConfig = { epsLow: 0.2, epsHigh: 0.2, beta: 0, aggregation: 'seq-mean-token-mean', advantages: 'grpo', stdEps: 1e-4, maxNewTokens: 256 };
 export const DAPO_DEFAULTS: PolicyLossConfig = { epsLow: 0.2, epsHigh: 0.28, beta: 0, aggregation: 'token-mean', advantages: 'grpo', stdEps: 1e-4, maxNewTokens: 256 };
 export const DR_GRPO_DEFAULTS: PolicyLossConfig = { ...GRPO_DEFAULTS, aggregation: 'seq-mean-token-sum-norm', advantages: 'drgrpo' };
+
+/** The loss defaults of each algorithm of src/rl/settings.ts (ALGORITHMS). */
+export const LOSS_DEFAULTS: Readonly<Record<'grpo' | 'dapo' | 'drgrpo', PolicyLossConfig>> = { grpo: GRPO_DEFAULTS, dapo: DAPO_DEFAULTS, drgrpo: DR_GRPO_DEFAULTS };
 
 /** Advantages of one group's rewards: GRPO (r − mean)/(std + ε) with the unbiased std; Dr. GRPO r − mean. */
 export function groupAdvantages(rewards: readonly number[], mode: AdvantageMode, eps = 1e-4): number[] {

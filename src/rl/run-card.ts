@@ -1,150 +1,27 @@
-// Training settings, run cards, metrics export and classroom share links, shared by the CLI
-// (`evom train` builds its TrainerConfig through trainerConfigFrom) and EVOM Studio, so the two
-// cannot drift. A run card is one JSON file that names the model, data, every setting, the seed and
-// this software's version, with the metrics, evaluations and the `npx evom` lines that reproduce it.
+// Run cards, metrics export and classroom share links, shared by the CLI and EVOM Studio (the
+// training settings they record are src/rl/settings.ts's table, re-exported here). A run card is
+// one JSON file that names the model, data, every setting, the seed and this software's version,
+// with the metrics, evaluations and the `npx evom` lines that reproduce it.
 
 import pkg from '../../package.json' with { type: 'json' };
-import { DEFAULTS } from '../verifier/config.ts';
 import { DataError, UsageError } from '../errors.ts';
 import type { EvalSummary } from '../verifier/evaluate.ts';
 import { parseJsonl } from '../problems/benchmarks.ts';
 import { FAMILIES } from '../problems/generator.ts';
-import { DEFAULT_LORA, type LoraConfig } from './lora.ts';
 import { OUTCOME_CLASSES } from '../verifier/outcome.ts';
-import { allTargets } from '../targets/registry.ts';
-import { TOLERANCE_RULES, type ToleranceRule } from '../verifier/tolerance.ts';
-import { trainerDefaults, type StepMetrics, type TrainerConfig } from './trainer.ts';
+import { TOLERANCE_RULES } from '../verifier/tolerance.ts';
+import type { StepMetrics } from './trainer.ts';
+import { SETTINGS, validateSettings, type TrainSettings } from './settings.ts';
 
-// ---- settings --------------------------------------------------------------------------------
+// ---- settings (the table is src/rl/settings.ts; re-exported here for the code that reads them with run cards) ----
 
-/** Every setting of a run, named as `evom train`'s flags (camelCase). */
-export interface TrainSettings {
-  algo: 'grpo' | 'dapo';
-  target: string;
-  tolerance: ToleranceRule;
-  /** training steps (optimizer.totalSteps) */
-  steps: number;
-  /** completions per prompt (G) */
-  group: number;
-  promptsPerStep: number;
-  /** AdamW learning rate */
-  lr: number;
-  /** KL coefficient β (0 = off) */
-  kl: number;
-  loraRank: number;
-  loraAlpha: number;
-  /** completion length cap, tokens */
-  maxNewTokens: number;
-  temperature: number;
-  seed: number;
-  /** sequences per forward/backward */
-  microBatch: number;
-  /** policy updates per batch of rollouts (μ) */
-  updatesPerBatch: number;
-}
-
-export interface SettingInfo {
-  key: keyof TrainSettings;
-  label: string;
-  /** `evom train`'s flag */
-  flag: string;
-  kind: 'int' | 'number' | 'choice';
-  /** inclusive bounds (int, number) */
-  min?: number;
-  max?: number;
-  choices?: readonly string[];
-  /** one line: what it does and when to change it */
-  help: string;
-}
-
-/** `evom train --steps` default. */
-export const DEFAULT_STEPS = 100;
-/** Largest LoRA rank `evom train` accepts. */
-export const MAX_LORA_RANK = 64;
-
-/** One descriptor per setting, in form order. Bounds are the CLI's (test/run-card.test.ts checks both agree). */
-export const SETTINGS: readonly SettingInfo[] = [
-  { key: 'algo', label: 'Algorithm', flag: '--algo', kind: 'choice', choices: ['grpo', 'dapo'],
-    help: 'GRPO compares the G completions of each problem; DAPO also drops groups with no signal (all rewards equal), clips higher and penalizes overlong answers. Try DAPO when most groups are all right or all wrong.' },
-  { key: 'target', label: 'Target', flag: '--target', kind: 'choice', choices: allTargets().map((t) => t.name),
-    help: 'The language the policy writes and the solver that rewards it (highs: CPLEX LP, glpk: MathProg, glpk-json: JSON model); Python targets need a sandbox server and train only in the Studio.' },
-  { key: 'tolerance', label: 'Tolerance', flag: '--tolerance', kind: 'choice', choices: TOLERANCE_RULES,
-    help: 'How close the solver\'s objective must be to the answer to count as correct: rel5pct is EVOM\'s rule; rel1e-4 is stricter, int rounds first, sirl is SIRL/OptMATH\'s.' },
-  { key: 'steps', label: 'Steps', flag: '--steps', kind: 'int', min: 1,
-    help: 'Training steps (one batch of rollouts and its update each). Raise it while reward still climbs; stop when it plateaus.' },
-  { key: 'group', label: 'Group G', flag: '--group', kind: 'int', min: 2,
-    help: 'Completions sampled per problem; advantages compare them within the group. Larger G gives a steadier signal at proportional cost (4–16 is typical).' },
-  { key: 'promptsPerStep', label: 'Prompts per step', flag: '--prompts-per-step', kind: 'int', min: 1,
-    help: 'Problems per step, each with G completions. Raise it for smoother updates when time and memory allow.' },
-  { key: 'lr', label: 'Learning rate', flag: '--lr', kind: 'number', min: 0, max: 1,
-    help: 'AdamW step size for the LoRA weights. About 1e-5 for large models; tiny models such as evom-tiny learn with 1e-3 to 2e-3. Lower it if reward collapses.' },
-  { key: 'kl', label: 'KL β', flag: '--kl', kind: 'number', min: 0, max: 100,
-    help: 'Weight of the KL penalty that keeps the policy near the base model (0 = off). Raise it (e.g. 0.04) if the text drifts into nonsense.' },
-  { key: 'loraRank', label: 'LoRA rank r', flag: '--lora-rank', kind: 'int', min: 1, max: MAX_LORA_RANK,
-    help: 'Rank of the LoRA adapter: capacity and memory grow with it. 8 is plenty for format and modeling habits.' },
-  { key: 'loraAlpha', label: 'LoRA alpha α', flag: '--lora-alpha', kind: 'number', min: 0.001, max: 1e6,
-    help: 'LoRA scaling: the update is multiplied by α/r. Default 2 × rank; keep α/r fixed when you change the rank.' },
-  { key: 'maxNewTokens', label: 'Max new tokens', flag: '--max-new-tokens', kind: 'int', min: 1,
-    help: 'Longest completion in tokens; longer ones are cut off. Set it a little above a good answer\'s length: time and memory grow with it.' },
-  { key: 'temperature', label: 'Temperature', flag: '--temperature', kind: 'number', min: 0.01, max: 10,
-    help: 'Sampling temperature of the rollouts. 1 samples the policy as it is; lower makes a group\'s completions more alike (less signal), higher more varied.' },
-  { key: 'seed', label: 'Seed', flag: '--seed', kind: 'int', min: 0,
-    help: 'Seeds sampling, the data order and the adapter\'s initialization: the same seed and settings give the same run.' },
-  { key: 'microBatch', label: 'Micro-batch', flag: '--micro-batch', kind: 'int', min: 1,
-    help: 'Sequences per forward/backward pass; gradients add up, so the update is the same. Lower it when GPU memory runs out, raise it for speed.' },
-  { key: 'updatesPerBatch', label: 'Updates per batch μ', flag: '--updates-per-batch', kind: 'int', min: 1,
-    help: 'Policy updates per batch of rollouts; above 1 reuses the samples with ratio clipping. Keep 1 unless generation dominates the step time.' },
-];
-
-/** Defaults of a run: trainerDefaults, DEFAULT_LORA and the CLI's (steps, alpha = 2·rank). */
-export function defaultSettings(algo: 'grpo' | 'dapo', target: string): TrainSettings {
-  const d = trainerDefaults(algo, target, DEFAULTS.tolerance);
-  return {
-    algo, target, tolerance: d.tolerance, steps: DEFAULT_STEPS, group: d.group, promptsPerStep: d.promptsPerStep,
-    lr: d.optimizer.lr, kl: d.loss.beta, loraRank: DEFAULT_LORA.rank, loraAlpha: 2 * DEFAULT_LORA.rank,
-    maxNewTokens: d.maxNewTokens, temperature: d.temperature, seed: d.seed, microBatch: d.microBatch, updatesPerBatch: d.updatesPerBatch,
-  };
-}
+export {
+  ALGORITHMS, DEFAULT_STEPS, MAX_LORA_RANK, SETTING_TABLE, SETTINGS, defaultRunOptions, defaultSettings, settingDefault, settingInfo,
+  settingProblem, trainerConfigFrom, validateSettings,
+} from './settings.ts';
+export type { Algorithm, ModelKind, RunOptions, SettingFlag, SettingInfo, SettingKey, TrainSettings } from './settings.ts';
 
 const shown = (v: unknown) => (typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v));
-
-/** What is wrong with a settings object, one message per bad value (empty when it is fine). */
-export function validateSettings(s: TrainSettings): string[] {
-  const out: string[] = [];
-  for (const d of SETTINGS) {
-    const v: unknown = (s as unknown as Record<string, unknown>)[d.key];
-    if (d.kind === 'choice') {
-      if (typeof v !== 'string' || !d.choices!.includes(v)) out.push(`${d.label} must be one of ${d.choices!.join(', ')}; got ${shown(v)}`);
-    } else if (d.kind === 'int') {
-      const ok = typeof v === 'number' && Number.isInteger(v) && v >= d.min! && (d.max === undefined || v <= d.max);
-      if (!ok) out.push(`${d.label} must be an integer ${d.max === undefined ? `≥ ${d.min}` : `between ${d.min} and ${d.max}`}; got ${shown(v)}`);
-    } else if (!(typeof v === 'number' && Number.isFinite(v) && v >= d.min! && v <= d.max!)) {
-      out.push(`${d.label} must be a number between ${d.min} and ${d.max}; got ${shown(v)}`);
-    }
-  }
-  return out;
-}
-
-/** The TrainerConfig and LoRA config of a run: exactly what `evom train` builds for the same flags. */
-export function trainerConfigFrom(s: TrainSettings): { cfg: TrainerConfig; lora: LoraConfig } {
-  const problems = validateSettings(s);
-  if (problems.length) throw new UsageError(`invalid training settings: ${problems.join('; ')}`);
-  const cfg = trainerDefaults(s.algo, s.target, s.tolerance);
-  cfg.group = s.group;
-  cfg.promptsPerStep = s.promptsPerStep;
-  cfg.seed = s.seed;
-  cfg.maxNewTokens = s.maxNewTokens;
-  cfg.loss.maxNewTokens = s.maxNewTokens;
-  // DAPO's overlong buffer must fit inside the completion length
-  if (cfg.overlongBuffer >= cfg.maxNewTokens) cfg.overlongBuffer = Math.floor(cfg.maxNewTokens / 4);
-  cfg.microBatch = s.microBatch;
-  cfg.updatesPerBatch = s.updatesPerBatch;
-  cfg.temperature = s.temperature;
-  cfg.optimizer.lr = s.lr;
-  cfg.loss.beta = s.kl;
-  cfg.optimizer.totalSteps = s.steps;
-  return { cfg, lora: { ...DEFAULT_LORA, targets: [...DEFAULT_LORA.targets], rank: s.loraRank, alpha: s.loraAlpha } };
-}
 
 // ---- run cards -------------------------------------------------------------------------------
 

@@ -5,8 +5,9 @@
 
 import type { Engine } from '../gpu/engine.ts';
 import { generateBatch, type Completion } from '../gpu/sampling.ts';
-import { DAPO_DEFAULTS, GRPO_DEFAULTS, evaluatedGroupAdvantages, isInformativeGroup, overlongPenalty, policyLoss, type PolicyLossConfig } from './grpo.ts';
-import { AdamW, OPTIMIZER_DEFAULTS, type OptimizerConfig } from './optimizer.ts';
+import { evaluatedGroupAdvantages, isInformativeGroup, overlongPenalty, policyLoss, type PolicyLossConfig } from './grpo.ts';
+import { AdamW, type OptimizerConfig } from './optimizer.ts';
+import type { Algorithm } from './settings.ts';
 import type { Answer, Outcome, OutcomeClass } from '../verifier/outcome.ts';
 import { OUTCOME_CLASSES } from '../verifier/outcome.ts';
 import type { VerifierPool } from '../verifier/pool.ts';
@@ -21,7 +22,7 @@ import { UnsupportedError, UsageError } from '../errors.ts';
 export interface TrainItem { id: string; question: string; answer: Answer }
 
 export interface TrainerConfig {
-  algo: 'grpo' | 'dapo';
+  algo: Algorithm;
   target: string;
   tolerance: ToleranceRule;
   /** completions per prompt (G) */
@@ -29,10 +30,13 @@ export interface TrainerConfig {
   /** prompts per step (groups kept after dynamic sampling) */
   promptsPerStep: number;
   seed: number;
+  /** the completion length cap: generation, DAPO's overlong shaping and Dr. GRPO's L_max all read this */
   maxNewTokens: number;
   temperature: number;
   topP: number;
   topK: number;
+  /** the loss settings; its maxNewTokens is a copy for the record and is not read (the trainer
+   *  passes cfg.maxNewTokens to the loss) */
   loss: PolicyLossConfig;
   optimizer: OptimizerConfig;
   /** policy updates per batch of rollouts (μ); old log-probs are the sampling ones */
@@ -63,16 +67,8 @@ export interface StepMetrics {
   ms: { generate: number; verify_wait: number; train: number; update: number; total: number };
 }
 
-/** Defaults per algorithm (GUIDE §5 beside TRL/verl; see src/rl/grpo.ts). */
-export function trainerDefaults(algo: 'grpo' | 'dapo', target: string, tolerance: ToleranceRule): TrainerConfig {
-  const loss = algo === 'dapo' ? DAPO_DEFAULTS : GRPO_DEFAULTS;
-  return {
-    algo, target, tolerance, group: 8, promptsPerStep: 2, seed: 0, maxNewTokens: 256,
-    temperature: 1, topP: 1, topK: 0, loss: { ...loss, maxNewTokens: 256 },
-    optimizer: { ...OPTIMIZER_DEFAULTS, lr: 1e-5 }, updatesPerBatch: 1, microBatch: 4,
-    dynamicSampling: algo === 'dapo', maxRefill: algo === 'dapo' ? 4 : 0, overlongBuffer: algo === 'dapo' ? 64 : 0,
-  };
-}
+/** Defaults per algorithm and kind of model: from the settings table (src/rl/settings.ts). */
+export { trainerDefaults } from './settings.ts';
 
 interface Rollout { item: TrainItem; promptIds: number[]; completions: Completion[]; outcomes: Outcome[]; rewards: number[] }
 
@@ -196,6 +192,8 @@ export class Trainer {
       return ro.completions.map((comp, g) => ({ prompt: ro.promptIds, comp, adv: adv[g]! }));
     }).filter((s) => s.comp.ids.length > 0);
     const norm = { sequences: seqs.length, tokens: seqs.reduce((a, s) => a + s.comp.ids.length, 0) };
+    // the one completion cap (Dr. GRPO's L_max): cfg.maxNewTokens, not a second copy in cfg.loss
+    const lossCfg: PolicyLossConfig = { ...c.loss, maxNewTokens: c.maxNewTokens };
     let loss = 0, kl = 0, clipped = 0, ratioTokens = 0, gradNorm = 0, lr = 0, updMs = 0;
     const refLogp: number[][] = [];
     if (c.loss.beta > 0 && seqs.length) {
@@ -209,7 +207,7 @@ export class Trainer {
       for (let i = 0; i < seqs.length; i += c.microBatch) {
         const mb = seqs.slice(i, i + c.microBatch);
         const { rows, logp } = await this.forward(mb);
-        const pl = policyLoss(mb.map((s, k) => ({ logp: logp[k]!, old: s.comp.logprobs, ref: refLogp[i + k], advantage: s.adv })), c.loss, norm);
+        const pl = policyLoss(mb.map((s, k) => ({ logp: logp[k]!, old: s.comp.logprobs, ref: refLogp[i + k], advantage: s.adv })), lossCfg, norm);
         loss += pl.loss;
         kl += pl.stats.kl * pl.stats.tokens;
         clipped += pl.stats.clippedLow + pl.stats.clippedHigh;
@@ -289,8 +287,8 @@ export class Trainer {
     return { step: this.step, position: this.position, adapter, optimizer: await this.optimizer.state() };
   }
 
-  restore(cp: TrainerCheckpoint, loadAdapter: (cfg: string, weights: Uint8Array) => void): void {
-    loadAdapter(cp.adapter['adapter_config.json'], cp.adapter['adapter_model.safetensors']);
+  /** Continue from a checkpoint whose adapter the engine already holds (the engine host attaches it). */
+  resumeFrom(cp: TrainerCheckpoint): void {
     this.optimizer.restore(cp.optimizer);
     this.step = cp.step;
     this.position = cp.position;

@@ -2,7 +2,8 @@
 // job at a time, and the error banner. Panels receive it as `s`.
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import type { GpuReport, ModelChoice, RemoteServer, StudioRun } from '../host/studio-engine.ts';
+import type { GpuReport, ModelRef, RemoteServers } from '../host/engine-host.ts';
+import type { RunModel } from '../host/run-store.ts';
 import type { TrainItem } from '../rl/trainer.ts';
 import type { StudioForm } from './state.ts';
 
@@ -28,10 +29,10 @@ export interface Studio {
   job: <T>(label: string, fn: () => Promise<T>) => Promise<T | undefined>;
   error: string | null;
   setError: (e: string | null) => void;
-  modelChoice: () => ModelChoice;
+  modelChoice: () => ModelRef;
   /** the model a saved run used (local files must be picked again after a reload) */
-  modelChoiceFor: (m: StudioRun['model']) => ModelChoice;
-  remote: () => RemoteServer | undefined;
+  modelChoiceFor: (m: RunModel) => ModelRef;
+  remote: () => RemoteServers | undefined;
   /** bumps when runs are saved or deleted (lists reload) */
   runsVersion: number;
   runsChanged: () => void;

@@ -3,7 +3,7 @@
 // on the page's thread. A worker that dies is replaced on the next call, and the call in flight
 // fails with a clear error instead of hanging (comlink alone would wait forever).
 import * as Comlink from 'comlink';
-import type { StudioEngineApi } from '../host/studio-engine.ts';
+import type { EngineHost } from '../host/engine-host.ts';
 import type { ProblemsApi } from '../problems/worker.browser.ts';
 import { offerPyodideHost } from '../verifier/pyodide-link.ts';
 
@@ -25,7 +25,7 @@ function spawn<T>(create: () => Worker, name: string, onDeath: () => void): Hand
   return { remote: Comlink.wrap<T>(worker), died };
 }
 
-let engine: Handle<StudioEngineApi> | null = null;
+let engine: Handle<EngineHost> | null = null;
 let problems: Handle<ProblemsApi> | null = null;
 
 /** Wrap a remote so that each call also fails when the worker dies. */
@@ -38,9 +38,9 @@ function guarded<T extends object>(h: Handle<T>): Comlink.Remote<T> {
   }) as Comlink.Remote<T>;
 }
 
-export function engineWorker(): Comlink.Remote<StudioEngineApi> {
+export function engineWorker(): Comlink.Remote<EngineHost> {
   // the engine's verifier workers reach the page's Python isolates (pulp) through it
-  engine ??= spawn<StudioEngineApi>(() => withPyodide(new Worker(new URL('../host/engine-worker.browser.ts', import.meta.url), { type: 'module', name: 'evom-engine' })), 'engine', () => { engine = null; });
+  engine ??= spawn<EngineHost>(() => withPyodide(new Worker(new URL('../host/engine-worker.browser.ts', import.meta.url), { type: 'module', name: 'evom-engine' })), 'engine', () => { engine = null; });
   return guarded(engine);
 }
 

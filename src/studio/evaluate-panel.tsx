@@ -3,9 +3,10 @@
 // and a drill-down per item (problem, completion, extracted model, solver log, reward breakdown).
 import { useEffect, useState } from 'preact/hooks';
 import { OUTCOME_CLASSES } from '../verifier/outcome.ts';
-import { readJsonFile, runPath, writeFile } from '../host/run-store-opfs.ts';
-import type { EvalItemView, EvalReport } from '../host/studio-engine.ts';
-import { appBase, pct, useStudio, type Studio } from './app.ts';
+import { browserRunStore, readJsonFile, writeFile } from '../host/run-store-opfs.ts';
+import { RUN_FILES } from '../host/run-store.ts';
+import type { EvalItemView, EvalReport } from '../host/engine-host.ts';
+import { pct, useStudio, type Studio } from './app.ts';
 import { engineWorker, proxy } from './clients.ts';
 import { listRuns, type RunListing } from './runs.ts';
 import { UsageError } from '../errors.ts';
@@ -16,13 +17,16 @@ export interface StoredEval { label: string; target: string; adapterRun: string 
 export async function runEvaluation(s: Studio, opts: { target: string; adapterRun: string | null; label: string; onProgress?: (t: string) => void }): Promise<StoredEval> {
   if (!s.dataset) throw new UsageError('prepare problems first (Problems tab)');
   const report = await engineWorker().evaluate({
-    base: appBase(), model: s.modelChoice(), ...(opts.adapterRun ? { adapterRun: opts.adapterRun } : {}), items: s.dataset.eval,
-    target: opts.target, tolerance: s.form.tolerance, ...(s.remote() ? { remote: s.remote()! } : {}), maxNewTokens: s.form.evalMaxNew, batch: s.form.evalBatch,
+    model: s.modelChoice(), adapter: opts.adapterRun ? { run: opts.adapterRun } : null,
+    items: s.dataset.eval.map((it) => ({ id: it.id, question: it.question, answer: it.answer, extra: {} })),
+    target: opts.target, tolerance: s.form.tolerance, ...(s.remote() ? { remote: s.remote()! } : {}),
+    sampling: { n: 1, temperature: 0, maxNewTokens: s.form.evalMaxNew }, batch: s.form.evalBatch,
   }, proxy((phase: string, done: number, total: number) => opts.onProgress?.(`${phase === 'generate' ? 'Writing models' : 'Solving'}: ${done}/${total}`)));
   const stored: StoredEval = { label: opts.label, target: opts.target, adapterRun: opts.adapterRun, created: new Date().toISOString(), report };
   if (opts.adapterRun) {
-    const prev = (await readJsonFile<StoredEval[]>(runPath(opts.adapterRun), 'evals.json')) ?? [];
-    await writeFile(runPath(opts.adapterRun), 'evals.json', JSON.stringify([...prev, stored]));
+    const store = browserRunStore();
+    const prev = (await store.readJson<StoredEval[]>(opts.adapterRun, RUN_FILES.evals)) ?? [];
+    await store.files.write([opts.adapterRun, RUN_FILES.evals], JSON.stringify([...prev, stored]));
   }
   await writeFile(['evom-studio'], 'last-eval.json', JSON.stringify(stored));
   return stored;

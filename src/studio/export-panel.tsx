@@ -1,14 +1,18 @@
 // Export a run: PEFT adapter (zip, or a folder where the browser can write one), merged weights,
 // metrics (JSONL, CSV), evaluation results, and the run card that reproduces it from the command
-// line; "everything" bundles them with the exact train/eval files.
+// line; "everything" bundles them with the exact train/eval files. The run folder (zip) is the run
+// store's layout, as `evom train` writes it: `evom train --resume FOLDER` continues it, and a
+// folder written by `evom train` (or such a zip) opens here.
 import { zipSync, strToU8 } from 'fflate';
 import { useEffect, useState } from 'preact/hooks';
 import { makeRunCard, metricsCsv, metricsJsonl, type RunCard } from '../rl/run-card.ts';
-import { loadMetrics, readJsonFile, RUN_FILES, runPath } from '../host/run-store-opfs.ts';
-import { appBase, download, useStudio } from './app.ts';
+import { browserRunStore } from '../host/run-store-opfs.ts';
+import { RUN_FILES } from '../host/run-store.ts';
+import { download, useStudio } from './app.ts';
 import { engineWorker } from './clients.ts';
 import type { StoredEval } from './evaluate-panel.tsx';
 import { listRuns, type RunListing } from './runs.ts';
+import { importRunFiles, runFolderZip } from './run-folder.ts';
 import type { RunData } from './training.ts';
 import { UsageError } from '../errors.ts';
 
@@ -20,13 +24,13 @@ const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n')
 const evalResults = (evals: StoredEval[]) => jsonl(evals.flatMap((e) => e.report.items.map((it) => ({ evaluation: e.label, target: e.target, completion: it.completion, ...it.result }))));
 
 export async function runCardOf(r: RunListing): Promise<{ card: RunCard; data: RunData; evals: StoredEval[] }> {
-  const data = await readJsonFile<RunData>(runPath(r.id), RUN_FILES.data);
+  const data = await browserRunStore().readJson<RunData>(r.id, RUN_FILES.data);
   if (!data) throw new UsageError(`run ${r.id} has no data file`);
-  const evals = (await readJsonFile<StoredEval[]>(runPath(r.id), RUN_FILES.evals)) ?? [];
+  const evals = (await browserRunStore().readJson<StoredEval[]>(r.id, RUN_FILES.evals)) ?? [];
   const card = makeRunCard({
     title: r.run.title || r.id, model: r.run.model, settings: r.run.settings,
     data: { description: r.run.data.description, train_items: data.train.length, eval_items: data.eval.length },
-    metrics: await loadMetrics(r.id), evaluations: evals.map((e) => ({ label: e.label, target: e.target, summary: e.report.summary })),
+    metrics: await browserRunStore().readMetrics(r.id), evaluations: evals.map((e) => ({ label: e.label, target: e.target, summary: e.report.summary })),
     ...(r.run.adapterFrom ? { adapter_from: r.run.adapterFrom } : {}),
   });
   return { card, data, evals };
@@ -49,15 +53,22 @@ export function ExportPanel() {
       await w.write(u8(v) as FileSystemWriteChunkType); await w.close();
     }
   });
-  const merged = act('Merging the adapter into the weights', async (r) => download(`${r.id}-merged.zip`, zip(await engineWorker().mergedFiles(appBase(), s.modelChoiceFor(r.run.model), r.id)), 'application/zip'));
+  const merged = act('Merging the adapter into the weights', async (r) => download(`${r.id}-merged.zip`, zip(await engineWorker().mergedFiles(s.modelChoiceFor(r.run.model), r.id)), 'application/zip'));
   const metrics = (fmt: 'jsonl' | 'csv') => act('Exporting metrics', async (r) => {
-    const m = await loadMetrics(r.id);
+    const m = await browserRunStore().readMetrics(r.id);
     download(`${r.id}-metrics.${fmt}`, fmt === 'csv' ? metricsCsv(m) : metricsJsonl(m), fmt === 'csv' ? 'text/csv' : 'application/jsonl');
   });
   const evals = act('Exporting evaluation results', async (r) => {
     const { evals } = await runCardOf(r);
     if (!evals.length) throw new UsageError(`run ${r.id} has no evaluations yet: evaluate it in the Evaluate tab`);
     download(`${r.id}-eval-results.jsonl`, evalResults(evals), 'application/jsonl');
+  });
+  const runFolder = act('Exporting the run folder', async (r) => download(`${r.id}-run.zip`, await runFolderZip(r.id), 'application/zip'));
+  const importRun = (picked: FileList | null) => s.job('Opening the run folder', async () => {
+    if (!picked?.length) return;
+    const id = await importRunFiles([...picked]);
+    s.runsChanged();
+    setSel(id);
   });
   const card = act('Writing the run card', async (r) => download(`${r.id}-run-card.json`, JSON.stringify((await runCardOf(r)).card, null, 2), 'application/json'));
   const everything = act('Bundling the run', async (r) => {
@@ -86,6 +97,11 @@ export function ExportPanel() {
         <button type="button" id="export-metrics-jsonl" class="secondary" disabled={!r || !!s.busy} onClick={metrics('jsonl')}>Metrics (JSONL)</button>
         <button type="button" id="export-metrics-csv" class="secondary" disabled={!r || !!s.busy} onClick={metrics('csv')}>Metrics (CSV)</button>
         <button type="button" id="export-evals" class="secondary" disabled={!r || !!s.busy} onClick={evals}>Evaluation results (JSONL)</button>
+        <button type="button" id="export-run-folder" class="secondary" disabled={!r || !!s.busy} onClick={runFolder}>Run folder (zip)</button>
+      </div>
+      <div class="row">
+        <label>Open a run folder (from <code>evom train --out DIR</code>) <input type="file" id="import-run-folder" {...{ webkitdirectory: '' }} multiple disabled={!!s.busy} onChange={(e) => void importRun((e.target as HTMLInputElement).files)} /></label>
+        <label>or a run folder's zip <input type="file" id="import-run-zip" accept=".zip,application/zip" disabled={!!s.busy} onChange={(e) => void importRun((e.target as HTMLInputElement).files)} /></label>
       </div>
       <p class="help">The run card names the model, data, target, every setting, the seed and this software's version; its <code>cli.train</code> line reproduces the run from the exported <code>train.jsonl</code>. Sandbox-server tokens are never exported.</p>
     </div>

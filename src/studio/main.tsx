@@ -4,8 +4,8 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { readJsonFile } from '../host/run-store-opfs.ts';
-import type { GpuReport, ModelChoice } from '../host/studio-engine.ts';
-import { noWebGpuAdvice, StudioContext, TABS, type Dataset, type Studio, type TabId } from './app.ts';
+import type { GpuReport, ModelRef } from '../host/engine-host.ts';
+import { appBase, noWebGpuAdvice, StudioContext, TABS, type Dataset, type Studio, type TabId } from './app.ts';
 import { engineWorker } from './clients.ts';
 import { ClassroomPanel, sharedConfigNotice } from './classroom-panel.tsx';
 import { EvaluatePanel } from './evaluate-panel.tsx';
@@ -42,13 +42,13 @@ function App() {
     void registerOffline(setOffline);
     void readJsonFile<Dataset>(DATASET_FILE, 'dataset.json').then((d) => d && setDataset(d)).catch(() => undefined);
   }, []);
-  const modelChoiceFor = (m: { kind: string; id: string }): ModelChoice => {
+  const modelChoiceFor = (m: { kind: string; id: string }): ModelRef => {
     if (m.kind === 'hub') return { kind: 'hub', id: m.id, ...(form.model.hubUrl ? { hubUrl: form.model.hubUrl } : {}) };
     if (m.kind === 'local') {
       if (!localFiles.length) throw new UsageError('this run uses model files from this computer: pick the model folder again (Model tab)');
       return { kind: 'local', files: localFiles };
     }
-    return { kind: 'builtin' };
+    return { kind: 'builtin', base: appBase() };
   };
   const s: Studio = {
     form, update: (patch) => setForm((f) => ({ ...f, ...patch })),
@@ -60,7 +60,7 @@ function App() {
     },
     modelChoice: () => modelChoiceFor(form.model.kind === 'hub' ? { kind: 'hub', id: form.model.hubId } : { kind: form.model.kind, id: '' }),
     modelChoiceFor,
-    remote: () => (form.remoteUrl ? { url: form.remoteUrl, token: serverToken.get() } : undefined),
+    remote: () => (form.remoteUrl ? { urls: [form.remoteUrl], token: serverToken.get() } : undefined),
     runsVersion, runsChanged: () => setRunsVersion((v) => v + 1),
     go: setTab,
   };

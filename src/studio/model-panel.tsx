@@ -1,11 +1,11 @@
 // Model: the built-in policy, a Hub id or local files; the memory plan against this adapter before
 // anything large is downloaded; download with progress; the storage panel.
 import { useEffect, useState } from 'preact/hooks';
-import type { DownloadProgress } from '../model/hub.ts';
+import { HUB_URL, type DownloadProgress } from '../model/hub.ts';
 import { formatBytes } from '../gpu/memory-plan.ts';
 import { deleteStored, listStorage, type StoredEntry } from '../host/run-store-opfs.ts';
-import type { PlanReport } from '../host/studio-engine.ts';
-import { appBase, useStudio } from './app.ts';
+import type { PlanReport } from '../host/engine-host.ts';
+import { useStudio } from './app.ts';
 import { engineWorker, proxy } from './clients.ts';
 import { listRuns } from './runs.ts';
 
@@ -67,7 +67,7 @@ export function ModelPanel() {
   const st = s.form.settings;
   // the plan runs before problems are prepared, so prompts are taken as 256 tokens
   const checkPlan = (t = st) => s.job('Reading the model configuration', async () => {
-    const r = await engineWorker().plan(appBase(), s.modelChoice(), { group: t.group, microBatch: t.microBatch, promptTokens: 256, maxNewTokens: t.maxNewTokens, loraRank: t.loraRank }, s.form.budgetGiB * 2 ** 30);
+    const r = await engineWorker().plan(s.modelChoice(), { group: t.group, microBatch: t.microBatch, promptTokens: 256, maxNewTokens: t.maxNewTokens, loraRank: t.loraRank }, s.form.budgetGiB * 2 ** 30);
     setPlan(r);
     if (r.problems.length) s.setError(`This model cannot be trained on this GPU adapter with these settings: ${r.problems.join('; ')}.`);
     return r;
@@ -90,7 +90,7 @@ export function ModelPanel() {
         {m.kind === 'hub' && (
           <div class="row">
             <label>Hub id <input id="hub-id" type="text" size={34} value={m.hubId} onInput={(e) => setModel({ hubId: (e.target as HTMLInputElement).value.trim() })} /></label>
-            <label>Hub address <input id="hub-url" type="url" size={30} placeholder="https://huggingface.co" value={m.hubUrl} onInput={(e) => setModel({ hubUrl: (e.target as HTMLInputElement).value.trim() })} /></label>
+            <label>Hub address <input id="hub-url" type="url" size={30} placeholder={HUB_URL} value={m.hubUrl} onInput={(e) => setModel({ hubUrl: (e.target as HTMLInputElement).value.trim() })} /></label>
           </div>
         )}
         {m.kind === 'local' && (

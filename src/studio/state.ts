@@ -1,7 +1,6 @@
 // What the user entered, kept in localStorage so a reload loses nothing. The sandbox-server token
 // is stored under its own key and never leaves this browser (not in links, run cards or exports).
-import type { TrainSettings } from '../rl/run-card.ts';
-import { defaultSettings } from '../rl/run-card.ts';
+import { defaultSettings, type TrainSettings } from '../rl/settings.ts';
 import type { ToleranceRule } from '../verifier/tolerance.ts';
 
 export type DataSpec =
@@ -33,14 +32,15 @@ const FORM_KEY = 'evom-studio-form';
 const TOKEN_KEY = 'evom-studio-server-token';
 
 export function defaultForm(): StudioForm {
+  // the form starts on the built-in policy, with its defaults (those `evom demo` trains with)
+  const settings = defaultSettings('builtin', 'grpo', 'highs');
   return {
     model: { kind: 'builtin', hubId: 'Qwen/Qwen2.5-0.5B-Instruct', hubUrl: '' },
     data: { kind: 'generator', families: 'knapsack,production', difficulty: 2, count: 48, seed: 1 },
     evalFraction: 0.25, errata: false,
-    target: 'highs', tolerance: 'rel5pct', remoteUrl: '',
-    // the built-in policy's demo settings (src/cli/demo.ts) rather than a large model's
-    settings: { ...defaultSettings('grpo', 'highs'), steps: 10, lr: 0.002, maxNewTokens: 112, microBatch: 8 },
-    evalMaxNew: 112, evalBatch: 8, budgetGiB: 4, title: '',
+    target: settings.target, tolerance: settings.tolerance, remoteUrl: '',
+    settings,
+    evalMaxNew: settings.maxNewTokens, evalBatch: 8, budgetGiB: 4, title: '',
   };
 }
 

@@ -2,18 +2,28 @@
 // live charts of every metric; the rollout inspector (the G completions of a problem with their
 // rewards and advantages).
 import { useEffect, useState } from 'preact/hooks';
-import { defaultSettings, SETTINGS, validateSettings, type TrainSettings } from '../rl/run-card.ts';
-import type { StudioRun } from '../host/studio-engine.ts';
+import { defaultSettings, SETTINGS, validateSettings, type ModelKind, type TrainSettings } from '../rl/settings.ts';
+import type { RunDraft } from './training.ts';
 import type { StepMetrics } from '../rl/trainer.ts';
 import { useStudio, type Studio } from './app.ts';
 import { color, LineChart } from './chart.tsx';
 import { activeRun, newRunId } from './state.ts';
 import { isTraining, requestPause, requestStop, resumeRun, startRun, useTraining, type TrainState } from './training.ts';
-import { modelLabel } from './labels.ts';
+import { modelLabel, settingsModel } from './labels.ts';
 import { UsageError } from '../errors.ts';
 
-export function SettingsForm({ settings, onChange, skip = [] }: { settings: TrainSettings; onChange: (s: TrainSettings) => void; skip?: (keyof TrainSettings)[] }) {
-  const defaults = defaultSettings(settings.algo, settings.target);
+const MODEL_NAME: Record<ModelKind, string> = { builtin: 'the built-in model', hub: 'a Hub or local model' };
+const ALGO_NAME: Record<string, string> = { grpo: 'GRPO', dapo: 'DAPO', drgrpo: 'Dr. GRPO' };
+
+/** Settings that hold the other kind of model's default where the two kinds' defaults differ. */
+export function otherModelDefaults(settings: TrainSettings, model: ModelKind): (keyof TrainSettings)[] {
+  const other = model === 'builtin' ? 'hub' : 'builtin';
+  return SETTINGS.filter((d) => d.default && d.default.builtin !== d.default.hub && settings[d.key] === d.default[other]).map((d) => d.key);
+}
+
+/** The settings table as a form: every setting with its bounds, help, this model's default and its CLI flag. */
+export function SettingsForm({ settings, onChange, model, skip = [] }: { settings: TrainSettings; onChange: (s: TrainSettings) => void; model: ModelKind; skip?: (keyof TrainSettings)[] }) {
+  const defaults = defaultSettings(model, settings.algo, settings.target);
   return (
     <div class="settings">
       {SETTINGS.filter((d) => !skip.includes(d.key)).map((d) => {
@@ -24,9 +34,9 @@ export function SettingsForm({ settings, onChange, skip = [] }: { settings: Trai
           <div class="setting">
             <label for={id}>{d.label}</label>
             {d.kind === 'choice'
-              ? <select id={id} value={String(v)} onChange={(e) => set((e.target as HTMLSelectElement).value)}>{(d.choices ?? []).map((c) => <option value={c}>{c}</option>)}</select>
+              ? <select id={id} value={String(v)} aria-describedby={`${id}-help`} onChange={(e) => set((e.target as HTMLSelectElement).value)}>{(d.choices ?? []).map((c) => <option value={c}>{d.key === 'algo' ? ALGO_NAME[c] ?? c : c}</option>)}</select>
               : <input id={id} type="number" step="any" min={d.min} max={d.max} value={String(v)} aria-describedby={`${id}-help`} onInput={(e) => set((e.target as HTMLInputElement).value)} />}
-            <span class="help" id={`${id}-help`}>{d.help} Default {String(defaults[d.key])}; CLI <code>{d.flag}</code>.</span>
+            <span class="help" id={`${id}-help`}>{d.help} Default {d.key === 'loraAlpha' ? `2 × rank (${defaults.loraAlpha})` : String(defaults[d.key])}{d.default && d.default.builtin !== d.default.hub ? ` for ${MODEL_NAME[model]}` : ''}; CLI <code>{d.flag}</code>.</span>
           </div>
         );
       })}
@@ -93,7 +103,7 @@ export function MetricsTable({ metrics }: { metrics: StepMetrics[] }) {
   );
 }
 
-export function newRun(s: Studio, settings: TrainSettings, extra: Partial<StudioRun> = {}): StudioRun {
+export function newRun(s: Studio, settings: TrainSettings, extra: Partial<RunDraft> = {}): RunDraft {
   return {
     id: newRunId(), title: s.form.title, created: new Date().toISOString(), model: modelLabel(s),
     data: { description: s.dataset!.description, train_items: s.dataset!.train.length, eval_items: s.dataset!.eval.length },
@@ -107,6 +117,11 @@ export function TrainPanel() {
   const [resumable, setResumable] = useState(activeRun.get());
   useEffect(() => { setResumable(activeRun.get()); }, [t.status]);
   const settings = s.form.settings;
+  const model = settingsModel(s.form.model.kind);
+  // the model's defaults for an algorithm, with the target and tolerance chosen in the Targets tab
+  const reset = (algo = settings.algo, keep: Partial<TrainSettings> = {}) =>
+    s.update({ settings: { ...defaultSettings(model, algo, settings.target), tolerance: settings.tolerance, ...keep } });
+  const foreign = otherModelDefaults(settings, model);
   const start = () => s.job('Training', async () => {
     const problems = validateSettings(settings);
     if (problems.length) throw new UsageError(`Check the settings: ${problems.join('; ')}`);
@@ -124,9 +139,20 @@ export function TrainPanel() {
         </div>
       )}
       <details open={t.status === 'idle'}>
-        <summary>Settings ({settings.algo.toUpperCase()}, target {settings.target})</summary>
+        <summary>Settings ({ALGO_NAME[settings.algo] ?? settings.algo}, target {settings.target})</summary>
         <label>Run title <input id="run-title" type="text" size={30} value={s.form.title} onInput={(e) => s.update({ title: (e.target as HTMLInputElement).value })} /></label>
-        <SettingsForm settings={settings} onChange={(n) => s.update({ settings: n.algo !== settings.algo ? { ...defaultSettings(n.algo, n.target), steps: n.steps, seed: n.seed } : n, target: n.target, tolerance: n.tolerance })} />
+        {foreign.length > 0 && (
+          <p class="notice" id="settings-other-model" role="status">
+            {SETTINGS.filter((d) => foreign.includes(d.key)).map((d) => d.label).join(', ')} {foreign.length === 1 ? 'holds' : 'hold'} the default of {MODEL_NAME[model === 'builtin' ? 'hub' : 'builtin']}, not of {MODEL_NAME[model]}.
+          </p>
+        )}
+        <p class="row">
+          <button type="button" class="secondary" id="reset-settings" disabled={isTraining()} onClick={() => reset()}>Use the defaults of {MODEL_NAME[model]}</button>
+        </p>
+        <SettingsForm settings={settings} model={model} onChange={(n) => {
+          if (n.algo !== settings.algo) reset(n.algo, { steps: n.steps, seed: n.seed });
+          else s.update({ settings: n, target: n.target, tolerance: n.tolerance });
+        }} />
       </details>
       <div class="row controls">
         <button type="button" id="start" disabled={!!s.busy || isTraining()} onClick={start}>Start training</button>

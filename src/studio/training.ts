@@ -1,12 +1,12 @@
 // The training loop's controller, outside any component so it keeps running while the user moves
-// between tabs. Each step runs in the engine worker, which saves the checkpoint, metrics and
-// rollouts to OPFS before answering; the page only records which run is active (localStorage), so
+// between tabs. Each step runs in the engine worker's host, which saves the metrics, rollouts and
+// checkpoint to the run store (OPFS, src/host/run-store.ts) before answering; the page only records which run is active (localStorage), so
 // a reload offers to resume it from its last checkpoint.
 import { useEffect, useState } from 'preact/hooks';
-import { keepRollouts, loadMetrics, readJsonFile, RUN_FILES, runPath, writeFile, type StepRollouts } from '../host/run-store-opfs.ts';
-import type { StudioRun } from '../host/studio-engine.ts';
-import type { StepMetrics, TrainItem } from '../rl/trainer.ts';
-import { appBase, type Studio } from './app.ts';
+import { browserRunStore } from '../host/run-store-opfs.ts';
+import { keepRollouts, type RunData, type RunRecord, type StepRollouts } from '../host/run-store.ts';
+import type { StepMetrics } from '../rl/trainer.ts';
+import type { Studio } from './app.ts';
 import { engineWorker } from './clients.ts';
 import { activeRun } from './state.ts';
 import { UsageError } from '../errors.ts';
@@ -14,14 +14,18 @@ import { UsageError } from '../errors.ts';
 export type TrainStatus = 'idle' | 'opening' | 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed';
 
 export interface TrainState {
-  run: StudioRun | null;
+  run: RunRecord | null;
   status: TrainStatus;
   metrics: StepMetrics[];
   rollouts: StepRollouts[];
   message: string;
 }
 
-export interface RunData { train: TrainItem[]; eval: TrainItem[]; description: string }
+export type { RunData };
+/** A run as the Studio drafts it (the checkpoint interval is the Studio's own). */
+export type RunDraft = Omit<RunRecord, 'checkpointEvery'> & { checkpointEvery?: number };
+/** A Studio run saves a checkpoint after every step (a reload loses nothing). */
+export const STUDIO_CHECKPOINT_EVERY = 1;
 
 let state: TrainState = { run: null, status: 'idle', metrics: [], rollouts: [], message: '' };
 const listeners = new Set<(s: TrainState) => void>();
@@ -48,10 +52,14 @@ export function useTraining(): TrainState {
 export const trainingState = (): TrainState => state;
 export const isTraining = (): boolean => ['opening', 'running', 'pausing', 'stopping'].includes(state.status);
 
-/** Save a new run (settings, data) and train it to its step count (or until paused/stopped). */
-export async function startRun(s: Studio, run: StudioRun, data: RunData): Promise<TrainStatus> {
-  await writeFile(runPath(run.id), RUN_FILES.run, JSON.stringify(run, null, 1));
-  await writeFile(runPath(run.id), RUN_FILES.data, JSON.stringify(data));
+/**
+ * Save a new run (settings, data; the adapter of the run it adapts, when it has one) and train it
+ * to its step count (or until paused/stopped).
+ */
+export async function startRun(s: Studio, draft: RunDraft, data: RunData): Promise<TrainStatus> {
+  const store = browserRunStore();
+  const run: RunRecord = { ...draft, checkpointEvery: draft.checkpointEvery ?? STUDIO_CHECKPOINT_EVERY };
+  await store.createRun(run, data, run.adapterFrom ? await store.adapter(run.adapterFrom, 'to adapt from') : undefined);
   s.runsChanged();
   set({ run, metrics: [], rollouts: [], status: 'opening', message: 'Loading the model…' });
   return continueRun(s, run);
@@ -59,10 +67,10 @@ export async function startRun(s: Studio, run: StudioRun, data: RunData): Promis
 
 /** Resume a saved run from its checkpoint (after a pause, a reload or a crash). */
 export async function resumeRun(s: Studio, runId: string): Promise<TrainStatus> {
-  const run = await readJsonFile<StudioRun>(runPath(runId), RUN_FILES.run);
+  const store = browserRunStore();
+  const run = await store.readRun(runId);
   if (!run) throw new UsageError(`run ${runId} is not in this browser's storage any more`);
-  const rollouts = (await readJsonFile<StepRollouts[]>(runPath(runId), RUN_FILES.rollouts)) ?? [];
-  set({ run, metrics: await loadMetrics(runId), rollouts, status: 'opening', message: 'Loading the model and the checkpoint…' });
+  set({ run, metrics: await store.readMetrics(runId), rollouts: await store.readRollouts(runId), status: 'opening', message: 'Loading the model and the checkpoint…' });
   return continueRun(s, run);
 }
 
@@ -71,14 +79,12 @@ async function closeSession(): Promise<void> {
   openRun = null;
 }
 
-async function continueRun(s: Studio, run: StudioRun): Promise<TrainStatus> {
+async function continueRun(s: Studio, run: RunRecord): Promise<TrainStatus> {
   request = null;
   try {
     if (openRun !== run.id) {
       await closeSession();
-      const data = await readJsonFile<RunData>(runPath(run.id), RUN_FILES.data);
-      if (!data) throw new UsageError(`run ${run.id} has lost its data file`);
-      const r = await engineWorker().trainOpen({ base: appBase(), model: s.modelChoiceFor(run.model), run, train: data.train, ...(s.remote() ? { remote: s.remote()! } : {}) });
+      const r = await engineWorker().trainOpen({ run: run.id, model: s.modelChoiceFor(run.model), ...(s.remote() ? { remote: s.remote()! } : {}) });
       openRun = run.id;
       set({ metrics: r.metrics });
     }

@@ -7,7 +7,7 @@ import { pct, useStudio } from './app.ts';
 import { runEvaluation, SummaryTable, type StoredEval } from './evaluate-panel.tsx';
 import { newRun } from './train-panel.tsx';
 import { resumeRun, startRun } from './training.ts';
-import { readJsonFile, RUN_FILES, runPath } from '../host/run-store-opfs.ts';
+import { browserRunStore } from '../host/run-store-opfs.ts';
 import { UsageError } from '../errors.ts';
 
 interface TransferState {
@@ -54,7 +54,7 @@ export function TransferPanel() {
     const put = (p: Partial<TransferState>) => { cur = { ...cur, ...p }; save(cur); };
     const trainTo = async (runKey: 'runA' | 'runB', target: string, steps: number, from?: string) => {
       const id = cur[runKey];
-      const saved = id ? await readJsonFile(runPath(id), RUN_FILES.run) : null;
+      const saved = id ? await browserRunStore().readRun(id) : null;
       if (id && saved) {
         const status = await resumeRun(s, id);
         if (status !== 'done') throw new UsageError(`training under ${target} was ${status}; press Run to continue`);

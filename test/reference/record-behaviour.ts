@@ -13,6 +13,9 @@
 //   demo-verifier.txt       `evom demo --verifier --count 6`
 //   demo.txt, demo-metrics.jsonl, demo-adapter.sha256
 //                           `evom demo --steps 2 --eval-count 8`: summary, metrics, adapter bytes
+//   generate.jsonl          `evom generate --json` on the built-in policy (greedy, and 3 samples at T 1)
+//   train-resume-metrics.jsonl, train-resume-adapter.sha256
+//                           `evom train` 1 step on generated problems, then `--resume --steps 2`
 // Timing fields (wall_ms, solve_ms, tokens_per_s, ms, "… s" lines, temp paths) are removed.
 
 import { execFileSync } from 'node:child_process';
@@ -114,5 +117,20 @@ if (withDemo) {
   writeFileSync(join(out, 'demo-metrics.jsonl'), jsonl(readFileSync(join(run, 'metrics.jsonl'), 'utf8')));
   const sums = readdirSync(join(run, 'adapter')).sort().map((f) => `${createHash('sha256').update(readFileSync(join(run, 'adapter', f))).digest('hex')}  ${f}`);
   writeFileSync(join(out, 'demo-adapter.sha256'), sums.join('\n') + '\n');
+}
+// 5. Sampling, and a run trained one step then resumed for a second (the engine host's paths).
+if (withDemo) {
+  const model = join(ROOT, 'public', 'models', 'evom-tiny');
+  const prompt = 'A factory makes chairs and tables. Maximize profit.';
+  const greedy = evom(['generate', '--model', model, '--prompt', prompt, '--chat', '--json', '--temperature', '0', '--max-new-tokens', '40']);
+  const sampled = evom(['generate', '--model', model, '--prompt', prompt, '--chat', '--json', '--n', '3', '--temperature', '1', '--seed', '5', '--max-new-tokens', '40']);
+  writeFileSync(join(out, 'generate.jsonl'), greedy + sampled);
+  const run = join(tmp, 'train');
+  const common = ['--model', model, '--data', 'generator:knapsack', '--target', 'highs', '--out', run, '--group', '4', '--max-new-tokens', '48', '--lr', '2e-3', '--checkpoint-every', '1', '--seed', '3'];
+  evom(['train', ...common, '--steps', '1']);
+  evom(['train', '--resume', run, '--steps', '2']);
+  writeFileSync(join(out, 'train-resume-metrics.jsonl'), jsonl(readFileSync(join(run, 'metrics.jsonl'), 'utf8')));
+  const sums = readdirSync(join(run, 'adapter')).sort().map((f) => `${createHash('sha256').update(readFileSync(join(run, 'adapter', f))).digest('hex')}  ${f}`);
+  writeFileSync(join(out, 'train-resume-adapter.sha256'), sums.join('\n') + '\n');
 }
 console.log(`recorded into ${out}`);

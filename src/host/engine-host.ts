@@ -1,0 +1,342 @@
+// The engine host: every job the WebGPU engine does (GPU report, memory plan, download, sampling,
+// evaluation, training steps with checkpoints, adapter export and merge), written once. It runs
+// wherever a GPU is: in the Studio's engine worker (reached over comlink, src/host/engine-worker.browser.ts),
+// in a headless Chromium page driven by the command line (src/host/page-transport.ts), or in
+// Node on its own WebGPU (src/host/node-host.ts). Each place supplies a HostEnv: how to get a GPU,
+// a verifier pool, model files, and the run store. WebLLM's MLCEngineInterface is the model.
+
+import { acquireGpu as acquireDefaultGpu, GpuUnavailableError, type Gpu } from '../gpu/device.ts';
+import { Engine } from '../gpu/engine.ts';
+import { generateBatch, type Completion, type SamplingParams } from '../gpu/sampling.ts';
+import { checkTrainingFit, fitTrainingShape, formatBytes, type TrainingShape } from '../gpu/memory-plan.ts';
+import { defaultBrowserCache, hubSource, type DownloadProgress, type HubSource } from '../model/hub.ts';
+import { mergeAdapter } from '../model/merge.ts';
+import { parseModelConfig, type ModelConfig } from '../model/config.ts';
+import { fileListSource, loadModelConfig, memorySource, readJson, readJsonIfExists, urlSource, type ModelSource } from '../model/source.ts';
+import { loadTokenizerFromSource, type EvomTokenizer } from '../model/tokenizer.ts';
+import { LoraAdapter } from '../rl/lora.ts';
+import { trainerConfigFrom } from '../rl/run-card.ts';
+import { promptIdsFor, Trainer, type RolloutGroup, type StepMetrics } from '../rl/trainer.ts';
+import type { BenchmarkItem } from '../problems/benchmarks.ts';
+import { evaluateCompletions, type EvalSummary, type ItemResult } from '../verifier/evaluate.ts';
+import type { VerifierPool } from '../verifier/pool.ts';
+import type { ToleranceRule } from '../verifier/tolerance.ts';
+import { EvomError } from '../errors.ts';
+import { keepRollouts, type AdapterFiles, type RunStore, type StepRollouts } from './run-store.ts';
+
+/** Where a model's files are. */
+export type ModelRef =
+  | { kind: 'builtin'; base?: string }
+  | { kind: 'hub'; id: string; hubUrl?: string }
+  | { kind: 'local'; files: File[] };
+
+/** Which LoRA adapter to apply: a run's current one, files given inline, or none. */
+export type AdapterRef = { run: string } | { files: AdapterFiles } | null;
+
+/** Sandbox servers for targets that run remotely; the token stays with the host. */
+export interface RemoteServers { urls: string[]; token: string }
+
+/** What the place the host runs in provides. */
+export interface HostEnv {
+  /** a fresh device (an engine destroys its device with it) */
+  acquireGpu(): Promise<Gpu>;
+  openPool(o: { remote?: RemoteServers; size?: number }): VerifierPool;
+  /** the model's files (builtin: the app's evom-tiny; hub: downloaded, cached where the place caches) */
+  source(m: ModelRef, onProgress?: (p: DownloadProgress) => void): ModelSource;
+  store: RunStore;
+}
+
+export type GpuReport =
+  | { ok: true; adapter: string; maxBufferSize: number; maxStorageBufferBindingSize: number }
+  | { ok: false; message: string; code: string };
+
+export interface PlanReport {
+  model: string;
+  params: number;
+  /** bytes: weights (as the engine stores them), sampling (G sequences), training (LoRA GRPO step) */
+  weights: number; inference: number; training: number;
+  budget: number;
+  /** reasons the model cannot run on this adapter (empty when it can) */
+  problems: string[];
+  /** the nearest training settings that fit, when these do not and some do */
+  suggestion: ReturnType<typeof fitTrainingShape>;
+  lines: string[];
+}
+
+export interface GenerateRequest {
+  model: ModelRef;
+  adapter?: AdapterRef;
+  /** token ids per prompt (chat-formatted by the caller) */
+  prompts: number[][];
+  /** n samples per prompt; prompt i's seed is params.seed + i */
+  params: Partial<SamplingParams>;
+  /** prompts decoded together (engine batch = batchPrompts × n) */
+  batchPrompts: number;
+}
+
+export interface GenerateResult { completions: Completion[][]; adapter: string; load_ms: number; generate_ms: number }
+
+export interface GenerateCallbacks {
+  token?: (prompt: number, sample: number, id: number, logprob: number) => void;
+  progress?: (done: number, total: number) => void;
+}
+
+export interface EvalRequest {
+  model: ModelRef;
+  adapter?: AdapterRef;
+  items: BenchmarkItem[];
+  target: string;
+  tolerance: ToleranceRule;
+  remote?: RemoteServers;
+  /** pool workers (default: the place's) */
+  workers?: number;
+  /** n samples per item (temperature 0: greedy), seed, max new tokens */
+  sampling: Partial<SamplingParams>;
+  /** prompts decoded together */
+  batch: number;
+  errata?: boolean;
+}
+
+export interface EvalItemView { id: string; question: string; completion: string; result: ItemResult }
+export interface EvalReport {
+  summary: EvalSummary;
+  /** one per completion, in item order (n per item) */
+  items: EvalItemView[];
+  generation: { tokens: number; adapter: string; load_ms: number; generate_ms: number };
+}
+
+export interface TrainOpenRequest { run: string; model: ModelRef; remote?: RemoteServers }
+export interface StepReport { metrics: StepMetrics; rollouts: RolloutGroup[]; checkpoint: string | null }
+
+export const BUILTIN_MODEL = 'models/evom-tiny';
+/** Its files (public/models/evom-tiny), so nothing else is requested. */
+export const BUILTIN_FILES = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
+/** GPU memory the Studio allows itself by default (browsers do not report free GPU memory). */
+export const DEFAULT_GPU_BUDGET = 4 * 2 ** 30;
+
+/** A browser place's model files: the built-in one under the ref's base (else `base`), Hub models (cached in `cache`), picked files. */
+export function browserSource(base: string, cache: boolean) {
+  return (m: ModelRef, onProgress?: (p: DownloadProgress) => void): ModelSource => {
+    if (m.kind === 'builtin') return urlSource(new URL(BUILTIN_MODEL, m.base ?? base).href, 'built-in evom-tiny', BUILTIN_FILES);
+    if (m.kind === 'hub') return hubSource(m.id, { cache: cache ? defaultBrowserCache() : null, ...(m.hubUrl ? { baseUrl: m.hubUrl } : {}), ...(onProgress ? { onProgress } : {}) });
+    return fileListSource(m.files, 'local files');
+  };
+}
+
+/** The default device (the browser's navigator.gpu). */
+export const defaultGpu = (): Promise<Gpu> => acquireDefaultGpu();
+
+export function createEngineHost(env: HostEnv) {
+  let caps: Gpu['caps'] | null = null;
+  /** the open training run: trainer, metrics and rollouts so far */
+  let session: { trainer: Trainer; runId: string; steps: number; every: number; close: () => Promise<void>; metrics: StepMetrics[]; rollouts: StepRollouts[] } | null = null;
+
+  async function newGpu(): Promise<Gpu> {
+    const g = await env.acquireGpu();
+    caps = g.caps;
+    return g;
+  }
+
+  /** `eos`: also stop at these ids (generation_config.json's, as `evom generate` and `evom eval` do) */
+  async function tokenizerOf(source: ModelSource, eos?: readonly number[]): Promise<EvomTokenizer> {
+    const t = await loadTokenizerFromSource(source, eos ? { eosTokenIds: eos } : {});
+    if (!t) throw new EvomError(`${source.name} has no tokenizer.json; writing prompts needs one`, 'no_tokenizer');
+    return t;
+  }
+
+  async function adapterFiles(a: AdapterRef | undefined): Promise<AdapterFiles | null> {
+    if (!a) return null;
+    return 'run' in a ? env.store.adapter(a.run, 'to apply') : a.files;
+  }
+
+  /** The engine for a model, with an adapter (PEFT files) or a fresh one attached. */
+  async function openEngine(source: ModelSource, shape: { maxBatch: number; maxContext: number }, adapter: AdapterFiles | null): Promise<Engine> {
+    const gpu = await newGpu();
+    const engine = await Engine.fromSource(gpu, source, shape).catch((e) => { gpu.destroy(); throw e; });
+    try {
+      if (adapter) engine.lora = LoraAdapter.fromPeft(gpu, engine.cfg, adapter['adapter_config.json'], adapter['adapter_model.safetensors']);
+      return engine;
+    } catch (e) {
+      engine.destroy();
+      throw e;
+    }
+  }
+
+  /** The one sampling loop: batchPrompts prompts at a time, n samples each. */
+  async function sample(engine: Engine, prompts: number[][], params: Partial<SamplingParams>, batchPrompts: number, on: GenerateCallbacks, decode?: (ids: number[]) => string): Promise<Completion[][]> {
+    const seed0 = params.seed ?? 0;
+    const out: Completion[][] = [];
+    for (let i = 0; i < prompts.length; i += batchPrompts) {
+      const chunk = prompts.slice(i, i + batchPrompts).map((promptIds, k) => ({ promptIds, seed: seed0 + i + k }));
+      out.push(...await generateBatch(engine, chunk, params, {
+        ...(decode ? { decode } : {}),
+        ...(on.token ? { onToken: (p: number, s: number, id: number, lp: number) => { void on.token!(i + p, s, id, lp); } } : {}),
+      }));
+      void on.progress?.(Math.min(i + batchPrompts, prompts.length), prompts.length);
+    }
+    return out;
+  }
+
+  async function generate(req: GenerateRequest, on: GenerateCallbacks = {}): Promise<GenerateResult> {
+    const t0 = performance.now();
+    const n = req.params.n ?? 1;
+    const batch = Math.max(1, Math.min(req.batchPrompts, req.prompts.length));
+    const maxContext = Math.max(...req.prompts.map((p) => p.length)) + (req.params.maxNewTokens ?? 256);
+    const engine = await openEngine(env.source(req.model), { maxBatch: n * batch, maxContext }, await adapterFiles(req.adapter));
+    const t1 = performance.now();
+    try {
+      const completions = await sample(engine, req.prompts, req.params, batch, on);
+      return { completions, adapter: engine.gpu.caps.adapter, load_ms: t1 - t0, generate_ms: performance.now() - t1 };
+    } finally {
+      engine.destroy();
+    }
+  }
+
+  return {
+    /** Whether this place has WebGPU, and the adapter's limits. */
+    async gpuReport(): Promise<GpuReport> {
+      try {
+        if (!caps) (await newGpu()).destroy();
+        const c = caps!;
+        return { ok: true, adapter: c.adapter, maxBufferSize: c.maxBufferSize, maxStorageBufferBindingSize: c.maxStorageBufferBindingSize };
+      } catch (e) {
+        return { ok: false, message: (e as Error).message, code: e instanceof GpuUnavailableError ? 'no_webgpu' : (e as EvomError).code ?? 'gpu_error' };
+      }
+    },
+
+    /** The memory plan from config.json alone (nothing else is downloaded), against this adapter. */
+    async plan(model: ModelRef, shape: TrainingShape, budget = DEFAULT_GPU_BUDGET): Promise<PlanReport> {
+      const source = env.source(model);
+      const cfg: ModelConfig = parseModelConfig(await readJson(source, 'config.json'), await readJsonIfExists(source, 'generation_config.json'));
+      if (!caps) (await newGpu()).destroy();
+      const seq = shape.promptTokens + shape.maxNewTokens;
+      // f16: the engine keeps F16/BF16 matrices as f16 where the adapter has shader-f16
+      const limits = { maxBufferSize: caps!.maxBufferSize, maxStorageBufferBindingSize: caps!.maxStorageBufferBindingSize, f16: caps!.f16 };
+      const { inference: inf, training: tr, problems, weightDtype } = checkTrainingFit(cfg, shape, limits, budget);
+      const suggestion = fitTrainingShape(cfg, shape, limits, budget);
+      return {
+        model: source.name, params: inf.params.total, weights: inf.bytes.weights, inference: inf.bytes.total, training: tr.total, budget, problems, suggestion,
+        lines: [
+          `${source.name}: ${(inf.params.total / 1e6).toFixed(2)} M parameters, ${cfg.layers} layers, hidden ${cfg.hidden}, vocabulary ${cfg.vocab}`,
+          `weights on the GPU (${weightDtype} matrices, as the engine holds them): ${formatBytes(inf.bytes.weights)}`,
+          `sampling ${shape.group} sequences of ${seq} tokens: ${formatBytes(inf.bytes.total)}`,
+          `training (LoRA r${shape.loraRank}, micro-batch ${shape.microBatch}): ${formatBytes(tr.total)}`,
+          `adapter ${caps!.adapter}: maxBufferSize ${formatBytes(limits.maxBufferSize)}, maxStorageBufferBindingSize ${formatBytes(limits.maxStorageBufferBindingSize)}`,
+        ],
+      };
+    },
+
+    /** Download (or find cached) every file a Hub model needs, reporting progress. */
+    async download(model: ModelRef, onProgress: (p: DownloadProgress) => void): Promise<{ files: string[] }> {
+      if (model.kind !== 'hub') return { files: [] };
+      const source = env.source(model, onProgress) as HubSource;
+      const files = ['config.json', 'tokenizer.json'];
+      for (const f of ['generation_config.json', 'tokenizer_config.json']) if (await readJsonIfExists(source, f) !== null) files.push(f);
+      const index = await readJsonIfExists(source, 'model.safetensors.index.json') as { weight_map?: Record<string, string> } | null;
+      const weights = index?.weight_map ? [...new Set(Object.values(index.weight_map))] : ['model.safetensors'];
+      for (const f of [...files, ...weights]) await source.getBlob(f);
+      return { files: [...files, ...weights] };
+    },
+
+    /** Completions for token-id prompts (tokens streamed through `on.token`). */
+    generate,
+
+    /** Completions for the items (chat prompts of the target), verified in the pool. */
+    async evaluate(req: EvalRequest, onProgress?: (phase: 'generate' | 'verify', done: number, total: number) => void): Promise<EvalReport> {
+      const t0 = performance.now();
+      const source = env.source(req.model);
+      const tokenizer = await tokenizerOf(source, (await loadModelConfig(source)).eosTokenIds);
+      const prompts = req.items.map((it) => promptIdsFor(tokenizer, it.question, req.target));
+      const n = req.sampling.n ?? 1;
+      const batch = Math.max(1, Math.min(req.batch, prompts.length));
+      const engine = await openEngine(source, { maxBatch: n * batch, maxContext: Math.max(...prompts.map((p) => p.length)) + (req.sampling.maxNewTokens ?? 256) }, await adapterFiles(req.adapter));
+      const t1 = performance.now();
+      const pool = env.openPool({ ...(req.remote ? { remote: req.remote } : {}), ...(req.workers ? { size: req.workers } : {}) });
+      try {
+        const params: Partial<SamplingParams> = { temperature: 0, maxNewTokens: 256, ...req.sampling, stopTokenIds: [...tokenizer.eosTokenIds] };
+        const groups = await sample(engine, prompts, params, batch, { progress: (d, t) => onProgress?.('generate', d * n, t * n) }, (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }));
+        const t2 = performance.now();
+        engine.destroy();
+        const flat = groups.flatMap((g, i) => g.map((c) => ({ item: req.items[i]!, c })));
+        const texts = flat.map(({ c }) => c.text ?? tokenizer.decode(c.ids, { skipSpecialTokens: true }));
+        const { results, summary } = await evaluateCompletions(req.items, flat.map(({ item }, k) => ({ id: item.id, completion: texts[k]! })), pool, {
+          target: req.target, tolerance: req.tolerance, errata: Boolean(req.errata), onProgress: (d, t) => onProgress?.('verify', d, t),
+        });
+        return {
+          summary, items: results.map((r, k) => ({ id: r.id, question: flat[k]!.item.question, completion: texts[k]!, result: r })),
+          generation: { tokens: flat.reduce((a, { c }) => a + c.ids.length, 0), adapter: caps!.adapter, load_ms: t1 - t0, generate_ms: t2 - t1 },
+        };
+      } finally {
+        await pool.close();
+        engine.destroy();
+      }
+    },
+
+    /**
+     * Open a saved run for training: from its last checkpoint, else from its start adapter, else a
+     * fresh adapter. Metrics of steps after the checkpoint are dropped (they will be redone).
+     */
+    async trainOpen(req: TrainOpenRequest): Promise<{ step: number; metrics: StepMetrics[] }> {
+      await session?.close();
+      session = null;
+      const run = await env.store.requireRun(req.run);
+      const data = await env.store.readData(req.run);
+      const { cfg, lora } = trainerConfigFrom(run.settings);
+      const cp = await env.store.latestCheckpoint(req.run);
+      const { metrics } = await env.store.truncateToCheckpoint(req.run);
+      const start = cp ? cp.adapter : await env.store.startAdapter(req.run);
+      const source = env.source(req.model);
+      const tokenizer = await tokenizerOf(source);
+      // sized for generation (G slots per prompt decoded together) and micro-batches of the longest prompt
+      const promptMax = Math.max(...data.train.map((d) => promptIdsFor(tokenizer, d.question, cfg.target).length));
+      const engine = await openEngine(source, { maxBatch: Math.max(cfg.group * Math.max(1, cfg.generateTogether ?? 1), cfg.microBatch), maxContext: promptMax + cfg.maxNewTokens }, start);
+      if (!engine.lora) engine.lora = new LoraAdapter(engine.gpu, engine.cfg, lora, { seed: cfg.seed });
+      const pool = env.openPool({ ...(req.remote ? { remote: req.remote } : {}) });
+      const close = async () => { await pool.close(); engine.destroy(); };
+      try {
+        const trainer = new Trainer(engine, pool, tokenizer, data.train, cfg);
+        if (cp) trainer.resumeFrom(cp);
+        const rollouts = cp ? await env.store.readRollouts(req.run) : [];
+        session = { trainer, runId: req.run, steps: run.settings.steps, every: run.checkpointEvery, close, metrics, rollouts };
+        return { step: trainer.step, metrics };
+      } catch (e) {
+        await close();
+        throw e;
+      }
+    },
+
+    /** One step. Metrics and rollouts are saved, then a checkpoint when one is due (every N steps and the last). */
+    async trainStep(): Promise<StepReport> {
+      if (!session) throw new EvomError('no training run is open', 'no_session');
+      const s = session;
+      const metrics = await s.trainer.trainStep();
+      s.metrics = [...s.metrics.filter((m) => m.step < metrics.step), metrics];
+      s.rollouts = keepRollouts(s.rollouts, { step: metrics.step, groups: s.trainer.lastRollouts });
+      await env.store.writeRollouts(s.runId, s.rollouts);
+      await env.store.writeMetrics(s.runId, s.metrics);
+      // the checkpoint last: a run resumed from it finds its metrics already saved
+      const due = s.trainer.step % s.every === 0 || s.trainer.step >= s.steps;
+      const checkpoint = due ? await env.store.writeCheckpoint(s.runId, await s.trainer.checkpoint()) : null;
+      if (s.trainer.step >= s.steps) await env.store.finishAdapter(s.runId);
+      return { metrics, rollouts: s.trainer.lastRollouts, checkpoint };
+    },
+
+    async trainClose(): Promise<void> {
+      await session?.close();
+      session = null;
+    },
+
+    /** A run's current adapter in PEFT layout. */
+    adapterFiles: (runId: string): Promise<AdapterFiles> => env.store.adapter(runId),
+
+    /** Base weights with the run's adapter merged in (base dtype), config and tokenizer copied. */
+    async mergedFiles(model: ModelRef, runId: string): Promise<Record<string, string | Uint8Array>> {
+      return mergeAdapter(env.source(model), memorySource({ ...await env.store.adapter(runId) }, 'run adapter'));
+    },
+
+    /** The store's runs (ids). */
+    listRuns: (): Promise<string[]> => env.store.listRuns(),
+  };
+}
+
+export type EngineHost = ReturnType<typeof createEngineHost>;
