@@ -157,11 +157,16 @@ describe.skipIf(!bubblewrapWorks())('pulp in Pyodide under bubblewrap', () => {
   const serverUsable = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/bin/setpriv') && cgroupLayout().layout !== null;
   describe.skipIf(!serverUsable)('parity with the sandbox server\'s pulp', () => {
     afterAll(() => { closeSandboxes(); });
-    // answer null: the LP gold's optimum, solved by the highs target in the test
+    // answer null: the LP gold's optimum, solved by the highs target in the test. One seed per family
+    // and difficulty: a second seed is the same serializer's program (toPulp) with other numbers, and
+    // every seed's gold is checked elsewhere on both sides: in Pyodide against the LP gold's answer
+    // (integrity.test.ts, the generator's gold in every target) and in CPython with CBC to 1e-6
+    // (pulp-gold.test.ts). What only this test runs (the server's sandbox, its export, the re-solve)
+    // meets every family and difficulty here, with the benchmark items and broken variants.
     const items: { name: string; code: string; answer: number | 'infeasible' | null; lp?: string }[] = [];
     for (const family of FAMILIES) {
       for (let difficulty = 1; difficulty <= 5; difficulty++) {
-        for (const seed of difficulty === 1 ? [1] : [1, 2]) {
+        for (const seed of [1]) {
           const p = generateProblem(family, seed, difficulty);
           expect(p.gold.pulp).toBe(toPulp(p.model));
           items.push({ name: p.id, code: p.gold.pulp!, answer: null, lp: p.gold.highs! });
@@ -177,7 +182,7 @@ describe.skipIf(!bubblewrapWorks())('pulp in Pyodide under bubblewrap', () => {
     for (const b of broken) items.push({ name: `broken-${b.file}`, code: readFileSync(join(BROKEN, b.file), 'utf8'), answer: b.answer });
 
     it(`${items.length} completions (the gold of every generator family and difficulty, 48 benchmark items, broken variants) give the same class and objective`, async () => {
-      expect(items.length).toBeGreaterThanOrEqual(100);
+      expect(items.length).toBeGreaterThanOrEqual(FAMILIES.length * 5 + 48 + 17);
       expect(readdirSync(BROKEN).filter((f) => f.endsWith('.py')).length).toBe(broken.length);
       const sb = defaultSandboxConfig();
       const here: TargetRun[] = [];
