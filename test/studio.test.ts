@@ -234,6 +234,17 @@ describe('EVOM Studio', () => {
     for (const k of ['reward_mean', 'accuracy', 'format_rate', 'exec_rate', 'completion_length', 'loss', 'entropy']) expect(cliStep1[k], k).toBeCloseTo(card.metrics[0][k], 4);
     const merged = unzipSync(new Uint8Array(await dl('#export-merged')));
     expect(Object.keys(merged)).toEqual(expect.arrayContaining(['model.safetensors', 'config.json', 'tokenizer.json']));
+    // the run folder (the run store's layout, what `evom train --resume` continues) …
+    const runId = await page.inputValue('#export-run');
+    const folder = unzipSync(new Uint8Array(await dl('#export-run-folder')));
+    expect(Object.keys(folder)).toEqual(expect.arrayContaining([`${runId}/run.json`, `${runId}/data.json`, `${runId}/metrics.jsonl`, `${runId}/checkpoints/latest`, `${runId}/checkpoints/step-000003/optimizer.safetensors`]));
+    expect(strFromU8(folder[`${runId}/checkpoints/latest`]!)).toBe('step-000003');
+    // … and the folder `evom train` wrote from the card just now opens in the Studio as a run
+    await page.setInputFiles('#import-run-folder', join(cliDir, 'run'));
+    await page.waitForFunction(() => [...document.querySelectorAll('#export-run option')].some((o) => /^run\b.*1 steps/.test(o.textContent ?? '')), undefined, { timeout: 60_000 });
+    expect(await errorText(page)).toBe('');
+    expect(await page.inputValue('#export-run')).toBe('run');
+    await page.selectOption('#export-run', runId);
     await shot(page, 'export');
 
     const dir = mkdtempSync(join(tmpdir(), 'evom-studio-'));

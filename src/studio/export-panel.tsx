@@ -100,7 +100,7 @@ export function ExportPanel() {
         <button type="button" id="export-run-folder" class="secondary" disabled={!r || !!s.busy} onClick={runFolder}>Run folder (zip)</button>
       </div>
       <div class="row">
-        <label>Open a run folder (from <code>evom train --out DIR</code>) <input type="file" id="import-run-folder" {...{ webkitdirectory: '' }} multiple disabled={!!s.busy} onChange={(e) => void importRun((e.target as HTMLInputElement).files)} /></label>
+        <label>Open a run folder (from <code>evom train --out DIR</code>) <input type="file" id="import-run-folder" multiple {...{ webkitdirectory: true }} disabled={!!s.busy} onChange={(e) => void importRun((e.target as HTMLInputElement).files)} /></label>
         <label>or a run folder's zip <input type="file" id="import-run-zip" accept=".zip,application/zip" disabled={!!s.busy} onChange={(e) => void importRun((e.target as HTMLInputElement).files)} /></label>
       </div>
       <p class="help">The run card names the model, data, target, every setting, the seed and this software's version; its <code>cli.train</code> line reproduces the run from the exported <code>train.jsonl</code>. Sandbox-server tokens are never exported.</p>

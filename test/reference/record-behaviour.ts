@@ -126,7 +126,7 @@ if (withDemo) {
   const sampled = evom(['generate', '--model', model, '--prompt', prompt, '--chat', '--json', '--n', '3', '--temperature', '1', '--seed', '5', '--max-new-tokens', '40']);
   writeFileSync(join(out, 'generate.jsonl'), greedy + sampled);
   const run = join(tmp, 'train');
-  const common = ['--model', model, '--data', 'generator:knapsack', '--target', 'highs', '--out', run, '--group', '4', '--max-new-tokens', '48', '--lr', '2e-3', '--checkpoint-every', '1', '--seed', '3'];
+  const common = ['--model', model, '--data', 'generator:knapsack', '--target', 'highs', '--out', run, '--group', '4', '--max-new-tokens', '48', '--lr', '2e-3', '--checkpoint-every', '1', '--seed', '3', '--micro-batch', '4'];
   evom(['train', ...common, '--steps', '1']);
   evom(['train', '--resume', run, '--steps', '2']);
   writeFileSync(join(out, 'train-resume-metrics.jsonl'), jsonl(readFileSync(join(run, 'metrics.jsonl'), 'utf8')));
