@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fsFiles } from '../src/host/run-store-fs.ts';
 import { runStoreReport } from './run-store-checks.ts';
-import { callInPage, gpuPage } from './browser.ts';
+import { gpuPage } from './browser.ts';
 
 function expectContract(r: Record<string, unknown>) {
   expect(r.listed).toEqual(['r1']);

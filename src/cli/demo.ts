@@ -6,7 +6,7 @@
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { BenchmarkItem } from '../problems/benchmarks.ts';
 import { evaluateInHost, type PolicyEvalOptions } from './eval-policy.ts';
 import { BUILTIN_POLICY, createRun, trainRun } from './train.ts';
@@ -21,7 +21,7 @@ import { nodeAssets } from '../targets/assets-node.ts';
 import type { StepMetrics } from '../rl/trainer.ts';
 import { defaultSettings, type TrainSettings } from '../rl/settings.ts';
 import { fsRunAt } from '../host/run-store-fs.ts';
-import { intFlag, parse, type Io as CliArgsIo } from './args.ts';
+import { intFlag, parse } from './args.ts';
 import { UsageError } from '../errors.ts';
 import { formatDemo, runVerifierDemo } from './demo-verifier.ts';
 
@@ -69,26 +69,27 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<{ before:
   io.stderr(`evom demo: policy ${BUILTIN_POLICY}\n  ${evalItems.length} held-out problems and ${train.length} training problems (${DEMO.families.join(', ')}, difficulty ${DEMO.difficulty}), target ${DEMO.target}\n`);
 
   const source = directorySource(BUILTIN_POLICY);
+  const settings = demoSettings(o.seed, o.steps);
   const evalOpts: PolicyEvalOptions = {
     target: DEMO.target, tolerance: 'rel5pct', batchPrompts: DEMO.evalBatch,
-    sampling: { n: 1, temperature: DEMO.evalTemperature, maxNewTokens: demoSettings(o.seed, o.steps).maxNewTokens, seed: 7 + o.seed },
+    sampling: { n: 1, temperature: DEMO.evalTemperature, maxNewTokens: settings.maxNewTokens, seed: 7 + o.seed },
   };
   // one engine page for both evaluations and the training between them
+  const run = fsRunAt(out);
   const { openPageHost } = await import('../host/page-transport.ts');
-  const host = await openPageHost(source, fsRunAt(out).store.where);
+  const host = await openPageHost(source, run.store.where);
   try {
     io.stderr('1/3 evaluating the warm-started policy…\n');
     const before = await evaluateInHost(host, null, evalItems, evalOpts);
     io.stderr(`    accuracy ${pct(before.summary.accuracy)}, execution ${pct(before.summary.execution_rate)}, format ${pct(before.summary.format_rate)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
 
-    const settings = demoSettings(o.seed, o.steps);
     io.stderr(`2/3 GRPO, ${o.steps} steps of ${settings.promptsPerStep} problems × ${settings.group} completions, LoRA rank ${settings.loraRank}; run folder ${out}\n`);
     const steps: StepMetrics[] = [];
     await createRun({ out, model: { kind: 'builtin', id: 'evom-tiny' }, settings, checkpointEvery: o.steps, data: train, description: `generator:${DEMO.families.join(',')} difficulty ${DEMO.difficulty}` });
     await trainRun(out, source, { stdout: () => {}, stderr: (s) => io.stderr('    ' + s) }, { host, onMetrics: (m) => steps.push(m) });
 
     io.stderr('3/3 evaluating the trained policy…\n');
-    const after = await evaluateInHost(host, await fsRunAt(out).store.adapter(fsRunAt(out).id), evalItems, evalOpts);
+    const after = await evaluateInHost(host, await run.store.adapter(run.id), evalItems, evalOpts);
     const rows: [string, (s: EvalSummary) => string][] = [
       ['accuracy', (s) => pct(s.accuracy)], ['execution rate', (s) => pct(s.execution_rate)],
       ['format rate', (s) => pct(s.format_rate)], ['mean reward', (s) => s.mean_reward.toFixed(3)],

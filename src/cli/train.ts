@@ -8,7 +8,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { DEFAULT_LORA } from '../rl/lora.ts';
 import type { ModelSource } from '../model/source.ts';
 import { directorySource } from '../model/source-node.ts';
 import type { StepMetrics, TrainItem } from '../rl/trainer.ts';
@@ -26,7 +25,7 @@ export const BUILTIN_POLICY = resolve(import.meta.dirname, '..', '..', 'public',
 
 /** How a run names its model: the built-in policy, a folder, or a Hub id. */
 export function runModelOf(model: string, hubUrl: string): RunModel {
-  if (existsSync(model) && resolve(model) === BUILTIN_POLICY) return { kind: 'builtin', id: 'evom-tiny' };
+  if (modelKindOf(model, BUILTIN_POLICY) === 'builtin') return { kind: 'builtin', id: 'evom-tiny' };
   if (existsSync(model)) return { kind: 'local', id: resolve(model) };
   return { kind: 'hub', id: model, hubUrl };
 }
@@ -97,7 +96,6 @@ export async function runModelSource(run: RunRecord, io: Io): Promise<ModelSourc
   return resolveModelSource(run.model.id, run.model.hubUrl ?? hubUrlOf(undefined), io);
 }
 
-export { DEFAULT_LORA };
 
 /** Problems generated for `--data generator[:FAMILIES]` (fresh problems, so the policy cannot memorize a few). */
 export const GENERATED_TRAIN_ITEMS = 256;

@@ -38,7 +38,7 @@ export interface TrainForward {
 export class TrainGraph {
   private readonly gpu: Gpu;
   private readonly saved: Saved[] = [];
-  private rows = 0; private T = 0; private B = 0;
+  private rows = 0; private T = 0;
   /** rows whose logprob the last forward computed (the LM head runs on these only) */
   private scored: Uint32Array = new Uint32Array(0);
   private readonly work: Record<TrainWorkKey, GPUBuffer>;
@@ -123,7 +123,7 @@ export class TrainGraph {
     for (const arr of [ids, targets]) for (let i = 0; i < R; i++) if (!(arr[i]! >= 0 && arr[i]! < c.vocab)) throw new RangeError(`token id ${arr[i]} is outside the vocabulary (${c.vocab})`);
     const rowsS = scored ? Uint32Array.from(scored) : Uint32Array.from({ length: R }, (_, r) => r);
     for (let k = 0; k < rowsS.length; k++) if (rowsS[k]! >= R || (k > 0 && rowsS[k]! <= rowsS[k - 1]!)) throw new RangeError(`scored rows must be increasing and below ${R}`);
-    this.rows = R; this.T = T; this.B = B; this.scored = rowsS;
+    this.rows = R; this.T = T; this.scored = rowsS;
     const S = rowsS.length;
     const { hidden: H, rmsEps: eps } = c;
     const w = this.work;

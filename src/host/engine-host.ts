@@ -283,7 +283,7 @@ export function createEngineHost(env: HostEnv) {
       const data = await env.store.readData(req.run);
       const { cfg, lora } = trainerConfigFrom(run.settings);
       const cp = await env.store.latestCheckpoint(req.run);
-      const { metrics } = await env.store.truncateToCheckpoint(req.run);
+      const { metrics } = await env.store.truncateToCheckpoint(req.run, cp);
       const start = cp ? cp.adapter : await env.store.startAdapter(req.run);
       const source = env.source(req.model);
       const tokenizer = await tokenizerOf(source);

@@ -205,9 +205,9 @@ export class RunStore {
     await this.writeAdapter([id, RUN_FILES.adapter], await this.adapter(id));
   }
 
-  /** Keep only metrics of steps the last checkpoint covers (later steps will be redone). */
-  async truncateToCheckpoint(id: string): Promise<{ step: number; metrics: StepMetrics[] }> {
-    const cp = await this.latestCheckpoint(id);
+  /** Keep only metrics of steps the last checkpoint covers (later steps will be redone); `cp`: that checkpoint, when the caller has read it. */
+  async truncateToCheckpoint(id: string, cp?: TrainerCheckpoint | null): Promise<{ step: number; metrics: StepMetrics[] }> {
+    if (cp === undefined) cp = await this.latestCheckpoint(id);
     const step = cp?.step ?? 0;
     const all = await this.readMetrics(id);
     const metrics = all.filter((m) => m.step <= step);
