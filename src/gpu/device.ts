@@ -168,6 +168,12 @@ export function uniforms(gpu: Gpu, words: (number | { f32: number })[], label: s
  * Records compute passes into one command encoder; `submit()` sends them. Uniform buffers made
  * for the recorded dispatches are destroyed after the queue finishes with them.
  */
+/** Per-label queue time of dispatches while profiling (bench/profile.ts); null: not profiling. */
+export interface DispatchProfile { byLabel: Map<string, { ms: number; n: number }>; last?: number; pending?: Promise<void> }
+let dispatchProfile: DispatchProfile | null = null;
+/** Start (a fresh profile) or stop (null) profiling every Recorder's dispatches; each is then submitted alone. */
+export function profileDispatches(p: DispatchProfile | null): void { dispatchProfile = p; }
+
 export class Recorder {
   private enc: GPUCommandEncoder;
   private temps: GPUBuffer[] = [];
@@ -194,6 +200,18 @@ export class Recorder {
     pass.setBindGroup(0, bind);
     pass.dispatchWorkgroups(x, y, z);
     pass.end();
+    if (dispatchProfile) this.profiled(label);
+  }
+  /** Profiling (dispatchProfile set): submit this dispatch alone and charge the queue's time to its label. */
+  private profiled(label: string): void {
+    const p = dispatchProfile!, key = label.replace(/ \d+$/, '');
+    this.submit();
+    const done = this.gpu.device.queue.onSubmittedWorkDone(), submitted = performance.now();
+    p.pending = (p.pending ?? Promise.resolve()).then(() => done).then(() => {
+      const now = performance.now(), e = p.byLabel.get(key) ?? { ms: 0, n: 0 };
+      e.ms += now - Math.max(p.last ?? submitted, submitted); e.n++; p.last = now;
+      p.byLabel.set(key, e);
+    });
   }
   copy(src: GPUBuffer, srcOffsetFloats: number, dst: GPUBuffer, dstOffsetFloats: number, nFloats: number): void {
     this.enc.copyBufferToBuffer(src, srcOffsetFloats * 4, dst, dstOffsetFloats * 4, nFloats * 4);

@@ -5,7 +5,7 @@
 // Node on its own WebGPU (src/host/node-host.ts). Each place supplies a HostEnv: how to get a GPU,
 // a verifier pool, model files, and the run store. WebLLM's MLCEngineInterface is the model.
 
-import { acquireGpu as acquireDefaultGpu, GpuUnavailableError, type Gpu } from '../gpu/device.ts';
+import { acquireGpu as acquireDefaultGpu, GpuUnavailableError, profileDispatches, type DispatchProfile, type Gpu } from '../gpu/device.ts';
 import { Engine } from '../gpu/engine.ts';
 import { generateBatch, type Completion, type SamplingParams } from '../gpu/sampling.ts';
 import { checkTrainingFit, fitTrainingShape, formatBytes, type TrainingShape } from '../gpu/memory-plan.ts';
@@ -127,6 +127,7 @@ export function browserSource(base: string, cache: boolean) {
 export const defaultGpu = (): Promise<Gpu> => acquireDefaultGpu();
 
 export function createEngineHost(env: HostEnv) {
+  let currentProfile: DispatchProfile | null = null;
   let caps: Gpu['caps'] | null = null;
   /** the open training run: trainer, metrics and rollouts so far */
   let session: { trainer: Trainer; runId: string; steps: number; every: number; close: () => Promise<void>; metrics: StepMetrics[]; rollouts: StepRollouts[] } | null = null;
@@ -336,6 +337,20 @@ export function createEngineHost(env: HostEnv) {
 
     /** The store's runs (ids). */
     listRuns: (): Promise<string[]> => env.store.listRuns(),
+
+    /**
+     * Profile the GPU work of the calls that follow (every dispatch submitted alone: slower, for
+     * bench/profile.ts); `false` stops and returns queue milliseconds and dispatch counts by kernel.
+     */
+    async profile(on: boolean): Promise<{ label: string; ms: number; n: number }[]> {
+      const p = currentProfile;
+      if (on) { currentProfile = { byLabel: new Map(), last: performance.now() }; profileDispatches(currentProfile); return []; }
+      profileDispatches(null);
+      currentProfile = null;
+      if (!p) return [];
+      await p.pending;
+      return [...p.byLabel].map(([label, e]) => ({ label, ...e })).sort((a, b) => b.ms - a.ms);
+    },
   };
 }
 
