@@ -110,7 +110,7 @@ export function cacheBuffers(cfg: ModelConfig, maxBatch: number, maxContext: num
   return out;
 }
 
-export type EngineWorkKey = 'ids' | 'pos' | 'x' | 'xn' | 'rstd' | 'q' | 'k' | 'v' | 'qn' | 'kn' | 'hrstd' | 'att' | 'S' | 'lse' | 'o' | 'g' | 'u' | 'h' | 'd' | 'lt';
+export type EngineWorkKey = 'ids' | 'pos' | 'x' | 'xn' | 'rstd' | 'q' | 'k' | 'v' | 'qn' | 'kn' | 'hrstd' | 'att' | 'S' | 'lse' | 'o' | 'g' | 'u' | 'h' | 'd' | 'lt0' | 'lt1' | 'lt2';
 
 /** Most LoRA rank the engine's scratch x·Aᵀ [R, r] holds. */
 export const MAX_LORA_RANK = 64;
@@ -126,7 +126,8 @@ export function engineWorkBuffers(cfg: ModelConfig, R: number, C: number): Buffe
     w('qn', 'qn', R * Hq * D), w('kn', 'kn', R * Hkv * D), w('hrstd', 'head rstd', R * Hq),
     w('att', 'att', R * Hq * D), w('S', 'scores', R * Hq * C), w('lse', 'attn lse', R * Hq), w('o', 'o', R * H),
     w('g', 'gate', R * I), w('u', 'up', R * I), w('h', 'h', R * I), w('d', 'down', R * H),
-    w('lt', 'lora t', R * MAX_LORA_RANK),
+    // LoRA's x·Aᵀ of up to three projections reading one input (q, k, v), computed in one dispatch
+    w('lt0', 'lora t 0', R * MAX_LORA_RANK), w('lt1', 'lora t 1', R * MAX_LORA_RANK), w('lt2', 'lora t 2', R * MAX_LORA_RANK),
   ];
 }
 
@@ -145,13 +146,13 @@ export interface TrainShape {
   maxRows: number; maxT: number;
   /** LoRA rank and adapted projections (each layer), or null */
   lora: { rank: number; targets: readonly LoraTarget[] } | null;
-  /** 256-row tiles of the LM head (logprobTiles of its chunks) */
+  /** VOCAB_TILE-row tiles of the LM head (logprobTiles of its chunks) */
   tiles: number;
   fullFinetune?: boolean;
 }
 
-/** Rows of the logprob kernel's vocabulary tiles. */
-export const VOCAB_TILE = 256;
+/** Vocabulary rows per workgroup of the logprob kernel (src/gpu/kernels/logprob.ts: 256 threads × 4). */
+export const VOCAB_TILE = 1024;
 export const vocabTiles = (chunks: readonly { n: number }[]): number => chunks.reduce((a, c) => a + Math.ceil(c.n / VOCAB_TILE), 0);
 
 /** LM head chunks (rows) of a weight list: the embedding's when tied. */

@@ -169,8 +169,10 @@ export function uniforms(gpu: Gpu, words: (number | { f32: number })[], label: s
  * for the recorded dispatches are destroyed after the queue finishes with them.
  */
 /** Per-label queue time of dispatches while profiling (bench/profile.ts); null: not profiling. */
-export interface DispatchProfile { byLabel: Map<string, { ms: number; n: number }>; last?: number; pending?: Promise<void> }
+export interface DispatchProfile { byLabel: Map<string, { ms: number; n: number }>; last?: number; pending?: Promise<void>; phase?: string }
 let dispatchProfile: DispatchProfile | null = null;
+/** Name the phase that following dispatches belong to (labels become "phase: kernel"); no-op unless profiling. */
+export function profilePhase(phase: string): void { if (dispatchProfile) dispatchProfile.phase = phase; }
 /** Start (a fresh profile) or stop (null) profiling every Recorder's dispatches; each is then submitted alone. */
 export function profileDispatches(p: DispatchProfile | null): void { dispatchProfile = p; }
 
@@ -204,7 +206,7 @@ export class Recorder {
   }
   /** Profiling (dispatchProfile set): submit this dispatch alone and charge the queue's time to its label. */
   private profiled(label: string): void {
-    const p = dispatchProfile!, key = label.replace(/ \d+$/, '');
+    const p = dispatchProfile!, key = `${p.phase ? `${p.phase}: ` : ''}${label.replace(/ \d+$/, '')}`;
     this.submit();
     const done = this.gpu.device.queue.onSubmittedWorkDone(), submitted = performance.now();
     p.pending = (p.pending ?? Promise.resolve()).then(() => done).then(() => {

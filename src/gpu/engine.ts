@@ -13,7 +13,8 @@ import { openCheckpoint } from '../model/safetensors.ts';
 import { embedding } from './kernels/embedding.ts';
 import { kvCopy } from './kernels/kv-cache.ts';
 import { logprob as logprobKernel, logprobTiles, type VocabChunk } from './kernels/logprob.ts';
-import { gemm, matmul } from './kernels/matmul.ts';
+import { gemm, matmul, type LoraEpilogue } from './kernels/matmul.ts';
+import { loraA } from './kernels/lora-a.ts';
 import type { LoraAdapter, LoraTarget } from '../rl/lora.ts';
 import { rmsnorm } from './kernels/rmsnorm.ts';
 import { ropeTable } from './kernels/rope.ts';
@@ -69,8 +70,8 @@ interface Work {
   q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; qn: GPUBuffer; kn: GPUBuffer; hrstd: GPUBuffer;
   att: GPUBuffer; S: GPUBuffer; lse: GPUBuffer; o: GPUBuffer;
   g: GPUBuffer; u: GPUBuffer; h: GPUBuffer; d: GPUBuffer;
-  /** LoRA's x·Aᵀ [R, r] */
-  lt: GPUBuffer;
+  /** LoRA's x·Aᵀ [R, r] of up to three projections sharing an input */
+  lt0: GPUBuffer; lt1: GPUBuffer; lt2: GPUBuffer;
 }
 
 export class Engine {
@@ -92,12 +93,25 @@ export class Engine {
   }
 
   /** Y[R, out] += s · (X·Aᵀ)·Bᵀ for an adapted projection; `t` [R, r] receives X·Aᵀ. */
-  applyLora(rec: Recorder, layer: number, target: LoraTarget, X: GPUBuffer, Y: GPUBuffer, t: GPUBuffer, R: number): void {
-    const m = this.loraEnabled ? this.lora?.get(layer, target) : undefined;
-    if (!m || !this.lora) return;
-    const r = this.lora.config.rank;
-    matmul(rec, { X, W: m.A, bias: null, Y: t, M: R, N: r, K: m.in });
-    gemm(rec, { A: t, B: m.B, C: Y, I: R, J: m.out, K: r, aT: false, bT: true, accumulate: true, scale: this.lora.scale });
+  /**
+   * LoRA's first half for the adapted projections among `targets` that read X (one dispatch):
+   * t = X·Aᵀ [R, rank] into each one's `t`; returns, by target, the epilogue that adds scale · t·Bᵀ
+   * inside the projection's matmul. A target is missing: not adapted, no buffer, or adapters disabled.
+   */
+  loraInputs(rec: Recorder, layer: number, targets: [LoraTarget, GPUBuffer | undefined][], X: GPUBuffer, R: number): Partial<Record<LoraTarget, LoraEpilogue>> {
+    const lora = this.loraEnabled ? this.lora : null, out: Partial<Record<LoraTarget, LoraEpilogue>> = {};
+    if (!lora) return out;
+    const mods: { A: GPUBuffer; t: GPUBuffer }[] = [];
+    let K = 0;
+    for (const [target, t] of targets) {
+      const m = lora.get(layer, target);
+      if (!m || !t) continue;
+      mods.push({ A: m.A, t });
+      K = m.in;
+      out[target] = { t, B: m.B, rank: lora.config.rank, scale: lora.scale };
+    }
+    loraA(rec, X, mods, R, K, lora.config.rank);
+    return out;
   }
 
   private constructor(
@@ -205,7 +219,7 @@ export class Engine {
       xn1: w.xn, rstd1: w.rstd, xn2: w.xn, rstd2: w.rstd,
       qPre: w.q, kPre: w.k, rq: w.hrstd, rk: w.hrstd,
       q: cfg.qkNorm ? w.qn : w.q, k: cfg.qkNorm ? w.kn : w.k, v: w.v,
-      S: w.S, lse: w.lse, att: w.att, o: w.o, d: w.d, g: w.g, u: w.u, h: w.h, t: () => w.lt,
+      S: w.S, lse: w.lse, att: w.att, o: w.o, d: w.d, g: w.g, u: w.u, h: w.h, t: (m) => (m === 'k_proj' || m === 'up_proj' ? w.lt1 : m === 'v_proj' ? w.lt2 : w.lt0),
     };
     const at = { pos: w.pos, ropeTab: this.ropeTab, R, T, seq0, maxCtx: this.opts.maxContext, stride: w.ctx };
     for (const [li, L] of this.layers.entries()) {

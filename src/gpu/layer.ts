@@ -10,10 +10,9 @@ import type { LoraTarget } from '../rl/lora.ts';
 import type { WeightBuffer } from './kernels/weights.ts';
 import { addInPlace } from './kernels/add.ts';
 import { attention } from './kernels/attention.ts';
-import { kvWrite } from './kernels/kv-cache.ts';
-import { matmul } from './kernels/matmul.ts';
+import { matmul, type LoraEpilogue } from './kernels/matmul.ts';
 import { rmsnorm } from './kernels/rmsnorm.ts';
-import { rope } from './kernels/rope.ts';
+import { ropeQkKv } from './kernels/rope.ts';
 import { swiglu } from './kernels/swiglu.ts';
 
 /**
@@ -49,44 +48,49 @@ export interface LayerStep {
   tap?: LayerTap;
 }
 
-/** Y = X·Wᵀ + b, plus LoRA's s·(X·Aᵀ)·Bᵀ where adapted (x·Aᵀ kept in `t`). */
-function linear(rec: Recorder, e: Pick<Engine, 'applyLora'>, l: number, target: LoraTarget, W: WeightBuffer, bias: GPUBuffer | null, X: GPUBuffer, Y: GPUBuffer, R: number, N: number, K: number, t: GPUBuffer | undefined): void {
-  matmul(rec, { X, W: W.buf, wDtype: W.dtype, bias, Y, M: R, N, K });
-  if (t) e.applyLora(rec, l, target, X, Y, t, R);
+/** Y = X·Wᵀ + b, plus LoRA's s·t·Bᵀ (t = X·Aᵀ, computed before by Engine.loraInputs) in the matmul's epilogue. */
+function linear(rec: Recorder, W: WeightBuffer, bias: GPUBuffer | null, X: GPUBuffer, Y: GPUBuffer, R: number, N: number, K: number, lora: LoraEpilogue | undefined, accumulate = false): void {
+  matmul(rec, { X, W: W.buf, wDtype: W.dtype, bias, Y, M: R, N, K, lora, accumulate });
+}
+
+/** x += proj(X): into the residual stream in the matmul's epilogue, or (with a tap) through `out` to capture it. */
+async function residual(rec: Recorder, W: WeightBuffer, bias: GPUBuffer | null, X: GPUBuffer, x: GPUBuffer, out: GPUBuffer, R: number, N: number, K: number, lora: LoraEpilogue | undefined, tap: LayerTap | undefined, point: 'attn_out' | 'mlp_out'): Promise<void> {
+  if (!tap) return linear(rec, W, bias, X, x, R, N, K, lora, true);
+  linear(rec, W, bias, X, out, R, N, K, lora);
+  await tap(point, out, R * N);
+  addInPlace(rec, x, out, R * N);
 }
 
 /** Layer `l` of rows R over residual x [R, H] (updated in place). */
-export async function layerForward(rec: Recorder, e: Pick<Engine, 'cfg' | 'applyLora'>, l: number, L: LayerWeights, x: GPUBuffer, a: LayerActs, s: LayerStep): Promise<void> {
+export async function layerForward(rec: Recorder, e: Pick<Engine, 'cfg' | 'loraInputs'>, l: number, L: LayerWeights, x: GPUBuffer, a: LayerActs, s: LayerStep): Promise<void> {
   const { hidden: H, heads: Hq, kvHeads: Hkv, headDim: D, intermediate: I, rmsEps: eps } = e.cfg;
   const { R, T, tap } = s;
   if (s.save) rec.copy(x, 0, s.save.xIn, 0, R * H);
   rmsnorm(rec, x, L.ln1, a.xn1, a.rstd1, R, H, eps);
   if (tap) await tap('input_norm', a.xn1, R * H);
   const qkNorm = Boolean(L.qNorm && L.kNorm);
-  linear(rec, e, l, 'q_proj', L.wq, L.bq, a.xn1, qkNorm ? a.qPre : a.q, R, Hq * D, H, a.t('q_proj'));
-  linear(rec, e, l, 'k_proj', L.wk, L.bk, a.xn1, qkNorm ? a.kPre : a.k, R, Hkv * D, H, a.t('k_proj'));
-  linear(rec, e, l, 'v_proj', L.wv, L.bv, a.xn1, a.v, R, Hkv * D, H, a.t('v_proj'));
+  const qkv = e.loraInputs(rec, l, [['q_proj', a.t('q_proj')], ['k_proj', a.t('k_proj')], ['v_proj', a.t('v_proj')]], a.xn1, R);
+  linear(rec, L.wq, L.bq, a.xn1, qkNorm ? a.qPre : a.q, R, Hq * D, H, qkv.q_proj);
+  linear(rec, L.wk, L.bk, a.xn1, qkNorm ? a.kPre : a.k, R, Hkv * D, H, qkv.k_proj);
+  linear(rec, L.wv, L.bv, a.xn1, a.v, R, Hkv * D, H, qkv.v_proj);
   if (qkNorm) {
     rmsnorm(rec, a.qPre, L.qNorm!, a.q, a.rq, R * Hq, D, eps);
     rmsnorm(rec, a.kPre, L.kNorm!, a.k, a.rk, R * Hkv, D, eps);
   }
   if (tap) { await tap('q', a.q, R * Hq * D); await tap('k', a.k, R * Hkv * D); }
-  rope(rec, a.q, s.pos, s.ropeTab, R, Hq, D);
-  rope(rec, a.k, s.pos, s.ropeTab, R, Hkv, D);
+  ropeQkKv(rec, { q: a.q, k: a.k, v: a.v, pos: s.pos, table: s.ropeTab, kc: L.kc, vc: L.vc, R, T, Hq, Hkv, D, maxCtx: s.maxCtx, seq0: s.seq0 });
   if (tap) { await tap('q_rope', a.q, R * Hq * D); await tap('k_rope', a.k, R * Hkv * D); }
-  kvWrite(rec, a.k, a.v, s.pos, L.kc, L.vc, { R, T, Hkv, D, maxCtx: s.maxCtx, seq0: s.seq0 });
   attention(rec, { q: a.q, kc: L.kc, vc: L.vc, pos: s.pos, S: a.S, lse: a.lse, out: a.att, R, T, Hq, Hkv, D, maxCtx: s.maxCtx, stride: s.stride, seq0: s.seq0 });
-  linear(rec, e, l, 'o_proj', L.wo, L.bo, a.att, a.o, R, H, Hq * D, a.t('o_proj'));
-  if (tap) await tap('attn_out', a.o, R * H);
-  addInPlace(rec, x, a.o, R * H);
+  const o = e.loraInputs(rec, l, [['o_proj', a.t('o_proj')]], a.att, R).o_proj;
+  await residual(rec, L.wo, L.bo, a.att, x, a.o, R, H, Hq * D, o, tap, 'attn_out');
   if (tap) await tap('hidden_after_attn', x, R * H);
   if (s.save) rec.copy(x, 0, s.save.xMid, 0, R * H);
   rmsnorm(rec, x, L.ln2, a.xn2, a.rstd2, R, H, eps);
-  linear(rec, e, l, 'gate_proj', L.wGate, null, a.xn2, a.g, R, I, H, a.t('gate_proj'));
-  linear(rec, e, l, 'up_proj', L.wUp, null, a.xn2, a.u, R, I, H, a.t('up_proj'));
+  const gu = e.loraInputs(rec, l, [['gate_proj', a.t('gate_proj')], ['up_proj', a.t('up_proj')]], a.xn2, R);
+  linear(rec, L.wGate, null, a.xn2, a.g, R, I, H, gu.gate_proj);
+  linear(rec, L.wUp, null, a.xn2, a.u, R, I, H, gu.up_proj);
   swiglu(rec, a.g, a.u, a.h, R * I);
-  linear(rec, e, l, 'down_proj', L.wDown, null, a.h, a.d, R, H, I, a.t('down_proj'));
-  if (tap) await tap('mlp_out', a.d, R * H);
-  addInPlace(rec, x, a.d, R * H);
+  const down = e.loraInputs(rec, l, [['down_proj', a.t('down_proj')]], a.h, R).down_proj;
+  await residual(rec, L.wDown, null, a.h, x, a.d, R, H, I, down, tap, 'mlp_out');
   if (tap) await tap('output', x, R * H);
 }

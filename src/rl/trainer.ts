@@ -4,6 +4,7 @@
 // (seed, step), so a run resumed from a checkpoint continues exactly as it would have.
 
 import type { Engine } from '../gpu/engine.ts';
+import { profilePhase } from '../gpu/device.ts';
 import { generateBatch, type Completion } from '../gpu/sampling.ts';
 import { evaluatedGroupAdvantages, isInformativeGroup, overlongPenalty, policyLoss, type PolicyLossConfig } from './grpo.ts';
 import { AdamW, type OptimizerConfig } from './optimizer.ts';
@@ -159,6 +160,7 @@ export class Trainer {
         return { item, seed };
       });
       const g0 = performance.now();
+      profilePhase('generate');
       const rolled = await this.rollout(batch);
       genMs += performance.now() - g0;
       for (const { r, verified } of rolled) {
@@ -187,6 +189,7 @@ export class Trainer {
 
     // Training on the kept groups: every completion is one sequence (prompt + completion).
     const tr0 = performance.now();
+    profilePhase('train');
     const seqs = kept.flatMap((ro) => {
       const adv = evaluatedGroupAdvantages(ro.rewards, ro.outcomes.map((o) => o.class !== 'not_evaluated'), c.loss.advantages, c.loss.stdEps);
       return ro.completions.map((comp, g) => ({ prompt: ro.promptIds, comp, adv: adv[g]! }));
@@ -217,6 +220,7 @@ export class Trainer {
         await this.graph.backward(g);
       }
       const u0 = performance.now();
+      profilePhase('update');
       ({ gradNorm, lr } = await this.optimizer.update());
       updMs += performance.now() - u0;
     }

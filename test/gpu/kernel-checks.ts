@@ -7,7 +7,8 @@ import { rmsnorm, rmsnormBackward, rmsnormBackwardCpu, rmsnormCpu } from '../../
 import { swiglu, swigluBackward, swigluBackwardCpu, swigluCpu } from '../../src/gpu/kernels/swiglu.ts';
 import { addInPlace, addCpu } from '../../src/gpu/kernels/add.ts';
 import { embedding, embeddingBackward, embeddingBackwardCpu, embeddingCpu, groupRowsById } from '../../src/gpu/kernels/embedding.ts';
-import { rope, ropeBackward, ropeCpu, ropeTable } from '../../src/gpu/kernels/rope.ts';
+import { loraA } from '../../src/gpu/kernels/lora-a.ts';
+import { rope, ropeBackward, ropeCpu, ropeQkKv, ropeTable } from '../../src/gpu/kernels/rope.ts';
 import { kvWrite, kvCopy } from '../../src/gpu/kernels/kv-cache.ts';
 import { attention, attentionBackward, attentionBackwardCpu, attentionCpu } from '../../src/gpu/kernels/attention.ts';
 import { logitGradTile, logprob, logprobBackward, logprobBackwardCpu, logprobCpu, logprobTiles } from '../../src/gpu/kernels/logprob.ts';
@@ -53,6 +54,43 @@ export async function checkKernels(): Promise<{ adapter: string; subgroups: bool
       await run(gpu, (rec) => matmul(rec, { X: buf(X), W: buf(packHalves(W)), wDtype: 'f16', bias: buf(b), Y, M, N, K }, kernel));
       checks.push({ op: `matmul f16 ${kernel} ${M}x${N}x${K}`, err: maxDiff(await readBuffer(gpu, Y, M * N), ref), scale: maxAbs(ref) });
     }
+  }
+  // LoRA in the matmul's epilogue: Y = X·Wᵀ + b + s·(X·Aᵀ)·Bᵀ, every kernel, f32 and f16 base weights
+  for (const [M, N, K, r] of [[1, 37, 28, 4], [8, 130, 8, 8], [30, 300, 20, 2], [67, 70, 48, 8], [3, 11, 7, 4]] as const) {
+    const X = rand(rng, M * K), W = rand(rng, N * K), b = rand(rng, N), A = rand(rng, r * K), Bm = rand(rng, N * r), scale = 2.5;
+    const t = matmulCpu(X, A, null, M, r, K);
+    for (const dt of ['f32', 'f16'] as const) {
+      if (dt === 'f16' && K % 4 !== 0) continue;
+      const base = matmulCpu(X, dt === 'f16' ? roundToHalf(W) : W, b, M, N, K), lo = matmulCpu(t, Bm, null, M, N, r);
+      const ref = base.map((v, i) => v + scale * lo[i]!);
+      for (const kernel of ['skinny', 'rows', 'tiled64'] as const) {
+        if ((kernel === 'skinny' && (K % 4 !== 0 || M > 32)) || (kernel === 'rows' && (M > 8 || dt === 'f16'))) continue;
+        const Y = storageBuffer(gpu, M * N, 'Y'), T = storageBuffer(gpu, M * r, 't');
+        await run(gpu, (rec) => {
+          matmul(rec, { X: buf(X), W: buf(A), bias: null, Y: T, M, N: r, K });
+          matmul(rec, { X: buf(X), W: buf(dt === 'f16' ? packHalves(W) : W), wDtype: dt, bias: buf(b), Y, M, N, K, lora: { t: T, B: buf(Bm), rank: r, scale } }, kernel);
+        });
+        checks.push({ op: `matmul+LoRA ${dt} ${kernel} ${M}x${N}x${K} r${r}`, err: maxDiff(await readBuffer(gpu, Y, M * N), ref), scale: maxAbs(ref) });
+        if (kernel === 'rows') continue;
+        // accumulated into a residual stream: Y0 + X·Wᵀ + b + s·(X·Aᵀ)·Bᵀ
+        const Y0 = rand(rng, M * N), Yr = buf(Y0);
+        await run(gpu, (rec) => matmul(rec, { X: buf(X), W: buf(dt === 'f16' ? packHalves(W) : W), wDtype: dt, bias: buf(b), Y: Yr, M, N, K, lora: { t: T, B: buf(Bm), rank: r, scale }, accumulate: true }, kernel));
+        const refAcc = ref.map((v, i) => Y0[i]! + v);
+        checks.push({ op: `matmul+LoRA+residual ${dt} ${kernel} ${M}x${N}x${K} r${r}`, err: maxDiff(await readBuffer(gpu, Yr, M * N), refAcc), scale: maxAbs(refAcc) });
+      }
+    }
+  }
+  // LoRA's first half for up to 3 adapters sharing an input, in one dispatch (and K % 4 ≠ 0 through matmul)
+  for (const [M, K, r, n] of [[1, 28, 4, 3], [8, 64, 8, 2], [37, 20, 2, 1], [5, 7, 4, 3]] as const) {
+    const X = rand(rng, M * K), As = Array.from({ length: n }, () => rand(rng, r * K));
+    const ts = As.map(() => storageBuffer(gpu, M * r, 't'));
+    await run(gpu, (rec) => loraA(rec, buf(X), As.map((A, i) => ({ A: buf(A), t: ts[i]! })), M, K, r));
+    let err = 0, scale = 0;
+    for (const [i, A] of As.entries()) {
+      const ref = matmulCpu(X, A, null, M, r, K);
+      err = Math.max(err, maxDiff(await readBuffer(gpu, ts[i]!, M * r), ref)); scale = Math.max(scale, maxAbs(ref));
+    }
+    checks.push({ op: `LoRA x·Aᵀ for ${n} adapters ${M}x${K} r${r}`, err, scale });
   }
   { // two W chunks writing column ranges of one Y (the LM head split by vocabulary)
     const M = 3, K = 16, N1 = 10, N2 = 7, X = rand(rng, M * K), W1 = rand(rng, N1 * K), W2 = rand(rng, N2 * K);
@@ -104,6 +142,23 @@ export async function checkKernels(): Promise<{ adapter: string; subgroups: bool
     ropeCpu(x, pos, table, R, heads, D);
     checks.push({ op: 'rope', err: maxDiff(await readBuffer(gpu, xb, R * heads * D), x), scale: maxAbs(x) });
   }
+  { // rope of q and k and the cache append in one dispatch (2 sequences × T 3 rows from slot 1, GQA 4:2)
+    const T = 3, R = 2 * T, Hq = 4, Hkv = 2, D = 8, maxCtx = 8, Bmax = 3, seq0 = 1;
+    const q = rand(rng, R * Hq * D), k = rand(rng, R * Hkv * D), v = rand(rng, R * Hkv * D), pos = Uint32Array.from([2, 3, 4, 0, 1, 2]);
+    const table = ropeTable(maxCtx, D, 1e4), qb = buf(q), kb = buf(k);
+    const kc = storageBuffer(gpu, Bmax * Hkv * maxCtx * D, 'kc'), vc = storageBuffer(gpu, Bmax * Hkv * maxCtx * D, 'vc');
+    await run(gpu, (rec) => ropeQkKv(rec, { q: qb, k: kb, v: buf(v), pos: buf(pos), table: buf(table), kc, vc, R, T, Hq, Hkv, D, maxCtx, seq0 }));
+    ropeCpu(q, pos, table, R, Hq, D);
+    ropeCpu(k, pos, table, R, Hkv, D);
+    const kcRef = new Float32Array(Bmax * Hkv * maxCtx * D), vcRef = new Float32Array(kcRef.length);
+    for (let r = 0; r < R; r++) for (let h = 0; h < Hkv; h++) for (let d = 0; d < D; d++) {
+      const dst = (((seq0 + Math.floor(r / T)) * Hkv + h) * maxCtx + pos[r]!) * D + d;
+      kcRef[dst] = k[(r * Hkv + h) * D + d]!; vcRef[dst] = v[(r * Hkv + h) * D + d]!;
+    }
+    const e = Math.max(maxDiff(await readBuffer(gpu, qb, R * Hq * D), q), maxDiff(await readBuffer(gpu, kb, R * Hkv * D), k),
+      maxDiff(await readBuffer(gpu, kc, kcRef.length), kcRef), maxDiff(await readBuffer(gpu, vc, vcRef.length), vcRef));
+    checks.push({ op: 'rope q, k + cache append (fused)', err: e, scale: Math.max(maxAbs(q), maxAbs(k)) });
+  }
   { // kv cache write + attention (2 sequences, prefill of 4 then a decode step), GQA 4:2
     const Bmax = 3, Hq = 4, Hkv = 2, D = 8, maxCtx = 16;
     const kc = storageBuffer(gpu, Bmax * Hkv * maxCtx * D, 'kc'), vc = storageBuffer(gpu, Bmax * Hkv * maxCtx * D, 'vc');
@@ -146,9 +201,10 @@ export async function checkKernels(): Promise<{ adapter: string; subgroups: bool
     }
     checks.push({ op: 'kv cache copy', err: e, scale: 1 });
   }
-  { // fused LM-head log-softmax over 3 vocabulary chunks (600 rows → 3 tiles)
-    const R = 4, H = 24, V = 600, x = rand(rng, R * H, 2), W = rand(rng, V * H, 2), ids = Uint32Array.from([0, 599, 256, 300]);
-    const chunks = [{ v0: 0, n: 250 }, { v0: 250, n: 250 }, { v0: 500, n: 100 }].map((c) => ({ ...c, buf: buf(W.slice(c.v0 * H, (c.v0 + c.n) * H)) }));
+  { // fused LM-head log-softmax over 3 vocabulary chunks (2600 rows → 2 + 2 + 1 tiles of 1024), 11 rows
+    // (a block of 8 and a partial one), H = 100 (two slices of x, one partial)
+    const R = 11, H = 100, V = 2600, x = rand(rng, R * H, 2), W = rand(rng, V * H, 2), ids = Uint32Array.from([0, 2599, 1023, 1024, 1099, 1100, 2499, 2500, 7, 2048, 1500]);
+    const chunks = [{ v0: 0, n: 1100 }, { v0: 1100, n: 1400 }, { v0: 2500, n: 100 }].map((c) => ({ ...c, buf: buf(W.slice(c.v0 * H, (c.v0 + c.n) * H)) }));
     const tiles = logprobTiles(chunks);
     const part = storageBuffer(gpu, R * tiles * 2, 'part'), tgt = storageBuffer(gpu, R, 'tgt'), lse = storageBuffer(gpu, R, 'lse'), out = storageBuffer(gpu, R, 'out');
     await run(gpu, (rec) => logprob(rec, { x: buf(x), chunks, ids: buf(ids), part, tgt, lse, out, R, H }));

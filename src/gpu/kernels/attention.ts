@@ -16,14 +16,40 @@ const ROW_HEAD = `  let rh = wg.x + wg.y * 65535u;
   let b = p.seq0 + r / p.T;
   let L = pos[r] + 1u;`;
 
-export const ATTN_SCORES_WGSL = /* wgsl */ `
+// One dispatch: scores, softmax (S and lse kept for the backward) and the weighted sum of values.
+/**
+ * WGSL: acc[d] = Σ_{j < L} w(j) · x(j, d) for d < D, then `store` (acc, d in scope). With D < WG the
+ * workgroup's threads split j into WG / D slices (a thread per (d, slice), partial sums in `red`),
+ * so no thread runs the whole context alone; with D ≥ WG each thread takes columns d, d + WG, ….
+ */
+const weightedSum = (w: string, x: string, store: string) => `  let slices = max(1u, ${WG}u / p.D);
+  let sl = li / p.D;
+  for (var d0 = 0u; d0 < p.D; d0 += ${WG}u) {
+    let d = d0 + li % min(p.D, ${WG}u);
+    var acc = 0.0;
+    if (sl < slices) {
+      for (var j = sl; j < L; j += slices) { acc += ${w} * ${x}; }
+    }
+    workgroupBarrier();
+    red[li] = acc;
+    workgroupBarrier();
+    if (li < min(p.D, ${WG}u) && d < p.D) {
+      acc = 0.0;
+      for (var s = 0u; s < slices; s++) { acc += red[s * p.D + li]; }
+      ${store}
+    }
+  }`;
+
+export const ATTENTION_WGSL = /* wgsl */ `
 ${PARAMS}
 @group(0) @binding(0) var<storage, read> q: array<f32>;
 @group(0) @binding(1) var<storage, read> kc: array<f32>;
-@group(0) @binding(2) var<storage, read> pos: array<u32>;
-@group(0) @binding(3) var<storage, read_write> S: array<f32>;
-@group(0) @binding(4) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(5) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> vc: array<f32>;
+@group(0) @binding(3) var<storage, read> pos: array<u32>;
+@group(0) @binding(4) var<storage, read_write> S: array<f32>;
+@group(0) @binding(5) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(6) var<storage, read_write> out: array<f32>;
+@group(0) @binding(7) var<uniform> p: P;
 var<workgroup> qs: array<f32, 256>;
 var<workgroup> red: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
@@ -55,25 +81,10 @@ ${ROW_HEAD}
   let total = red[0];
   for (var j = li; j < L; j += ${WG}u) { S[srow + j] = S[srow + j] / total; }
   if (li == 0u) { lse[rh] = M + log(total); }
-}`;
-
-export const ATTN_VALUES_WGSL = /* wgsl */ `
-${PARAMS}
-@group(0) @binding(0) var<storage, read> S: array<f32>;
-@group(0) @binding(1) var<storage, read> vc: array<f32>;
-@group(0) @binding(2) var<storage, read> pos: array<u32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> p: P;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-${ROW_HEAD}
-  let vbase = (b * p.Hkv + kvh) * p.maxCtx;
-  let srow = rh * p.stride;
-  for (var d = li; d < p.D; d += ${WG}u) {
-    var acc = 0.0;
-    for (var j = 0u; j < L; j++) { acc += S[srow + j] * vc[(vbase + j) * p.D + d]; }
-    out[rh * p.D + d] = acc;
-  }
+  // the probabilities this workgroup wrote, now read by every thread of it
+  storageBarrier();
+  workgroupBarrier();
+${weightedSum('S[srow + j]', 'vc[(kbase + j) * p.D + d]', 'out[rh * p.D + d] = acc;')}
 }`;
 
 export interface AttentionArgs {
@@ -89,8 +100,7 @@ export function attention(rec: Recorder, a: AttentionArgs): void {
   const params = [a.R, a.T, a.Hq, a.Hkv, a.D, a.maxCtx, a.stride, { f32: 1 / Math.sqrt(a.D) }, a.seq0 ?? 0];
   const rows = a.R * a.Hq;
   const grid: [number, number] = [Math.min(rows, 65535), Math.ceil(rows / 65535)];
-  rec.dispatch(ATTN_SCORES_WGSL, 'attention_scores', [a.q, a.kc, a.pos, a.S, a.lse], params, grid);
-  rec.dispatch(ATTN_VALUES_WGSL, 'attention_values', [a.S, a.vc, a.pos, a.out], params, grid);
+  rec.dispatch(ATTENTION_WGSL, 'attention', [a.q, a.kc, a.vc, a.pos, a.S, a.lse, a.out], params, grid);
 }
 
 /** CPU reference over explicit per-row key/value lists: keys[r][j], values[r][j] are [Hkv·D]. */
@@ -159,11 +169,7 @@ ${ROW_HEAD}
   for (var j = li; j < L; j += ${WG}u) { dS[srow + j] = S[srow + j] * (dS[srow + j] - delta); }
   storageBarrier();
   workgroupBarrier();
-  for (var d = li; d < p.D; d += ${WG}u) {
-    var acc = 0.0;
-    for (var j = 0u; j < L; j++) { acc += dS[srow + j] * kc[(base + j) * p.D + d]; }
-    dq[rh * p.D + d] = p.scale * acc;
-  }
+${weightedSum('dS[srow + j]', 'kc[(base + j) * p.D + d]', 'dq[rh * p.D + d] = p.scale * acc;')}
 }`;
 
 export const ATTN_BACKWARD_KV_WGSL = /* wgsl */ `

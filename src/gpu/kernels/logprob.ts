@@ -1,16 +1,18 @@
 // Log-probabilities of chosen ids under the LM head, without materializing [rows × vocab] logits:
 //   logit[r, v] = x[r, :] · W[v, :];  lse[r] = log Σ_v exp(logit[r, v]);  logprob[r] = logit[r, id[r]] − lse[r]
 // x: [R, H]; W: [V, H] in vocabulary chunks (rows [v0, v0 + n)); ids: [R] (u32).
-// Pass 1 (per chunk): each workgroup takes 256 vocabulary rows of one chunk for one row r and writes
-// the tile's (max, Σ exp) to part[r, tile] and, if id[r] falls in the tile, its logit to tgt[r].
-// Pass 2: per row, combine the tiles (online log-sum-exp).
+// Pass 1 (per chunk): each workgroup takes VOCAB_TILE vocabulary rows of one chunk (4 per thread)
+// for 8 rows r at once (W is read once per 8 rows; x streams through workgroup memory in slices of
+// 64), and writes each row's tile (max, Σ exp) to part[r, tile] and, if id[r] falls in the tile,
+// its logit to tgt[r]. Pass 2: per row, combine the tiles (online log-sum-exp).
 import type { Recorder } from '../device.ts';
+import { VOCAB_TILE, vocabTiles } from '../buffers.ts';
 import { scalarWeights, type WeightDtype } from './weights.ts';
 import { UnsupportedError } from '../../errors.ts';
 
-const TILE = 256;
-/** The tile kernel, with the row of x held in workgroup memory ([H] floats). */
-export const logprobTileWgsl = (H: number, dtype: WeightDtype = 'f32') => /* wgsl */ `
+const WG = 256, VPT = VOCAB_TILE / WG, RB = 8, KT = 64;
+/** The tile kernel: logits of RB rows × VOCAB_TILE vocabulary rows, reduced to (max, Σ exp) per row. */
+export const logprobTileWgsl = (dtype: WeightDtype = 'f32') => /* wgsl */ `
 struct P { R: u32, H: u32, v0: u32, n: u32, tiles: u32, tile0: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 ${scalarWeights(dtype, 1)}
@@ -18,35 +20,63 @@ ${scalarWeights(dtype, 1)}
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;
 @group(0) @binding(4) var<storage, read_write> tgt: array<f32>;
 @group(0) @binding(5) var<uniform> p: P;
-var<workgroup> xs: array<f32, ${Math.max(4, H)}>;
-var<workgroup> red: array<f32, ${TILE}>;
-@compute @workgroup_size(${TILE})
+var<workgroup> xs: array<f32, ${RB * KT}>;   // [row][k] of the current slice
+var<workgroup> rm: array<f32, ${WG}>;
+var<workgroup> rs: array<f32, ${WG}>;
+@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let tile = wg.x; let r = wg.y;
-  for (var k = li; k < p.H; k += ${TILE}u) { xs[k] = x[r * p.H + k]; }
-  workgroupBarrier();
-  let local = tile * ${TILE}u + li;     // row within this chunk
-  var logit = -3.0e38;
-  if (local < p.n) {
-    var s = 0.0;
-    let w0 = local * p.H;
-    for (var k = 0u; k < p.H; k++) { s += xs[k] * wAt(w0 + k); }
-    logit = s;
-    if (p.v0 + local == ids[r]) { tgt[r] = s; }
+  let tile = wg.x; let r0 = wg.y * ${RB}u;
+  var acc: array<array<f32, ${RB}>, ${VPT}>;
+  for (var k0 = 0u; k0 < p.H; k0 += ${KT}u) {
+    let kt = min(${KT}u, p.H - k0);
+    for (var i = li; i < ${RB * KT}u; i += ${WG}u) {
+      let rb = i / ${KT}u; let kk = i % ${KT}u;
+      var v = 0.0;
+      if (r0 + rb < p.R && kk < kt) { v = x[(r0 + rb) * p.H + k0 + kk]; }
+      xs[i] = v;
+    }
+    workgroupBarrier();
+    for (var j = 0u; j < ${VPT}u; j++) {
+      let local = tile * ${VOCAB_TILE}u + j * ${WG}u + li;
+      if (local < p.n) {
+        let w0 = local * p.H + k0;
+        for (var kk = 0u; kk < kt; kk++) {
+          let w = wAt(w0 + kk);
+          for (var rb = 0u; rb < ${RB}u; rb++) { acc[j][rb] += xs[rb * ${KT}u + kk] * w; }
+        }
+      }
+    }
+    workgroupBarrier();
   }
-  red[li] = logit;
-  workgroupBarrier();
-  for (var k = ${TILE / 2}u; k > 0u; k >>= 1u) { if (li < k) { red[li] = max(red[li], red[li + k]); } workgroupBarrier(); }
-  let m = red[0];
-  workgroupBarrier();
-  var e = 0.0;
-  if (local < p.n) { e = exp(logit - m); }
-  red[li] = e;
-  workgroupBarrier();
-  for (var k = ${TILE / 2}u; k > 0u; k >>= 1u) { if (li < k) { red[li] += red[li + k]; } workgroupBarrier(); }
-  if (li == 0u) {
-    let o = (r * p.tiles + p.tile0 + tile) * 2u;
-    part[o] = m; part[o + 1u] = red[0];
+  for (var rb = 0u; rb < ${RB}u; rb++) {
+    let r = r0 + rb;
+    var m = -3.0e38;
+    for (var j = 0u; j < ${VPT}u; j++) {
+      let local = tile * ${VOCAB_TILE}u + j * ${WG}u + li;
+      if (local < p.n) {
+        m = max(m, acc[j][rb]);
+        if (r < p.R && p.v0 + local == ids[r]) { tgt[r] = acc[j][rb]; }
+      }
+    }
+    var s = 0.0;
+    for (var j = 0u; j < ${VPT}u; j++) {
+      if (tile * ${VOCAB_TILE}u + j * ${WG}u + li < p.n) { s += exp(acc[j][rb] - m); }
+    }
+    rm[li] = m; rs[li] = s;
+    workgroupBarrier();
+    for (var k = ${WG / 2}u; k > 0u; k >>= 1u) {
+      if (li < k) {
+        let m1 = rm[li]; let m2 = rm[li + k]; let nm = max(m1, m2);
+        rs[li] = rs[li] * exp(m1 - nm) + rs[li + k] * exp(m2 - nm);
+        rm[li] = nm;
+      }
+      workgroupBarrier();
+    }
+    if (li == 0u && r < p.R) {
+      let o = (r * p.tiles + p.tile0 + tile) * 2u;
+      part[o] = rm[0]; part[o + 1u] = rs[0];
+    }
+    workgroupBarrier();
   }
 }`;
 
@@ -76,18 +106,17 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
 
 export interface VocabChunk { buf: GPUBuffer; v0: number; n: number; dtype?: WeightDtype }
 
-/** Number of 256-row tiles over all chunks (size of part's second axis). */
+/** Number of vocabulary tiles over all chunks (size of part's second axis). */
 export function logprobTiles(chunks: VocabChunk[]): number {
-  return chunks.reduce((a, c) => a + Math.ceil(c.n / TILE), 0);
+  return vocabTiles(chunks);
 }
 
 export function logprob(rec: Recorder, a: { x: GPUBuffer; chunks: VocabChunk[]; ids: GPUBuffer; part: GPUBuffer; tgt: GPUBuffer; lse: GPUBuffer; out: GPUBuffer; R: number; H: number }): void {
-  if (a.H > 4096) throw new UnsupportedError(`logprob: hidden size ${a.H} > 4096 is not supported`);
   const tiles = logprobTiles(a.chunks);
   let tile0 = 0;
   for (const ch of a.chunks) {
-    const nt = Math.ceil(ch.n / TILE);
-    rec.dispatch(logprobTileWgsl(a.H, ch.dtype), `logprob_tile_${ch.dtype ?? 'f32'}`, [a.x, ch.buf, a.ids, a.part, a.tgt], [a.R, a.H, ch.v0, ch.n, tiles, tile0], [nt, a.R]);
+    const nt = Math.ceil(ch.n / VOCAB_TILE);
+    rec.dispatch(logprobTileWgsl(ch.dtype), `logprob_tile_${ch.dtype ?? 'f32'}`, [a.x, ch.buf, a.ids, a.part, a.tgt], [a.R, a.H, ch.v0, ch.n, tiles, tile0], [nt, Math.ceil(a.R / RB)]);
     tile0 += nt;
   }
   rec.dispatch(LOGPROB_REDUCE_WGSL, 'logprob_reduce', [a.part, a.tgt, a.lse, a.out], [a.R, tiles], [Math.ceil(a.R / 64)]);

@@ -42,18 +42,30 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   }
 }`;
 
+// LoRA in the epilogue (instead of a dispatch of its own): y[m, n] += scale · Σ_j t[m, j] · LB[n, j],
+// with t = X·Aᵀ [M, rank] computed before and LB: [N, rank] (PEFT's lora_B). The sum runs over j in
+// order, as the separate gemm did, so the result is the same.
+const loraBindings = (lora: boolean) => lora ? `@group(0) @binding(4) var<storage, read> LT: array<f32>;
+@group(0) @binding(5) var<storage, read> LB: array<f32>;
+@group(0) @binding(6) var<uniform> p: P;
+fn loraAdd(v: f32, m: u32, n: u32) -> f32 {
+  var s = 0.0;
+  for (var j = 0u; j < p.rank; j++) { s += LT[m * p.rank + j] * LB[n * p.rank + j]; }
+  return v + p.scale * s;
+}` : '@group(0) @binding(4) var<uniform> p: P;';
+
 // Skinny kernel (M ≤ 8 rows, K % 4 = 0): each thread owns COLS output columns for all M rows,
 // reading its W rows as vec4 while the workgroup shares X in tiles of K. Few, fat workgroups:
 // on SwiftShader the per-workgroup cost dominates, on GPUs W streams once through the cache.
 // 64 threads × 8 columns: the best of 7 shapes tried on SwiftShader (1.3–1.6× over 64 × 4).
 const SK_WG = 64, SK_COLS = 8, SK_TK4 = 64;
-export const matmulSkinnyWgsl = (M: number, dtype: WeightDtype = 'f32') => /* wgsl */ `
-struct P { M: u32, N: u32, K: u32, hasBias: u32, ldY: u32, off: u32, m0: u32 }
+export const matmulSkinnyWgsl = (M: number, dtype: WeightDtype = 'f32', lora = false, accumulate = false) => /* wgsl */ `
+struct P { M: u32, N: u32, K: u32, hasBias: u32, ldY: u32, off: u32, m0: u32, rank: u32, scale: f32 }
 @group(0) @binding(0) var<storage, read> X: array<vec4f>;
 ${vec4Weights(dtype, 1)}
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(4) var<uniform> p: P;
+${loraBindings(lora)}
 const M = ${M}u;
 var<workgroup> xs: array<vec4f, ${M * SK_TK4}>;
 @compute @workgroup_size(${SK_WG})
@@ -87,20 +99,23 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     if (n >= p.N) { continue; }
     var b = 0.0;
     if (p.hasBias != 0u) { b = B[n]; }
-    for (var m = 0u; m < M; m++) { Y[(p.m0 + m) * p.ldY + p.off + n] = acc[m][c] + b; }
+    for (var m = 0u; m < M; m++) {
+      let y = (p.m0 + m) * p.ldY + p.off + n;
+      Y[y] = ${accumulate ? 'Y[y] + ' : ''}${lora ? 'loraAdd(acc[m][c] + b, p.m0 + m, n)' : '(acc[m][c] + b)'};
+    }
   }
 }`;
 
 // Large register-tiled kernel: 16×16 threads, each 4×4 outputs → 64×64 per workgroup; X and W
 // tiles are kept k-major in workgroup memory so each step reads one vec4 of X rows and one of W rows.
 const LT = 64, LTK = 16;
-export const matmulTiled64Wgsl = (dtype: WeightDtype = 'f32') => /* wgsl */ `
-struct P { M: u32, N: u32, K: u32, hasBias: u32, ldY: u32, off: u32 }
+export const matmulTiled64Wgsl = (dtype: WeightDtype = 'f32', lora = false, accumulate = false) => /* wgsl */ `
+struct P { M: u32, N: u32, K: u32, hasBias: u32, ldY: u32, off: u32, m0: u32, rank: u32, scale: f32 }
 @group(0) @binding(0) var<storage, read> X: array<f32>;
 ${scalarWeights(dtype, 1)}
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(4) var<uniform> p: P;
+${loraBindings(lora)}
 var<workgroup> xs: array<vec4f, ${(LT / 4) * LTK}>;   // [k][row/4]
 var<workgroup> ws: array<vec4f, ${(LT / 4) * LTK}>;   // [k][col/4]
 @compute @workgroup_size(16, 16)
@@ -138,13 +153,21 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       if (c >= p.N) { continue; }
       var v = acc[i][j];
       if (p.hasBias != 0u) { v += B[c]; }
-      Y[r * p.ldY + p.off + c] = v;
+      let y = r * p.ldY + p.off + c;
+      Y[y] = ${accumulate ? 'Y[y] + ' : ''}${lora ? 'loraAdd(v, r, c)' : 'v'};
     }
   }
 }`;
 
+/** LoRA's second half, added in the matmul's epilogue: t = X·Aᵀ [M, rank], B [N, rank], scale α/r. */
+export interface LoraEpilogue { t: GPUBuffer; B: GPUBuffer; rank: number; scale: number }
+
 export interface MatmulArgs {
   X: GPUBuffer; W: GPUBuffer; bias: GPUBuffer | null; Y: GPUBuffer;
+  /** y += scale · t·Bᵀ in the same dispatch */
+  lora?: LoraEpilogue | null;
+  /** Y += X·Wᵀ (+ b, + LoRA) instead of Y = …: a residual add in the epilogue (skinny and tiled kernels) */
+  accumulate?: boolean;
   /** storage of W (default f32); f16 needs K % 4 = 0 */
   wDtype?: WeightDtype;
   M: number; N: number; K: number;
@@ -155,30 +178,38 @@ export interface MatmulArgs {
 export type MatmulKernel = 'skinny' | 'rows' | 'tiled64';
 
 /** Kernel choice in one place: skinny for few rows (decode, LM head), tiled for many. */
-export function chooseMatmul(M: number, K: number, dtype: WeightDtype = 'f32'): MatmulKernel {
+export function chooseMatmul(M: number, K: number, dtype: WeightDtype = 'f32', accumulate = false): MatmulKernel {
   if (K % 4 === 0 && M <= 4 * MAXM) return 'skinny';
-  if (M <= MAXM && dtype === 'f32') return 'rows';
+  if (M <= MAXM && dtype === 'f32' && !accumulate) return 'rows';
   return 'tiled64';
 }
 
-export function matmul(rec: Recorder, a: MatmulArgs, kernel: MatmulKernel = chooseMatmul(a.M, a.K, a.wDtype)): void {
+export function matmul(rec: Recorder, a: MatmulArgs, kernel: MatmulKernel = chooseMatmul(a.M, a.K, a.wDtype, a.accumulate)): void {
   const dt = a.wDtype ?? 'f32';
   if (dt === 'f16' && a.K % 4 !== 0) throw new UnsupportedError(`matmul: f16 weights need K % 4 = 0 (K = ${a.K})`);
   if (dt === 'f16' && kernel === 'rows') throw new Error('matmul: the rows kernel reads f32 weights only');
   const params = [a.M, a.N, a.K, a.bias ? 1 : 0, a.ldY ?? a.N, a.off ?? 0];
-  const bufs = [a.X, a.W, a.bias ?? a.W, a.Y];
+  const lo = a.lora ?? null, fused = lo !== null && kernel !== 'rows';
+  if (lo && (a.off ?? 0) !== 0) throw new Error('matmul: a LoRA epilogue needs the whole output (off = 0)');
+  const bufs = [a.X, a.W, a.bias ?? a.W, a.Y, ...(fused ? [lo.t, lo.B] : [])];
+  const loraParams = (m0: number) => [m0, lo?.rank ?? 0, { f32: lo?.scale ?? 0 }];
+  const acc = Boolean(a.accumulate);
+  if (acc && kernel === 'rows') throw new Error('matmul: the rows kernel cannot accumulate into Y');
+  const tag = `${fused ? '_lora' : ''}${acc ? '_acc' : ''}`;
   if (kernel === 'skinny') {
     const groups = Math.ceil(a.N / (SK_WG * SK_COLS));
     const grid: [number, number] = [Math.min(groups, 65535), Math.ceil(groups / 65535)];
     // up to 8 rows per dispatch; more rows are done in slices of 8
     for (let m0 = 0; m0 < a.M; m0 += MAXM) {
       const m = Math.min(MAXM, a.M - m0);
-      rec.dispatch(matmulSkinnyWgsl(m, dt), `matmul_skinny_${m}_${dt}`, bufs, [...params, m0], grid);
+      rec.dispatch(matmulSkinnyWgsl(m, dt, fused, acc), `matmul_skinny_${m}_${dt}${tag}`, bufs, [...params, ...loraParams(m0)], grid);
     }
   } else if (kernel === 'rows') {
     rec.dispatch(MATMUL_ROWS_WGSL, 'matmul_rows', bufs, params, [Math.min(a.N, 65535), Math.ceil(a.N / 65535)]);
+    // the rows kernel (K % 4 ≠ 0) has no epilogue: LoRA as its own dispatch
+    if (lo) gemm(rec, { A: lo.t, B: lo.B, C: a.Y, I: a.M, J: a.N, K: lo.rank, aT: false, bT: true, accumulate: true, scale: lo.scale });
   } else {
-    rec.dispatch(matmulTiled64Wgsl(dt), `matmul_tiled64_${dt}`, bufs, params, [Math.ceil(a.N / LT), Math.ceil(a.M / LT)]);
+    rec.dispatch(matmulTiled64Wgsl(dt, fused, acc), `matmul_tiled64_${dt}${tag}`, bufs, [...params, ...loraParams(0)], [Math.ceil(a.N / LT), Math.ceil(a.M / LT)]);
   }
 }
 
