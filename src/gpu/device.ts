@@ -23,6 +23,12 @@ export class GpuError extends EvomError {
 export interface GpuCaps {
   /** adapter vendor/architecture, e.g. "google/swiftshader" */
   adapter: string;
+  /**
+   * A CPU implementation of WebGPU (SwiftShader, llvmpipe/lavapipe): a workgroup runs on one core
+   * and each barrier costs a switch of all its invocations, so kernels with a variant for it pick
+   * few workgroups and no barriers.
+   */
+  cpu: boolean;
   /** WGSL `f16` is available (shader-f16) */
   f16: boolean;
   /** subgroup operations are available */
@@ -76,8 +82,9 @@ export async function acquireGpu(gpu: GPU | undefined = globalThis.navigator?.gp
     throw new GpuUnavailableError(`the GPU adapter refused a device: ${(e as Error).message}`);
   }
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+  const adapterName = info ? `${info.vendor}/${info.architecture}` : 'unknown';
   const caps: GpuCaps = {
-    adapter: info ? `${info.vendor}/${info.architecture}` : 'unknown',
+    adapter: adapterName, cpu: /swiftshader|llvmpipe|lavapipe/i.test(`${adapterName} ${info?.device ?? ''} ${info?.description ?? ''}`),
     f16, subgroups,
     maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
     maxBufferSize: device.limits.maxBufferSize,

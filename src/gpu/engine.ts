@@ -179,7 +179,10 @@ export class Engine {
   private ensureWork(rows: number, ctx: number): Work {
     if (this.work && this.work.rows >= rows && this.work.ctx >= ctx) return this.work;
     const old = this.work;
-    const R = Math.max(rows, old?.rows ?? 0), C = Math.max(ctx, old?.ctx ?? 0);
+    // a growing context (each decode step adds a position) doubles the scratch's span, up to the
+    // engine's context: reallocating every step cost a third of a decode step on SwiftShader
+    const C = old && ctx > old.ctx ? Math.min(this.opts.maxContext, Math.max(ctx, 2 * old.ctx)) : Math.max(ctx, old?.ctx ?? 0);
+    const R = Math.max(rows, old?.rows ?? 0);
     if (old) for (const v of Object.values(old)) if (typeof v === 'object') (v as GPUBuffer).destroy();
     this.work = { rows: R, ctx: C, ...allocate(this.gpu, engineWorkBuffers(this.cfg, R, C)) };
     return this.work;

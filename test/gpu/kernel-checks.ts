@@ -37,8 +37,8 @@ export async function checkKernels(): Promise<{ adapter: string; subgroups: bool
   for (const [M, N, K] of [[1, 37, 28], [5, 64, 96], [8, 130, 8], [9, 33, 64], [30, 300, 20], [67, 70, 48], [3, 11, 7]] as const) {
     const X = rand(rng, M * K), W = rand(rng, N * K), b = rand(rng, N);
     const ref = matmulCpu(X, W, b, M, N, K);
-    for (const kernel of ['skinny', 'rows', 'tiled64'] as const) {
-      if ((kernel === 'skinny' && (K % 4 !== 0 || M > 32)) || (kernel === 'rows' && M > 8)) continue;
+    for (const kernel of ['skinny', 'rows', 'tiled64', 'cols'] as const) {
+      if ((kernel === 'skinny' && (K % 4 !== 0 || M > 32)) || (kernel === 'rows' && M > 8) || (kernel === 'cols' && (K % 4 !== 0 || M > 8))) continue;
       const Y = storageBuffer(gpu, M * N, 'Y');
       await run(gpu, (rec) => matmul(rec, { X: buf(X), W: buf(W), bias: buf(b), Y, M, N, K }, kernel));
       checks.push({ op: `matmul ${kernel} ${M}x${N}x${K}`, err: maxDiff(await readBuffer(gpu, Y, M * N), ref), scale: maxAbs(ref) });
@@ -48,8 +48,8 @@ export async function checkKernels(): Promise<{ adapter: string; subgroups: bool
   for (const [M, N, K] of [[1, 37, 28], [8, 130, 8], [30, 300, 20], [67, 70, 48]] as const) {
     const X = rand(rng, M * K), W = rand(rng, N * K), b = rand(rng, N);
     const ref = matmulCpu(X, roundToHalf(W), b, M, N, K);
-    for (const kernel of ['skinny', 'tiled64'] as const) {
-      if (kernel === 'skinny' && M > 32) continue;
+    for (const kernel of ['skinny', 'tiled64', 'cols'] as const) {
+      if ((kernel === 'skinny' && M > 32) || (kernel === 'cols' && M > 8)) continue;
       const Y = storageBuffer(gpu, M * N, 'Y');
       await run(gpu, (rec) => matmul(rec, { X: buf(X), W: buf(packHalves(W)), wDtype: 'f16', bias: buf(b), Y, M, N, K }, kernel));
       checks.push({ op: `matmul f16 ${kernel} ${M}x${N}x${K}`, err: maxDiff(await readBuffer(gpu, Y, M * N), ref), scale: maxAbs(ref) });
@@ -63,8 +63,8 @@ export async function checkKernels(): Promise<{ adapter: string; subgroups: bool
       if (dt === 'f16' && K % 4 !== 0) continue;
       const base = matmulCpu(X, dt === 'f16' ? roundToHalf(W) : W, b, M, N, K), lo = matmulCpu(t, Bm, null, M, N, r);
       const ref = base.map((v, i) => v + scale * lo[i]!);
-      for (const kernel of ['skinny', 'rows', 'tiled64'] as const) {
-        if ((kernel === 'skinny' && (K % 4 !== 0 || M > 32)) || (kernel === 'rows' && (M > 8 || dt === 'f16'))) continue;
+      for (const kernel of ['skinny', 'rows', 'tiled64', 'cols'] as const) {
+        if ((kernel === 'skinny' && (K % 4 !== 0 || M > 32)) || (kernel === 'rows' && (M > 8 || dt === 'f16')) || (kernel === 'cols' && (K % 4 !== 0 || M > 8))) continue;
         const Y = storageBuffer(gpu, M * N, 'Y'), T = storageBuffer(gpu, M * r, 't');
         await run(gpu, (rec) => {
           matmul(rec, { X: buf(X), W: buf(A), bias: null, Y: T, M, N: r, K });
@@ -107,9 +107,9 @@ export async function checkKernels(): Promise<{ adapter: string; subgroups: bool
     const rows = 13, C = 100, x = rand(rng, rows * C, 3), w = rand(rng, C);
     const y = storageBuffer(gpu, rows * C, 'y'), rs = storageBuffer(gpu, rows, 'rstd');
     const ref = rmsnormCpu(x, w, rows, C, 1e-6);
-    for (const sg of gpu.caps.subgroups ? [false, true] : [false]) {
-      await run(gpu, (rec) => rmsnorm(rec, buf(x), buf(w), y, rs, rows, C, 1e-6, sg));
-      const tag = sg ? ' (subgroups)' : ' (workgroup)';
+    for (const kernel of gpu.caps.subgroups ? ['workgroup', 'subgroups', 'rows'] as const : ['workgroup', 'rows'] as const) {
+      await run(gpu, (rec) => rmsnorm(rec, buf(x), buf(w), y, rs, rows, C, 1e-6, kernel));
+      const tag = ` (${kernel})`;
       checks.push({ op: 'rmsnorm' + tag, err: maxDiff(await readBuffer(gpu, y, rows * C), ref.y), scale: maxAbs(ref.y) });
       checks.push({ op: 'rmsnorm rstd' + tag, err: maxDiff(await readBuffer(gpu, rs, rows), ref.rstd), scale: maxAbs(ref.rstd) });
     }
@@ -164,17 +164,21 @@ export async function checkKernels(): Promise<{ adapter: string; subgroups: bool
     const kc = storageBuffer(gpu, Bmax * Hkv * maxCtx * D, 'kc'), vc = storageBuffer(gpu, Bmax * Hkv * maxCtx * D, 'vc');
     const keys: Float32Array[][] = [[], []], values: Float32Array[][] = [[], []];
     const S = storageBuffer(gpu, 8 * Hq * 8, 'S'), lse = storageBuffer(gpu, 8 * Hq, 'lse');
-    let worst = 0, scale = 0;
+    const S2 = storageBuffer(gpu, 8 * Hq * 8, 'S2'), lse2 = storageBuffer(gpu, 8 * Hq, 'lse2');
+    let worst = 0, scale = 0, worstRows = 0, sDiff = 0;
     for (const [T, pos0] of [[4, 0], [1, 4], [2, 5]] as const) {
       const B = 2, R = B * T;
       const q = rand(rng, R * Hq * D), k = rand(rng, R * Hkv * D), v = rand(rng, R * Hkv * D);
       const pos = Uint32Array.from({ length: R }, (_, r) => pos0 + (r % T));
-      const out = storageBuffer(gpu, R * Hq * D, 'out');
+      const out = storageBuffer(gpu, R * Hq * D, 'out'), out2 = storageBuffer(gpu, R * Hq * D, 'out2');
       await run(gpu, (rec) => {
-        const posb = buf(pos);
+        const posb = buf(pos), qb = buf(q);
         kvWrite(rec, buf(k), buf(v), posb, kc, vc, { R, T, Hkv, D, maxCtx, seq0: 1 });
-        attention(rec, { q: buf(q), kc, vc, pos: posb, S, lse, out, R, T, Hq, Hkv, D, maxCtx, stride: 8, seq0: 1 });
+        // both kernels: a workgroup per (row, head), and a thread per (row, head) (CPU adapters)
+        attention(rec, { q: qb, kc, vc, pos: posb, S, lse, out, R, T, Hq, Hkv, D, maxCtx, stride: 8, seq0: 1 }, 'workgroup');
+        attention(rec, { q: qb, kc, vc, pos: posb, S: S2, lse: lse2, out: out2, R, T, Hq, Hkv, D, maxCtx, stride: 8, seq0: 1 }, 'rows');
       });
+      sDiff = Math.max(sDiff, maxDiff(await readBuffer(gpu, S, R * Hq * 8), await readBuffer(gpu, S2, R * Hq * 8)), maxDiff(await readBuffer(gpu, lse, R * Hq), await readBuffer(gpu, lse2, R * Hq)));
       // reference: row r of sequence b sees keys 0..pos[r] of that sequence
       const rowKeys: Float32Array[][] = [], rowVals: Float32Array[][] = [];
       for (let r = 0; r < R; r++) {
@@ -189,9 +193,12 @@ export async function checkKernels(): Promise<{ adapter: string; subgroups: bool
       }
       const ref = attentionCpu(q, rowKeys, rowVals, Hq, Hkv, D);
       worst = Math.max(worst, maxDiff(await readBuffer(gpu, out, R * Hq * D), ref));
+      worstRows = Math.max(worstRows, maxDiff(await readBuffer(gpu, out2, R * Hq * D), ref));
       scale = Math.max(scale, maxAbs(ref));
     }
     checks.push({ op: 'kv cache + attention (GQA, 3 steps)', err: worst, scale });
+    checks.push({ op: 'kv cache + attention, a thread per (row, head)', err: worstRows, scale });
+    checks.push({ op: 'attention probabilities and lse: both kernels agree', err: sDiff, scale: 1 });
     // copying slot 1's first 7 positions into slot 0 makes their caches equal there
     await run(gpu, (rec) => kvCopy(rec, kc, vc, { from: 1, to: 0, n: 7, Hkv, D, maxCtx }));
     const all = await readBuffer(gpu, kc, Bmax * Hkv * maxCtx * D);

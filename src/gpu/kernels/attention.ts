@@ -5,6 +5,7 @@
 // kept for the backward pass); lse: [R·Hq] (log-sum-exp of the scaled scores, also for backward).
 import type { Recorder } from '../device.ts';
 import { UnsupportedError } from '../../errors.ts';
+import { grid1d } from './add.ts';
 
 const WG = 64;
 const PARAMS = 'struct P { R: u32, T: u32, Hq: u32, Hkv: u32, D: u32, maxCtx: u32, stride: u32, scale: f32, seq0: u32 }';
@@ -87,6 +88,53 @@ ${ROW_HEAD}
 ${weightedSum('S[srow + j]', 'vc[(kbase + j) * p.D + d]', 'out[rh * p.D + d] = acc;')}
 }`;
 
+// The same, one thread per (row, query head) and no barrier: for CPU adapters (GpuCaps.cpu), where
+// a workgroup's barriers cost more than the arithmetic. Same operations in the same order as above,
+// except that the max and the sum run serially over j.
+const ROWS_WG = 16;
+export const ATTENTION_ROWS_WGSL = /* wgsl */ `
+${PARAMS}
+@group(0) @binding(0) var<storage, read> q: array<f32>;
+@group(0) @binding(1) var<storage, read> kc: array<f32>;
+@group(0) @binding(2) var<storage, read> vc: array<f32>;
+@group(0) @binding(3) var<storage, read> pos: array<u32>;
+@group(0) @binding(4) var<storage, read_write> S: array<f32>;
+@group(0) @binding(5) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(6) var<storage, read_write> out: array<f32>;
+@group(0) @binding(7) var<uniform> p: P;
+@compute @workgroup_size(${ROWS_WG})
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let rh = g.x + g.y * nw.x * ${ROWS_WG}u;
+  if (rh >= p.R * p.Hq) { return; }
+  let r = rh / p.Hq; let h = rh % p.Hq;
+  let kvh = h / (p.Hq / p.Hkv);
+  let b = p.seq0 + r / p.T;
+  let L = pos[r] + 1u;
+  let kbase = (b * p.Hkv + kvh) * p.maxCtx;
+  let srow = rh * p.stride;
+  let qo = rh * p.D;
+  var m = -3.0e38;
+  for (var j = 0u; j < L; j++) {
+    var s = 0.0;
+    let kj = (kbase + j) * p.D;
+    for (var d = 0u; d < p.D; d++) { s += q[qo + d] * kc[kj + d]; }
+    s *= p.scale;
+    S[srow + j] = s;
+    m = max(m, s);
+  }
+  var total = 0.0;
+  for (var j = 0u; j < L; j++) { let e = exp(S[srow + j] - m); S[srow + j] = e; total += e; }
+  for (var j = 0u; j < L; j++) { S[srow + j] = S[srow + j] / total; }
+  lse[rh] = m + log(total);
+  for (var d = 0u; d < p.D; d++) {
+    var acc = 0.0;
+    for (var j = 0u; j < L; j++) { acc += S[srow + j] * vc[(kbase + j) * p.D + d]; }
+    out[qo + d] = acc;
+  }
+}`;
+
+export type AttentionKernel = 'workgroup' | 'rows';
+
 export interface AttentionArgs {
   q: GPUBuffer; kc: GPUBuffer; vc: GPUBuffer; pos: GPUBuffer; S: GPUBuffer; lse: GPUBuffer; out: GPUBuffer;
   R: number; T: number; Hq: number; Hkv: number; D: number; maxCtx: number;
@@ -95,12 +143,17 @@ export interface AttentionArgs {
   seq0?: number;
 }
 
-export function attention(rec: Recorder, a: AttentionArgs): void {
+/** Kernel choice: a workgroup per (row, head) on GPUs, a thread per (row, head) on CPU adapters. */
+export function attention(rec: Recorder, a: AttentionArgs, kernel: AttentionKernel = rec.caps.cpu ? 'rows' : 'workgroup'): void {
   if (a.D > 256) throw new UnsupportedError(`attention: head_dim ${a.D} > 256 is not supported`);
   const params = [a.R, a.T, a.Hq, a.Hkv, a.D, a.maxCtx, a.stride, { f32: 1 / Math.sqrt(a.D) }, a.seq0 ?? 0];
-  const rows = a.R * a.Hq;
+  const rows = a.R * a.Hq, bufs = [a.q, a.kc, a.vc, a.pos, a.S, a.lse, a.out];
+  if (kernel === 'rows') {
+    rec.dispatch(ATTENTION_ROWS_WGSL, 'attention_rows', bufs, params, grid1d(rows, ROWS_WG));
+    return;
+  }
   const grid: [number, number] = [Math.min(rows, 65535), Math.ceil(rows / 65535)];
-  rec.dispatch(ATTENTION_WGSL, 'attention', [a.q, a.kc, a.vc, a.pos, a.S, a.lse, a.out], params, grid);
+  rec.dispatch(ATTENTION_WGSL, 'attention', bufs, params, grid);
 }
 
 /** CPU reference over explicit per-row key/value lists: keys[r][j], values[r][j] are [Hkv·D]. */

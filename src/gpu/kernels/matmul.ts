@@ -7,6 +7,7 @@
 import type { Recorder } from '../device.ts';
 import { scalarWeights, vec4Weights, type WeightDtype } from './weights.ts';
 import { UnsupportedError } from '../../errors.ts';
+import { grid1d } from './add.ts';
 
 const RW = 64, MAXM = 8;
 export const MATMUL_ROWS_WGSL = /* wgsl */ `
@@ -106,6 +107,38 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   }
 }`;
 
+// Columns kernel (CPU adapters, M ≤ 8, K % 4 = 0): a thread per output column, X read straight from
+// memory (a CPU caches it), no workgroup memory and no barrier: on SwiftShader a workgroup runs on
+// one core and each barrier switches all its invocations, so the skinny kernel's one fat workgroup
+// (N ≤ 512) used one core of the machine.
+const CW = 16;
+export const matmulColsWgsl = (M: number, dtype: WeightDtype = 'f32', lora = false, accumulate = false) => /* wgsl */ `
+struct P { M: u32, N: u32, K: u32, hasBias: u32, ldY: u32, off: u32, m0: u32, rank: u32, scale: f32 }
+@group(0) @binding(0) var<storage, read> X: array<vec4f>;
+${vec4Weights(dtype, 1)}
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+${loraBindings(lora)}
+const M = ${M}u;
+@compute @workgroup_size(${CW})
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let n = g.x + g.y * nw.x * ${CW}u;
+  if (n >= p.N) { return; }
+  let K4 = p.K / 4u;
+  var acc: array<f32, ${M}>;
+  let wbase = n * K4;
+  for (var k = 0u; k < K4; k++) {
+    let w = w4At(wbase + k);
+    for (var m = 0u; m < M; m++) { acc[m] += dot(X[(p.m0 + m) * K4 + k], w); }
+  }
+  var b = 0.0;
+  if (p.hasBias != 0u) { b = B[n]; }
+  for (var m = 0u; m < M; m++) {
+    let y = (p.m0 + m) * p.ldY + p.off + n;
+    Y[y] = ${accumulate ? 'Y[y] + ' : ''}${lora ? 'loraAdd(acc[m] + b, p.m0 + m, n)' : '(acc[m] + b)'};
+  }
+}`;
+
 // Large register-tiled kernel: 16×16 threads, each 4×4 outputs → 64×64 per workgroup; X and W
 // tiles are kept k-major in workgroup memory so each step reads one vec4 of X rows and one of W rows.
 const LT = 64, LTK = 16;
@@ -175,16 +208,17 @@ export interface MatmulArgs {
   ldY?: number; off?: number;
 }
 
-export type MatmulKernel = 'skinny' | 'rows' | 'tiled64';
+export type MatmulKernel = 'skinny' | 'rows' | 'tiled64' | 'cols';
 
 /** Kernel choice in one place: skinny for few rows (decode, LM head), tiled for many. */
-export function chooseMatmul(M: number, K: number, dtype: WeightDtype = 'f32', accumulate = false): MatmulKernel {
+export function chooseMatmul(M: number, K: number, dtype: WeightDtype = 'f32', accumulate = false, cpu = false): MatmulKernel {
+  if (cpu && K % 4 === 0 && M <= MAXM) return 'cols';
   if (K % 4 === 0 && M <= 4 * MAXM) return 'skinny';
   if (M <= MAXM && dtype === 'f32' && !accumulate) return 'rows';
   return 'tiled64';
 }
 
-export function matmul(rec: Recorder, a: MatmulArgs, kernel: MatmulKernel = chooseMatmul(a.M, a.K, a.wDtype, a.accumulate)): void {
+export function matmul(rec: Recorder, a: MatmulArgs, kernel: MatmulKernel = chooseMatmul(a.M, a.K, a.wDtype, a.accumulate, rec.caps.cpu)): void {
   const dt = a.wDtype ?? 'f32';
   if (dt === 'f16' && a.K % 4 !== 0) throw new UnsupportedError(`matmul: f16 weights need K % 4 = 0 (K = ${a.K})`);
   if (dt === 'f16' && kernel === 'rows') throw new Error('matmul: the rows kernel reads f32 weights only');
@@ -196,7 +230,10 @@ export function matmul(rec: Recorder, a: MatmulArgs, kernel: MatmulKernel = choo
   const acc = Boolean(a.accumulate);
   if (acc && kernel === 'rows') throw new Error('matmul: the rows kernel cannot accumulate into Y');
   const tag = `${fused ? '_lora' : ''}${acc ? '_acc' : ''}`;
-  if (kernel === 'skinny') {
+  if (kernel === 'cols') {
+    if (a.K % 4 !== 0 || a.M > MAXM) throw new Error('matmul: the cols kernel needs K % 4 = 0 and at most 8 rows');
+    rec.dispatch(matmulColsWgsl(a.M, dt, fused, acc), `matmul_cols_${a.M}_${dt}${tag}`, bufs, [...params, ...loraParams(0)], grid1d(a.N, CW));
+  } else if (kernel === 'skinny') {
     const groups = Math.ceil(a.N / (SK_WG * SK_COLS));
     const grid: [number, number] = [Math.min(groups, 65535), Math.ceil(groups / 65535)];
     // up to 8 rows per dispatch; more rows are done in slices of 8

@@ -2,6 +2,7 @@
 // x, y: [rows, C]; w: [C]; rstd: [rows] (saved for the backward pass).
 // Qwen3's per-head q/k norm is the same op with rows = tokens·heads and C = head_dim.
 import type { Recorder } from '../device.ts';
+import { grid1d } from './add.ts';
 
 const WG = 64;
 /** `subgroups`: reduce with subgroupAdd where the adapter has subgroups; else a workgroup tree. */
@@ -37,7 +38,35 @@ ${subgroups ? `  s = subgroupAdd(s);
   if (li == 0u) { rstd[r] = inv; }
 }`;
 
-export function rmsnorm(rec: Recorder, x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, rstd: GPUBuffer, rows: number, C: number, eps: number, subgroups = rec.caps.subgroups): void {
+/** A thread per row, serial over C, no barrier: for CPU adapters (GpuCaps.cpu). */
+const ROWS_WG = 16;
+export const RMSNORM_ROWS_WGSL = /* wgsl */ `
+struct P { rows: u32, C: u32, eps: f32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> rstd: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+@compute @workgroup_size(${ROWS_WG})
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let r = g.x + g.y * nw.x * ${ROWS_WG}u;
+  if (r >= p.rows) { return; }
+  let base = r * p.C;
+  var s = 0.0;
+  for (var c = 0u; c < p.C; c++) { let v = x[base + c]; s += v * v; }
+  let inv = inverseSqrt(s / f32(p.C) + p.eps);
+  for (var c = 0u; c < p.C; c++) { y[base + c] = x[base + c] * inv * w[c]; }
+  rstd[r] = inv;
+}`;
+
+export type RmsnormKernel = 'workgroup' | 'subgroups' | 'rows';
+
+export function rmsnorm(rec: Recorder, x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, rstd: GPUBuffer, rows: number, C: number, eps: number, kernel: RmsnormKernel = rec.caps.cpu ? 'rows' : rec.caps.subgroups ? 'subgroups' : 'workgroup'): void {
+  if (kernel === 'rows') {
+    rec.dispatch(RMSNORM_ROWS_WGSL, 'rmsnorm_rows', [x, w, y, rstd], [rows, C, { f32: eps }], grid1d(rows, ROWS_WG));
+    return;
+  }
+  const subgroups = kernel === 'subgroups';
   rec.dispatch(rmsnormWgsl(subgroups), `rmsnorm${subgroups ? '_subgroups' : ''}`, [x, w, y, rstd], [rows, C, { f32: eps }], [Math.min(rows, 65535), Math.ceil(rows / 65535)]);
 }
 
