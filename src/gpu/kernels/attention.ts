@@ -17,7 +17,6 @@ const ROW_HEAD = `  let rh = wg.x + wg.y * 65535u;
   let b = p.seq0 + r / p.T;
   let L = pos[r] + 1u;`;
 
-// One dispatch: scores, softmax (S and lse kept for the backward) and the weighted sum of values.
 /**
  * WGSL: acc[d] = Σ_{j < L} w(j) · x(j, d) for d < D, then `store` (acc, d in scope). With D < WG the
  * workgroup's threads split j into WG / D slices (a thread per (d, slice), partial sums in `red`),
@@ -41,8 +40,8 @@ const weightedSum = (w: string, x: string, store: string) => `  let slices = max
     }
   }`;
 
-export const ATTENTION_WGSL = /* wgsl */ `
-${PARAMS}
+/** Bindings of both forward kernels (same buffers, same order). */
+const FORWARD_BINDINGS = `${PARAMS}
 @group(0) @binding(0) var<storage, read> q: array<f32>;
 @group(0) @binding(1) var<storage, read> kc: array<f32>;
 @group(0) @binding(2) var<storage, read> vc: array<f32>;
@@ -50,7 +49,11 @@ ${PARAMS}
 @group(0) @binding(4) var<storage, read_write> S: array<f32>;
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
-@group(0) @binding(7) var<uniform> p: P;
+@group(0) @binding(7) var<uniform> p: P;`;
+
+// One dispatch: scores, softmax (S and lse kept for the backward) and the weighted sum of values.
+export const ATTENTION_WGSL = /* wgsl */ `
+${FORWARD_BINDINGS}
 var<workgroup> qs: array<f32, 256>;
 var<workgroup> red: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
@@ -93,15 +96,7 @@ ${weightedSum('S[srow + j]', 'vc[(kbase + j) * p.D + d]', 'out[rh * p.D + d] = a
 // except that the max and the sum run serially over j.
 const ROWS_WG = 16;
 export const ATTENTION_ROWS_WGSL = /* wgsl */ `
-${PARAMS}
-@group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> kc: array<f32>;
-@group(0) @binding(2) var<storage, read> vc: array<f32>;
-@group(0) @binding(3) var<storage, read> pos: array<u32>;
-@group(0) @binding(4) var<storage, read_write> S: array<f32>;
-@group(0) @binding(5) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(6) var<storage, read_write> out: array<f32>;
-@group(0) @binding(7) var<uniform> p: P;
+${FORWARD_BINDINGS}
 @compute @workgroup_size(${ROWS_WG})
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
   let rh = g.x + g.y * nw.x * ${ROWS_WG}u;

@@ -55,19 +55,22 @@ fn loraAdd(v: f32, m: u32, n: u32) -> f32 {
   return v + p.scale * s;
 }` : '@group(0) @binding(4) var<uniform> p: P;';
 
+/** Parameters and bindings of the kernels that read X and W as vec4 (skinny, cols), M rows at a time. */
+const vec4Header = (M: number, dtype: WeightDtype, lora: boolean) => `struct P { M: u32, N: u32, K: u32, hasBias: u32, ldY: u32, off: u32, m0: u32, rank: u32, scale: f32 }
+@group(0) @binding(0) var<storage, read> X: array<vec4f>;
+${vec4Weights(dtype, 1)}
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+${loraBindings(lora)}
+const M = ${M}u;`;
+
 // Skinny kernel (M ≤ 8 rows, K % 4 = 0): each thread owns COLS output columns for all M rows,
 // reading its W rows as vec4 while the workgroup shares X in tiles of K. Few, fat workgroups:
 // on SwiftShader the per-workgroup cost dominates, on GPUs W streams once through the cache.
 // 64 threads × 8 columns: the best of 7 shapes tried on SwiftShader (1.3–1.6× over 64 × 4).
 const SK_WG = 64, SK_COLS = 8, SK_TK4 = 64;
 export const matmulSkinnyWgsl = (M: number, dtype: WeightDtype = 'f32', lora = false, accumulate = false) => /* wgsl */ `
-struct P { M: u32, N: u32, K: u32, hasBias: u32, ldY: u32, off: u32, m0: u32, rank: u32, scale: f32 }
-@group(0) @binding(0) var<storage, read> X: array<vec4f>;
-${vec4Weights(dtype, 1)}
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-${loraBindings(lora)}
-const M = ${M}u;
+${vec4Header(M, dtype, lora)}
 var<workgroup> xs: array<vec4f, ${M * SK_TK4}>;
 @compute @workgroup_size(${SK_WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -113,13 +116,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
 // (N ≤ 512) used one core of the machine.
 const CW = 16;
 export const matmulColsWgsl = (M: number, dtype: WeightDtype = 'f32', lora = false, accumulate = false) => /* wgsl */ `
-struct P { M: u32, N: u32, K: u32, hasBias: u32, ldY: u32, off: u32, m0: u32, rank: u32, scale: f32 }
-@group(0) @binding(0) var<storage, read> X: array<vec4f>;
-${vec4Weights(dtype, 1)}
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-${loraBindings(lora)}
-const M = ${M}u;
+${vec4Header(M, dtype, lora)}
 @compute @workgroup_size(${CW})
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
   let n = g.x + g.y * nw.x * ${CW}u;

@@ -5,15 +5,17 @@ import type { Recorder } from '../device.ts';
 import { grid1d } from './add.ts';
 
 const WG = 64;
-/** `subgroups`: reduce with subgroupAdd where the adapter has subgroups; else a workgroup tree. */
-export const rmsnormWgsl = (subgroups: boolean) => /* wgsl */ `
-${subgroups ? 'enable subgroups;' : ''}
-struct P { rows: u32, C: u32, eps: f32 }
+/** Bindings of the forward kernels (same buffers, same order). */
+const FORWARD_BINDINGS = `struct P { rows: u32, C: u32, eps: f32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> rstd: array<f32>;
-@group(0) @binding(4) var<uniform> p: P;
+@group(0) @binding(4) var<uniform> p: P;`;
+/** `subgroups`: reduce with subgroupAdd where the adapter has subgroups; else a workgroup tree. */
+export const rmsnormWgsl = (subgroups: boolean) => /* wgsl */ `
+${subgroups ? 'enable subgroups;' : ''}
+${FORWARD_BINDINGS}
 var<workgroup> part: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32${subgroups ? ', @builtin(subgroup_size) sgs: u32, @builtin(subgroup_invocation_id) sgi: u32' : ''}) {
@@ -41,12 +43,7 @@ ${subgroups ? `  s = subgroupAdd(s);
 /** A thread per row, serial over C, no barrier: for CPU adapters (GpuCaps.cpu). */
 const ROWS_WG = 16;
 export const RMSNORM_ROWS_WGSL = /* wgsl */ `
-struct P { rows: u32, C: u32, eps: f32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<storage, read_write> rstd: array<f32>;
-@group(0) @binding(4) var<uniform> p: P;
+${FORWARD_BINDINGS}
 @compute @workgroup_size(${ROWS_WG})
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
   let r = g.x + g.y * nw.x * ${ROWS_WG}u;
