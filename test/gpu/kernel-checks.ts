@@ -238,6 +238,23 @@ export async function checkBackwardKernels(): Promise<{ checks: Check[] }> {
   const buf = (d: Float32Array | Uint32Array, label = 't') => storageBuffer(gpu, d.length, label, d);
   const zeros = (n: number) => storageBuffer(gpu, n, 'z');
 
+  // the general product C (+)= s·A·B in every layout, both kernels (tiled for GPUs, simple for CPU adapters)
+  for (const [I, J, K] of [[67, 70, 48], [5, 8, 37], [8, 29, 130]] as const) {
+    for (const aT of [false, true]) for (const bT of [false, true]) {
+      const A = rand(rng, I * K), Bv = rand(rng, K * J), C0 = rand(rng, I * J), scale = 0.75;
+      const ref = new Float32Array(I * J);
+      for (let i = 0; i < I; i++) for (let j = 0; j < J; j++) {
+        let acc = 0;
+        for (let k = 0; k < K; k++) acc += A[aT ? k * I + i : i * K + k]! * Bv[bT ? j * K + k : k * J + j]!;
+        ref[i * J + j] = C0[i * J + j]! + scale * acc;
+      }
+      for (const kernel of ['tiled', 'simple'] as const) {
+        const C = buf(C0);
+        await run(gpu, (rec) => gemm(rec, { A: buf(A), B: buf(Bv), C, I, J, K, aT, bT, accumulate: true, scale }, kernel));
+        checks.push({ op: `gemm ${kernel} ${aT ? 't' : 'n'}${bT ? 't' : 'n'} ${I}x${J}x${K} (accumulated)`, err: maxDiff(await readBuffer(gpu, C, I * J), ref), scale: maxAbs(ref) });
+      }
+    }
+  }
   // matmul backward (f32 and f16 weights), with accumulation into existing gradients
   for (const [M, N, K] of [[5, 37, 28], [67, 70, 48], [3, 11, 8]] as const) {
     for (const dt of ['f32', 'f16'] as const) {
@@ -276,7 +293,8 @@ export async function checkBackwardKernels(): Promise<{ checks: Check[] }> {
     await run(gpu, (rec) => { rope(rec, xb, pb, tb, R, heads, D); ropeBackward(rec, xb, pb, tb, R, heads, D); });
     checks.push({ op: 'rope backward ∘ forward = identity', err: maxDiff(await readBuffer(gpu, xb, R * heads * D), x), scale: maxAbs(x) });
   }
-  { // attention backward: 2 sequences × 5 tokens, GQA 4:2, through the cache kernels
+  // attention backward: 2 sequences × 5 tokens, GQA 4:2, through the cache kernels; both kernels
+  for (const kernel of ['workgroup', 'rows'] as const) {
     const B = 2, T = 5, Hq = 4, Hkv = 2, D = 8, maxCtx = 8, R = B * T;
     const q = rand(rng, R * Hq * D), k = rand(rng, R * Hkv * D), v = rand(rng, R * Hkv * D), dO = rand(rng, R * Hq * D);
     const kc = zeros(B * Hkv * maxCtx * D), vc = zeros(B * Hkv * maxCtx * D), S = zeros(R * Hq * T), lse = zeros(R * Hq), out = zeros(R * Hq * D);
@@ -284,8 +302,8 @@ export async function checkBackwardKernels(): Promise<{ checks: Check[] }> {
     const pos = buf(Uint32Array.from({ length: R }, (_, r) => r % T)), qb = buf(q);
     await run(gpu, (rec) => {
       kvWrite(rec, buf(k), buf(v), pos, kc, vc, { R, T, Hkv, D, maxCtx });
-      attention(rec, { q: qb, kc, vc, pos, S, lse, out, R, T, Hq, Hkv, D, maxCtx, stride: T });
-      attentionBackward(rec, { q: qb, kc, vc, pos, S, dO: buf(dO), dS, dq, dk, dv, R, T, Hq, Hkv, D, maxCtx, stride: T });
+      attention(rec, { q: qb, kc, vc, pos, S, lse, out, R, T, Hq, Hkv, D, maxCtx, stride: T }, kernel);
+      attentionBackward(rec, { q: qb, kc, vc, pos, S, dO: buf(dO), dS, dq, dk, dv, R, T, Hq, Hkv, D, maxCtx, stride: T }, kernel);
     });
     const gq = await readBuffer(gpu, dq, R * Hq * D), gk = await readBuffer(gpu, dk, R * Hkv * D), gv = await readBuffer(gpu, dv, R * Hkv * D);
     let eq = 0, ek = 0, ev = 0, sc = 0;
@@ -295,7 +313,7 @@ export async function checkBackwardKernels(): Promise<{ checks: Check[] }> {
       eq = Math.max(eq, maxDiff(sl(gq, Hq * D), ref.dq)); ek = Math.max(ek, maxDiff(sl(gk, Hkv * D), ref.dk)); ev = Math.max(ev, maxDiff(sl(gv, Hkv * D), ref.dv));
       sc = Math.max(sc, maxAbs(ref.dq), maxAbs(ref.dk), maxAbs(ref.dv));
     }
-    checks.push({ op: 'attention backward dq', err: eq, scale: sc }, { op: 'attention backward dk', err: ek, scale: sc }, { op: 'attention backward dv', err: ev, scale: sc });
+    checks.push({ op: `attention backward dq (${kernel})`, err: eq, scale: sc }, { op: `attention backward dk (${kernel})`, err: ek, scale: sc }, { op: `attention backward dv (${kernel})`, err: ev, scale: sc });
   }
   { // embedding backward with repeated ids over two chunks
     const V = 40, H = 6, ids = [3, 39, 3, 20, 21, 3, 39], dx = rand(rng, ids.length * H);

@@ -260,11 +260,50 @@ export interface AttentionBackwardArgs extends Omit<AttentionArgs, 'out' | 'lse'
 }
 
 /** Backward of a training step's attention (positions 0 … T−1 of each sequence, seq0 = 0). */
-export function attentionBackward(rec: Recorder, a: AttentionBackwardArgs): void {
+// Pass 1 with a thread per (query row, head) and no barrier (CPU adapters, as ATTENTION_ROWS_WGSL).
+export const ATTN_BACKWARD_Q_ROWS_WGSL = /* wgsl */ `
+${PARAMS}
+@group(0) @binding(0) var<storage, read> dO: array<f32>;
+@group(0) @binding(1) var<storage, read> S: array<f32>;
+@group(0) @binding(2) var<storage, read> kc: array<f32>;
+@group(0) @binding(3) var<storage, read> vc: array<f32>;
+@group(0) @binding(4) var<storage, read> pos: array<u32>;
+@group(0) @binding(5) var<storage, read_write> dS: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dq: array<f32>;
+@group(0) @binding(7) var<uniform> p: P;
+@compute @workgroup_size(${ROWS_WG})
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let rh = g.x + g.y * nw.x * ${ROWS_WG}u;
+  if (rh >= p.R * p.Hq) { return; }
+  let r = rh / p.Hq; let h = rh % p.Hq;
+  let kvh = h / (p.Hq / p.Hkv);
+  let b = p.seq0 + r / p.T;
+  let L = pos[r] + 1u;
+  let base = (b * p.Hkv + kvh) * p.maxCtx;
+  let srow = rh * p.stride;
+  let qo = rh * p.D;
+  var delta = 0.0;
+  for (var j = 0u; j < L; j++) {
+    var dp = 0.0;
+    let vj = (base + j) * p.D;
+    for (var d = 0u; d < p.D; d++) { dp += dO[qo + d] * vc[vj + d]; }
+    dS[srow + j] = dp;
+    delta += S[srow + j] * dp;
+  }
+  for (var j = 0u; j < L; j++) { dS[srow + j] = S[srow + j] * (dS[srow + j] - delta); }
+  for (var d = 0u; d < p.D; d++) {
+    var acc = 0.0;
+    for (var j = 0u; j < L; j++) { acc += dS[srow + j] * kc[(base + j) * p.D + d]; }
+    dq[qo + d] = p.scale * acc;
+  }
+}`;
+
+export function attentionBackward(rec: Recorder, a: AttentionBackwardArgs, kernel: AttentionKernel = rec.caps.cpu ? 'rows' : 'workgroup'): void {
   if (a.D > 256) throw new UnsupportedError(`attention backward: head_dim ${a.D} > 256 is not supported`);
   const params = [a.R, a.T, a.Hq, a.Hkv, a.D, a.maxCtx, a.stride, { f32: 1 / Math.sqrt(a.D) }, a.seq0 ?? 0];
-  const rows = a.R * a.Hq, krows = a.R * a.Hkv;
-  rec.dispatch(ATTN_BACKWARD_Q_WGSL, 'attention_backward_q', [a.dO, a.S, a.kc, a.vc, a.pos, a.dS, a.dq], params, [Math.min(rows, 65535), Math.ceil(rows / 65535)]);
+  const rows = a.R * a.Hq, krows = a.R * a.Hkv, qBufs = [a.dO, a.S, a.kc, a.vc, a.pos, a.dS, a.dq];
+  if (kernel === 'rows') rec.dispatch(ATTN_BACKWARD_Q_ROWS_WGSL, 'attention_backward_q_rows', qBufs, params, grid1d(rows, ROWS_WG));
+  else rec.dispatch(ATTN_BACKWARD_Q_WGSL, 'attention_backward_q', qBufs, params, [Math.min(rows, 65535), Math.ceil(rows / 65535)]);
   rec.dispatch(ATTN_BACKWARD_KV_WGSL, 'attention_backward_kv', [a.dO, a.S, a.dS, a.q, a.dk, a.dv], params, [Math.min(krows, 65535), Math.ceil(krows / 65535)]);
 }
 

@@ -313,6 +313,28 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   }
 }`;
 
+// The same product, a thread per output and no workgroup memory: for CPU adapters (GpuCaps.cpu),
+// where the tiled kernel's barriers cost more than its reuse saves, and LoRA's narrow products
+// (rank-wide outputs or reductions) leave most of a 64 × 64 tile empty. Sums over k in order.
+const GS_WG = 64;
+export const gemmSimpleWgsl = (aT: boolean, bT: boolean, dtype: WeightDtype, accumulate: boolean) => /* wgsl */ `
+struct P { I: u32, J: u32, K: u32, scale: f32 }
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+${scalarWeights(dtype, 1)}
+@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+@group(0) @binding(3) var<uniform> p: P;
+@compute @workgroup_size(${GS_WG})
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let idx = g.x + g.y * nw.x * ${GS_WG}u;
+  if (idx >= p.I * p.J) { return; }
+  let i = idx / p.J; let j = idx % p.J;
+  var acc = 0.0;
+  for (var k = 0u; k < p.K; k++) { acc += A[${aT ? 'k * p.I + i' : 'i * p.K + k'}] * wAt(${bT ? 'j * p.K + k' : 'k * p.J + j'}); }
+  ${accumulate ? 'C[idx] += p.scale * acc;' : 'C[idx] = p.scale * acc;'}
+}`;
+
+export type GemmKernel = 'tiled' | 'simple';
+
 export interface GemmArgs {
   A: GPUBuffer; B: GPUBuffer; C: GPUBuffer;
   I: number; J: number; K: number;
@@ -324,8 +346,13 @@ export interface GemmArgs {
 }
 
 /** C[I, J] (+)= scale · A·B with the layouts above. */
-export function gemm(rec: Recorder, a: GemmArgs): void {
+export function gemm(rec: Recorder, a: GemmArgs, kernel: GemmKernel = rec.caps.cpu ? 'simple' : 'tiled'): void {
   const dt = a.bDtype ?? 'f32';
+  if (kernel === 'simple') {
+    rec.dispatch(gemmSimpleWgsl(a.aT, a.bT, dt, Boolean(a.accumulate)), `gemm_simple_${a.aT ? 't' : 'n'}${a.bT ? 't' : 'n'}_${dt}${a.accumulate ? '_acc' : ''}`,
+      [a.A, a.B, a.C], [a.I, a.J, a.K, { f32: a.scale ?? 1 }], grid1d(a.I * a.J, GS_WG));
+    return;
+  }
   rec.dispatch(gemmWgsl(a.aT, a.bT, dt, Boolean(a.accumulate)), `gemm_${a.aT ? 't' : 'n'}${a.bT ? 't' : 'n'}_${dt}${a.accumulate ? '_acc' : ''}`,
     [a.A, a.B, a.C], [a.I, a.J, a.K, { f32: a.scale ?? 1 }], [Math.ceil(a.J / LT), Math.ceil(a.I / LT)]);
 }
