@@ -183,8 +183,8 @@ export function attentionCpu(q: Float32Array, keys: Float32Array[][], values: Fl
 //   dv[j, g] = Σ_{rows i ≥ j, heads h of group g} P[i, h, j] dO[i, h]
 // Pass 1 (per query row and head) writes dS over S's layout into dSbuf and dq; pass 2 (per key row
 // and kv head) sums over the query rows that see it. No atomics.
-export const ATTN_BACKWARD_Q_WGSL = /* wgsl */ `
-${PARAMS}
+/** Bindings of both pass-1 kernels (same buffers, same order). */
+const BACKWARD_Q_BINDINGS = `${PARAMS}
 @group(0) @binding(0) var<storage, read> dO: array<f32>;
 @group(0) @binding(1) var<storage, read> S: array<f32>;
 @group(0) @binding(2) var<storage, read> kc: array<f32>;
@@ -192,7 +192,10 @@ ${PARAMS}
 @group(0) @binding(4) var<storage, read> pos: array<u32>;
 @group(0) @binding(5) var<storage, read_write> dS: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dq: array<f32>;
-@group(0) @binding(7) var<uniform> p: P;
+@group(0) @binding(7) var<uniform> p: P;`;
+
+export const ATTN_BACKWARD_Q_WGSL = /* wgsl */ `
+${BACKWARD_Q_BINDINGS}
 var<workgroup> dos: array<f32, 256>;
 var<workgroup> red: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
@@ -262,15 +265,7 @@ export interface AttentionBackwardArgs extends Omit<AttentionArgs, 'out' | 'lse'
 /** Backward of a training step's attention (positions 0 … T−1 of each sequence, seq0 = 0). */
 // Pass 1 with a thread per (query row, head) and no barrier (CPU adapters, as ATTENTION_ROWS_WGSL).
 export const ATTN_BACKWARD_Q_ROWS_WGSL = /* wgsl */ `
-${PARAMS}
-@group(0) @binding(0) var<storage, read> dO: array<f32>;
-@group(0) @binding(1) var<storage, read> S: array<f32>;
-@group(0) @binding(2) var<storage, read> kc: array<f32>;
-@group(0) @binding(3) var<storage, read> vc: array<f32>;
-@group(0) @binding(4) var<storage, read> pos: array<u32>;
-@group(0) @binding(5) var<storage, read_write> dS: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dq: array<f32>;
-@group(0) @binding(7) var<uniform> p: P;
+${BACKWARD_Q_BINDINGS}
 @compute @workgroup_size(${ROWS_WG})
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
   let rh = g.x + g.y * nw.x * ${ROWS_WG}u;
