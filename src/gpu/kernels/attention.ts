@@ -95,16 +95,18 @@ ${weightedSum('S[srow + j]', 'vc[(kbase + j) * p.D + d]', 'out[rh * p.D + d] = a
 // a workgroup's barriers cost more than the arithmetic. Same operations in the same order as above,
 // except that the max and the sum run serially over j.
 const ROWS_WG = 16;
-export const ATTENTION_ROWS_WGSL = /* wgsl */ `
-${FORWARD_BINDINGS}
-@compute @workgroup_size(${ROWS_WG})
+/** Entry point of the thread-per-(row, head) kernels: rh and the same names as ROW_HEAD. */
+const THREAD_ROW_HEAD = `@compute @workgroup_size(${ROWS_WG})
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
   let rh = g.x + g.y * nw.x * ${ROWS_WG}u;
   if (rh >= p.R * p.Hq) { return; }
   let r = rh / p.Hq; let h = rh % p.Hq;
   let kvh = h / (p.Hq / p.Hkv);
   let b = p.seq0 + r / p.T;
-  let L = pos[r] + 1u;
+  let L = pos[r] + 1u;`;
+export const ATTENTION_ROWS_WGSL = /* wgsl */ `
+${FORWARD_BINDINGS}
+${THREAD_ROW_HEAD}
   let kbase = (b * p.Hkv + kvh) * p.maxCtx;
   let srow = rh * p.stride;
   let qo = rh * p.D;
@@ -262,18 +264,10 @@ export interface AttentionBackwardArgs extends Omit<AttentionArgs, 'out' | 'lse'
   dq: GPUBuffer; dk: GPUBuffer; dv: GPUBuffer;
 }
 
-/** Backward of a training step's attention (positions 0 … T−1 of each sequence, seq0 = 0). */
 // Pass 1 with a thread per (query row, head) and no barrier (CPU adapters, as ATTENTION_ROWS_WGSL).
 export const ATTN_BACKWARD_Q_ROWS_WGSL = /* wgsl */ `
 ${BACKWARD_Q_BINDINGS}
-@compute @workgroup_size(${ROWS_WG})
-fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
-  let rh = g.x + g.y * nw.x * ${ROWS_WG}u;
-  if (rh >= p.R * p.Hq) { return; }
-  let r = rh / p.Hq; let h = rh % p.Hq;
-  let kvh = h / (p.Hq / p.Hkv);
-  let b = p.seq0 + r / p.T;
-  let L = pos[r] + 1u;
+${THREAD_ROW_HEAD}
   let base = (b * p.Hkv + kvh) * p.maxCtx;
   let srow = rh * p.stride;
   let qo = rh * p.D;
@@ -293,6 +287,7 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: ve
   }
 }`;
 
+/** Backward of a training step's attention (positions 0 … T−1 of each sequence, seq0 = 0). */
 export function attentionBackward(rec: Recorder, a: AttentionBackwardArgs, kernel: AttentionKernel = rec.caps.cpu ? 'rows' : 'workgroup'): void {
   if (a.D > 256) throw new UnsupportedError(`attention backward: head_dim ${a.D} > 256 is not supported`);
   const params = [a.R, a.T, a.Hq, a.Hkv, a.D, a.maxCtx, a.stride, { f32: 1 / Math.sqrt(a.D) }, a.seq0 ?? 0];
