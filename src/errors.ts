@@ -36,3 +36,14 @@ export class UnknownTargetError extends EvomError {
     super(`unknown target "${name}"; known targets: ${known.join(', ')}`, 'unknown_target');
   }
 }
+
+/**
+ * A training run stopped by this machine rather than by its input (the GPU device lost, out of GPU
+ * memory) during step `step`: the message says so, what is saved (steps up to `saved`, its last
+ * checkpoint) and how to resume. `evom` exits 1 for it. `code` is the cause's.
+ */
+export class RunStoppedError extends EvomError {
+  /** spelled out: the places it crosses to match it by name (comlink keeps an error's name, not its class), and a bundle's minifier renames classes */
+  override readonly name = 'RunStoppedError';
+  constructor(message: string, code: string, readonly step: number, readonly saved: number) { super(message, code); }
+}

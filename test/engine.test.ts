@@ -43,6 +43,14 @@ describe('engine errors', () => {
     expect(r.message).toMatch(/buffer "kcache\.0" needs \d+ bytes; this adapter's maxBufferSize is \d+/);
   }, 120_000);
 
+  it('out of GPU memory and a lost device are typed errors; a read in flight when the device is lost fails instead of hanging', async () => {
+    const r = await callInPage<Record<string, string>>(env.page, '/test/gpu/engine-checks.ts', 'checkDeviceLoss');
+    expect(r.oom).toBe('GpuOutOfMemoryError: the GPU ran out of memory (allocation of 1 TiB failed)');
+    expect(r.before).toBe('2');
+    const lost = 'GpuDeviceLostError: the GPU device was lost (destroyed: Device was destroyed)';
+    expect(r).toMatchObject({ inFlight: lost, after: lost, check: lost, idle: lost, lost: 'destroyed' });
+  }, 60_000);
+
   it('no WebGPU, or no adapter, is a typed error saying what to do', async () => {
     const { acquireGpu, GpuUnavailableError } = await import('../src/gpu/device.ts');
     await expect(acquireGpu(undefined)).rejects.toBeInstanceOf(GpuUnavailableError);

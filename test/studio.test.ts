@@ -1,8 +1,8 @@
 // EVOM Studio in headless Chromium (WebGPU on SwiftShader), driven like a user would: prepare
 // generated problems, evaluate the built-in policy with a drill-down, train with live charts,
-// reload mid-run and resume from the OPFS checkpoint, export and re-import a run card, the
-// solver-transfer wizard on two in-browser targets, a remote target on a real sandbox server on
-// 127.0.0.1, offline use, and the error paths. Throughout, the page's main thread is watched: it
+// reload mid-run and resume from the OPFS checkpoint, lose the GPU device mid-step and resume,
+// export and re-import a run card, the solver-transfer wizard on two in-browser targets, a remote
+// target on a real sandbox server on 127.0.0.1, offline use, and the error paths. Throughout, the page's main thread is watched: it
 // renders only (no WebGPU, no WebAssembly; the engine and the solvers run in its workers). Its long
 // tasks are measured by bench/studio-main-thread.ts. Screenshots go to test-results/studio-*.png.
 import { spawnSync } from 'node:child_process';
@@ -139,7 +139,7 @@ describe('EVOM Studio', () => {
     expect((await expectRenderOnly(page)).workers).toEqual(expect.arrayContaining(['evom-problems', 'evom-engine']));
   }, 360_000);
 
-  it('trains with live charts; a reload mid-run loses nothing and the run resumes from its checkpoint', async () => {
+  it('trains with live charts; a reload mid-run, or the GPU device lost mid-step, loses nothing and the run resumes from its checkpoint', async () => {
     await openTab(page, 'train');
     await page.fill('#run-title', 'studio test run');
     for (const [k, v] of [['steps', '3'], ['group', '4'], ['promptsPerStep', '1'], ['maxNewTokens', '100'], ['microBatch', '4']] as const) await page.fill(`#set-${k}`, v);
@@ -162,6 +162,19 @@ describe('EVOM Studio', () => {
     expect(await page.locator('#metrics tbody tr').count()).toBe(2);
     await page.click('#stop');
     await page.waitForFunction(() => /: stopped\./.test(document.querySelector('#train-status')?.textContent ?? ''), null, { timeout: 30_000 });
+    // resumed, and the engine worker's GPU device destroyed in the middle of step 3: the run stops
+    // with what happened and a Resume button, step 2 stays its checkpoint
+    const engine = page.workers().find((w) => w.url().includes('engine-worker.browser'))!;
+    await engine.evaluate(() => (self as unknown as { evomHost: { testLoseDeviceInStep(step: number): Promise<void> } }).evomHost.testLoseDeviceInStep(3));
+    await page.click('#resume');
+    await page.waitForFunction(() => /: failed\./.test(document.querySelector('#train-status')?.textContent ?? ''), null, { timeout: 300_000 });
+    await idle(page, 30_000);
+    expect(await page.textContent('#train-status')).toMatch(/: failed\. The GPU device was lost during step 3 \(destroyed: Device was destroyed\): the run stopped; steps up to 2 are saved\. Press Resume to continue from the last checkpoint on a new GPU device\.$/);
+    expect(await errorText(page)).toMatch(/^The GPU device was lost during step 3/);
+    expect(await page.locator('#metrics tbody tr').count()).toBe(2);
+    await shot(page, 'train-device-lost');
+    // Resume: a new device, from the checkpoint of step 2, to the end
+    expect(await page.isEnabled('#resume')).toBe(true);
     await page.click('#resume');
     await page.waitForFunction(() => /: done\./.test(document.querySelector('#train-status')?.textContent ?? ''), null, { timeout: 600_000 });
     expect(await errorText(page)).toBe('');

@@ -2,7 +2,8 @@
 // the verifier workers, real solvers. A random tiny model earns no reward, so these runs start from
 // the committed PEFT adapter with a KL penalty: the KL term supplies the gradient. Checked: the
 // run folder's contract (metrics.jsonl fields, checkpoints, PEFT adapter), determinism, and that a
-// run killed with SIGKILL mid-way and resumed ends bit-identical to an uninterrupted one.
+// run killed with SIGKILL mid-way, or stopped by its GPU device lost mid-step, and resumed ends
+// bit-identical to an uninterrupted one.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,8 +30,8 @@ writeFileSync(DATA, [
 const ARGS = ['--model', MODEL, '--data', DATA, '--target', 'highs', '--group', '2', '--prompts-per-step', '1', '--max-new-tokens', '6',
   '--micro-batch', '2', '--kl', '0.04', '--lr', '0.001', '--adapter', ADAPTER, '--checkpoint-every', '1', '--seed', '3'];
 
-function evom(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, 'train', ...args], { encoding: 'utf8', timeout: 600_000 });
+function evom(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, 'train', ...args], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const metrics = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -124,7 +125,7 @@ describe('evom train', () => {
     expect(Buffer.compare(adapterBytes(E), adapterBytes(A))).toBe(0);
   }, 900_000);
 
-  it('a run killed with SIGKILL and resumed ends identical to the uninterrupted run', async () => {
+  it('a run killed with SIGKILL, then its GPU device lost mid-step, resumes each time and ends identical to the uninterrupted run', async () => {
     const B = join(tmp, 'b');
     const p = spawn(process.execPath, [BIN, 'train', ...ARGS, '--steps', '3', '--out', B], { detached: true, stdio: 'ignore' });
     // kill the whole process group (node and its Chromium) as soon as step 1 is reported
@@ -139,9 +140,18 @@ describe('evom train', () => {
       p.on('exit', () => { clearInterval(t); reject(new Error('training ended before it could be killed')); });
     });
     expect(existsSync(join(B, 'adapter'))).toBe(false);
+    // resumed, and the GPU device destroyed in the middle of step 2 (between its rollouts and its
+    // update): the run stops with one line saying so and what to do; step 1 stays its checkpoint
+    const lost = evom(['--resume', B], { EVOM_TEST_LOSE_DEVICE_IN_STEP: '2' });
+    expect(lost.code, lost.stderr).toBe(1);
+    expect(lost.stderr).toContain(`evom train: The GPU device was lost during step 2 (destroyed: Device was destroyed): the run stopped; steps up to 1 are saved. Resume with: evom train --resume ${B}\n`);
+    expect(lost.stderr).not.toMatch(/unexpected error|\n\s+at /);
+    expect(readFileSync(join(B, 'checkpoints', 'latest'), 'utf8')).toBe('step-000001');
+    expect(existsSync(join(B, 'checkpoints', 'step-000002'))).toBe(false);
+    expect(metrics(B).map((x) => x.step)).toEqual([1]);
     const r = evom(['--resume', B]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/resuming from step [01]|no checkpoint yet/);
+    expect(r.stderr).toMatch(/resuming from step 1\n/);
     expect(metrics(B).map(stable)).toEqual(metrics(join(tmp, 'a')).map(stable));
     expect(Buffer.compare(adapterBytes(B), adapterBytes(join(tmp, 'a')))).toBe(0);
     // extending a finished run continues from its last checkpoint

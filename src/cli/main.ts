@@ -1,8 +1,9 @@
 // `npx evom …`: the command line. One file per command in this folder, loaded when it runs; flag
 // helpers in args.ts. Command names, flags and JSON fields are a public contract (pinned by
-// test/cli.test.ts). Errors a user can cause are EvomErrors: printed as one line, exit code 2.
+// test/cli.test.ts). Errors a user can cause are EvomErrors: printed as one line, exit code 2 (a run
+// stopped by the machine, RunStoppedError: one line, exit code 1).
 
-import { EvomError } from '../errors.ts';
+import { EvomError, RunStoppedError } from '../errors.ts';
 import { FAMILIES } from '../problems/generator.ts';
 import { loadTargetPlugins, sandboxTargetNames, workerTargetNames } from '../targets/registry.ts';
 import { DEFAULTS } from '../verifier/config.ts';
@@ -44,12 +45,14 @@ ${trainUsage()}
   evom merge --model DIR|HUB_ID --adapter DIR --out DIR [--dtype same|f32]
       Merge a PEFT LoRA adapter into the base weights (W + alpha/r·B·A) and write a plain model
       folder (model.safetensors in the base's dtype, or f32; config and tokenizer files copied).
-  evom plan --model DIR|HUB_ID [--batch B] [--context T] [--dtype auto|f16|f32]
+  evom plan --model DIR|HUB_ID [--batch B] [--context T] [--dtype auto|f16|f32] [--quant q4|q8]
             [--train [--group G] [--micro-batch N] [--max-new-tokens N] [--prompt-tokens N]
-                     [--lora-rank R] [--budget GIB]]
-      Print the memory plan (weights, KV cache, activations per token) for a model's config; with
-      --train, also LoRA GRPO/DAPO training's (trainer defaults) against WebGPU's default limits and
-      the budget, and the nearest --micro-batch / --max-new-tokens that fits when it does not.
+                     [--lora-rank R] [--budget GIB] [--recompute]]
+      Print the memory plan (weights, KV cache, activations per token) for a model's config
+      (--quant: the layers' matrices quantized in groups of 32, as evom train --quant loads them); with
+      --train, also LoRA GRPO/DAPO training's (trainer defaults; --recompute: activations recomputed
+      in the backward) against WebGPU's default limits and the budget, and the nearest --micro-batch
+      / --recompute / --quant / --max-new-tokens that fits when it does not.
   evom serve [--host H] [--port P] [--tokens FILE] [--config FILE] [--workers N]
       Run the sandbox server for Python targets (pulp, scipy, gurobi, copt, ortools where installed).
   evom problems [--family F[,F…]|all] [--count N] [--seed S] [--difficulty D]
@@ -107,7 +110,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   } catch (e) {
     if (e instanceof EvomError) {
       io.stderr(`evom ${cmd ?? ''}: ${e.message}\n`);
-      return 2;
+      return e instanceof RunStoppedError ? 1 : 2;
     }
     io.stderr(`evom ${cmd ?? ''}: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
     return 1;

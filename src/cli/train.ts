@@ -7,7 +7,7 @@
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UsageError } from '../errors.ts';
+import { EvomError, RunStoppedError, UsageError } from '../errors.ts';
 import type { ModelSource } from '../model/source.ts';
 import { directorySource } from '../model/source-node.ts';
 import type { StepMetrics, TrainItem } from '../rl/trainer.ts';
@@ -75,8 +75,17 @@ export async function trainRun(out: string, source: ModelSource, io: Io, o: { st
     }
     if (opened.step > 0) io.stderr(`resuming from step ${opened.step}\n`);
     else if (o.resume) io.stderr('no checkpoint yet: starting from step 0\n');
+    // tests only: the device lost in the middle of this step (test/train-cli.test.ts)
+    if (process.env.EVOM_TEST_LOSE_DEVICE_IN_STEP) await h.host.testLoseDeviceInStep(Number(process.env.EVOM_TEST_LOSE_DEVICE_IN_STEP));
     for (let step = opened.step; step < steps;) {
-      const { metrics: m } = await h.host.trainStep();
+      const { metrics: m } = await h.host.trainStep().catch((e: unknown) => {
+        // the GPU device lost or out of memory: the host saved nothing of the step; say how to go on
+        if (e instanceof EvomError && e.name === 'RunStoppedError') {
+          const r = e as RunStoppedError;
+          throw new RunStoppedError(`${r.message} Resume with: evom train --resume ${/[^\w./-]/.test(out) ? JSON.stringify(out) : out}`, r.code, r.step, r.saved);
+        }
+        throw e;
+      });
       step = m.step;
       o.onMetrics?.(m);
       io.stderr(`step ${m.step}: reward ${m.reward_mean.toFixed(3)} acc ${(100 * m.accuracy).toFixed(1)}% format ${(100 * m.format_rate).toFixed(1)}% loss ${m.loss.toFixed(4)} kl ${m.kl.toFixed(4)} ${(m.ms.total / 1000).toFixed(1)} s\n`);

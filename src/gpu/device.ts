@@ -17,8 +17,28 @@ export class GpuCapacityError extends EvomError {
 
 /** An error reported by the device (shader compilation, validation, out of memory). */
 export class GpuError extends EvomError {
-  constructor(message: string, readonly details: string[]) { super(message, 'gpu_error'); }
+  constructor(message: string, readonly details: string[], code = 'gpu_error') { super(message, code); }
 }
+
+/** The device could not allocate what was asked of it (a buffer, a pipeline): out of GPU memory. */
+export class GpuOutOfMemoryError extends GpuError {
+  constructor(details: string[]) { super(`the GPU ran out of memory (${details[0]?.split('\n')[0] ?? 'no details'})`, details, 'gpu_out_of_memory'); }
+}
+
+/**
+ * The device is gone (destroyed, reset by the driver, reclaimed by the browser): nothing more runs
+ * on it, and work in flight is lost. Only a new device (a new engine) continues.
+ */
+export class GpuDeviceLostError extends EvomError {
+  /** `reason`: GPUDeviceLostInfo's ("destroyed" or "unknown"); `detail`: its message */
+  constructor(readonly reason: string, readonly detail: string) {
+    super(`the GPU device was lost (${lossWhy(reason, detail)})`, 'gpu_device_lost');
+  }
+  /** "reason: detail", as messages name the loss */
+  get why(): string { return lossWhy(this.reason, this.detail); }
+}
+
+const lossWhy = (reason: string, detail: string) => `${reason}${detail ? `: ${detail.replace(/\.\s*$/, '')}` : ''}`;
 
 export interface GpuCaps {
   /** adapter vendor/architecture, e.g. "google/swiftshader" */
@@ -47,8 +67,17 @@ export interface Gpu {
   caps: GpuCaps;
   /** compute pipeline for a WGSL source (cached by source text) */
   pipeline(code: string, label: string): GPUComputePipeline;
-  /** Throw if the device reported an error (invalid shader, bad binding, out of memory) since the last check. */
+  /** Throw if the device is lost (GpuDeviceLostError) or reported an error since the last check (GpuOutOfMemoryError, else GpuError). */
   check(): void;
+  /** the device's loss, once it is lost (null while it works) */
+  readonly lost: GpuDeviceLostError | null;
+  /**
+   * `p` (a mapAsync, a queue's work done), failing with GpuDeviceLostError when the device is lost
+   * before `p` settles or `p` fails because of the loss: nothing awaited on the device waits forever.
+   */
+  settle<T>(p: Promise<T>): Promise<T>;
+  /** Wait until the queue has done the work submitted so far, then check(). */
+  idle(): Promise<void>;
   destroy(): void;
 }
 
@@ -96,9 +125,48 @@ export async function acquireGpu(gpu: GPU | undefined = globalThis.navigator?.gp
   };
   const cache = new Map<string, GPUComputePipeline>();
   const errors: string[] = [];
-  device.addEventListener('uncapturederror', (ev) => { if (errors.length < 20) errors.push((ev as GPUUncapturedErrorEvent).error.message); });
+  let outOfMemory = false;
+  device.addEventListener('uncapturederror', (ev) => {
+    const e = (ev as GPUUncapturedErrorEvent).error;
+    if (isOutOfMemory(e)) outOfMemory = true;
+    if (errors.length < 20) errors.push(e.message);
+  });
+  // the loss, and the rejections of what is awaited on the device when it comes
+  let lost: GpuDeviceLostError | null = null;
+  const waiting = new Set<(e: GpuDeviceLostError) => void>();
+  const lostSettled = device.lost.then((info) => {
+    lost = new GpuDeviceLostError(info.reason ?? 'unknown', info.message ?? '');
+    for (const fail of waiting) fail(lost);
+    waiting.clear();
+  });
+  const check = () => {
+    if (lost) throw lost;
+    if (errors.length === 0) return;
+    const all = errors.splice(0), oom = outOfMemory;
+    outOfMemory = false;
+    if (oom) throw new GpuOutOfMemoryError(all);
+    throw new GpuError(`the GPU reported ${all.length} error(s): ${all[0]!.split('\n')[0]}`, all);
+  };
+  const settle = <T>(p: Promise<T>): Promise<T> => new Promise<T>((resolve, reject) => {
+    if (lost) { p.catch(() => undefined); reject(lost); return; }
+    waiting.add(reject);
+    p.then((v) => { waiting.delete(reject); resolve(v); }, async (e: unknown) => {
+      waiting.delete(reject);
+      // a mapAsync that the loss aborts rejects before device.lost resolves; the queue's work done
+      // resolves after it (Chromium): wait for that, and name the loss rather than the abort
+      if (!lost) await Promise.race([lostSettled, device.queue.onSubmittedWorkDone()]).catch(() => undefined);
+      try { check(); } catch (typed) { reject(typed); return; }
+      reject(e);
+    });
+  });
   return {
     device, caps,
+    get lost() { return lost; },
+    settle,
+    async idle() {
+      await settle(device.queue.onSubmittedWorkDone());
+      check();
+    },
     pipeline(code, label) {
       let p = cache.get(code);
       if (!p) {
@@ -108,16 +176,38 @@ export async function acquireGpu(gpu: GPU | undefined = globalThis.navigator?.gp
       }
       return p;
     },
-    check() {
-      if (errors.length === 0) return;
-      const all = errors.splice(0);
-      throw new GpuError(`the GPU reported ${all.length} error(s): ${all[0]!.split('\n')[0]}`, all);
-    },
+    check,
     destroy() {
       cache.clear();
       device.destroy();
     },
   };
+}
+
+/** GPUOutOfMemoryError (by name where the class is not a global, as in Dawn's Node binding). */
+function isOutOfMemory(e: GPUError): boolean {
+  const C = (globalThis as { GPUOutOfMemoryError?: abstract new (...a: never[]) => GPUError }).GPUOutOfMemoryError;
+  return (C !== undefined && e instanceof C) || e?.constructor?.name === 'GPUOutOfMemoryError';
+}
+
+/**
+ * Count the storage buffers alive on a device from now on (device.createBuffer and destroy
+ * wrapped): the returned function gives their bytes by label. The memory plan's tests and
+ * bench/memory-count.ts compare it with the plan.
+ */
+export function trackStorageBuffers(gpu: Gpu): () => Map<string, number> {
+  const alive = new Map<GPUBuffer, { label: string; size: number }>();
+  const dev = gpu.device, create = dev.createBuffer.bind(dev);
+  dev.createBuffer = (d: GPUBufferDescriptor) => {
+    const b = create(d);
+    if (d.usage & 0x80 /* STORAGE */) {
+      alive.set(b, { label: d.label ?? '', size: d.size });
+      const destroy = b.destroy.bind(b);
+      b.destroy = () => { alive.delete(b); destroy(); };
+    }
+    return b;
+  };
+  return () => { const o = new Map<string, number>(); for (const x of alive.values()) o.set(x.label, (o.get(x.label) ?? 0) + x.size); return o; };
 }
 
 const STORAGE = 0x80 | 0x8 | 0x4; // STORAGE | COPY_DST | COPY_SRC (GPUBufferUsage is not a global in every runtime)
@@ -153,7 +243,12 @@ export async function readBuffer(gpu: Gpu, buf: GPUBuffer, n: number, offsetFloa
   const enc = gpu.device.createCommandEncoder();
   enc.copyBufferToBuffer(buf, offsetFloats * 4, staging, 0, size);
   gpu.device.queue.submit([enc.finish()]);
-  await staging.mapAsync(0x1 /* READ */);
+  try {
+    await gpu.settle(staging.mapAsync(0x1 /* READ */));
+  } catch (e) {
+    staging.destroy();
+    throw e;
+  }
   gpu.check();
   const out = new Float32Array(staging.getMappedRange().slice(0, n * 4));
   staging.unmap();
@@ -178,8 +273,14 @@ export function uniforms(gpu: Gpu, words: (number | { f32: number })[], label: s
 /** Per-label queue time of dispatches while profiling (bench/profile.ts); null: not profiling. */
 export interface DispatchProfile { byLabel: Map<string, { ms: number; n: number }>; last?: number; pending?: Promise<void>; phase?: string }
 let dispatchProfile: DispatchProfile | null = null;
-/** Name the phase that following dispatches belong to (labels become "phase: kernel"); no-op unless profiling. */
-export function profilePhase(phase: string): void { if (dispatchProfile) dispatchProfile.phase = phase; }
+/** Tests only (EngineHost.testLoseDeviceInStep): called with each phase named by profilePhase. */
+let testPhaseHook: ((phase: string) => void) | null = null;
+export function setTestPhaseHook(f: ((phase: string) => void) | null): void { testPhaseHook = f; }
+/** Name the phase that following dispatches belong to (labels become "phase: kernel"); no-op unless profiling (or a test hooks it). */
+export function profilePhase(phase: string): void {
+  testPhaseHook?.(phase);
+  if (dispatchProfile) dispatchProfile.phase = phase;
+}
 /** Start (a fresh profile) or stop (null) profiling every Recorder's dispatches; each is then submitted alone. */
 export function profileDispatches(p: DispatchProfile | null): void { dispatchProfile = p; }
 

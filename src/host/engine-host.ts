@@ -5,7 +5,7 @@
 // Node on its own WebGPU (src/host/node-host.ts). Each place supplies a HostEnv: how to get a GPU,
 // a verifier pool, model files, and the run store. WebLLM's MLCEngineInterface is the model.
 
-import { acquireGpu as acquireDefaultGpu, GpuUnavailableError, profileDispatches, type DispatchProfile, type Gpu } from '../gpu/device.ts';
+import { acquireGpu as acquireDefaultGpu, GpuDeviceLostError, GpuOutOfMemoryError, GpuUnavailableError, profileDispatches, setTestPhaseHook, type DispatchProfile, type Gpu } from '../gpu/device.ts';
 import { Engine } from '../gpu/engine.ts';
 import { generateBatch, type Completion, type SamplingParams } from '../gpu/sampling.ts';
 import { checkTrainingFit, fitTrainingShape, formatBytes, type TrainingShape } from '../gpu/memory-plan.ts';
@@ -16,12 +16,12 @@ import { fileListSource, loadModelConfig, memorySource, readJson, readJsonIfExis
 import { loadTokenizerFromSource, type EvomTokenizer } from '../model/tokenizer.ts';
 import { LoraAdapter } from '../rl/lora.ts';
 import { trainerConfigFrom } from '../rl/run-card.ts';
-import { promptIdsFor, Trainer, type RolloutGroup, type StepMetrics } from '../rl/trainer.ts';
+import { promptIdsFor, Trainer, type RolloutGroup, type StepMetrics, type TrainerCheckpoint } from '../rl/trainer.ts';
 import type { BenchmarkItem } from '../problems/benchmarks.ts';
 import { evaluateCompletions, type EvalSummary, type ItemResult } from '../verifier/evaluate.ts';
 import type { VerifierPool } from '../verifier/pool.ts';
 import type { ToleranceRule } from '../verifier/tolerance.ts';
-import { EvomError } from '../errors.ts';
+import { EvomError, RunStoppedError } from '../errors.ts';
 import { keepRollouts, type AdapterFiles, type RunStore, type StepRollouts } from './run-store.ts';
 
 /** Where a model's files are. */
@@ -126,11 +126,26 @@ export function browserSource(base: string, cache: boolean) {
 /** The default device (the browser's navigator.gpu). */
 export const defaultGpu = (): Promise<Gpu> => acquireDefaultGpu();
 
+/**
+ * A step stopped by its device (lost, or out of memory): what happened during which step, and what
+ * is saved. The place adds how to resume (the CLI's command, the Studio's button).
+ */
+function runStopped(e: GpuDeviceLostError | GpuOutOfMemoryError, step: number, saved: number): RunStoppedError {
+  const what = e instanceof GpuDeviceLostError
+    ? `The GPU device was lost during step ${step} (${e.why})`
+    : `The GPU ran out of memory during step ${step} (${e.details[0]?.split('\n')[0] ?? 'no details'})`;
+  const kept = saved > 0 ? `steps up to ${saved} are saved` : 'no step is saved yet';
+  const advice = e instanceof GpuOutOfMemoryError ? ' Free GPU memory (close other programs or tabs that use the GPU) before resuming, or start a new run with a smaller micro-batch or group.' : '';
+  return new RunStoppedError(`${what}: the run stopped; ${kept}.${advice}`, e.code, step, saved);
+}
+
 export function createEngineHost(env: HostEnv) {
   let currentProfile: DispatchProfile | null = null;
   let caps: Gpu['caps'] | null = null;
-  /** the open training run: trainer, metrics and rollouts so far */
-  let session: { trainer: Trainer; runId: string; steps: number; every: number; close: () => Promise<void>; metrics: StepMetrics[]; rollouts: StepRollouts[] } | null = null;
+  /** the open training run: trainer and its device, metrics and rollouts so far, the step of its last checkpoint */
+  let session: { trainer: Trainer; gpu: Gpu; runId: string; steps: number; every: number; close: () => Promise<void>; metrics: StepMetrics[]; rollouts: StepRollouts[]; saved: number } | null = null;
+  /** tests only: the step in which to destroy the training device (testLoseDeviceInStep) */
+  let loseDeviceInStep: number | null = null;
 
   async function newGpu(): Promise<Gpu> {
     const g = await env.acquireGpu();
@@ -221,7 +236,7 @@ export function createEngineHost(env: HostEnv) {
           `${source.name}: ${(inf.params.total / 1e6).toFixed(2)} M parameters, ${cfg.layers} layers, hidden ${cfg.hidden}, vocabulary ${cfg.vocab}`,
           `weights on the GPU (${weightDtype} matrices, as the engine holds them): ${formatBytes(inf.bytes.weights)}`,
           `sampling ${shape.group} sequences of ${seq} tokens: ${formatBytes(inf.bytes.total)}`,
-          `training (LoRA r${shape.loraRank}, micro-batch ${shape.microBatch}): ${formatBytes(tr.total)}`,
+          `training (LoRA r${shape.loraRank}, micro-batch ${shape.microBatch}${shape.recompute ? ', activations recomputed' : ''}): ${formatBytes(tr.total)}`,
           `adapter ${caps!.adapter}: maxBufferSize ${formatBytes(limits.maxBufferSize)}, maxStorageBufferBindingSize ${formatBytes(limits.maxStorageBufferBindingSize)}`,
         ],
       };
@@ -290,7 +305,7 @@ export function createEngineHost(env: HostEnv) {
       const tokenizer = await tokenizerOf(source);
       // sized for generation (G slots per prompt decoded together) and micro-batches of the longest prompt
       const promptMax = Math.max(...data.train.map((d) => promptIdsFor(tokenizer, d.question, cfg.target).length));
-      const engine = await openEngine(source, { maxBatch: Math.max(cfg.group * Math.max(1, cfg.generateTogether ?? 1), cfg.microBatch), maxContext: promptMax + cfg.maxNewTokens }, start);
+      const engine = await openEngine(source, { maxBatch: Math.max(cfg.group * Math.max(1, cfg.generateTogether ?? 1), cfg.microBatch), maxContext: promptMax + cfg.maxNewTokens, ...(cfg.quant ? { weights: cfg.quant } : {}) }, start);
       if (!engine.lora) engine.lora = new LoraAdapter(engine.gpu, engine.cfg, lora, { seed: cfg.seed });
       const pool = env.openPool({ ...(req.remote ? { remote: req.remote } : {}) });
       const close = async () => { await pool.close(); engine.destroy(); };
@@ -298,7 +313,7 @@ export function createEngineHost(env: HostEnv) {
         const trainer = new Trainer(engine, pool, tokenizer, data.train, cfg);
         if (cp) trainer.resumeFrom(cp);
         const rollouts = cp ? await env.store.readRollouts(req.run) : [];
-        session = { trainer, runId: req.run, steps: run.settings.steps, every: run.checkpointEvery, close, metrics, rollouts };
+        session = { trainer, gpu: engine.gpu, runId: req.run, steps: run.settings.steps, every: run.checkpointEvery, close, metrics, rollouts, saved: cp?.step ?? 0 };
         return { step: trainer.step, metrics };
       } catch (e) {
         await close();
@@ -306,21 +321,53 @@ export function createEngineHost(env: HostEnv) {
       }
     },
 
-    /** One step. Metrics and rollouts are saved, then a checkpoint when one is due (every N steps and the last). */
+    /**
+     * One step. Metrics and rollouts are saved, then a checkpoint when one is due (every N steps and
+     * the last). A step whose GPU device is lost, or runs out of memory, saves nothing: the run
+     * closes (its engine is unusable) and the step fails with a RunStoppedError; trainOpen resumes
+     * the run from its last checkpoint on a new device.
+     */
     async trainStep(): Promise<StepReport> {
       if (!session) throw new EvomError('no training run is open', 'no_session');
       const s = session;
-      const metrics = await s.trainer.trainStep();
+      const step = s.trainer.step + 1;
+      const hooked = loseDeviceInStep === step;
+      if (hooked) {
+        loseDeviceInStep = null;
+        // after the step's rollouts, as its forward and backward passes begin
+        setTestPhaseHook((phase) => { if (phase === 'train') { setTestPhaseHook(null); s.gpu.device.destroy(); } });
+      }
+      let metrics: StepMetrics, cp: TrainerCheckpoint | null;
+      try {
+        metrics = await s.trainer.trainStep();
+        // the checkpoint's reads from the GPU, and the device's health, before anything is written
+        const due = s.trainer.step % s.every === 0 || s.trainer.step >= s.steps;
+        cp = due ? await s.trainer.checkpoint() : null;
+        await s.gpu.idle();
+      } catch (e) {
+        if (!(e instanceof GpuDeviceLostError || e instanceof GpuOutOfMemoryError)) throw e;
+        session = null;
+        await s.close().catch(() => undefined);
+        throw runStopped(e, step, s.saved);
+      } finally {
+        if (hooked) setTestPhaseHook(null);
+      }
       s.metrics = [...s.metrics.filter((m) => m.step < metrics.step), metrics];
       s.rollouts = keepRollouts(s.rollouts, { step: metrics.step, groups: s.trainer.lastRollouts });
       await env.store.writeRollouts(s.runId, s.rollouts);
       await env.store.writeMetrics(s.runId, s.metrics);
       // the checkpoint last: a run resumed from it finds its metrics already saved
-      const due = s.trainer.step % s.every === 0 || s.trainer.step >= s.steps;
-      const checkpoint = due ? await env.store.writeCheckpoint(s.runId, await s.trainer.checkpoint()) : null;
+      const checkpoint = cp ? await env.store.writeCheckpoint(s.runId, cp) : null;
+      if (cp) s.saved = cp.step;
       if (s.trainer.step >= s.steps) await env.store.finishAdapter(s.runId);
       return { metrics, rollouts: s.trainer.lastRollouts, checkpoint };
     },
+
+    /**
+     * Tests only: destroy the training device in the middle of step `step` (after its rollouts, as
+     * its forward and backward passes begin), as a lost device would be; once. null disarms.
+     */
+    async testLoseDeviceInStep(step: number | null): Promise<void> { loseDeviceInStep = step; },
 
     async trainClose(): Promise<void> {
       await session?.close();

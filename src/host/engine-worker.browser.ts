@@ -9,10 +9,13 @@ import { browserRunStore } from './run-store-opfs.ts';
 
 // the page's Python isolates (pulp), forwarded to this worker's verifier workers
 acceptPyodideHost();
-Comlink.expose(createEngineHost({
+const host = createEngineHost({
   acquireGpu: defaultGpu,
   openPool: (o) => createBrowserPool({ warm: true, ...(o.size ? { size: o.size } : {}), ...(o.remote ? { remote: new RemoteVerifier(o.remote) } : {}) }),
   // the built-in model's refs carry the app's base (this worker's URL differs once bundled)
   source: browserSource(self.location.href, true),
   store: browserRunStore(),
-}));
+});
+Comlink.expose(host);
+// the host on the worker's global too, as in the command line's page (tests reach it there: test/studio.test.ts)
+(self as unknown as { evomHost: typeof host }).evomHost = host;

@@ -6,7 +6,8 @@ import { createBrowserPool } from '../verifier/pool-browser.ts';
 import { RemoteVerifier } from '../verifier/remote.ts';
 import { browserSource, createEngineHost, defaultGpu, type EngineHost } from './engine-host.ts';
 import { RunStore, type StoreFiles } from './run-store.ts';
-import { fromWire, toWire } from './wire.ts';
+import { EvomError } from '../errors.ts';
+import { errorToWire, fromWire, toWire } from './wire.ts';
 
 interface Bridge {
   evomFiles(op: 'read' | 'write' | 'list' | 'remove', path: string[], data?: unknown): Promise<unknown>;
@@ -51,8 +52,15 @@ export function installPageHost(): void {
     // command line before the call's result does
     const delivered: Promise<void>[] = [];
     const decoded = fromWire(args, (id) => (...a: unknown[]) => { delivered.push(g.evomCallback(id, toWire(a))); }) as unknown[];
-    const result = await f(...decoded);
-    await Promise.all(delivered);
-    return toWire(result);
+    try {
+      const result = await f(...decoded);
+      await Promise.all(delivered);
+      return toWire(result);
+    } catch (e) {
+      // a typed error crosses as a result, so that the command line reports it as one
+      if (!(e instanceof EvomError)) throw e;
+      await Promise.allSettled(delivered);
+      return errorToWire(e);
+    }
   };
 }

@@ -1,14 +1,15 @@
 // The command line's way to the engine: headless Chromium with WebGPU (src/host/chromium.ts), the
 // model served to it from loopback in the Hub's layout, and the engine host of
 // src/host/page-host.ts reached through page.evaluate. The returned object has the EngineHost's
-// methods; arguments and results cross as JSON (src/host/wire.ts), callbacks through an exposed
-// function, and the page's run store is this process's file system under `storeRoot`. Node only.
+// methods; arguments and results cross as JSON (src/host/wire.ts), typed errors as EvomErrors
+// (with the original's name and code), callbacks through an exposed function, and the page's run
+// store is this process's file system under `storeRoot`. Node only.
 
 import type { ModelSource } from '../model/source.ts';
 import { serveModel } from './serve-model.ts';
 import type { EngineHost, ModelRef } from './engine-host.ts';
 import { fsFiles } from './run-store-fs.ts';
-import { fromWire, toWire } from './wire.ts';
+import { errorFromWire, fromWire, toWire } from './wire.ts';
 
 /** The host's methods as seen from this process (every one async). */
 export type HostClient = { [K in keyof EngineHost]: EngineHost[K] extends (...a: infer A) => Promise<infer R> ? (...a: A) => Promise<R> : never };
@@ -49,7 +50,10 @@ export async function openPageHost(source: ModelSource, storeRoot: string): Prom
       const ids: number[] = [];
       const wire = toWire(args, (f) => { const id = next++; callbacks.set(id, f); ids.push(id); return id; });
       try {
-        return fromWire(await env.page.evaluate(`globalThis.evomCall(${JSON.stringify(method)}, ${JSON.stringify(wire)})`));
+        const result = await env.page.evaluate(`globalThis.evomCall(${JSON.stringify(method)}, ${JSON.stringify(wire)})`);
+        const error = errorFromWire(result);
+        if (error) throw error;
+        return fromWire(result);
       } finally {
         for (const id of ids) callbacks.delete(id);
       }

@@ -2,6 +2,9 @@
 // functions): typed arrays become {"__typed": name, "b64": …}, and functions passed as callbacks
 // become {"__callback": id} for the other side to call back through. Comlink (worker boundaries)
 // needs none of this: structured clone carries typed arrays, and Comlink.proxy carries callbacks.
+// A typed error (EvomError) crosses as {"__error": {name, code, message, …its fields}}.
+
+import { EvomError } from '../errors.ts';
 
 type Typed = Uint8Array | Float32Array;
 const TYPED = { Uint8Array, Float32Array } as const;
@@ -51,4 +54,17 @@ export function fromWire(v: unknown, callback?: (id: number) => (...a: unknown[]
     return out;
   }
   return v;
+}
+
+/** An EvomError as a result ({"__error": …}): its name, code and message cross, and its own fields. */
+export function errorToWire(e: EvomError): { __error: Record<string, unknown> } {
+  return { __error: { ...toWire({ ...e }) as Record<string, unknown>, name: e.name, code: e.code, message: e.message } };
+}
+
+/** The EvomError a result carries (its class is EvomError, its name the original's), or null. */
+export function errorFromWire(v: unknown): EvomError | null {
+  const w = v && typeof v === 'object' ? (v as { __error?: Record<string, unknown> }).__error : undefined;
+  if (!w || typeof w.message !== 'string' || typeof w.code !== 'string') return null;
+  const { message, code, ...rest } = w;
+  return Object.assign(new EvomError(message, code), fromWire(rest));
 }

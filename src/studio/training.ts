@@ -1,7 +1,8 @@
 // The training loop's controller, outside any component so it keeps running while the user moves
 // between tabs. Each step runs in the engine worker's host, which saves the metrics, rollouts and
 // checkpoint to the run store (OPFS, src/host/run-store.ts) before answering; the page only records which run is active (localStorage), so
-// a reload offers to resume it from its last checkpoint.
+// a reload offers to resume it from its last checkpoint. A step that loses the GPU device fails the
+// run ('failed'); Resume opens it again, from its last checkpoint, on a new device.
 import { useEffect, useState } from 'preact/hooks';
 import { browserRunStore } from '../host/run-store-opfs.ts';
 import { keepRollouts, type RunData, type RunRecord, type StepRollouts } from '../host/run-store.ts';
@@ -104,6 +105,12 @@ async function continueRun(s: Studio, run: RunRecord): Promise<TrainStatus> {
     return status;
   } catch (e) {
     await closeSession();
+    // the GPU device lost or out of memory in a step (src/host/engine-host.ts): the host says what is saved
+    if ((e as Error).name === 'RunStoppedError') {
+      const message = `${(e as Error).message} Press Resume to continue from the last checkpoint on a new GPU device.`;
+      set({ status: 'failed', message });
+      throw Object.assign(new Error(message), { name: 'RunStoppedError' });
+    }
     set({ status: 'failed', message: `Stopped by an error after step ${state.metrics.length}; the last checkpoint is kept and the run can be resumed.` });
     throw e;
   } finally {

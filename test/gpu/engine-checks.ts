@@ -1,6 +1,6 @@
 // Runs in the Chromium page: the engine on a tiny checkpoint against the PyTorch reference dump
 // (test/fixtures/reference/<model>.json), plus cache/batch consistency checks.
-import { acquireGpu } from '../../src/gpu/device.ts';
+import { acquireGpu, readBuffer, storageBuffer } from '../../src/gpu/device.ts';
 import { Engine } from '../../src/gpu/engine.ts';
 import { generate, generateBatch } from '../../src/gpu/sampling.ts';
 import { logSumExp } from '../../src/gpu/sampling.ts';
@@ -146,4 +146,26 @@ export async function checkCapacityError(model: string): Promise<{ name: string;
   } finally {
     gpu.destroy();
   }
+}
+
+/**
+ * A device's out-of-memory error and its loss as typed errors: the error the device reports, a read
+ * in flight when the device is destroyed, a read after, check() and idle(): none of them hangs.
+ */
+export async function checkDeviceLoss(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const named = (e: unknown) => `${(e as Error).name}: ${(e as Error).message}`;
+  const gpu = await acquireGpu();
+  gpu.device.dispatchEvent(new GPUUncapturedErrorEvent('uncapturederror', { error: new GPUOutOfMemoryError('allocation of 1 TiB failed') }));
+  try { gpu.check(); out.oom = 'none'; } catch (e) { out.oom = named(e); }
+  const buf = storageBuffer(gpu, 1024, 'twos', new Float32Array(1024).fill(2));
+  out.before = String((await readBuffer(gpu, buf, 4))[0]);
+  const inFlight = readBuffer(gpu, buf, 1024).then(() => 'resolved', named);
+  gpu.device.destroy();
+  out.inFlight = await inFlight;
+  out.after = await readBuffer(gpu, buf, 4).then(() => 'resolved', named);
+  try { gpu.check(); out.check = 'none'; } catch (e) { out.check = named(e); }
+  out.idle = await gpu.idle().then(() => 'resolved', named);
+  out.lost = gpu.lost?.reason ?? 'null';
+  return out;
 }
