@@ -210,11 +210,39 @@ describe('evom plan', () => {
     expect(evom(['plan', '--model', qwen, '--train', '--micro-batch', String(mb + 1), '--budget', '4']).stdout).toMatch(/! training needs/);
   });
 
+  it('--recompute plans activation recomputation, and is suggested before shorter completions', () => {
+    const r = evom(['plan', '--model', qwen, '--train', '--micro-batch', '1', '--max-new-tokens', '512', '--recompute']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Training \(.*, activations recomputed\):/);
+    expect(r.stdout).toMatch(/saved activations 151\.38 MiB .*\n {2}total 1\.42 GiB/);
+    const t = evom(['plan', '--model', qwen, '--train', '--micro-batch', '4', '--max-new-tokens', '1024', '--budget', '3']);
+    expect(t.stdout).toMatch(/nearest that fits: --micro-batch 1 --recompute \(/);
+    expect(evom(['plan', '--model', qwen, '--recompute']).stderr).toMatch(/--recompute describes training: add --train/);
+  });
+
+  it('--quant plans a quantized frozen base: the goals of issue 19 for Qwen2.5-0.5B and 1.5B, and suggested when recomputation is not enough', () => {
+    const gib = (out: string) => { const m = /\n {2}total ([\d.]+) (MiB|GiB)/.exec(out)!; return Number(m[1]) / (m[2] === 'MiB' ? 1024 : 1); };
+    const pinned = ['--train', '--group', '8', '--micro-batch', '1', '--prompt-tokens', '256', '--max-new-tokens', '512', '--lora-rank', '8', '--quant', 'q4', '--recompute'];
+    const small = evom(['plan', '--model', qwen, ...pinned]), mid = evom(['plan', '--model', qwen.replace('0.5b', '1.5b'), ...pinned]);
+    expect(small.code, small.stderr).toBe(0);
+    expect(small.stdout).toMatch(/layers' matrices q4 \(groups of 32, f16 scales\)/);
+    expect(small.stdout).toMatch(/Training \(.*q4 weights as the engine holds them, activations recomputed\):/);
+    expect(gib(small.stdout)).toBeLessThanOrEqual(1.2);
+    expect(gib(mid.stdout)).toBeLessThanOrEqual(2.5);
+    // without quantization the same settings need more than these goals
+    expect(gib(evom(['plan', '--model', qwen, ...pinned.slice(0, -3), '--recompute']).stdout)).toBeGreaterThan(1.2);
+    const t = evom(['plan', '--model', qwen, '--train', '--micro-batch', '1', '--max-new-tokens', '512', '--budget', '1.2']);
+    expect(t.stdout).toMatch(/nearest that fits: --micro-batch 1 --recompute --quant q8 \(/);
+    expect(evom(['plan', '--model', qwen, '--quant', 'q3']).stderr).toMatch(/--quant must be q4, q8 or none; got q3/);
+  });
+
   it('says when nothing fits, and refuses training flags without --train', () => {
     const r = evom(['plan', '--model', big, '--train', '--budget', '1000']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/! tensor .*mlp.* over this adapter's/);
-    expect(r.stdout).toMatch(/no micro-batch or completion length fits/);
+    // its MLP matrices (129.5 MiB in f16) fit one binding once quantized
+    expect(r.stdout).toMatch(/nearest that fits: .*--quant q8 \(/);
+    expect(evom(['plan', '--model', big, '--train', '--budget', '2']).stdout).toMatch(/no micro-batch or completion length fits/);
     const u = evom(['plan', '--model', qwen, '--budget', '4']);
     expect(u.code).toBe(2);
     expect(u.stderr).toMatch(/--budget describes training: add --train/);

@@ -15,7 +15,9 @@ describe('WGSL kernels vs CPU references', () => {
     expect(res.subgroups).toBe(true);
     expect(res.checks.map((c) => c.op)).toContain('rmsnorm (subgroups)');
     for (const c of res.checks) expect(c.err, c.op).toBeLessThanOrEqual(1e-5 * Math.max(1, c.scale));
-  });
+    // every weight storage went through every forward kernel that reads it
+    for (const dt of ['f16', 'q8', 'q4']) for (const k of ['skinny', 'tiled64', 'cols']) expect(res.checks.some((c) => c.op.startsWith(`matmul ${dt} ${k} `)), `${dt} ${k}`).toBe(true);
+  }, 300_000);
 });
 
 describe('WGSL backward kernels vs CPU references', () => {
@@ -24,5 +26,6 @@ describe('WGSL backward kernels vs CPU references', () => {
     console.log(res.checks.map((c) => `${c.op}: ${c.err.toExponential(2)} (scale ${c.scale.toFixed(2)})`).join('; '));
     expect(res.checks.length).toBeGreaterThanOrEqual(20);
     for (const c of res.checks) expect(c.err, c.op).toBeLessThanOrEqual(1e-5 * Math.max(1, c.scale));
-  });
+    for (const dt of ['q8', 'q4']) for (const k of ['tiled', 'simple']) expect(res.checks.some((c) => c.op.startsWith(`gemm ${k} dX ${dt} `)), `${dt} ${k}`).toBe(true);
+  }, 300_000);
 });

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../src/model/config.ts';
 import { UsageError } from '../src/errors.ts';
 import { checkMemoryPlan, checkTrainingFit, fitTrainingShape, formatBytes, formatMemoryPlan, memoryPlan, trainingMemoryPlan } from '../src/gpu/memory-plan.ts';
+import { savedBuffers, sumBytes, vocabTiles } from '../src/gpu/buffers.ts';
+import { LORA_TARGETS } from '../src/rl/lora.ts';
 import { openCheckpoint } from '../src/model/safetensors.ts';
 import { directorySource } from '../src/model/source-node.ts';
 
@@ -151,25 +153,66 @@ describe('memoryPlan', () => {
       }
     });
 
-    it('shortens completions (halving) only when micro-batch 1 does not fit', () => {
+    it('turns on activation recomputation before shortening completions', () => {
       const long = { ...studio, microBatch: 4, maxNewTokens: 1024 };
+      // micro-batch 1 without recomputation needs 5.85 GiB; with it, 1.76 GiB
+      expect(fits({ ...long, microBatch: 1 }, 3 * GiB)).toBe(false);
+      expect(checkTrainingFit(QWEN25_05B, { ...long, microBatch: 1 }, limits, 3 * GiB).problems[0]).toMatch(/turn on activation recomputation/);
       const s = fitTrainingShape(QWEN25_05B, long, limits, 3 * GiB)!;
-      expect(s.microBatch).toBe(1);
+      expect(s).toMatchObject({ microBatch: 1, maxNewTokens: 1024, recompute: true });
+      expect(fits({ ...long, microBatch: 1, recompute: true } as typeof studio, 3 * GiB)).toBe(true);
+      // a shape that fits with a smaller micro-batch keeps recomputation off
+      expect(fitTrainingShape(QWEN25_05B, studio, limits, 4 * GiB)!.recompute).toBe(false);
+    });
+
+    it('quantizes the frozen base (q8 before q4) when recomputation is not enough, keeping the completion length', () => {
+      const long = { ...studio, microBatch: 4, maxNewTokens: 1024 };
+      const s = fitTrainingShape(QWEN25_05B, long, limits, 1.5 * GiB)!;
+      expect(s).toMatchObject({ microBatch: 1, maxNewTokens: 1024, recompute: true, quant: 'q8' });
+      expect(fits({ ...long, microBatch: 1, recompute: true } as typeof studio, 1.5 * GiB)).toBe(false);
+      expect(fits({ ...long, microBatch: 1, recompute: true, weights: 'q8' } as typeof studio, 1.5 * GiB)).toBe(true);
+      // recomputation alone is enough at 3 GiB: the base stays as it is
+      expect(fitTrainingShape(QWEN25_05B, long, limits, 3 * GiB)!.quant).toBeNull();
+    });
+
+    it('shortens completions (halving) only when micro-batch 1 with recomputation and a 4-bit base does not fit', () => {
+      const long = { ...studio, microBatch: 4, maxNewTokens: 1024 };
+      const s = fitTrainingShape(QWEN25_05B, long, limits, 1.2 * GiB)!;
+      expect(s).toMatchObject({ microBatch: 1, recompute: true, quant: 'q4' });
       expect(s.maxNewTokens).toBeLessThan(1024);
-      expect(fits({ ...long, microBatch: 1, maxNewTokens: s.maxNewTokens }, 3 * GiB)).toBe(true);
-      expect(fits({ ...long, microBatch: 1, maxNewTokens: s.maxNewTokens * 2 }, 3 * GiB)).toBe(false);
+      const fitsR = (n: number) => fits({ ...long, microBatch: 1, maxNewTokens: n, recompute: true, weights: 'q4' } as typeof studio, 1.2 * GiB);
+      expect(fitsR(s.maxNewTokens)).toBe(true);
+      expect(fitsR(s.maxNewTokens * 2)).toBe(false);
+    });
+
+    it('recomputation saves layers × xIn + one layer\'s set (Qwen2.5-0.5B, G 8, 256 + 512 tokens, micro-batch 1, LoRA r8 × 7)', () => {
+      const o = { group: 8, sequenceTokens: 768, microBatch: 1, loraRank: 8, loraModules: 7, weightBytesPerParam: 2 as const, promptTokens: 256, chunkBytes: 128 * 2 ** 20 };
+      const plain = trainingMemoryPlan(QWEN25_05B, o), re = trainingMemoryPlan(QWEN25_05B, { ...o, recompute: true });
+      const R = 768, H = 896, shape = { maxRows: R, maxT: R, tiles: vocabTiles([{ n: 151936 }]), lora: { rank: 8, targets: LORA_TARGETS } };
+      const layer = savedBuffers(QWEN25_05B, 0, shape), xIn = R * H * 4;
+      // one layer's set, f32: xIn, xn1, xMid, xn2 [R, H]; q, att [R, 14·64]; k, v [R, 2·64]; S [R·14, T]; g, u, h [R, 4864];
+      // rstd1, rstd2 [R]; rq, lse [R·14]; rk [R·2]; t [R, 8] × 7; qPre, kPre unused without q/k norm (16 B each)
+      expect(sumBytes(layer)).toBe(4 * (4 * R * H + 2 * R * 896 + 2 * R * 128 + R * 14 * R + 3 * R * 4864 + 2 * R + 2 * R * 14 + R * 2 + 7 * R * 8) + 32);
+      expect(plain.savedActivations).toBe(24 * sumBytes(layer));
+      expect(re.savedActivations).toBe(24 * xIn + sumBytes(layer) - xIn);
+      expect(re.total).toBe(plain.total - 23 * (sumBytes(layer) - xIn));
+      expect(re.buffers.filter((b) => b.usage === 'saved').reduce((a, b) => a + b.bytes, 0)).toBe(re.savedActivations);
+      console.log(`Qwen2.5-0.5B saved activations ${formatBytes(plain.savedActivations)} → ${formatBytes(re.savedActivations)} with recomputation; total ${formatBytes(plain.total)} → ${formatBytes(re.total)}`);
     });
 
     it('suggests nothing when the shape fits, or when nothing does', () => {
       expect(fitTrainingShape(QWEN25_05B, studio, limits, 100 * GiB)).toBeNull();
-      // f32 weights alone are 1.84 GiB: no shape fits 1.5 GiB
-      expect(fits({ ...studio, weights: 'f32', microBatch: 1, maxNewTokens: 32 } as typeof studio, 1.5 * GiB)).toBe(false);
-      expect(fitTrainingShape(QWEN25_05B, { ...studio, weights: 'f32' }, limits, 1.5 * GiB)).toBeNull();
-      expect(fitTrainingShape(QWEN25_05B, studio, limits, 0.9 * GiB)).toBeNull();
-      // a 7B-class MLP projection exceeds one binding whatever the batch
+      // f32 weights alone are 1.84 GiB: no f32 shape fits 1.5 GiB, a q8 base does
+      expect(fits({ ...studio, weights: 'f32', microBatch: 1, maxNewTokens: 32, recompute: true } as typeof studio, 1.5 * GiB)).toBe(false);
+      expect(fitTrainingShape(QWEN25_05B, { ...studio, weights: 'f32' }, limits, 1.5 * GiB)!.quant).toBe('q8');
+      // 0.5 GiB: not even a 4-bit base with 32-token completions
+      expect(fits({ ...studio, microBatch: 1, maxNewTokens: 32, recompute: true, weights: 'q4' } as typeof studio, 0.5 * GiB)).toBe(false);
+      expect(fitTrainingShape(QWEN25_05B, studio, limits, 0.5 * GiB)).toBeNull();
+      // a 7B-class MLP projection exceeds one binding whatever the batch, unless quantized (129.5 MiB in f16)
       const big = parseModelConfig(JSON.parse(readFileSync(new URL('./fixtures/configs/qwen2-7b-class/config.json', import.meta.url), 'utf8')));
       expect(checkTrainingFit(big, studio, limits, 1000 * GiB).problems.join(' ')).toMatch(/tensor .*mlp.* over this adapter's/);
-      expect(fitTrainingShape(big, studio, limits, 1000 * GiB)).toBeNull();
+      expect(fitTrainingShape(big, { ...studio, weights: 'q4' }, limits, 2 * GiB)).toBeNull();
+      expect(fitTrainingShape(big, studio, limits, 1000 * GiB)!.quant).toBe('q8');
     });
   });
 });

@@ -28,9 +28,9 @@ function shellArgv(line: string): string[] {
 }
 
 /** `evom train`'s flags → TrainerConfig as cmdTrain built it before the refactor (copied, valid values only). */
-function referenceConfig(v: Record<string, string | undefined>) {
+function referenceConfig(v: Record<string, string | boolean | undefined>) {
   const n = (k: string, d: number) => (v[k] === undefined ? d : Number(v[k]));
-  const cfg = trainerDefaults(v.algo as 'grpo' | 'dapo', v.target!, (v.tolerance ?? 'rel5pct') as 'rel5pct');
+  const cfg = trainerDefaults(v.algo as 'grpo' | 'dapo', v.target as string, (v.tolerance ?? 'rel5pct') as 'rel5pct');
   cfg.group = n('group', cfg.group);
   cfg.promptsPerStep = n('prompts-per-step', cfg.promptsPerStep);
   cfg.seed = n('seed', cfg.seed);
@@ -44,6 +44,8 @@ function referenceConfig(v: Record<string, string | undefined>) {
   cfg.loss.beta = n('kl', cfg.loss.beta);
   const steps = n('steps', 100);
   cfg.optimizer.totalSteps = steps;
+  if (v.recompute) cfg.recompute = true; // added with the setting
+  if (v.quant !== undefined && v.quant !== 'none') cfg.quant = v.quant as 'q8' | 'q4';
   const rank = n('lora-rank', 8);
   const lora = { ...DEFAULT_LORA, rank, alpha: n('lora-alpha', 2 * rank) };
   return { cfg, lora, steps };
@@ -67,9 +69,9 @@ const SUMMARY = {
 
 const NON_DEFAULT: TrainSettings[] = [
   // DAPO with max-new-tokens under its 64-token overlong buffer: the buffer is clamped to 48/4
-  { algo: 'dapo', target: 'glpk', tolerance: 'int', steps: 37, group: 4, promptsPerStep: 3, lr: 0.0025, kl: 0.04, loraRank: 16, loraAlpha: 8, maxNewTokens: 48, temperature: 0.7, seed: 11, microBatch: 2, updatesPerBatch: 2 },
-  { algo: 'grpo', target: 'highs', tolerance: 'rel1e-4', steps: 1, group: 2, promptsPerStep: 1, lr: 1e-5, kl: 0, loraRank: 1, loraAlpha: 0.5, maxNewTokens: 300, temperature: 1.3, seed: 0, microBatch: 16, updatesPerBatch: 1 },
-  { algo: 'dapo', target: 'glpk-json', tolerance: 'sirl', steps: 500, group: 16, promptsPerStep: 2, lr: 3.5e-7, kl: 100, loraRank: 64, loraAlpha: 1e6, maxNewTokens: 1024, temperature: 0.01, seed: 4294967295, microBatch: 1, updatesPerBatch: 4 },
+  { algo: 'dapo', target: 'glpk', tolerance: 'int', steps: 37, group: 4, promptsPerStep: 3, lr: 0.0025, kl: 0.04, loraRank: 16, loraAlpha: 8, maxNewTokens: 48, temperature: 0.7, seed: 11, microBatch: 2, updatesPerBatch: 2, quant: 'q4', recompute: true },
+  { algo: 'grpo', target: 'highs', tolerance: 'rel1e-4', steps: 1, group: 2, promptsPerStep: 1, lr: 1e-5, kl: 0, loraRank: 1, loraAlpha: 0.5, maxNewTokens: 300, temperature: 1.3, seed: 0, microBatch: 16, updatesPerBatch: 1, quant: 'none', recompute: false },
+  { algo: 'dapo', target: 'glpk-json', tolerance: 'sirl', steps: 500, group: 16, promptsPerStep: 2, lr: 3.5e-7, kl: 100, loraRank: 64, loraAlpha: 1e6, maxNewTokens: 1024, temperature: 0.01, seed: 4294967295, microBatch: 1, updatesPerBatch: 4, quant: 'q8', recompute: false },
 ];
 
 describe('settings', () => {
@@ -79,7 +81,7 @@ describe('settings', () => {
       expect(defaultSettings('hub', algo, 'glpk')).toEqual({
         algo, target: 'glpk', tolerance: 'rel5pct', steps: 100, group: t.group, promptsPerStep: t.promptsPerStep, lr: t.optimizer.lr, kl: t.loss.beta,
         loraRank: DEFAULT_LORA.rank, loraAlpha: 2 * DEFAULT_LORA.rank, maxNewTokens: t.maxNewTokens, temperature: t.temperature, seed: t.seed,
-        microBatch: t.microBatch, updatesPerBatch: t.updatesPerBatch,
+        microBatch: t.microBatch, updatesPerBatch: t.updatesPerBatch, quant: 'none', recompute: false,
       });
       // `evom train` without setting flags: steps 100, rank 8, alpha 16 (its documented defaults)
       expect(await trainSettingsFromFlags({ target: 'glpk', algo })).toMatchObject({ steps: 100, loraRank: 8, loraAlpha: 16, group: t.group, lr: t.optimizer.lr });
@@ -103,13 +105,13 @@ describe('settings', () => {
       expect(Object.keys(TRAIN_OPTIONS), d.flag).toContain(d.flag.replace(/^--/, ''));
       expect(trainHelp, d.flag).toMatch(new RegExp(`${d.flag}\\b`));
       if (d.kind === 'choice') expect(d.choices!.length).toBeGreaterThan(1);
-      else expect(typeof d.min).toBe('number');
+      else if (d.kind !== 'boolean') expect(typeof d.min).toBe('number');
     }
   });
 
   it('the CLI and validateSettings accept and reject the same values at every bound', async () => {
     const base = defaultSettings('hub', 'grpo', 'highs');
-    for (const d of SETTINGS.filter((x) => x.kind !== 'choice')) {
+    for (const d of SETTINGS.filter((x) => x.kind === 'int' || x.kind === 'number')) {
       const flag = d.flag.slice(2);
       const ok = [d.min!, ...(d.max !== undefined ? [d.max] : [])];
       const bad = [d.min! - (d.kind === 'int' ? 1 : 0.001), ...(d.max !== undefined ? [d.max + (d.kind === 'int' ? 1 : 0.001)] : []), ...(d.kind === 'int' ? [d.min! + 0.5] : [])];
@@ -191,6 +193,18 @@ describe('run cards', () => {
     const minimal = makeRunCard({ model: { kind: 'builtin', id: 'evom-tiny' }, settings: defaultSettings('hub', 'grpo', 'highs'), data: { description: 'd', train_items: 1, eval_items: 0 } });
     expect(parseRunCard(JSON.stringify(minimal), 'm.json')).toEqual(minimal);
     expect('title' in minimal || 'adapter_from' in minimal).toBe(false);
+    // recompute: a bare --recompute when on; a card from before the setting reads as off
+    expect(c.cli.train).toMatch(/ --recompute /);
+    expect(minimal.cli.train).not.toContain('--recompute');
+    const old = JSON.parse(JSON.stringify(c));
+    delete old.settings.recompute;
+    expect(parseRunCard(JSON.stringify(old), 'old.json').settings.recompute).toBe(false);
+    expect(() => parseRunCard(JSON.stringify({ ...c, settings: { ...c.settings, recompute: 'yes' } }), 'bad.json')).toThrow(/Recompute activations must be true or false; got "yes"/);
+    // the frozen base's storage: --quant in the command; a card from before it reads as 'none'
+    expect(c.cli.train).toMatch(new RegExp(` --quant ${c.settings.quant} `));
+    delete old.settings.quant;
+    expect(parseRunCard(JSON.stringify(old), 'old.json').settings.quant).toBe('none');
+    expect(() => parseRunCard(JSON.stringify({ ...c, settings: { ...c.settings, quant: 'q3' } }), 'bad.json')).toThrow(/Frozen base must be one of none, q8, q4; got "q3"/);
   });
 
   it('malformed cards: a DataError that names the file, field and reason', () => {

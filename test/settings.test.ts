@@ -40,7 +40,7 @@ describe('the settings table', () => {
     for (const d of TABLE) {
       expect(d.flag, d.key).toMatch(/^--[a-z][a-z-]*$/);
       expect(d.help.length, d.key).toBeGreaterThan(30);
-      if (d.kind !== 'choice') expect(typeof d.min, d.key).toBe('number');
+      if (d.kind === 'int' || d.kind === 'number') expect(typeof d.min, d.key).toBe('number');
       // a default for both kinds of model, or a rule for it
       expect(d.default !== undefined || d.derived !== undefined, d.key).toBe(true);
     }
@@ -54,11 +54,11 @@ describe('the settings table', () => {
   it('defaults per model: the built-in policy gets the demo\'s, a Hub model the CLI\'s', () => {
     expect(defaultSettings('builtin', 'grpo', 'highs')).toEqual({
       algo: 'grpo', target: 'highs', tolerance: 'rel5pct', steps: 10, group: 8, promptsPerStep: 2, lr: 2e-3, kl: 0,
-      loraRank: 8, loraAlpha: 16, maxNewTokens: 112, temperature: 1, seed: 0, microBatch: 16, updatesPerBatch: 1,
+      loraRank: 8, loraAlpha: 16, maxNewTokens: 112, temperature: 1, seed: 0, microBatch: 16, updatesPerBatch: 1, quant: 'none', recompute: false,
     });
     expect(defaultSettings('hub', 'dapo', 'glpk')).toEqual({
       algo: 'dapo', target: 'glpk', tolerance: 'rel5pct', steps: 100, group: 8, promptsPerStep: 2, lr: 1e-5, kl: 0,
-      loraRank: 8, loraAlpha: 16, maxNewTokens: 256, temperature: 1, seed: 0, microBatch: 4, updatesPerBatch: 1,
+      loraRank: 8, loraAlpha: 16, maxNewTokens: 256, temperature: 1, seed: 0, microBatch: 4, updatesPerBatch: 1, quant: 'none', recompute: false,
     });
     for (const model of ['builtin', 'hub'] as const) for (const algo of ALGORITHMS) expect(validateSettings(defaultSettings(model, algo, 'highs'))).toEqual([]);
   });
@@ -121,22 +121,24 @@ describe('the settings table', () => {
 describe('evom train\'s flags, generated from the table', () => {
   it('every setting has a flag that parses (parseArgs) into its setting, for both kinds of model', () => {
     expect(Object.keys(TRAIN_FLAG_OPTIONS).sort()).toEqual(TABLE.map(flagName).sort());
-    for (const o of Object.values(TRAIN_ALL_OPTIONS)) expect(o).toEqual({ type: 'string' });
+    // a boolean setting (--recompute) is a bare flag; every other option takes a value
+    for (const [f, o] of Object.entries(TRAIN_ALL_OPTIONS)) expect(o, f).toEqual({ type: TABLE.find((d) => flagName(d) === f)?.kind === 'boolean' ? 'boolean' : 'string' });
+    expect(TABLE.filter((d) => d.kind === 'boolean').map((d) => d.flag)).toEqual(['--recompute']);
     expect(Object.keys(TRAIN_OTHER_OPTIONS).sort()).toEqual(['adapter', 'data', 'hub-url', 'model', 'out', 'resume']);
     for (const model of ['builtin', 'hub'] as const) {
       for (const d of TABLE) {
-        const value = otherValue(d);
-        const args = ['--target', 'highs', d.flag, value];
+        const value = d.kind === 'boolean' ? true : otherValue(d);
+        const args = ['--target', 'highs', d.flag, ...(d.kind === 'boolean' ? [] : [String(value)])];
         const { values } = parseArgs({ args, options: TRAIN_ALL_OPTIONS, strict: true });
         if (d.cliOnly) {
           expect(runOptionsFromFlags(values, model)).toEqual({ ...defaultRunOptions(model), [d.key]: Number(value) });
           continue;
         }
         const s = settingsFromFlags(values, model);
-        const want = d.kind === 'choice' ? value : Number(value);
+        const want = d.kind === 'choice' || d.kind === 'boolean' ? value : Number(value);
         expect(s[d.key as keyof TrainSettings], `${d.flag} ${value}`).toBe(want);
         // the others keep the model's defaults
-        const base = defaultSettings(model, (d.key === 'algo' ? value : 'grpo') as 'grpo', d.key === 'target' ? value : 'highs');
+        const base = defaultSettings(model, (d.key === 'algo' ? value : 'grpo') as 'grpo', d.key === 'target' ? String(value) : 'highs');
         const others = { ...s, [d.key]: base[d.key as keyof TrainSettings] };
         if (d.key === 'loraRank') others.loraAlpha = base.loraAlpha; // alpha follows the rank when not given
         expect(others, d.flag).toEqual(base);
@@ -165,7 +167,7 @@ describe('evom train\'s flags, generated from the table', () => {
       expect(() => { settingsFromFlags({ target: 'highs', ...values }, 'hub'); runOptionsFromFlags(values, 'hub'); }, JSON.stringify(values)).toThrow(UsageError);
       expect(() => { settingsFromFlags({ target: 'highs', ...values }, 'hub'); runOptionsFromFlags(values, 'hub'); }, JSON.stringify(values)).toThrow(re);
     };
-    for (const d of TABLE.filter((x) => x.kind !== 'choice')) {
+    for (const d of TABLE.filter((x) => x.kind === 'int' || x.kind === 'number')) {
       const f = flagName(d);
       const below = d.min! - (d.kind === 'int' ? 1 : 0.001);
       bad({ [f]: String(below) }, new RegExp(`^${d.flag} must be an? (integer|number) .*; got ${below}$`));
@@ -179,6 +181,14 @@ describe('evom train\'s flags, generated from the table', () => {
       }
     }
     bad({ algo: 'ppo' }, /^--algo must be one of grpo, dapo, drgrpo; got ppo$/);
+    bad({ recompute: 'yes' }, /^--recompute takes no value$/);
+    expect(() => parseArgs({ args: ['--recompute=yes'], options: TRAIN_ALL_OPTIONS, strict: true })).toThrow(/does not take an argument/);
+    expect(settingsFromFlags({ target: 'highs', recompute: true }, 'hub').recompute).toBe(true);
+    expect(trainerConfigFrom(settingsFromFlags({ target: 'highs', recompute: true }, 'hub')).cfg.recompute).toBe(true);
+    // --quant: the frozen base's storage, passed to the trainer's engine; 'none' leaves the config as before
+    expect(trainerConfigFrom(settingsFromFlags({ target: 'highs', quant: 'q4' }, 'hub')).cfg.quant).toBe('q4');
+    expect('quant' in trainerConfigFrom(settingsFromFlags({ target: 'highs' }, 'hub')).cfg).toBe(false);
+    bad({ quant: 'q2' }, /--quant must be one of none, q8, q4; got "?q2"?/);
     bad({ tolerance: 'loose' }, /^--tolerance must be one of rel5pct, rel1e-4, sirl, int; got loose$/);
     bad({ 'lora-rank': '65' }, /^--lora-rank must be at most 64; got 65$/);
     expect(() => settingsFromFlags({}, 'hub')).toThrow(/--target is required/);
@@ -199,7 +209,7 @@ describe('evom train\'s flags, generated from the table', () => {
       expect(line, d.flag).toContain(defaultText(d));
       if (d.default) {
         const { hub, builtin } = d.default;
-        const n = (v: string | number) => (typeof v === 'number' && v !== 0 && v < 1e-3 ? v.toExponential() : String(v));
+        const n = (v: string | number | boolean) => (typeof v === 'number' && v !== 0 && v < 1e-3 ? v.toExponential() : String(v));
         expect(line, d.flag).toContain(`default ${n(hub)}`);
         if (builtin !== hub) expect(line, d.flag).toContain(`built-in model ${n(builtin)}`);
       }
@@ -208,6 +218,7 @@ describe('evom train\'s flags, generated from the table', () => {
     expect(usage).toMatch(/--lr LR +Learning rate, default 1e-5; built-in model 0\.002/);
     expect(usage).toMatch(/--algo grpo\|dapo\|drgrpo +Algorithm, default grpo/);
     expect(usage).toMatch(/--lora-alpha A +LoRA alpha α, default 2 × rank/);
+    expect(usage).toMatch(/--recompute +Recompute activations, default false/);
     expect(usage).toMatch(/--checkpoint-every N +.*default 10/);
     for (const f of Object.keys(TRAIN_OTHER_OPTIONS)) expect(usage, f).toContain(`--${f} `);
   });

@@ -5,7 +5,7 @@
 // within ~4e-6 of fp64), losses within 1e-5, log-probs within 1e-4.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callInPage, gpuPage } from './browser.ts';
-import type { Cmp, LoraReport } from './gpu/train-checks.ts';
+import type { Cmp, LoraReport, RecomputeReport } from './gpu/train-checks.ts';
 
 let env: Awaited<ReturnType<typeof gpuPage>>;
 beforeAll(async () => { env = await gpuPage(); }, 120_000);
@@ -15,7 +15,8 @@ const worst = (o: Record<string, Cmp>) => Object.entries(o).sort((a, b) => b[1].
 const rel = (c: Cmp) => c.err / Math.max(1e-12, c.scale);
 
 describe('LoRA gradients vs PyTorch', () => {
-  for (const [model, weights] of [['tiny-llama', 'f32'], ['tiny-qwen2', 'f16'], ['tiny-qwen3', 'f32']] as const) {
+  // q8 / q4: a group-wise quantized frozen base, against PyTorch on the dequantized weights
+  for (const [model, weights] of [['tiny-llama', 'f32'], ['tiny-qwen2', 'f16'], ['tiny-qwen3', 'f32'], ['tiny-llama', 'q4'], ['tiny-llama', 'q8']] as const) {
     it(`${model} (${weights} base): GRPO, DAPO, Dr. GRPO`, async () => {
       const r = await callInPage<LoraReport>(env.page, '/test/gpu/train-checks.ts', 'checkLoraGradients', model, weights);
       const w = worst(r.compared);
@@ -27,6 +28,11 @@ describe('LoRA gradients vs PyTorch', () => {
       for (const [name, l] of Object.entries(r.losses)) expect(Math.abs(l.got - l.want), name).toBeLessThan(1e-5);
       for (const [name, c] of Object.entries(r.clipping)) expect(c.got, name).toEqual(c.want);
       expect(Object.keys(r.compared).filter((k) => k.includes('grad')).length).toBeGreaterThanOrEqual(3 * 28);
+      if (weights === 'q4' || weights === 'q8') {
+        // the engine quantizes exactly as the reference: every projection of layer 0, value for value
+        expect(Object.keys(r.dequantized)).toHaveLength(7);
+        for (const [name, c] of Object.entries(r.dequantized)) expect(c.err, name).toBe(0);
+      }
     }, 600_000);
   }
 });
@@ -52,6 +58,28 @@ describe('full fine-tuning and the optimizer vs PyTorch', () => {
     for (const [name, c] of Object.entries(r.final)) expect(rel(c), name).toBeLessThan(1e-4);
     expect(r.losses.at(-1)![0]).toBeLessThan(r.losses[0]![0]); // the objective improves
   }, 600_000);
+});
+
+describe('activation recomputation', () => {
+  // the same kernels on the same inputs: the recomputed activations, hence the gradients, are bit-identical
+  // tiny-llama: its 1,024-token vocabulary keeps the LM head cheap (tiny-qwen3's 151,936 triples the time)
+  for (const [model, full] of [['tiny-llama', true]] as const) {
+    it(`${model} (LoRA${full ? ' and full fine-tuning' : ''}): gradients equal those without recomputation`, async () => {
+      const r = await callInPage<RecomputeReport>(env.page, '/test/gpu/train-checks.ts', 'checkRecompute', model, full);
+      expect(Object.keys(r)).toEqual(full ? ['lora', 'full'] : ['lora']);
+      for (const [mode, { grads, logp, ms }] of Object.entries(r)) {
+        const w = worst(grads);
+        console.log(`recompute ${model} ${mode}: ${Object.keys(grads).length} gradients, worst ${w[0]} rel ${rel(w[1]).toExponential(2)} (scale ${w[1].scale.toExponential(2)}); logp err ${logp.err}; ${ms} ms`);
+        // LoRA: A and B × 7 projections × 2 layers; full: embedding, 2 × 9 layer tensors, final norm, lm_head
+        expect(Object.keys(grads).length, mode).toBe(mode === 'lora' ? 28 : 21);
+        for (const [name, c] of Object.entries(grads)) {
+          expect(c.scale, name).toBeGreaterThan(0);
+          expect(rel(c), name).toBeLessThanOrEqual(1e-6);
+        }
+        expect(logp.err, mode).toBe(0);
+      }
+    }, 600_000);
+  }
 });
 
 describe('PEFT adapters', () => {

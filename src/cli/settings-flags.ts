@@ -12,11 +12,13 @@ import {
 import { targetFlag } from './args.ts';
 
 type StringOption = { readonly type: 'string' };
+type BooleanOption = { readonly type: 'boolean' };
+type Row = (typeof SETTING_TABLE)[number];
 
-/** parseArgs options of every setting flag (each takes a value). */
+/** parseArgs options of every setting flag: each takes a value, but a boolean setting's (--recompute) is a bare flag. */
 export const TRAIN_FLAG_OPTIONS = Object.fromEntries(
-  (SETTING_TABLE as readonly SettingInfo[]).map((d) => [d.flag.slice(2), { type: 'string' }]),
-) as { readonly [F in SettingFlag]: StringOption };
+  (SETTING_TABLE as readonly SettingInfo[]).map((d) => [d.flag.slice(2), { type: d.kind === 'boolean' ? 'boolean' : 'string' }]),
+) as { readonly [D in Row as D['flag'] extends `--${infer F extends SettingFlag}` ? F : never]: D['kind'] extends 'boolean' ? BooleanOption : StringOption };
 
 /** `evom train`'s flags that are not settings: what to train, on what, where, and resuming. */
 export const TRAIN_OTHER_OPTIONS = {
@@ -37,9 +39,13 @@ export type FlagValues = { readonly [flag: string]: string | boolean | undefined
 const shownFlag = (v: unknown) => String(v);
 
 /** One flag's value by the table (undefined: not given); UsageError naming the flag. */
-function flagValue(d: SettingInfo, raw: string | boolean | undefined): string | number | undefined {
+function flagValue(d: SettingInfo, raw: string | boolean | undefined): string | number | boolean | undefined {
   if (raw === undefined) return undefined;
   if (d.key === 'target') return targetFlag(raw); // registered, runs here (not on a sandbox server)
+  if (d.kind === 'boolean') {
+    if (typeof raw !== 'boolean') throw new UsageError(`${d.flag} takes no value`);
+    return raw;
+  }
   if (typeof raw !== 'string') throw new UsageError(`${d.flag} takes a value`);
   if (d.kind === 'choice') {
     if (!d.choices!.includes(raw)) throw new UsageError(`${d.flag} must be one of ${d.choices!.join(', ')}; got ${raw}`);
@@ -88,7 +94,7 @@ export function runOptionsFromFlags(values: FlagValues, model: ModelKind): RunOp
   return out as unknown as RunOptions;
 }
 
-const fmt = (v: string | number) => (typeof v === 'number' && v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential() : String(v));
+const fmt = (v: string | number | boolean) => (typeof v === 'number' && v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential() : String(v));
 
 /** A setting's default as the usage text says it: a Hub model's, then the built-in policy's where it differs. */
 export function defaultText(d: SettingInfo): string {
@@ -97,9 +103,9 @@ export function defaultText(d: SettingInfo): string {
   return hub === builtin ? `default ${fmt(hub)}` : `default ${fmt(hub)}; built-in model ${fmt(builtin)}`;
 }
 
-/** The flag and its value as the usage text shows it (--algo grpo|dapo|drgrpo, --steps N). */
+/** The flag and its value as the usage text shows it (--algo grpo|dapo|drgrpo, --steps N, --recompute). */
 export function flagUsage(d: SettingInfo): string {
-  return `${d.flag} ${d.arg}`;
+  return d.arg ? `${d.flag} ${d.arg}` : d.flag;
 }
 
 /**

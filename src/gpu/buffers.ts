@@ -6,7 +6,7 @@
 import type { ModelConfig } from '../model/config.ts';
 import { LORA_TARGETS, projectionShape, type LoraTarget } from '../rl/lora.ts';
 import { sumsqParts } from './kernels/adamw.ts';
-import type { WeightDtype } from './kernels/weights.ts';
+import { isQuant, QUANT_GROUP, quantWords, type WeightDtype } from './kernels/weights.ts';
 
 export type BufferUsage = 'weights' | 'kv-cache' | 'rope' | 'work' | 'logits' | 'saved' | 'scratch' | 'grads' | 'lora' | 'optimizer';
 
@@ -44,7 +44,9 @@ function spec<K extends string>(key: K, name: string, usage: BufferUsage, words:
 }
 
 export interface WeightLayout {
-  /** storage of matrices: 'f16' packs halves where K % 4 = 0 (else f32); norms and biases stay f32 */
+  /** storage of matrices: 'f16' packs halves where K % 4 = 0 (else f32); 'q8'/'q4' quantize the
+   *  layers' projections where K % 32 = 0 (else as f16) and keep the embedding / LM head f16;
+   *  norms and biases stay f32 */
   dtype: WeightDtype;
   /** largest buffer (min of maxStorageBufferBindingSize and maxBufferSize): the embedding / LM head are split by rows to fit */
   chunkBytes: number;
@@ -68,13 +70,15 @@ export function weightBuffers(cfg: ModelConfig, o: WeightLayout): WeightSpec[] {
   const has = o.has ?? configHas(cfg);
   const out: WeightSpec[] = [];
   const vec = (tensor: string, n: number) => out.push({ key: tensor, name: tensor, usage: 'weights', tensor, shape: [n], dtype: 'f32', words: n, bytes: bufferBytes(n) });
-  // a matrix [rows, K]; f16 needs K % 4 = 0 (vec4 reads)
+  const halves = o.dtype !== 'f32';
+  // a layer's matrix [rows, K]; f16 needs K % 4 = 0 (vec4 reads), quantized K % 32 = 0 (whole groups in a row)
   const mat = (tensor: string, rows: number, K: number) => {
-    const half = o.dtype === 'f16' && K % 4 === 0, words = half ? (rows * K) / 2 : rows * K;
-    out.push({ key: tensor, name: tensor, usage: 'weights', tensor, shape: [rows, K], dtype: half ? 'f16' : 'f32', words, bytes: bufferBytes(words) });
+    const dtype: WeightDtype = isQuant(o.dtype) && K % QUANT_GROUP === 0 ? o.dtype : halves && K % 4 === 0 ? 'f16' : 'f32';
+    const words = isQuant(dtype) ? quantWords(rows * K, dtype) : dtype === 'f16' ? (rows * K) / 2 : rows * K;
+    out.push({ key: tensor, name: tensor, usage: 'weights', tensor, shape: [rows, K], dtype, words, bytes: bufferBytes(words) });
   };
   const chunks = (tensor: string) => {
-    const half = o.dtype === 'f16' && H % 4 === 0;
+    const half = halves && H % 4 === 0;
     const rowsPer = Math.max(1, Math.floor(o.chunkBytes / (H * (half ? 2 : 4))));
     for (let v0 = 0; v0 < V; v0 += rowsPer) {
       const n = Math.min(rowsPer, V - v0), words = half ? (n * H) / 2 : n * H, name = `${tensor}[${v0}:${v0 + n}]`;
@@ -149,6 +153,8 @@ export interface TrainShape {
   /** VOCAB_TILE-row tiles of the LM head (logprobTiles of its chunks) */
   tiles: number;
   fullFinetune?: boolean;
+  /** keep only each layer's input and recompute the layer in the backward (trainSavedBuffers) */
+  recompute?: boolean;
 }
 
 /** Vocabulary rows per workgroup of the logprob kernel (src/gpu/kernels/logprob.ts: 256 threads × 4). */
@@ -176,6 +182,21 @@ export function savedBuffers(cfg: ModelConfig, layer: number, o: TrainShape): Bu
   ];
   for (const t of LORA_TARGETS) if (o.lora?.targets.includes(t)) out.push(s(`t.${t}`, `t ${layer}.${t}`, R * o.lora.rank));
   return out;
+}
+
+/**
+ * Saved activations of the whole training graph. Without recompute: savedBuffers of every layer
+ * (`shared` null). With recompute: per layer only xIn [R, H] (`xIn <l>`), and one set of the other
+ * saved buffers (`shared …`, no xIn) that the forward and each layer's recomputation in the backward overwrite.
+ */
+export function trainSavedBuffers(cfg: ModelConfig, o: TrainShape): { layers: BufferSpec<SavedKey | `t.${LoraTarget}`>[][]; shared: BufferSpec<SavedKey | `t.${LoraTarget}`>[] | null } {
+  if (!o.recompute) return { layers: Array.from({ length: cfg.layers }, (_, l) => savedBuffers(cfg, l, o)), shared: null };
+  const one = savedBuffers(cfg, 0, o);
+  const xIn = one.find((b) => b.key === 'xIn')!;
+  return {
+    layers: Array.from({ length: cfg.layers }, (_, l) => [{ ...xIn, name: `xIn ${l}` }]),
+    shared: one.filter((b) => b.key !== 'xIn').map((b) => ({ ...b, name: `shared ${b.key.startsWith('t.') ? b.key : b.name}` })),
+  };
 }
 
 /** The training graph's forward/backward scratch (not per layer). */

@@ -18,7 +18,7 @@ import { loraA } from './kernels/lora-a.ts';
 import type { LoraAdapter, LoraTarget } from '../rl/lora.ts';
 import { rmsnorm } from './kernels/rmsnorm.ts';
 import { ropeTable } from './kernels/rope.ts';
-import { packHalves, type WeightBuffer, type WeightDtype } from './kernels/weights.ts';
+import { encodeWeights, type WeightBuffer, type WeightDtype } from './kernels/weights.ts';
 import { UsageError } from '../errors.ts';
 
 /** Where the engine gets weights: HF tensor names → f32 values (converted from F16/BF16 if needed). */
@@ -34,9 +34,11 @@ export interface EngineOptions {
   maxBatch: number;
   /** longest sequence (prompt + completion), tokens */
   maxContext: number;
-  /** storage of weight matrices: 'f16' halves memory (f32 accumulation either way). 'auto' (the
-   *  default) → f16 for F16/BF16 checkpoints (lossless in the normal range) and where the adapter
-   *  has shader-f16; f32 for F32 checkpoints otherwise */
+  /** storage of weight matrices: 'f16' halves memory (f32 accumulation either way); 'q8' / 'q4'
+   *  quantize the layers' projections group-wise on load (kernels/weights.ts; the embedding / LM
+   *  head f16), a frozen base for inference and LoRA. 'auto' (the default) → f16 for F16/BF16
+   *  checkpoints (lossless in the normal range) and where the adapter has shader-f16; f32 for F32
+   *  checkpoints otherwise */
   weights?: WeightDtype | 'auto';
 }
 
@@ -81,6 +83,8 @@ export class Engine {
 
   /** storage of the weight matrices actually used */
   get weightDtype(): WeightDtype { return this.embed[0]?.dtype ?? 'f32'; }
+  /** storage of the layers' projections (q8 / q4 when quantized, else the embedding's) */
+  get baseDtype(): WeightDtype { return this.layers[0]?.wq.dtype ?? this.weightDtype; }
 
   /** LoRA adapters applied in every forward (generation and training) while `loraEnabled` */
   lora: LoraAdapter | null = null;
@@ -139,7 +143,8 @@ export class Engine {
     const { hidden: H } = cfg;
     const stored = src.dtype?.('model.embed_tokens.weight');
     const auto = gpu.caps.f16 || stored === 'F16' || stored === 'BF16';
-    const dtype: WeightDtype = opts.weights === 'f16' || ((opts.weights ?? 'auto') === 'auto' && auto) ? 'f16' : 'f32';
+    const asked = opts.weights ?? 'auto';
+    const dtype: WeightDtype = asked === 'auto' ? (auto ? 'f16' : 'f32') : asked;
     const chunkBytes = Math.min(gpu.caps.maxStorageBufferBindingSize, gpu.caps.maxBufferSize);
     const has = configHas(cfg);
     // biases by what the checkpoint holds; the LM head only if untied and present
@@ -151,7 +156,7 @@ export class Engine {
       const numel = s.shape.reduce((a, d) => a * d, 1);
       if (t.length !== numel) throw new GpuCapacityError(`tensor ${s.tensor} has ${t.length} values; the config implies ${numel}`);
       const vals = s.rows ? t.subarray(s.rows.v0 * H, (s.rows.v0 + s.rows.n) * H) : t;
-      made.set(s.name, { buf: storageBuffer(gpu, s.words, s.name, s.dtype === 'f16' ? packHalves(vals) : vals), dtype: s.dtype });
+      made.set(s.name, { buf: storageBuffer(gpu, s.words, s.name, encodeWeights(vals, s.dtype)), dtype: s.dtype });
     }
     t = new Float32Array(0);
     const caches = allocate(gpu, cacheBuffers(cfg, opts.maxBatch, opts.maxContext));
@@ -174,6 +179,17 @@ export class Engine {
       });
     }
     return new Engine(gpu, cfg, opts, embed, head.length ? head : embed, layers, vec('model.norm.weight')!, caches.ropeTab!, specs);
+  }
+
+  /**
+   * Allocate now the scratch that steps of up to `rows` rows over `ctx` positions and the logits of
+   * maxBatch rows will need (normally made on first use): a run that does not fit fails at its
+   * start, not in the middle of a step, and the memory plan can be counted without a forward.
+   */
+  reserve(rows: number, ctx: number): void {
+    if (ctx > this.opts.maxContext) throw new GpuCapacityError(`reserve: ${ctx} positions exceed maxContext ${this.opts.maxContext}`);
+    this.ensureWork(rows, ctx);
+    this.ensureLogits(this.opts.maxBatch);
   }
 
   private ensureWork(rows: number, ctx: number): Work {

@@ -8,14 +8,16 @@ import type { ModelConfig } from '../model/config.ts';
 import { LORA_TARGETS } from '../rl/lora.ts';
 import { UsageError } from '../errors.ts';
 import {
-  adamBuffers, type BufferSpec, cacheBuffers, engineWorkBuffers, gradBuffers, lmHeadChunks, logitsBuffer, loraBuffers, savedBuffers, sumBytes,
+  adamBuffers, type BufferSpec, cacheBuffers, engineWorkBuffers, gradBuffers, lmHeadChunks, logitsBuffer, loraBuffers, sumBytes, trainSavedBuffers,
   trainWorkBuffers, vocabTiles, weightBuffers, type WeightSpec,
 } from './buffers.ts';
-import type { WeightDtype } from './kernels/weights.ts';
+import { isQuant, type QuantKind, type WeightDtype } from './kernels/weights.ts';
 
 export interface MemoryPlanOptions {
   /** Storage of weight matrices: 2 (f16, what the engine uses for F16/BF16 checkpoints) or 4 (f32). Norms and biases are f32 either way. */
   weightBytesPerParam: 2 | 4;
+  /** Quantize the layers' projections group-wise (the engine's `weights: 'q8' | 'q4'`): the embedding / LM head stay f16. */
+  quant?: QuantKind | null;
   /** Bytes per cached key/value element: the engine's cache is f32 (4); 2 is a what-if. */
   kvBytesPerValue: 2 | 4;
   /** Sequences decoded together. */
@@ -82,7 +84,7 @@ function checkInt(v: number, name: string, min: number): void {
 
 export function memoryPlan(cfg: ModelConfig, opts: MemoryPlanOptions): MemoryPlan {
   const { chunkBytes = Infinity, ...rest } = opts;
-  const o: Required<MemoryPlanOptions> = { tokensInFlight: opts.batch, ...rest, chunkBytes };
+  const o: Required<MemoryPlanOptions> = { tokensInFlight: opts.batch, quant: null, ...rest, chunkBytes };
   if (o.weightBytesPerParam !== 2 && o.weightBytesPerParam !== 4) throw new UsageError('memory plan: weight bytes per parameter must be 2 or 4');
   if (o.kvBytesPerValue !== 2 && o.kvBytesPerValue !== 4) throw new UsageError('memory plan: KV cache bytes per value must be 2 or 4');
   checkInt(o.batch, 'batch', 1);
@@ -90,7 +92,8 @@ export function memoryPlan(cfg: ModelConfig, opts: MemoryPlanOptions): MemoryPla
   checkInt(o.tokensInFlight, 'tokensInFlight', 1);
 
   const { hidden: h, vocab, layers } = cfg;
-  const weightDtype: WeightDtype = o.weightBytesPerParam === 2 ? 'f16' : 'f32';
+  if (o.quant !== null && o.quant !== 'q4' && o.quant !== 'q8') throw new UsageError(`memory plan: quantization must be q4 or q8, got ${String(o.quant)}`);
+  const weightDtype: WeightDtype = o.quant ?? (o.weightBytesPerParam === 2 ? 'f16' : 'f32');
   // logical tensors (unchunked) for the table and the limit checks; per-layer ones once, × layers
   const whole = weightBuffers(cfg, { dtype: weightDtype, chunkBytes: Infinity });
   const L = 'model.layers.*.';
@@ -199,7 +202,9 @@ export function formatMemoryPlan(plan: MemoryPlan, limits: MemoryLimits = {}): s
   const line = (a: string, b: string, d = '') => rows.push([a, b, d]);
   line('parameters', int(plan.params.total),
     `embedding ${int(plan.params.embedding)}, ${c.layers} layers × ${int(plan.params.perLayer)}, final norm ${int(plan.params.finalNorm)}, lm_head ${c.tiedEmbeddings ? 'tied' : int(plan.params.lmHead)}`);
-  line('weights', formatBytes(plan.bytes.weights), `matrices ${plan.weightDtype}, norms and biases f32`);
+  line('weights', formatBytes(plan.bytes.weights), isQuant(plan.weightDtype)
+    ? `layers' matrices ${plan.weightDtype} (groups of 32, f16 scales), embedding f16, norms and biases f32`
+    : `matrices ${plan.weightDtype}, norms and biases f32`);
   line('KV cache', formatBytes(plan.bytes.kvCache),
     `${formatBytes(plan.bytes.kvCachePerToken)}/token × ${o.batch} seq × ${int(o.contextTokens)} tokens (${o.kvBytesPerValue} bytes/value)`);
   line('activations', formatBytes(plan.bytes.activations), `${formatBytes(plan.bytes.activationsPerToken)}/token × ${o.tokensInFlight} tokens in flight`);
@@ -250,12 +255,16 @@ export interface TrainingMemoryOptions {
   loraModules: number;
   /** storage of weight matrices (2: f16, 4: f32; full fine-tuning needs 4) */
   weightBytesPerParam: 2 | 4;
+  /** group-wise quantized projections of a frozen base (LoRA only) */
+  quant?: QuantKind | null;
   /** longest prompt (tokens): its prefill sizes the engine's scratch (default sequenceTokens) */
   promptTokens?: number;
   /** sequences sampled together (default group): the engine's KV cache and logits rows */
   sampleBatch?: number;
   /** largest buffer (embedding / LM head chunks; default one buffer) */
   chunkBytes?: number;
+  /** activation recomputation: each layer saves only its input, one layer's set is shared (default false) */
+  recompute?: boolean;
 }
 
 export interface TrainingMemoryPlan {
@@ -265,7 +274,7 @@ export interface TrainingMemoryPlan {
   weights: number; kvCache: number;
   /** the engine's scratch, RoPE table and logits while sampling */
   sampling: number;
-  /** saved activations of one micro-batch for the backward pass (all layers) */
+  /** saved activations of one micro-batch for the backward pass (all layers; with recompute, layers × xIn + one shared set) */
   savedActivations: number;
   /** gradient and scratch buffers of the backward pass */
   backwardScratch: number;
@@ -286,14 +295,15 @@ export interface TrainingMemoryPlan {
 export function trainingMemoryPlan(cfg: ModelConfig, o: TrainingMemoryOptions): TrainingMemoryPlan {
   const T = o.sequenceTokens, R = o.microBatch * T, full = !o.loraRank;
   const maxBatch = Math.max(o.sampleBatch ?? o.group, o.microBatch);
-  const inf = memoryPlan(cfg, { weightBytesPerParam: o.weightBytesPerParam, kvBytesPerValue: 4, batch: maxBatch, contextTokens: T, tokensInFlight: Math.max(o.promptTokens ?? T, maxBatch), ...(o.chunkBytes ? { chunkBytes: o.chunkBytes } : {}) });
+  if (o.quant && full) throw new UsageError('memory plan: full fine-tuning needs f32 weights, not a quantized base');
+  const inf = memoryPlan(cfg, { weightBytesPerParam: o.weightBytesPerParam, quant: o.quant ?? null, kvBytesPerValue: 4, batch: maxBatch, contextTokens: T, tokensInFlight: Math.max(o.promptTokens ?? T, maxBatch), ...(o.chunkBytes ? { chunkBytes: o.chunkBytes } : {}) });
   const weightSpecs = inf.buffers.filter((b): b is WeightSpec => b.usage === 'weights');
   // the engine keeps max(rows, maxBatch) logits rows: one 'last' row per sampled sequence
   const logits = logitsBuffer(cfg, maxBatch);
   const engine = [...inf.buffers.filter((b) => b.usage !== 'logits'), logits];
   const targets = LORA_TARGETS.slice(0, o.loraModules);
-  const shape = { maxRows: R, maxT: T, tiles: vocabTiles(lmHeadChunks(weightSpecs)), fullFinetune: full, lora: full ? null : { rank: o.loraRank, targets } };
-  const saved = Array.from({ length: cfg.layers }, (_, l) => savedBuffers(cfg, l, shape)).flat();
+  const shape = { maxRows: R, maxT: T, tiles: vocabTiles(lmHeadChunks(weightSpecs)), fullFinetune: full, recompute: o.recompute ?? false, lora: full ? null : { rank: o.loraRank, targets } };
+  const sv = trainSavedBuffers(cfg, shape), saved = [...sv.layers.flat(), ...(sv.shared ?? [])];
   const scratch = trainWorkBuffers(cfg, shape);
   // LoRA: A, B, their gradients, AdamW m, v; full: base gradients, m, v (weights counted above)
   const adapter = full ? [] : loraBuffers(cfg, o.loraRank, targets);
@@ -317,6 +327,8 @@ export interface TrainingShape {
   group: number; microBatch: number; promptTokens: number; maxNewTokens: number; loraRank: number;
   /** storage of weight matrices on the GPU; default as the engine's 'auto': f16 for F16/BF16 checkpoints (config's torch_dtype) or adapters with shader-f16 */
   weights?: WeightDtype;
+  /** activation recomputation (TrainGraph's recompute; default false) */
+  recompute?: boolean;
 }
 
 /** Verdict of one training shape against an adapter's limits and a GPU budget (bytes). */
@@ -338,9 +350,9 @@ export function engineWeightDtype(cfg: ModelConfig, adapterF16 = false): WeightD
 export function checkTrainingFit(cfg: ModelConfig, shape: TrainingShape, limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; f16?: boolean }, budget: number): TrainingFit {
   const seq = shape.promptTokens + shape.maxNewTokens;
   const weightDtype = shape.weights ?? engineWeightDtype(cfg, limits.f16);
-  const bytes = weightDtype === 'f16' ? 2 : 4, chunkBytes = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
-  const inference = memoryPlan(cfg, { weightBytesPerParam: bytes, kvBytesPerValue: 4, batch: shape.group, contextTokens: seq, chunkBytes });
-  const training = trainingMemoryPlan(cfg, { group: shape.group, sequenceTokens: seq, microBatch: shape.microBatch, loraRank: shape.loraRank, loraModules: 7, weightBytesPerParam: bytes, promptTokens: shape.promptTokens, chunkBytes });
+  const bytes = weightDtype === 'f32' ? 4 : 2, quant = isQuant(weightDtype) ? weightDtype : null, chunkBytes = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const inference = memoryPlan(cfg, { weightBytesPerParam: bytes, quant, kvBytesPerValue: 4, batch: shape.group, contextTokens: seq, chunkBytes });
+  const training = trainingMemoryPlan(cfg, { group: shape.group, sequenceTokens: seq, microBatch: shape.microBatch, loraRank: shape.loraRank, loraModules: 7, weightBytesPerParam: bytes, quant, promptTokens: shape.promptTokens, chunkBytes, recompute: shape.recompute ?? false });
   const check = checkMemoryPlan(inference, limits);
   const problems: string[] = [];
   for (const o of check.oversize) {
@@ -351,24 +363,29 @@ export function checkTrainingFit(cfg: ModelConfig, shape: TrainingShape, limits:
   const bind = limits.maxStorageBufferBindingSize;
   if (check.kvLayerOversize) problems.push(`one layer's KV cache (${formatBytes(check.kvLayerBytes)}) is over this adapter's maxStorageBufferBindingSize of ${formatBytes(bind)}: lower the group size or max new tokens`);
   if (training.largestSaved > bind) problems.push(`training saves attention probabilities of ${formatBytes(training.largestSaved)} per layer, over this adapter's maxStorageBufferBindingSize of ${formatBytes(bind)}: lower the micro-batch or max new tokens`);
-  if (training.total > budget) problems.push(`training needs about ${formatBytes(training.total)} of GPU memory (${formatBytes(training.savedActivations)} of it saved activations of one micro-batch of ${shape.microBatch}), over the ${formatBytes(budget)} budget: lower the micro-batch or max new tokens, or raise the budget if this GPU has more free memory`);
+  if (training.total > budget) problems.push(`training needs about ${formatBytes(training.total)} of GPU memory (${formatBytes(training.savedActivations)} of it saved activations of one micro-batch of ${shape.microBatch}), over the ${formatBytes(budget)} budget: lower the micro-batch or max new tokens${shape.recompute ? '' : ', turn on activation recomputation'}, or raise the budget if this GPU has more free memory`);
   return { inference, training, weightDtype, problems };
 }
 
 /**
- * The nearest shape that fits, changing only what costs no learning signal per step: first the
- * micro-batch (largest ≤ the asked one), then at micro-batch 1 the max new tokens (halved, not
- * below 32). null when the shape already fits or nothing does (e.g. the weights alone exceed the budget).
+ * The nearest shape that fits, changing first what costs no learning signal per step: the
+ * micro-batch (largest ≤ the asked one), then activation recomputation (the same gradients, ~1/3
+ * more compute), then a quantized frozen base (q8, then q4: the base's logits move a little), and
+ * only then, at micro-batch 1, the max new tokens (halved, not below 32), which cuts completions.
+ * `quant` is the base it needs (null: as asked). null when the shape already fits or nothing does.
  */
-export function fitTrainingShape(cfg: ModelConfig, shape: TrainingShape, limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; f16?: boolean }, budget: number): { microBatch: number; maxNewTokens: number; training: number } | null {
+export function fitTrainingShape(cfg: ModelConfig, shape: TrainingShape, limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; f16?: boolean }, budget: number): { microBatch: number; maxNewTokens: number; recompute: boolean; quant: QuantKind | null; training: number } | null {
   if (checkTrainingFit(cfg, shape, limits, budget).problems.length === 0) return null;
-  for (let mb = shape.microBatch - 1; mb >= 1; mb--) {
-    const f = checkTrainingFit(cfg, { ...shape, microBatch: mb }, limits, budget);
-    if (!f.problems.length) return { microBatch: mb, maxNewTokens: shape.maxNewTokens, training: f.training.total };
-  }
-  for (let n = Math.floor(shape.maxNewTokens / 2); n >= 32; n = Math.floor(n / 2)) {
-    const f = checkTrainingFit(cfg, { ...shape, microBatch: 1, maxNewTokens: n }, limits, budget);
-    if (!f.problems.length) return { microBatch: 1, maxNewTokens: n, training: f.training.total };
-  }
+  const tryShape = (microBatch: number, maxNewTokens: number, recompute: boolean, quant: QuantKind | null) => {
+    const f = checkTrainingFit(cfg, { ...shape, microBatch, maxNewTokens, recompute, ...(quant ? { weights: quant } : {}) }, limits, budget);
+    return f.problems.length ? null : { microBatch, maxNewTokens, recompute, quant, training: f.training.total };
+  };
+  const asked = shape.recompute ?? false, askedQuant = shape.weights && isQuant(shape.weights) ? shape.weights : null;
+  for (let mb = shape.microBatch - 1; mb >= 1; mb--) { const s = tryShape(mb, shape.maxNewTokens, asked, null); if (s) return s; }
+  if (!asked) for (let mb = shape.microBatch; mb >= 1; mb--) { const s = tryShape(mb, shape.maxNewTokens, true, null); if (s) return s; }
+  const quants = (['q8', 'q4'] as const).filter((q) => askedQuant !== 'q4' && q !== askedQuant);
+  for (const q of quants) for (let mb = shape.microBatch; mb >= 1; mb--) { const s = tryShape(mb, shape.maxNewTokens, true, q); if (s) return s; }
+  const last = askedQuant === 'q4' ? null : 'q4';
+  for (let n = Math.floor(shape.maxNewTokens / 2); n >= 32; n = Math.floor(n / 2)) { const s = tryShape(1, n, true, last); if (s) return s; }
   return null;
 }

@@ -3,11 +3,14 @@
 // per-layer buffers; the backward takes ∂L/∂logprob per token (computed by the loss on the CPU,
 // src/rl/grpo.ts) and accumulates gradients into the LoRA adapters (or, for full fine-tuning, into
 // every weight). The frozen base is the engine's own weights: no second copy.
+// With `recompute`, each layer keeps only its input xIn [R, H]; the other activations live in one
+// shared set that the backward refills by re-running the layer's forward (same kernels, same
+// inputs: bit-identical activations, so the gradients are exactly those without recomputation).
 
 import type { Engine, LayerWeights } from './engine.ts';
 import { allocate, type Gpu, GpuCapacityError, Recorder, readBuffer, storageBuffer, writeBuffer } from './device.ts';
-import { gradBuffers, savedBuffers, trainWorkBuffers, type SavedKey, type TrainShape, type TrainWorkKey } from './buffers.ts';
-import { layerForward } from './layer.ts';
+import { gradBuffers, trainSavedBuffers, trainWorkBuffers, type SavedKey, type TrainShape, type TrainWorkKey } from './buffers.ts';
+import { layerForward, type LayerActs, type LayerStep } from './layer.ts';
 import { LORA_TARGETS, type LoraTarget } from '../rl/lora.ts';
 import { attentionBackward } from './kernels/attention.ts';
 import { embedding, embeddingBackward, groupRowsById } from './kernels/embedding.ts';
@@ -17,7 +20,7 @@ import { rmsnorm, rmsnormBackward } from './kernels/rmsnorm.ts';
 import { ropeBackward } from './kernels/rope.ts';
 import { swigluBackward } from './kernels/swiglu.ts';
 
-/** Activations of one layer kept by the forward for the backward (buffers.ts savedBuffers). Shapes in rows R = B·T. */
+/** Activations of one layer kept by the forward for the backward (buffers.ts savedBuffers; with recompute all but xIn are one shared set). Shapes in rows R = B·T. */
 type Saved = Record<SavedKey, GPUBuffer> & {
   t: Partial<Record<LoraTarget, GPUBuffer>>;                 // LoRA x·Aᵀ [R, r]
 };
@@ -37,6 +40,7 @@ export interface TrainForward {
 
 export class TrainGraph {
   private readonly gpu: Gpu;
+  /** per layer; with recompute every layer's entry holds its own xIn and the shared set's other buffers */
   private readonly saved: Saved[] = [];
   private rows = 0; private T = 0;
   /** rows whose logprob the last forward computed (the LM head runs on these only) */
@@ -45,13 +49,14 @@ export class TrainGraph {
   /** gradients of all base weights when training them (full fine-tuning), else null */
   readonly grads: BaseGrads | null;
 
-  constructor(readonly engine: Engine, readonly opts: { maxRows: number; maxT: number; fullFinetune?: boolean }) {
+  constructor(readonly engine: Engine, readonly opts: { maxRows: number; maxT: number; fullFinetune?: boolean; recompute?: boolean }) {
     this.gpu = engine.gpu;
     if (opts.maxT > engine.opts.maxContext) throw new GpuCapacityError(`training sequences of ${opts.maxT} tokens exceed the engine's context of ${engine.opts.maxContext}`);
     if (Math.ceil(opts.maxRows / opts.maxT) > engine.opts.maxBatch) throw new GpuCapacityError(`${opts.maxRows} rows of ${opts.maxT} tokens need ${Math.ceil(opts.maxRows / opts.maxT)} cache slots; the engine has ${engine.opts.maxBatch}`);
     const c = engine.cfg, shape = trainShape(engine, opts);
-    for (let l = 0; l < c.layers; l++) {
-      const all = allocate(this.gpu, savedBuffers(c, l, shape)), t: Saved['t'] = {};
+    const specs = trainSavedBuffers(c, shape), shared = specs.shared ? allocate(this.gpu, specs.shared) : {};
+    for (const layer of specs.layers) {
+      const all = { ...shared, ...allocate(this.gpu, layer) } as Record<SavedKey | `t.${LoraTarget}`, GPUBuffer>, t: Saved['t'] = {};
       for (const m of LORA_TARGETS) if (all[`t.${m}`]) t[m] = all[`t.${m}`];
       this.saved.push({ ...all, t });
     }
@@ -61,7 +66,7 @@ export class TrainGraph {
 
   private allocGrads(): BaseGrads {
     const e = this.engine, c = e.cfg, W = e.internals;
-    if (e.weightDtype !== 'f32') throw new GpuCapacityError('full fine-tuning needs f32 weights (load the engine with weights: "f32")');
+    if (e.weightDtype !== 'f32' || e.baseDtype !== 'f32') throw new GpuCapacityError('full fine-tuning needs f32 weights (load the engine with weights: "f32"), not a quantized base');
     const g = allocate(this.gpu, gradBuffers(c, W.weights));
     return {
       layers: W.layers.map((L, l) => ({
@@ -134,10 +139,9 @@ export class TrainGraph {
     writeBuffer(this.gpu, w.pos, Uint32Array.from({ length: R }, (_, r) => r % T));
     const rec = new Recorder(this.gpu);
     embedding(rec, w.ids, W.embed, w.x, R, H);
-    const at = { pos: w.pos, ropeTab: W.ropeTab, R, T, seq0: 0, maxCtx: e.opts.maxContext, stride: T };
     for (const [l, L] of W.layers.entries()) {
       const s = this.saved[l]!;
-      await layerForward(rec, e, l, L, w.x, { ...s, o: w.scratch, d: w.scratch, t: (m) => s.t[m] }, { ...at, save: { xIn: s.xIn, xMid: s.xMid } });
+      await layerForward(rec, e, l, L, w.x, this.acts(s), this.layerStep(s));
     }
     rec.copy(w.x, 0, w.xFinal, 0, R * H);
     rmsnorm(rec, w.xFinal, W.finalNorm, w.xnF, w.rstdF, R, H, eps);
@@ -149,6 +153,17 @@ export class TrainGraph {
     const logprobs = new Float32Array(R), lse = new Float32Array(R);
     rowsS.forEach((r, k) => { logprobs[r] = lpS[k]!; lse[r] = lseS[k]!; });
     return { logprobs, lse };
+  }
+
+  /** Where layerForward writes a layer's activations: its saved set (o_proj / down_proj outputs to scratch). */
+  private acts(s: Saved): LayerActs {
+    return { ...s, o: this.work.scratch, d: this.work.scratch, t: (m) => s.t[m] };
+  }
+
+  /** layerForward's step for the last forward's rows, saving xIn and xMid into `s`. */
+  private layerStep(s: Saved): LayerStep {
+    const w = this.work, T = this.T;
+    return { pos: w.pos, ropeTab: this.engine.internals.ropeTab, R: this.rows, T, seq0: 0, maxCtx: this.engine.opts.maxContext, stride: T, save: { xIn: s.xIn, xMid: s.xMid } };
   }
 
   /** Backward of a linear layer: dX (overwritten or accumulated), LoRA grads, base grads (full FT). */
@@ -194,6 +209,13 @@ export class TrainGraph {
     rmsnormBackward(rec, { x: w.xFinal, w: W.finalNorm, rstd: w.rstdF, dy: w.dxn, dx: w.dx, dw: G?.finalNorm ?? null, rows: R, C: H });
     for (let l = c.layers - 1; l >= 0; l--) {
       const L = W.layers[l]!, s = this.saved[l]!, GL = G?.layers[l];
+      // recompute: refill the shared set with layer l's activations from xIn[l] (residual in w.x, which
+      // the backward does not read; the K/V cache rows are rewritten with the same values). The last
+      // layer's are still there from the forward.
+      if (this.opts.recompute && l < c.layers - 1) {
+        rec.copy(s.xIn, 0, w.x, 0, R * H);
+        await layerForward(rec, e, l, L, w.x, this.acts(s), this.layerStep(s));
+      }
       // MLP: x_out = xMid + down(swiglu(gate(xn2), up(xn2)))
       this.linearBackward(rec, l, 'down_proj', L.wDown, w.dx, s.h, w.dbig, R, H, I, s, false, GL?.wDown ?? null, null);
       swigluBackward(rec, s.g, s.u, w.dbig, w.dI1, w.dI2, R * I);
@@ -251,7 +273,7 @@ export class TrainGraph {
 function trainShape(engine: Engine, opts: TrainGraph['opts']): TrainShape {
   const lora = engine.lora;
   return {
-    maxRows: opts.maxRows, maxT: opts.maxT, tiles: logprobTiles(engine.internals.lmHead), fullFinetune: opts.fullFinetune ?? false,
+    maxRows: opts.maxRows, maxT: opts.maxT, tiles: logprobTiles(engine.internals.lmHead), fullFinetune: opts.fullFinetune ?? false, recompute: opts.recompute ?? false,
     lora: lora ? { rank: lora.config.rank, targets: LORA_TARGETS.filter((t) => lora.modules.some((m) => m.target === t)) } : null,
   };
 }

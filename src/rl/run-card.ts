@@ -101,7 +101,8 @@ function modelArg(m: RunCard['model']): string {
 export function cliCommands(c: Pick<RunCard, 'model' | 'settings' | 'adapter_from'>): RunCard['cli'] {
   const model = modelArg(c.model);
   const train = ['npx', 'evom', 'train', '--model', model, '--data', 'train.jsonl'];
-  for (const d of SETTINGS) train.push(d.flag, String(c.settings[d.key]));
+  // a boolean setting is a bare flag, given when on
+  for (const d of SETTINGS) if (d.kind !== 'boolean') train.push(d.flag, String(c.settings[d.key])); else if (c.settings[d.key]) train.push(d.flag);
   if (c.adapter_from) train.push('--adapter', `${c.adapter_from}/adapter`);
   train.push('--out', 'run');
   const ev = ['npx', 'evom', 'eval', '--model', model, '--adapter', 'run/adapter', '--benchmark', 'eval.jsonl',
@@ -166,6 +167,8 @@ function settingsOf(v: unknown, name: string, fail: Fail): TrainSettings {
   const o = rec(v, name, fail);
   const s = {} as Rec;
   for (const d of SETTINGS) {
+    // a setting newer than the card may be absent: its default
+    if (o[d.key] === undefined && d.optional) { s[d.key] = d.default!.hub; continue; }
     if (o[d.key] === undefined) throw fail(`"${name}.${d.key}" is missing`);
     s[d.key] = o[d.key];
   }

@@ -19,6 +19,10 @@ import type { TrainerConfig } from './trainer.ts';
 export const ALGORITHMS = ['grpo', 'dapo', 'drgrpo'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
+/** Storage of the frozen base's layer weights (src/gpu/kernels/weights.ts): as stored, or group-wise q8 / q4. */
+export const BASE_QUANT = ['none', 'q8', 'q4'] as const;
+export type BaseQuant = (typeof BASE_QUANT)[number];
+
 /** Whose defaults: the built-in policy (public/models/evom-tiny) or a Hub (or local) model. */
 export type ModelKind = 'builtin' | 'hub';
 
@@ -46,6 +50,11 @@ export interface TrainSettings {
   microBatch: number;
   /** policy updates per batch of rollouts (μ) */
   updatesPerBatch: number;
+  /** activation recomputation in the backward (absent in runs and cards from before it: off) */
+  recompute?: boolean;
+  /** storage of the frozen base's layer weights: as the checkpoint ('none') or quantized on load
+   *  (absent in runs and cards from before it: 'none') */
+  quant?: BaseQuant;
 }
 
 /** `evom train`'s settings that do not change what is learned (not in TrainSettings or run cards). */
@@ -63,7 +72,8 @@ export interface SettingInfo {
   flag: string;
   /** the flag's value in the usage text (--steps N) */
   arg: string;
-  kind: 'int' | 'number' | 'choice';
+  /** boolean: a flag without a value (`--recompute`), a checkbox in the Studio */
+  kind: 'int' | 'number' | 'choice' | 'boolean';
   /** inclusive bounds (int, number) */
   min?: number;
   max?: number;
@@ -71,9 +81,11 @@ export interface SettingInfo {
   /** one line: what it does and when to change it */
   help: string;
   /** default for each kind of model; absent when it is required (target) or derived (derived) */
-  default?: Readonly<Record<ModelKind, string | number>>;
+  default?: Readonly<Record<ModelKind, string | number | boolean>>;
   /** how a default without a fixed value is found, as the usage text says it */
   derived?: string;
+  /** may be absent in runs and run cards from before the setting existed: its default then */
+  optional?: boolean;
   /** `evom train` only: not a TrainSettings key (not in the Studio form or a run card) */
   cliOnly?: true;
 }
@@ -83,7 +95,7 @@ export const DEFAULT_STEPS = 100;
 /** Largest LoRA rank `evom train` accepts. */
 export const MAX_LORA_RANK = 64;
 
-const same = (v: string | number) => ({ builtin: v, hub: v }) as const;
+const same = <V extends string | number | boolean>(v: V) => ({ builtin: v, hub: v }) as const;
 
 /**
  * THE table: one descriptor per setting, in form order. The built-in policy's defaults are the ones
@@ -120,6 +132,10 @@ export const SETTING_TABLE = [
     help: 'Sequences per forward/backward pass; gradients add up, so the update is the same. Lower it when GPU memory runs out, raise it for speed.' },
   { key: 'updatesPerBatch', label: 'Updates per batch μ', flag: '--updates-per-batch', arg: 'U', kind: 'int', min: 1, default: same(1),
     help: 'Policy updates per batch of rollouts; above 1 reuses the samples with ratio clipping. Keep 1 unless generation dominates the step time.' },
+  { key: 'quant', label: 'Frozen base', flag: '--quant', arg: BASE_QUANT.join('|'), kind: 'choice', choices: BASE_QUANT, default: same('none'), optional: true,
+    help: 'Storage of the base model\'s layer weights while LoRA trains on top: none keeps the checkpoint\'s (f16/f32); q8 and q4 quantize them on load in groups of 32 (8.5 and 4.5 bits per weight) so a larger model fits. q8 is near lossless; q4 moves the logits noticeably on small models.' },
+  { key: 'recompute', label: 'Recompute activations', flag: '--recompute', arg: '', kind: 'boolean', default: same(false), optional: true,
+    help: 'Saves memory: keeps only each layer\'s input and recomputes the layer in the backward pass, for about 1/3 more compute and the same gradients. Turn it on when the memory plan does not fit.' },
   { key: 'checkpointEvery', label: 'Steps per checkpoint', flag: '--checkpoint-every', arg: 'N', kind: 'int', min: 1, default: same(10), cliOnly: true,
     help: 'Steps between checkpoints of `evom train` (a run resumes from its last one); the Studio saves one after every step.' },
 ] as const satisfies readonly SettingInfo[];
@@ -138,7 +154,7 @@ export function settingInfo(key: SettingKey): SettingInfo {
 }
 
 /** The table's default of a setting for a kind of model (undefined: required or derived). */
-export function settingDefault(key: SettingKey, model: ModelKind): string | number | undefined {
+export function settingDefault(key: SettingKey, model: ModelKind): string | number | boolean | undefined {
   return settingInfo(key).default?.[model];
 }
 
@@ -153,6 +169,7 @@ export function defaultSettings(model: ModelKind, algo: Algorithm, target: strin
     promptsPerStep: num('promptsPerStep', model), lr: num('lr', model), kl: num('kl', model), loraRank: rank, loraAlpha: 2 * rank,
     maxNewTokens: num('maxNewTokens', model), temperature: num('temperature', model), seed: num('seed', model),
     microBatch: num('microBatch', model), updatesPerBatch: num('updatesPerBatch', model),
+    quant: settingDefault('quant', model) as BaseQuant, recompute: settingDefault('recompute', model) as boolean,
   };
 }
 
@@ -182,6 +199,9 @@ const shown = (v: unknown) => (typeof v === 'number' ? String(v) : JSON.stringif
 
 /** What is wrong with one value of a setting (null when it is fine); `name` starts the message. */
 export function settingProblem(d: SettingInfo, v: unknown, name: string = d.label): string | null {
+  // absent: off (runs and cards from before the setting)
+  if (v === undefined && d.optional) return null;
+  if (d.kind === 'boolean') return typeof v === 'boolean' ? null : `${name} must be true or false; got ${shown(v)}`;
   if (d.kind === 'choice') {
     return typeof v === 'string' && d.choices!.includes(v) ? null : `${name} must be one of ${d.choices!.join(', ')}; got ${shown(v)}`;
   }
@@ -220,5 +240,7 @@ export function trainerConfigFrom(s: TrainSettings): { cfg: TrainerConfig; lora:
   cfg.optimizer.lr = s.lr;
   cfg.loss.beta = s.kl;
   cfg.optimizer.totalSteps = s.steps;
+  if (s.recompute) cfg.recompute = true;
+  if (s.quant && s.quant !== 'none') cfg.quant = s.quant;
   return { cfg, lora: { ...DEFAULT_LORA, targets: [...DEFAULT_LORA.targets], rank: s.loraRank, alpha: s.loraAlpha } };
 }

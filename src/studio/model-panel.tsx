@@ -67,7 +67,7 @@ export function ModelPanel() {
   const st = s.form.settings;
   // the plan runs before problems are prepared, so prompts are taken as 256 tokens
   const checkPlan = (t = st) => s.job('Reading the model configuration', async () => {
-    const r = await engineWorker().plan(s.modelChoice(), { group: t.group, microBatch: t.microBatch, promptTokens: 256, maxNewTokens: t.maxNewTokens, loraRank: t.loraRank }, s.form.budgetGiB * 2 ** 30);
+    const r = await engineWorker().plan(s.modelChoice(), { group: t.group, microBatch: t.microBatch, promptTokens: 256, maxNewTokens: t.maxNewTokens, loraRank: t.loraRank, recompute: t.recompute ?? false, ...(t.quant && t.quant !== 'none' ? { weights: t.quant } : {}) }, s.form.budgetGiB * 2 ** 30);
     setPlan(r);
     if (r.problems.length) s.setError(`This model cannot be trained on this GPU adapter with these settings: ${r.problems.join('; ')}.`);
     return r;
@@ -110,14 +110,14 @@ export function ModelPanel() {
           <p><strong>{plan.problems.length ? (plan.suggestion ? 'Does not fit with these settings.' : 'Does not fit this adapter.') : `Fits: training needs about ${formatBytes(plan.training)} of the ${formatBytes(plan.budget)} budget.`}</strong></p>
           {plan.problems.length > 0 && (plan.suggestion ? (() => {
             const fit = plan.suggestion!;
-            const shorter = fit.maxNewTokens < st.maxNewTokens;
+            const shorter = fit.maxNewTokens < st.maxNewTokens, recompute = fit.recompute && !st.recompute, quant = fit.quant;
             return (
               <p>
                 <button type="button" id="use-fit" disabled={!!s.busy} onClick={() => {
-                  const t = { ...st, microBatch: fit.microBatch, maxNewTokens: fit.maxNewTokens };
+                  const t = { ...st, microBatch: fit.microBatch, maxNewTokens: fit.maxNewTokens, recompute: fit.recompute, ...(quant ? { quant } : {}) };
                   s.update({ settings: t }); void checkPlan(t);
-                }}>Use micro-batch {fit.microBatch}{shorter ? ` and max new tokens ${fit.maxNewTokens}` : ''}</button>{' '}
-                <span class="help">needs about {formatBytes(fit.training)}. {shorter ? 'Completions longer than that are cut off.' : 'A smaller micro-batch gives the same update, only slower.'}</span>
+                }}>Use micro-batch {fit.microBatch}{recompute ? ', activation recomputation' : ''}{quant ? `, a ${quant === 'q4' ? '4' : '8'}-bit base` : ''}{shorter ? ` and max new tokens ${fit.maxNewTokens}` : ''}</button>{' '}
+                <span class="help">needs about {formatBytes(fit.training)}. {shorter ? 'Completions longer than that are cut off.' : quant ? `The frozen base is quantized on load (${quant}: groups of 32 with f16 scales); LoRA trains on top, and the base's outputs move a little.` : recompute ? 'Recomputing activations gives the same update for about 1/3 more compute.' : 'A smaller micro-batch gives the same update, only slower.'}</span>
               </p>
             );
           })() : <p class="help" id="no-fit">No smaller micro-batch or shorter completion fits: this model needs an adapter with larger buffer limits or more memory (or a larger budget, if this GPU has it).</p>)}

@@ -29,11 +29,13 @@ export function SettingsForm({ settings, onChange, model, skip = [] }: { setting
       {SETTINGS.filter((d) => !skip.includes(d.key)).map((d) => {
         const id = `set-${d.key}`;
         const v = settings[d.key];
-        const set = (raw: string) => onChange({ ...settings, [d.key]: d.kind === 'choice' ? raw : Number(raw) });
+        const set = (raw: string | boolean) => onChange({ ...settings, [d.key]: d.kind === 'choice' || d.kind === 'boolean' ? raw : Number(raw) });
         return (
           <div class="setting">
             <label for={id}>{d.label}</label>
-            {d.kind === 'choice'
+            {d.kind === 'boolean'
+              ? <input id={id} type="checkbox" checked={v === true} aria-describedby={`${id}-help`} onChange={(e) => set((e.target as HTMLInputElement).checked)} />
+              : d.kind === 'choice'
               ? <select id={id} value={String(v)} aria-describedby={`${id}-help`} onChange={(e) => set((e.target as HTMLSelectElement).value)}>{(d.choices ?? []).map((c) => <option value={c}>{d.key === 'algo' ? ALGO_NAME[c] ?? c : c}</option>)}</select>
               : <input id={id} type="number" step="any" min={d.min} max={d.max} value={String(v)} aria-describedby={`${id}-help`} onInput={(e) => set((e.target as HTMLInputElement).value)} />}
             <span class="help" id={`${id}-help`}>{d.help} Default {d.key === 'loraAlpha' ? `2 × rank (${defaults.loraAlpha})` : String(defaults[d.key])}{d.default && d.default.builtin !== d.default.hub ? ` for ${MODEL_NAME[model]}` : ''}; CLI <code>{d.flag}</code>.</span>

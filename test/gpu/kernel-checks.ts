@@ -12,7 +12,7 @@ import { rope, ropeBackward, ropeCpu, ropeQkKv, ropeTable } from '../../src/gpu/
 import { kvWrite, kvCopy } from '../../src/gpu/kernels/kv-cache.ts';
 import { attention, attentionBackward, attentionBackwardCpu, attentionCpu } from '../../src/gpu/kernels/attention.ts';
 import { logitGradTile, logprob, logprobBackward, logprobBackwardCpu, logprobCpu, logprobTiles } from '../../src/gpu/kernels/logprob.ts';
-import { packHalves, roundToHalf } from '../../src/gpu/kernels/weights.ts';
+import { encodeWeights, packHalves, roundToHalf, storedValues } from '../../src/gpu/kernels/weights.ts';
 
 const rand = (rng: Rng, n: number, scale = 1) => Float32Array.from({ length: n }, () => (rng.next() * 2 - 1) * scale);
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!)); return a.length === b.length ? m : Infinity; };
@@ -44,37 +44,42 @@ export async function checkKernels(): Promise<{ adapter: string; subgroups: bool
       checks.push({ op: `matmul ${kernel} ${M}x${N}x${K}`, err: maxDiff(await readBuffer(gpu, Y, M * N), ref), scale: maxAbs(ref) });
     }
   }
-  // f16 weight storage (halves packed in u32): exact against the CPU reference on half-rounded weights
-  for (const [M, N, K] of [[1, 37, 28], [8, 130, 8], [30, 300, 20], [67, 70, 48]] as const) {
+  // f16 (halves packed in u32) and group-wise q8 / q4 weight storage: against the CPU reference on
+  // the values the storage holds (half-rounded, dequantized); the groups of 64-value blocks run
+  // across rows when K % 32 ≠ 0, which the kernels must handle too
+  for (const [M, N, K] of [[1, 37, 28], [8, 130, 8], [30, 300, 20], [67, 70, 48], [4, 96, 64]] as const) {
     const X = rand(rng, M * K), W = rand(rng, N * K), b = rand(rng, N);
-    const ref = matmulCpu(X, roundToHalf(W), b, M, N, K);
-    for (const kernel of ['skinny', 'tiled64', 'cols'] as const) {
-      if ((kernel === 'skinny' && M > 32) || (kernel === 'cols' && M > 8)) continue;
-      const Y = storageBuffer(gpu, M * N, 'Y');
-      await run(gpu, (rec) => matmul(rec, { X: buf(X), W: buf(packHalves(W)), wDtype: 'f16', bias: buf(b), Y, M, N, K }, kernel));
-      checks.push({ op: `matmul f16 ${kernel} ${M}x${N}x${K}`, err: maxDiff(await readBuffer(gpu, Y, M * N), ref), scale: maxAbs(ref) });
+    for (const dt of ['f16', 'q8', 'q4'] as const) {
+      if (dt === 'q8' && (M === 8 || M === 30)) continue; // q8 differs from q4 only in its decode: three shapes suffice
+      const ref = matmulCpu(X, storedValues(W, dt), b, M, N, K);
+      for (const kernel of ['skinny', 'tiled64', 'cols'] as const) {
+        if ((kernel === 'skinny' && M > 32) || (kernel === 'cols' && M > 8)) continue;
+        const Y = storageBuffer(gpu, M * N, 'Y');
+        await run(gpu, (rec) => matmul(rec, { X: buf(X), W: buf(encodeWeights(W, dt)), wDtype: dt, bias: buf(b), Y, M, N, K }, kernel));
+        checks.push({ op: `matmul ${dt} ${kernel} ${M}x${N}x${K}`, err: maxDiff(await readBuffer(gpu, Y, M * N), ref), scale: maxAbs(ref) });
+      }
     }
   }
   // LoRA in the matmul's epilogue: Y = X·Wᵀ + b + s·(X·Aᵀ)·Bᵀ, every kernel, f32 and f16 base weights
   for (const [M, N, K, r] of [[1, 37, 28, 4], [8, 130, 8, 8], [30, 300, 20, 2], [67, 70, 48, 8], [3, 11, 7, 4]] as const) {
     const X = rand(rng, M * K), W = rand(rng, N * K), b = rand(rng, N), A = rand(rng, r * K), Bm = rand(rng, N * r), scale = 2.5;
     const t = matmulCpu(X, A, null, M, r, K);
-    for (const dt of ['f32', 'f16'] as const) {
-      if (dt === 'f16' && K % 4 !== 0) continue;
-      const base = matmulCpu(X, dt === 'f16' ? roundToHalf(W) : W, b, M, N, K), lo = matmulCpu(t, Bm, null, M, N, r);
+    for (const dt of ['f32', 'f16', 'q4'] as const) {
+      if (dt !== 'f32' && K % 4 !== 0) continue;
+      const base = matmulCpu(X, storedValues(W, dt), b, M, N, K), lo = matmulCpu(t, Bm, null, M, N, r);
       const ref = base.map((v, i) => v + scale * lo[i]!);
       for (const kernel of ['skinny', 'rows', 'tiled64', 'cols'] as const) {
-        if ((kernel === 'skinny' && (K % 4 !== 0 || M > 32)) || (kernel === 'rows' && (M > 8 || dt === 'f16')) || (kernel === 'cols' && (K % 4 !== 0 || M > 8))) continue;
+        if ((kernel === 'skinny' && (K % 4 !== 0 || M > 32)) || (kernel === 'rows' && (M > 8 || dt !== 'f32')) || (kernel === 'cols' && (K % 4 !== 0 || M > 8))) continue;
         const Y = storageBuffer(gpu, M * N, 'Y'), T = storageBuffer(gpu, M * r, 't');
         await run(gpu, (rec) => {
           matmul(rec, { X: buf(X), W: buf(A), bias: null, Y: T, M, N: r, K });
-          matmul(rec, { X: buf(X), W: buf(dt === 'f16' ? packHalves(W) : W), wDtype: dt, bias: buf(b), Y, M, N, K, lora: { t: T, B: buf(Bm), rank: r, scale } }, kernel);
+          matmul(rec, { X: buf(X), W: buf(encodeWeights(W, dt)), wDtype: dt, bias: buf(b), Y, M, N, K, lora: { t: T, B: buf(Bm), rank: r, scale } }, kernel);
         });
         checks.push({ op: `matmul+LoRA ${dt} ${kernel} ${M}x${N}x${K} r${r}`, err: maxDiff(await readBuffer(gpu, Y, M * N), ref), scale: maxAbs(ref) });
         if (kernel === 'rows') continue;
         // accumulated into a residual stream: Y0 + X·Wᵀ + b + s·(X·Aᵀ)·Bᵀ
         const Y0 = rand(rng, M * N), Yr = buf(Y0);
-        await run(gpu, (rec) => matmul(rec, { X: buf(X), W: buf(dt === 'f16' ? packHalves(W) : W), wDtype: dt, bias: buf(b), Y: Yr, M, N, K, lora: { t: T, B: buf(Bm), rank: r, scale }, accumulate: true }, kernel));
+        await run(gpu, (rec) => matmul(rec, { X: buf(X), W: buf(encodeWeights(W, dt)), wDtype: dt, bias: buf(b), Y: Yr, M, N, K, lora: { t: T, B: buf(Bm), rank: r, scale }, accumulate: true }, kernel));
         const refAcc = ref.map((v, i) => Y0[i]! + v);
         checks.push({ op: `matmul+LoRA+residual ${dt} ${kernel} ${M}x${N}x${K} r${r}`, err: maxDiff(await readBuffer(gpu, Yr, M * N), refAcc), scale: maxAbs(refAcc) });
       }
@@ -255,15 +260,23 @@ export async function checkBackwardKernels(): Promise<{ checks: Check[] }> {
       }
     }
   }
-  // matmul backward (f32 and f16 weights), with accumulation into existing gradients
+  // matmul backward (f32, f16 and quantized weights), with accumulation into existing gradients;
+  // dX = dY·W through both gemm kernels
   for (const [M, N, K] of [[5, 37, 28], [67, 70, 48], [3, 11, 8]] as const) {
-    for (const dt of ['f32', 'f16'] as const) {
+    for (const dt of ['f32', 'f16', 'q8', 'q4'] as const) {
       const X = rand(rng, M * K), W = rand(rng, N * K), dY = rand(rng, M * N);
-      const Wv = dt === 'f16' ? roundToHalf(W) : W;
+      const Wv = storedValues(W, dt);
       const ref = matmulBackwardCpu(dY, X, Wv, M, N, K);
       const dX = zeros(M * K), dW = buf(Float32Array.from({ length: N * K }, () => 0.5)), db = buf(Float32Array.from({ length: N }, () => -1));
-      await run(gpu, (rec) => matmulBackward(rec, { dY: buf(dY), X: buf(X), W: buf(dt === 'f16' ? packHalves(W) : W), wDtype: dt, M, N, K, dX, dW, db }));
+      await run(gpu, (rec) => matmulBackward(rec, { dY: buf(dY), X: buf(X), W: buf(encodeWeights(W, dt)), wDtype: dt, M, N, K, dX, dW, db }));
       checks.push({ op: `matmul backward dX ${dt} ${M}x${N}x${K}`, err: maxDiff(await readBuffer(gpu, dX, M * K), ref.dX), scale: maxAbs(ref.dX) });
+      if (dt !== 'f32') {
+        for (const kernel of ['tiled', 'simple'] as const) {
+          const dX2 = zeros(M * K);
+          await run(gpu, (rec) => gemm(rec, { A: buf(dY), B: buf(encodeWeights(W, dt)), C: dX2, I: M, J: K, K: N, aT: false, bT: false, bDtype: dt }, kernel));
+          checks.push({ op: `gemm ${kernel} dX ${dt} ${M}x${N}x${K}`, err: maxDiff(await readBuffer(gpu, dX2, M * K), ref.dX), scale: maxAbs(ref.dX) });
+        }
+      }
       if (dt === 'f32') {
         checks.push({ op: `matmul backward dW ${M}x${N}x${K} (accumulated)`, err: maxDiff(await readBuffer(gpu, dW, N * K), ref.dW.map((v) => v + 0.5)), scale: maxAbs(ref.dW) });
         checks.push({ op: `matmul backward db ${M}x${N}x${K} (accumulated)`, err: maxDiff(await readBuffer(gpu, db, N), ref.db.map((v) => v - 1)), scale: maxAbs(ref.db) });

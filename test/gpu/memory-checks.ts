@@ -1,29 +1,14 @@
 // Runs in the Chromium page: allocates the engine and the training graph for a tiny model and
 // returns the bytes of the storage buffers actually alive (device.createBuffer wrapped) next to
 // the memory plan's figures for the same shapes (src/gpu/memory-plan.ts, from src/gpu/buffers.ts).
-import { acquireGpu, type Gpu } from '../../src/gpu/device.ts';
+import { acquireGpu, trackStorageBuffers } from '../../src/gpu/device.ts';
 import { Engine } from '../../src/gpu/engine.ts';
 import { memoryPlan, trainingMemoryPlan } from '../../src/gpu/memory-plan.ts';
 import { TrainGraph } from '../../src/gpu/train-graph.ts';
 import { LoraAdapter, LORA_TARGETS } from '../../src/rl/lora.ts';
 import { AdamW, OPTIMIZER_DEFAULTS } from '../../src/rl/optimizer.ts';
 import { fixtureSource } from './engine-checks.ts';
-
-/** Live storage-buffer bytes of a device (created − destroyed), by label. */
-function countBuffers(gpu: Gpu): () => Map<string, number> {
-  const alive = new Map<GPUBuffer, { label: string; size: number }>();
-  const dev = gpu.device, create = dev.createBuffer.bind(dev);
-  dev.createBuffer = (d: GPUBufferDescriptor) => {
-    const b = create(d);
-    if (d.usage & 0x80 /* STORAGE */) {
-      alive.set(b, { label: d.label ?? '', size: d.size });
-      const destroy = b.destroy.bind(b);
-      b.destroy = () => { alive.delete(b); destroy(); };
-    }
-    return b;
-  };
-  return () => { const o = new Map<string, number>(); for (const x of alive.values()) o.set(x.label, (o.get(x.label) ?? 0) + x.size); return o; };
-}
+import { isQuant, type WeightDtype } from '../../src/gpu/kernels/weights.ts';
 
 /** Bytes by label created since `before` (phases share one device, so pipelines compile once). */
 function since(now: Map<string, number>, before: Map<string, number>): Map<string, number> {
@@ -35,7 +20,7 @@ const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b
 
 export interface PlanPart { planned: number; actual: number }
 export interface AllocationReport {
-  weightDtype: 'f32' | 'f16';
+  weightDtype: WeightDtype;
   /** after Engine.load: weights, KV cache, RoPE table */
   loaded: PlanPart;
   /** the same, planned with f32 weights (what checkTrainingFit assumed before) */
@@ -46,20 +31,22 @@ export interface AllocationReport {
   training: PlanPart;
   /** full fine-tuning (tiny-llama, f32 weights) */
   full?: PlanPart;
+  /** LoRA with activation recomputation (tiny-llama): per-layer xIn and one shared set */
+  recompute?: PlanPart;
   /** labels whose bytes differ from the plan (training), for diagnosis */
   diff: Record<string, [number, number]>;
 }
 
-export async function checkAllocation(base: string, name: string, weights: 'f32' | 'f16' | 'auto' = 'auto'): Promise<AllocationReport> {
+export async function checkAllocation(base: string, name: string, weights: WeightDtype | 'auto' = 'auto'): Promise<AllocationReport> {
   const source = fixtureSource(name, base);
   // inference: G sequences of P tokens, prefilled together with logits of every row
   const G = 2, P = 8;
   const gpu = await acquireGpu();
-  const live = countBuffers(gpu);
+  const live = trackStorageBuffers(gpu);
   const e = await Engine.fromSource(gpu, source, { maxBatch: G, maxContext: P, weights });
-  const cfg = e.cfg, dtype = e.weightDtype, bytes = dtype === 'f16' ? 2 : 4;
+  const cfg = e.cfg, dtype = e.baseDtype, bytes = e.weightDtype === 'f32' ? 4 : 2, quant = isQuant(dtype) ? dtype : null;
   const chunkBytes = Math.min(gpu.caps.maxStorageBufferBindingSize, gpu.caps.maxBufferSize);
-  const inf = memoryPlan(cfg, { weightBytesPerParam: bytes, kvBytesPerValue: 4, batch: G, contextTokens: P, tokensInFlight: G * P, chunkBytes });
+  const inf = memoryPlan(cfg, { weightBytesPerParam: bytes, quant, kvBytesPerValue: 4, batch: G, contextTokens: P, tokensInFlight: G * P, chunkBytes });
   const asF32 = memoryPlan(cfg, { weightBytesPerParam: 4, kvBytesPerValue: 4, batch: G, contextTokens: P, tokensInFlight: G * P, chunkBytes });
   const loaded = { planned: inf.bytes.weights + inf.bytes.kvCache + inf.bytes.rope, actual: total(live()) };
   const loadedAsF32 = asF32.bytes.weights + asF32.bytes.kvCache + asF32.bytes.rope;
@@ -69,20 +56,20 @@ export async function checkAllocation(base: string, name: string, weights: 'f32'
 
   // training: the engine train-host makes (maxBatch = max(G, micro-batch), context = prompt + new tokens)
   const N = 4, T = P + N, mb = 2, rank = 4;
-  const train = async (full: boolean): Promise<{ part: PlanPart; diff: Record<string, [number, number]> }> => {
+  const train = async (full: boolean, recompute = false): Promise<{ part: PlanPart; diff: Record<string, [number, number]> }> => {
     const before = live();
     const e = await Engine.fromSource(gpu, source, { maxBatch: Math.max(G, mb), maxContext: T, weights: full ? 'f32' : weights });
     await e.step({ ids: ids.slice(0, P), B: 1, T: P, pos0: 0, logits: 'last' });
     await e.step({ ids: ids.slice(0, G), B: G, T: 1, pos0: T - 1, logits: 'last' });
     if (!full) e.lora = new LoraAdapter(gpu, cfg, { rank, alpha: 2 * rank, dropout: 0, targets: [...LORA_TARGETS] }, { seed: 1 });
-    const graph = new TrainGraph(e, { maxRows: mb * T, maxT: T, fullFinetune: full });
+    const graph = new TrainGraph(e, { maxRows: mb * T, maxT: T, fullFinetune: full, recompute });
     const opt = new AdamW(gpu, full ? graph.baseParams() : e.lora!.params(), OPTIMIZER_DEFAULTS);
     // one step: whatever it allocates for good shows up in the count
     const tids = ids.concat(ids).slice(0, mb * T);
     await graph.forward(tids, tids.map((t) => (t + 1) % cfg.vocab), mb, T);
     await graph.backward(Array.from({ length: mb * T }, (_, r) => (r % T >= P ? 0.1 : 0)));
     await opt.update();
-    const plan = trainingMemoryPlan(cfg, { group: G, sequenceTokens: T, microBatch: mb, loraRank: full ? 0 : rank, loraModules: 7, weightBytesPerParam: full ? 4 : bytes, promptTokens: P, chunkBytes });
+    const plan = trainingMemoryPlan(cfg, { group: G, sequenceTokens: T, microBatch: mb, loraRank: full ? 0 : rank, loraModules: 7, weightBytesPerParam: full ? 4 : bytes, quant: full ? null : quant, promptTokens: P, chunkBytes, recompute });
     const got = since(live(), before), want = new Map<string, number>(), diff: Record<string, [number, number]> = {};
     for (const b of plan.buffers) want.set(b.name, (want.get(b.name) ?? 0) + b.bytes);
     // AdamW names its moments by PEFT key: compared in the total only
@@ -90,7 +77,11 @@ export async function checkAllocation(base: string, name: string, weights: 'f32'
     return { part: { planned: plan.total, actual: total(got) }, diff };
   };
   const lora = await train(false);
-  const full = name === 'tiny-llama' ? await train(true) : undefined;
+  const full = name === 'tiny-llama' && !quant ? await train(true) : undefined;
+  const re = name === 'tiny-llama' ? await train(false, true) : undefined;
   e.destroy();
-  return { weightDtype: dtype, loaded, loadedAsF32, inference, training: lora.part, ...(full ? { full: full.part } : {}), diff: { ...lora.diff, ...full?.diff } };
+  return {
+    weightDtype: dtype, loaded, loadedAsF32, inference, training: lora.part, ...(full ? { full: full.part } : {}), ...(re ? { recompute: re.part } : {}),
+    diff: { ...lora.diff, ...full?.diff, ...re?.diff },
+  };
 }

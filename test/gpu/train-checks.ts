@@ -11,6 +11,7 @@ import { fixtureSource } from './engine-checks.ts';
 import { mergeAdapter } from '../../src/model/merge.ts';
 import { memorySource, urlSource } from '../../src/model/source.ts';
 import { openCheckpoint } from '../../src/model/safetensors.ts';
+import { isQuant, storedValues, type WeightDtype } from '../../src/gpu/kernels/weights.ts';
 
 interface TensorEntry { name: string; shape: number[]; file: string; offset: number; length: number }
 interface ConfigRef { eps_low: number; eps_high: number; beta: number; aggregation: Aggregation; advantages: AdvantageMode; loss: number; n_clipped_low: number; n_clipped_high: number; dloss_dlogp: number[][]; grads: Record<string, string> }
@@ -64,7 +65,7 @@ function batchRows(ref: Ref): { ids: number[]; targets: number[]; B: number; T: 
   return { ids, targets, B, T, rows };
 }
 
-async function engineFor(gpu: Gpu, model: string, weights: 'f32' | 'f16', B: number, T: number): Promise<Engine> {
+async function engineFor(gpu: Gpu, model: string, weights: WeightDtype, B: number, T: number): Promise<Engine> {
   return Engine.fromSource(gpu, fixtureSource(model), { maxBatch: B, maxContext: T, weights });
 }
 
@@ -75,14 +76,31 @@ function loraFromFixture(gpu: Gpu, e: Engine, ref: Ref, tensor: (n: string) => F
   return new LoraAdapter(gpu, e.cfg, { rank: ref.lora.r, alpha: ref.lora.lora_alpha, dropout: 0, targets }, init);
 }
 
-export interface LoraReport { compared: Record<string, Cmp>; losses: Record<string, { got: number; want: number }>; clipping: Record<string, { got: [number, number]; want: [number, number] }> }
+export interface LoraReport {
+  compared: Record<string, Cmp>; losses: Record<string, { got: number; want: number }>; clipping: Record<string, { got: [number, number]; want: [number, number] }>;
+  /** quantized base: the engine's dequantized values vs PyTorch's, by tensor (must be exact) */
+  dequantized: Record<string, Cmp>;
+}
 
-/** LoRA: policy and reference log-probs, each config's loss, ∂L/∂logp and every LoRA gradient. */
-export async function checkLoraGradients(model: string, weights: 'f32' | 'f16' = 'f32'): Promise<LoraReport> {
-  const { ref, tensor } = await loadRef(model);
+/**
+ * LoRA: policy and reference log-probs, each config's loss, ∂L/∂logp and every LoRA gradient. A
+ * quantized base (q8, q4) is checked against <model>-<kind>.json (make_quant_reference.py: PyTorch
+ * on the dequantized weights), and the engine's quantizer against its dequantized layer 0.
+ */
+export async function checkLoraGradients(model: string, weights: WeightDtype = 'f32'): Promise<LoraReport> {
+  const { ref, tensor } = await loadRef(isQuant(weights) ? `${model}-${weights}` : model);
   const gpu = await acquireGpu();
   const { ids, targets, B, T, rows } = batchRows(ref);
   const e = await engineFor(gpu, model, weights, B, T);
+  const dequantized: Record<string, Cmp> = {};
+  if (isQuant(weights)) {
+    if (e.baseDtype !== weights) throw new Error(`the engine holds ${e.baseDtype} projections, not ${weights}`);
+    const ckpt = await openCheckpoint(fixtureSource(model));
+    for (const t of ref.tensors.filter((x) => x.name.startsWith('dequantized/'))) {
+      const name = t.name.slice('dequantized/'.length);
+      dequantized[name] = cmp(storedValues(await ckpt.readFloat32(name), weights), tensor(t.name));
+    }
+  }
   e.lora = loraFromFixture(gpu, e, ref, tensor);
   const graph = new TrainGraph(e, { maxRows: B * T, maxT: T });
   const compared: Record<string, Cmp> = {}, losses: LoraReport['losses'] = {}, clipping: LoraReport['clipping'] = {};
@@ -110,7 +128,7 @@ export async function checkLoraGradients(model: string, weights: 'f32' | 'f16' =
     for (const p of e.lora.params()) compared[`${name} grad ${p.name.replace('base_model.model.model.', '')}`] = cmp(await readBuffer(gpu, p.grad, p.n), tensor(c.grads[p.name]!));
   }
   e.destroy();
-  return { compared, losses, clipping };
+  return { compared, losses, clipping, dequantized };
 }
 
 /** Full fine-tuning (no LoRA): every base gradient under the GRPO config. */
@@ -235,4 +253,45 @@ export async function checkMerged(model: string): Promise<Record<'f32' | 'base d
     out[kind] = { logits: cmp(got, want), weights, compared, changed, same };
   }
   return out;
+}
+
+export interface RecomputeReport {
+  /** per case ('lora', 'full'): each gradient with recomputation vs without (Cmp against the latter), the log-probs, ms of both steps */
+  [mode: string]: { grads: Record<string, Cmp>; logp: Cmp; ms: number };
+}
+
+/**
+ * Activation recomputation (TrainGraph's recompute) against keeping every layer's activations: the
+ * same forward (LM head on the completion rows) and backward on one f32 engine, with the fixture's
+ * LoRA adapter, then (`full`) fine-tuning every weight without it. Same kernels on the same inputs:
+ * the gradients should be bit-identical (err 0).
+ */
+export async function checkRecompute(model: string, full: boolean): Promise<RecomputeReport> {
+  const { ref, tensor } = await loadRef(model);
+  const gpu = await acquireGpu();
+  const { ids, targets, B, T, rows } = batchRows(ref);
+  const e = await engineFor(gpu, model, 'f32', B, T);
+  const dl = ref.configs.grpo.dloss_dlogp, g = new Float32Array(B * T);
+  rows.forEach((rs, b) => rs.forEach((r, i) => { g[r] = dl[b]![i]!; }));
+  const scored = rows.flat().sort((x, y) => x - y);
+  const step = async (ft: boolean, recompute: boolean) => {
+    const graph = new TrainGraph(e, { maxRows: B * T, maxT: T, fullFinetune: ft, recompute });
+    graph.zeroGrad();
+    const lp = (await graph.forward(ids, targets, B, T, scored)).logprobs;
+    await graph.backward(g);
+    const out = new Map<string, Float32Array>();
+    for (const p of ft ? graph.baseParams() : e.lora!.params()) out.set(p.name, await readBuffer(gpu, p.grad, p.n));
+    return { lp, out };
+  };
+  const report: RecomputeReport = {};
+  for (const mode of full ? ['lora', 'full'] as const : ['lora'] as const) {
+    e.lora = mode === 'lora' ? loraFromFixture(gpu, e, ref, tensor) : null;
+    const t0 = performance.now();
+    const a = await step(mode === 'full', false), b = await step(mode === 'full', true);
+    const grads: Record<string, Cmp> = {};
+    for (const [name, want] of a.out) grads[name] = cmp(b.out.get(name)!, want);
+    report[mode] = { grads, logp: cmp(b.lp, a.lp), ms: Math.round(performance.now() - t0) };
+  }
+  e.destroy();
+  return report;
 }

@@ -198,7 +198,7 @@ export interface MatmulArgs {
   lora?: LoraEpilogue | null;
   /** Y += X·Wᵀ (+ b, + LoRA) instead of Y = …: a residual add in the epilogue (skinny and tiled kernels) */
   accumulate?: boolean;
-  /** storage of W (default f32); f16 needs K % 4 = 0 */
+  /** storage of W (default f32); f16, q8 and q4 need K % 4 = 0 */
   wDtype?: WeightDtype;
   M: number; N: number; K: number;
   /** row stride of Y (default N) and column offset where this W chunk writes (default 0) */
@@ -217,8 +217,8 @@ export function chooseMatmul(M: number, K: number, dtype: WeightDtype = 'f32', a
 
 export function matmul(rec: Recorder, a: MatmulArgs, kernel: MatmulKernel = chooseMatmul(a.M, a.K, a.wDtype, a.accumulate, rec.caps.cpu)): void {
   const dt = a.wDtype ?? 'f32';
-  if (dt === 'f16' && a.K % 4 !== 0) throw new UnsupportedError(`matmul: f16 weights need K % 4 = 0 (K = ${a.K})`);
-  if (dt === 'f16' && kernel === 'rows') throw new Error('matmul: the rows kernel reads f32 weights only');
+  if (dt !== 'f32' && a.K % 4 !== 0) throw new UnsupportedError(`matmul: ${dt} weights need K % 4 = 0 (K = ${a.K})`);
+  if (dt !== 'f32' && kernel === 'rows') throw new Error('matmul: the rows kernel reads f32 weights only');
   const params = [a.M, a.N, a.K, a.bias ? 1 : 0, a.ldY ?? a.N, a.off ?? 0];
   const lo = a.lora ?? null, fused = lo !== null && kernel !== 'rows';
   if (lo && (a.off ?? 0) !== 0) throw new Error('matmul: a LoRA epilogue needs the whole output (off = 0)');
