@@ -11,7 +11,7 @@ import { AdamW, OPTIMIZER_DEFAULTS } from '../src/rl/optimizer.ts';
 import { randomWeights, shapeConfig, type Shape } from './gpu-kit-page.ts';
 
 export interface CountOptions { shape: Shape; quant: 'q4' | 'q8' | null; recompute: boolean; group: number; promptTokens: number; newTokens: number; microBatch: number; loraRank: number }
-export interface CountResult extends CountOptions { counted: number; planned: number; parts: Record<string, number>; byUsage: Record<string, [number, number]>; load_s: number }
+export interface CountResult extends CountOptions { counted: number; planned: number; parts: Record<string, number>; differ: Record<string, [number, number]>; load_s: number }
 
 export async function countTraining(o: CountOptions): Promise<CountResult> {
   const gpu = await acquireGpu();
@@ -32,17 +32,13 @@ export async function countTraining(o: CountOptions): Promise<CountResult> {
     quant: o.quant, recompute: o.recompute, promptTokens: o.promptTokens, chunkBytes: Math.min(gpu.caps.maxStorageBufferBindingSize, gpu.caps.maxBufferSize),
   });
   const byLabel = live(), counted = [...byLabel.values()].reduce((a, b) => a + b, 0);
-  // by usage: the plan's buffer names → usage; a counted label the plan does not name goes to '?'
-  const usageOf = new Map<string, string>();
-  for (const b of plan.buffers) usageOf.set(b.name, b.usage);
-  const byUsage: Record<string, [number, number]> = {};
-  for (const b of plan.buffers) (byUsage[b.usage] ??= [0, 0])[0] += b.bytes;
-  for (const [label, bytes] of byLabel) {
-    const u = usageOf.get(label) ?? (/^adam|^grad norm/.test(label) ? 'optimizer' : '?');
-    (byUsage[u] ??= [0, 0])[1] += bytes;
-  }
+  // by label: the plan's buffers against the live ones (a label names one buffer or, like 'adam m …', several)
+  const planned = new Map<string, number>();
+  for (const b of plan.buffers) planned.set(b.name, (planned.get(b.name) ?? 0) + b.bytes);
+  const differ: Record<string, [number, number]> = {};
+  for (const k of new Set([...planned.keys(), ...byLabel.keys()])) if (planned.get(k) !== byLabel.get(k)) differ[k] = [planned.get(k) ?? 0, byLabel.get(k) ?? 0];
   void graph; void opt;
-  const res = { ...o, counted, planned: plan.total, load_s, byUsage,
+  const res = { ...o, counted, planned: plan.total, load_s, differ,
     parts: { weights: plan.weights, kvCache: plan.kvCache, sampling: plan.sampling, savedActivations: plan.savedActivations, backwardScratch: plan.backwardScratch, trainable: plan.trainable } };
   e.destroy();
   return res;

@@ -26,8 +26,7 @@ for (const shape of values.shapes!.split(',') as Shape[]) {
       const r = await callInPage<CountResult>(env.page, '/bench/memory-count-page.ts', 'countTraining', o);
       const p = r.parts;
       console.log(`| ${shape} | ${quant ?? 'f16'} | ${r.recompute ? 'yes' : 'no'} | ${gib(r.counted)} | ${gib(r.planned)} | ${(100 * (r.planned - r.counted) / r.counted).toFixed(2)} % | ${gib(p.weights!)} | ${gib(p.kvCache!)} | ${gib(p.savedActivations!)} | ${gib(p.backwardScratch!)} | ${gib(p.trainable!)} |`);
-      const off = Object.entries(r.byUsage).filter(([, [a, b]]) => a !== b);
-      if (off.length) console.error(`${shape} ${v}: by usage (planned, counted) ${JSON.stringify(Object.fromEntries(off))}`);
+      if (Object.keys(r.differ).length) console.error(`${shape} ${v}: labels whose bytes differ (planned, counted) ${JSON.stringify(r.differ)}`);
       console.error(`${shape} ${v}: weights loaded in ${r.load_s.toFixed(1)} s`);
     } finally {
       await env.close();

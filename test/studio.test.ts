@@ -417,12 +417,26 @@ describe('EVOM Studio: offline and failures', () => {
       await shot(page, 'model-fit');
       await openTab(page, 'train');
       expect(await page.inputValue('#set-microBatch')).toBe(String(mb)); // the setting itself changed, not just the plan
+      // 1 GiB: recomputation is not enough; the offer adds a quantized frozen base, and applying it sets the form
+      await checkHubPlan(page, 'Qwen/Qwen2.5-0.5B-Instruct', hub.base, '1');
+      await page.waitForSelector('#plan.bad');
+      expect((await page.textContent('#use-fit')) ?? '').toMatch(/activation recomputation, a [48]-bit base/);
+      await page.click('#use-fit');
+      await page.waitForSelector('#plan.ok');
+      expect(await page.textContent('#plan')).toMatch(/q[48] matrices/);
+      await shot(page, 'model-fit-quant');
+      await openTab(page, 'train');
+      expect(await page.inputValue('#set-quant')).toMatch(/^q[48]$/);
+      expect(await page.isChecked('#set-recompute')).toBe(true);
     } finally {
       await hub.close();
       await openTab(page, 'train');
       await page.fill('#set-microBatch', before.microBatch);
       await page.fill('#set-maxNewTokens', before.maxNewTokens);
+      await page.selectOption('#set-quant', 'none');
+      await page.setChecked('#set-recompute', false);
       await openTab(page, 'model');
+      await page.fill('#budget', '4');
       await page.check('input[name=model-kind][value=builtin]');
     }
   }, 120_000);
