@@ -62,14 +62,16 @@ describe('the in-browser targets on the server', () => {
     try {
       for (const c of all) {
         const job = { completion: c.code, raw_code: true, target: c.target, answer: c.answer, ...(c.question ? { question: c.question } : {}) };
-        const local = await pool.verify(job);
-        const res = await fetch(`${srv.url}/v1/run`, {
-          method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ target: c.target, code: c.code, answer: c.answer, question: c.question, time_limit_s: cfg.solver_time_limit_s, memory_mb: cfg.memory_limit_mb }),
-        });
-        const server = (await res.json()) as { class: string; reward: number; status: string; objective: number | null };
-        // the remote client scores the server's run under its own settings: the same again
-        const viaClient = await remote.verifyCode(job, cfg, c.code, performance.now());
+        // the three at once (the pool's and the server's workers are separate processes)
+        const [local, server, viaClient] = await Promise.all([
+          pool.verify(job),
+          fetch(`${srv.url}/v1/run`, {
+            method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ target: c.target, code: c.code, answer: c.answer, question: c.question, time_limit_s: cfg.solver_time_limit_s, memory_mb: cfg.memory_limit_mb }),
+          }).then(async (res) => (await res.json()) as { class: string; reward: number; status: string; objective: number | null }),
+          // the remote client scores the server's run under its own settings: the same again
+          remote.verifyCode(job, cfg, c.code, performance.now()),
+        ]);
         classes.add(local.class);
         // a timeout's incumbent objective depends on how far the solver got before the limit (21.99…
         // in one run, 20 in the next): class, reward and status must agree, the incumbent need not
