@@ -24,13 +24,20 @@ export async function targetCachedOffline(target: string): Promise<boolean> {
   return list.length > 0 && found.every(Boolean);
 }
 
-/** Fetch every file of the target through the service worker, so that it caches them; bytes fetched. */
-export async function cacheTargetOffline(target: string): Promise<number> {
+/**
+ * Fetch every file of the target through the service worker, so that it caches them, and wait until
+ * the cache holds them all (CacheFirst answers the page before its write of a 10 MB file ends);
+ * bytes fetched. Gives up waiting after `waitMs` (the caller then finds the files missing).
+ */
+export async function cacheTargetOffline(target: string, waitMs = 30_000): Promise<number> {
   let bytes = 0;
   for (const u of targetAssetUrls(target)) {
     const res = await fetch(u);
     if (!res.ok) throw new Error(`could not fetch ${u}: HTTP ${res.status}`);
     bytes += (await res.arrayBuffer()).byteLength;
+  }
+  for (const t0 = Date.now(); Date.now() - t0 < waitMs && !(await targetCachedOffline(target));) {
+    await new Promise((r) => setTimeout(r, 250));
   }
   return bytes;
 }
