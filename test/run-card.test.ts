@@ -62,7 +62,7 @@ function stepMetrics(step: number, over: Partial<StepMetrics> = {}): StepMetrics
 
 const SUMMARY = {
   target: 'highs', tolerance: 'rel5pct' as const, tolerance_rule: '|u − a| / max(|a|, 1e-6) ≤ 0.05 (EVOM main rule)', benchmark_items: 12, count: 12, scored: 12,
-  missing: 0, not_evaluated: 0, execution_rate: 0.75, accuracy: 0.5, accuracy_all_items: 0.5, format_rate: 0.9, mean_reward: 1.4,
+  missing: 0, not_evaluated: 0, execution_rate: 0.75, accuracy: 0.5, accuracy_ci95: [0.2538, 0.7462] as [number, number], items_scored: 12, accuracy_all_items: 0.5, format_rate: 0.9, mean_reward: 1.4,
   answers: 'original' as const, errata_items: 0, accuracy_all_items_other: null,
   counts: { correct: 6, wrong_answer: 3, no_model: 0, format_error: 1, parse_error: 2, runtime_error: 0, timeout: 0, infeasible: 0, unbounded: 0, solver_error: 0, not_evaluated: 0 }, wall_ms: 4321,
 };
@@ -205,6 +205,16 @@ describe('run cards', () => {
     delete old.settings.quant;
     expect(parseRunCard(JSON.stringify(old), 'old.json').settings.quant).toBe('none');
     expect(() => parseRunCard(JSON.stringify({ ...c, settings: { ...c.settings, quant: 'q3' } }), 'bad.json')).toThrow(/Frozen base must be one of none, q8, q4; got "q3"/);
+    // a card from before intervals: Wilson's over its scored completions (6 of 12: [0.2538, 0.7462])
+    const noCi = JSON.parse(JSON.stringify(c));
+    delete noCi.evaluations[0].summary.accuracy_ci95;
+    delete noCi.evaluations[0].summary.items_scored;
+    const s = parseRunCard(JSON.stringify(noCi), 'old.json').evaluations[0]!.summary;
+    expect(s.items_scored).toBe(12);
+    expect(s.accuracy_ci95[0]).toBeCloseTo(0.2538, 4);
+    expect(s.accuracy_ci95[1]).toBeCloseTo(0.7462, 4);
+    noCi.evaluations[0].summary.accuracy_ci95 = [0.8, 0.2];
+    expect(() => parseRunCard(JSON.stringify(noCi), 'bad.json')).toThrow(/"evaluations\[0\]\.summary\.accuracy_ci95" must be \[low, high\]/);
   });
 
   it('malformed cards: a DataError that names the file, field and reason', () => {

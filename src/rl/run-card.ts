@@ -6,6 +6,7 @@
 import pkg from '../../package.json' with { type: 'json' };
 import { DataError, UsageError } from '../errors.ts';
 import type { EvalSummary } from '../verifier/evaluate.ts';
+import { wilson, type Interval } from '../verifier/stats.ts';
 import { parseJsonl } from '../problems/benchmarks.ts';
 import { FAMILIES } from '../problems/generator.ts';
 import { OUTCOME_CLASSES } from '../verifier/outcome.ts';
@@ -177,6 +178,16 @@ function settingsOf(v: unknown, name: string, fail: Fail): TrainSettings {
   return s as unknown as TrainSettings;
 }
 
+function intervalOf(o: Record<string, unknown>, name: string, fail: Fail): { accuracy_ci95: Interval; items_scored: number } {
+  const items = o.items_scored === undefined ? count(o, 'scored', `${name}.scored`, fail) : count(o, 'items_scored', `${name}.items_scored`, fail);
+  if (o.accuracy_ci95 === undefined) return { accuracy_ci95: wilson(metric(o, 'accuracy', `${name}.accuracy`, fail), items), items_scored: items };
+  const ci = o.accuracy_ci95;
+  if (!Array.isArray(ci) || ci.length !== 2 || !ci.every((x) => typeof x === 'number' && x >= 0 && x <= 1) || ci[0] > ci[1]) {
+    throw fail(`"${name}.accuracy_ci95" must be [low, high] with 0 ≤ low ≤ high ≤ 1`);
+  }
+  return { accuracy_ci95: [ci[0], ci[1]], items_scored: items };
+}
+
 function summaryOf(v: unknown, name: string, fail: Fail): EvalSummary {
   const o = rec(v, name, fail);
   return {
@@ -191,6 +202,8 @@ function summaryOf(v: unknown, name: string, fail: Fail): EvalSummary {
     not_evaluated: o.not_evaluated === undefined ? 0 : count(o, 'not_evaluated', `${name}.not_evaluated`, fail),
     execution_rate: metric(o, 'execution_rate', `${name}.execution_rate`, fail),
     accuracy: metric(o, 'accuracy', `${name}.accuracy`, fail),
+    // cards before intervals: Wilson's over the scored completions (one sample per item)
+    ...intervalOf(o, name, fail),
     // cards before 0.1.1 have no accuracy over all items: with one sample per item it is this
     accuracy_all_items: o.accuracy_all_items === undefined
       ? metric(o, 'accuracy', `${name}.accuracy`, fail) * count(o, 'scored', `${name}.scored`, fail) / Math.max(1, count(o, 'scored', `${name}.scored`, fail) + count(o, 'missing', `${name}.missing`, fail))

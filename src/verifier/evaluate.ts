@@ -7,6 +7,7 @@ import { OUTCOME_CLASSES, type Outcome, type OutcomeClass } from './outcome.ts';
 import type { VerifierPool } from './pool.ts';
 import { executed } from './score.ts';
 import { TOLERANCE_DESCRIPTIONS, type ToleranceRule } from './tolerance.ts';
+import { accuracyOf, formatAccuracy, tallyByItem, wilson as wilsonOf, type Interval } from './stats.ts';
 
 export interface ItemResult {
   id: string;
@@ -32,6 +33,10 @@ export interface EvalSummary {
   execution_rate: number;
   /** correct share of the scored completions that were evaluated (the items that have one) */
   accuracy: number;
+  /** 95 % interval of accuracy (src/verifier/stats.ts: Wilson's, samples of one item counted as alike) */
+  accuracy_ci95: Interval;
+  /** items with at least one scored, evaluated completion: the n of accuracy */
+  items_scored: number;
   /** the same over every benchmark item with an answer: an item without a completion counts as not
    *  correct; an item with several samples counts the share of them that are correct */
   accuracy_all_items: number;
@@ -104,6 +109,7 @@ export async function evaluateCompletions(
     if (r.outcome!.correct) e.ok++;
     perItem.set(r.id, e);
   }
+  const acc = accuracyOf([...tallyByItem(results).values()]);
   const answerable = items.filter((it) => scoringAnswer(it, useErrata) !== null);
   const itemScore = answerable.reduce((a, it) => { const e = perItem.get(it.id); return a + (e ? e.ok / e.n : 0); }, 0);
   // the same measure under the other answers: items with an erratum swap their share of correct samples
@@ -126,6 +132,8 @@ export async function evaluateCompletions(
     not_evaluated: notEvaluated,
     execution_rate: n ? exec / n : 0,
     accuracy: n ? correct / n : 0,
+    accuracy_ci95: acc.ci95,
+    items_scored: acc.items,
     accuracy_all_items: answerable.length ? itemScore / answerable.length : 0,
     format_rate: n ? fmt / n : 0,
     mean_reward: n ? reward / n : 0,
@@ -145,10 +153,16 @@ export function formatSummary(s: EvalSummary): string {
     `target ${s.target}; tolerance ${s.tolerance}: ${s.tolerance_rule}`,
     `completions ${s.count} (scored ${s.scored}); benchmark items ${s.benchmark_items}, without a completion ${s.missing}`,
     ...(s.not_evaluated ? [`NOT EVALUATED: ${s.not_evaluated} completions never ran (no sandbox server could take them); the rates below leave them out`] : []),
-    `accuracy ${pct(s.accuracy)} of the completions scored; ${pct(s.accuracy_all_items)} of all benchmark items with an answer (those without a completion count as not correct)`,
+    `accuracy ${formatAccuracy(summaryAccuracy(s))} (95 % interval, n items) of the completions scored; ${pct(s.accuracy_all_items)} of all benchmark items with an answer (those without a completion count as not correct)`,
     `execution rate ${pct(s.execution_rate)}  format rate ${pct(s.format_rate)}  mean reward ${s.mean_reward.toFixed(3)}`,
     `classes: ${classes || 'none'}`,
     ...(s.errata_items ? [`answers: ${s.answers === 'errata' ? 'corrected (--errata)' : "the benchmark's own"}; ${s.errata_items} items have errata; `
       + `with ${s.answers === 'errata' ? "the benchmark's own answers" : 'the corrected answers (--errata)'}: ${pct(s.accuracy_all_items_other ?? 0)} of all items`] : []),
   ].join('\n');
+}
+
+/** A summary's accuracy with its interval and n; cards written before intervals get Wilson's over the scored completions. */
+export function summaryAccuracy(s: EvalSummary): { value: number; ci95: Interval; items: number; samples: number } {
+  const items = s.items_scored ?? s.scored;
+  return { value: s.accuracy, ci95: s.accuracy_ci95 ?? wilsonOf(s.accuracy, items), items, samples: s.scored };
 }
