@@ -94,7 +94,7 @@ describe('evom prompt / eval / problems', () => {
     expect(evom(['prompt', '--help']).stdout).toMatch(/^Usage:\n  evom prompt --benchmark FILE\.jsonl --target T/);
   });
 
-  it.each(['verify', 'eval', 'prompt', 'problems', 'demo', 'generate', 'train', 'merge', 'plan', 'serve'])('evom %s --help prints its usage', (cmd) => {
+  it.each(['verify', 'eval', 'prompt', 'problems', 'demo', 'generate', 'train', 'merge', 'plan', 'serve', 'transfer'])('evom %s --help prints its usage', (cmd) => {
     const r = evom([cmd, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage:\\n  evom ${cmd} `));

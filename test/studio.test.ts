@@ -127,6 +127,8 @@ describe('EVOM Studio', () => {
     const summary = await page.$$eval('table.summary tbody tr td', (tds) => tds.map((td) => td.textContent ?? ''));
     expect(summary[1]).toBe('4'); // items
     expect(summary[2]).toMatch(/%$/);
+    // accuracy with its 95 % interval (Wilson over the 4 items)
+    expect(summary[3]).toMatch(/^\d+\.\d % \[\d+\.\d, \d+\.\d\]$/);
     const classCounts = summary.slice(6).map(Number);
     expect(classCounts.reduce((a, b) => a + b, 0)).toBe(4);
     await page.click('#eval-items tbody tr:first-child button');
@@ -311,6 +313,9 @@ describe('EVOM Studio', () => {
     const rows = await page.$$eval('#transfer-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('th,td'), (td) => td.textContent ?? '')));
     expect(rows.map((r) => r[1])).toEqual(['highs', 'glpk-json', 'glpk-json']);
     for (const r of rows) expect(r[2]).toBe('4');
+    // each stage against the first on the same 4 items: a paired difference with its interval
+    expect(rows[0]![5]).toBe('—');
+    for (const r of rows.slice(1)) expect(r[5]).toMatch(/points \[.+\], n = 4 paired, detectable ≥ \d/);
     expect(await page.locator('#transfer-chart rect').count()).toBe(6);
     await expectRenderOnly(page);
     await shot(page, 'transfer');

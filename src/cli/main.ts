@@ -30,9 +30,21 @@ Usage:
   evom prompt --benchmark FILE.jsonl --target T [--protocol P]
       Print the chat messages the policy sees for each item (JSONL): the target's language, the
       rules its checker enforces, an example.
-  evom demo [--steps N] [--eval-count N] [--seed S] [--out DIR]
+  evom demo [--steps N] [--eval-count N] [--eval-samples K] [--seed S | --seeds 1-5] [--out DIR] [--json]
       The built-in demo: the tiny built-in policy's accuracy on held-out generated problems,
-      GRPO training with solver rewards on other generated problems, accuracy again.
+      GRPO training with solver rewards on other generated problems, accuracy again; each with
+      its 95 % interval and n, the paired gain with a bootstrap interval. --seeds runs one demo
+      per seed and pools the gains; --json prints one object (before, after, gain, seeds).
+  evom demo --transfer [--from highs] [--to glpk] [--steps 10] [--adapt-steps 3] [--eval-count 100] [--seed S]
+            [--out DIR] [--json]
+      Solver transfer on the multi-language built-in policy: evaluate under A and B; GRPO under A;
+      evaluate under A and B (zero-shot transfer); k steps under B from A's adapter and k from the
+      base, both evaluated under B; one table of paired differences with intervals.
+  evom transfer --model DIR|HUB_ID --benchmark FILE.jsonl --from A --to B --out DIR [--data FILE|generator]
+                [--steps N] [--adapt-steps K] [--eval-count N] [--eval-samples K] [--eval-temperature T]
+                [--batch P] [--json] [--hub-url URL] [evom train's setting flags]
+      The same experiment for any model and benchmark (evaluation items: the benchmark's; training
+      items: --data, default generated problems); writes OUT/transfer.json and a run card per run.
   evom demo --verifier [--count N] [--seed S]
       The reward environment alone: generated problems, gold and broken completions in every
       target, verified through the worker pool; prints a table of outcome classes and rewards.
@@ -77,6 +89,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.ts')).cmdServe,
   prompt: async () => (await import('./prompt.ts')).cmdPrompt,
   problems: async () => (await import('./problems.ts')).cmdProblems,
+  transfer: async () => (await import('./transfer.ts')).cmdTransfer,
 };
 
 /** The usage lines of one command (every form of it), from the usage text. */

@@ -17,15 +17,20 @@ import type { PageHost } from '../host/page-transport.ts';
 import { hubUrlOf, intFlag, parse } from './args.ts';
 import { modelKindOf, runOptionsFromFlags, settingsFromFlags, TRAIN_ALL_OPTIONS } from './settings-flags.ts';
 import type { TrainSettings } from '../rl/settings.ts';
+import { stepAccuracy } from '../verifier/stats.ts';
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
 /** The built-in policy's folder (public/models/evom-tiny). */
 export const BUILTIN_POLICY = resolve(import.meta.dirname, '..', '..', 'public', 'models', 'evom-tiny');
 
+/** The built-in policies (public/models/ID): evom-tiny writes LP; evom-tiny-multi several languages (solver transfer). */
+export const BUILTIN_POLICIES = ['evom-tiny', 'evom-tiny-multi'] as const;
+export const builtinPolicyDir = (id: string) => resolve(BUILTIN_POLICY, '..', id);
+
 /** How a run names its model: the built-in policy, a folder, or a Hub id. */
 export function runModelOf(model: string, hubUrl: string): RunModel {
-  if (modelKindOf(model, BUILTIN_POLICY) === 'builtin') return { kind: 'builtin', id: 'evom-tiny' };
+  for (const id of BUILTIN_POLICIES) if (modelKindOf(model, builtinPolicyDir(id)) === 'builtin') return { kind: 'builtin', id };
   if (existsSync(model)) return { kind: 'local', id: resolve(model) };
   return { kind: 'hub', id: model, hubUrl };
 }
@@ -88,7 +93,7 @@ export async function trainRun(out: string, source: ModelSource, io: Io, o: { st
       });
       step = m.step;
       o.onMetrics?.(m);
-      io.stderr(`step ${m.step}: reward ${m.reward_mean.toFixed(3)} acc ${(100 * m.accuracy).toFixed(1)}% format ${(100 * m.format_rate).toFixed(1)}% loss ${m.loss.toFixed(4)} kl ${m.kl.toFixed(4)} ${(m.ms.total / 1000).toFixed(1)} s\n`);
+      io.stderr(`step ${m.step}: reward ${m.reward_mean.toFixed(3)} acc ${stepAccuracy(m)} format ${(100 * m.format_rate).toFixed(1)}% loss ${m.loss.toFixed(4)} kl ${m.kl.toFixed(4)} ${(m.ms.total / 1000).toFixed(1)} s\n`);
     }
     io.stdout(`trained ${steps} steps; metrics: ${out}/metrics.jsonl; adapter (PEFT): ${out}/adapter\n`);
   } finally {
@@ -99,7 +104,7 @@ export async function trainRun(out: string, source: ModelSource, io: Io, o: { st
 
 /** The model a saved run trains, as this process reads it. */
 export async function runModelSource(run: RunRecord, io: Io): Promise<ModelSource> {
-  if (run.model.kind === 'builtin') return directorySource(BUILTIN_POLICY);
+  if (run.model.kind === 'builtin') return directorySource(builtinPolicyDir((BUILTIN_POLICIES as readonly string[]).includes(run.model.id) ? run.model.id : 'evom-tiny'));
   if (run.model.kind === 'local' && existsSync(run.model.id)) return directorySource(run.model.id);
   const { resolveModelSource } = await import('./generate.ts');
   return resolveModelSource(run.model.id, run.model.hubUrl ?? hubUrlOf(undefined), io);

@@ -6,6 +6,8 @@ import type { StepMetrics } from '../rl/trainer.ts';
 import { pct, useStudio } from './app.ts';
 import { color, LineChart } from './chart.tsx';
 import { modelLabel } from './labels.ts';
+import { accuracyCell } from './evaluate-panel.tsx';
+import { summaryAccuracy } from '../verifier/evaluate.ts';
 import type { StudioForm } from './state.ts';
 import { UsageError } from '../errors.ts';
 
@@ -26,7 +28,7 @@ export const sharedConfigNotice = {
   },
 };
 
-interface Entry { name: string; model: string; target: string; metrics: StepMetrics[]; evals: { label: string; accuracy: number; execution_rate: number }[] }
+interface Entry { name: string; model: string; target: string; metrics: StepMetrics[]; evals: { label: string; accuracy: string; execution_rate: number }[] }
 
 export function ClassroomPanel() {
   const s = useStudio();
@@ -48,7 +50,7 @@ export function ClassroomPanel() {
         out.push({ name: file.name, model: '?', target: '?', metrics: parseMetricsJsonl(text, file.name), evals: [] });
       } else {
         const c = parseRunCard(text, file.name);
-        out.push({ name: c.title || file.name, model: c.model.id, target: c.settings.target, metrics: c.metrics, evals: c.evaluations.map((e) => ({ label: e.label, accuracy: e.summary.accuracy, execution_rate: e.summary.execution_rate })) });
+        out.push({ name: c.title || file.name, model: c.model.id, target: c.settings.target, metrics: c.metrics, evals: c.evaluations.map((e) => ({ label: e.label, accuracy: `${accuracyCell(e.summary)}, n = ${summaryAccuracy(e.summary).items}`, execution_rate: e.summary.execution_rate })) });
       }
     }
     setEntries((old) => [...old, ...out]);
@@ -79,7 +81,7 @@ export function ClassroomPanel() {
             <thead><tr><th scope="col">Run</th><th scope="col">Model</th><th scope="col">Target</th><th scope="col">Steps</th><th scope="col">Last reward</th><th scope="col">Last accuracy</th><th scope="col">Evaluations</th></tr></thead>
             <tbody>{entries.map((e) => { const last = e.metrics[e.metrics.length - 1]; return (
               <tr><th scope="row">{e.name}</th><td>{e.model}</td><td>{e.target}</td><td>{e.metrics.length}</td><td>{last ? last.reward_mean.toFixed(3) : '—'}</td><td>{last ? pct(last.accuracy) : '—'}</td>
-                <td>{e.evals.map((v) => `${v.label}: ${pct(v.accuracy)} correct, ${pct(v.execution_rate)} executed`).join('; ') || '—'}</td></tr>); })}</tbody>
+                <td>{e.evals.map((v) => `${v.label}: ${v.accuracy} correct, ${pct(v.execution_rate)} executed`).join('; ') || '—'}</td></tr>); })}</tbody>
           </table>
         </>)}
       </section>

@@ -10,6 +10,8 @@ import { pct, useStudio, type Studio } from './app.ts';
 import { engineWorker, proxy } from './clients.ts';
 import { listRuns, type RunListing } from './runs.ts';
 import { UsageError } from '../errors.ts';
+import { summaryAccuracy } from '../verifier/evaluate.ts';
+import { formatDifference, pairedDifference, pairItems, tallyByItem, type PairedDifference } from '../verifier/stats.ts';
 
 export interface StoredEval { label: string; target: string; adapterRun: string | null; created: string; report: EvalReport }
 
@@ -32,15 +34,37 @@ export async function runEvaluation(s: Studio, opts: { target: string; adapterRu
   return stored;
 }
 
-export function SummaryTable({ evals }: { evals: StoredEval[] }) {
+/** A summary's accuracy as "62.5 % [47.0, 75.8]" (95 % interval) and its n (items). */
+export function accuracyCell(m: EvalReport['summary']): string {
+  const a = summaryAccuracy(m);
+  return `${pct(a.value)} [${(100 * a.ci95[0]).toFixed(1)}, ${(100 * a.ci95[1]).toFixed(1)}]`;
+}
+
+/** Paired difference of accuracy, e against base, on the items both scored (null: fewer than 2 shared items). */
+export function pairedAgainst(base: StoredEval, e: StoredEval): PairedDifference | null {
+  const tally = (x: StoredEval) => tallyByItem(x.report.items.map((i) => i.result));
+  const pair = pairItems(tally(base), tally(e));
+  return pair.ids.length >= 2 ? pairedDifference([pair]) : null;
+}
+
+export function SummaryTable({ evals, compare = false }: { evals: StoredEval[]; compare?: boolean }) {
+  const base = evals[0];
+  const diffs = evals.map((e, i) => (compare && base && i > 0 ? pairedAgainst(base, e) : null));
   return (
-    <table class="summary">
-      <thead><tr><th scope="col">Evaluation</th><th scope="col">Target</th><th scope="col">Items</th><th scope="col">Executed</th><th scope="col">Accuracy</th><th scope="col">Format</th><th scope="col">Mean reward</th>
-        {OUTCOME_CLASSES.map((c) => <th scope="col">{c.replace(/_/g, ' ')}</th>)}</tr></thead>
-      <tbody>{evals.map((e) => { const m = e.report.summary; return (
-        <tr><th scope="row">{e.label}</th><td>{e.target}</td><td>{m.count}</td><td>{pct(m.execution_rate)}</td><td>{pct(m.accuracy)}</td><td>{pct(m.format_rate)}</td><td>{m.mean_reward.toFixed(3)}</td>
-          {OUTCOME_CLASSES.map((c) => <td>{m.counts[c]}</td>)}</tr>); })}</tbody>
-    </table>
+    <>
+      <table class="summary">
+        <thead><tr><th scope="col">Evaluation</th><th scope="col">Target</th><th scope="col" title="items scored (n); completions in brackets when several per item">Items n</th><th scope="col">Executed</th><th scope="col" title="share correct, with its 95 % interval">Accuracy [95 % interval]</th>
+          {compare && <th scope="col" title="after − before on the same items, bootstrap 95 % interval">vs. {base?.label ?? 'first'} (paired)</th>}
+          <th scope="col">Format</th><th scope="col">Mean reward</th>
+          {OUTCOME_CLASSES.map((c) => <th scope="col">{c.replace(/_/g, ' ')}</th>)}</tr></thead>
+        <tbody>{evals.map((e, i) => { const m = e.report.summary; const a = summaryAccuracy(m); const d = diffs[i]; return (
+          <tr><th scope="row">{e.label}</th><td>{e.target}</td><td>{a.items}{a.samples > a.items ? ` (${a.samples})` : ''}</td><td>{pct(m.execution_rate)}</td><td class="acc">{accuracyCell(m)}</td>
+            {compare && <td class="paired">{d ? formatDifference(d) : '—'}</td>}
+            <td>{pct(m.format_rate)}</td><td>{m.mean_reward.toFixed(3)}</td>
+            {OUTCOME_CLASSES.map((c) => <td>{m.counts[c]}</td>)}</tr>); })}</tbody>
+      </table>
+      <p class="help">Accuracy: share of the scored completions that are correct, with its 95 % interval (Wilson; several samples of one item count as alike). n: items scored.{compare ? ' Paired: the same items; the smallest difference this size detects with 80 % power is given as "detectable".' : ''}</p>
+    </>
   );
 }
 

@@ -11,6 +11,7 @@ import { activeRun, newRunId } from './state.ts';
 import { isTraining, requestPause, requestStop, resumeRun, startRun, useTraining, type TrainState } from './training.ts';
 import { modelLabel, settingsModel } from './labels.ts';
 import { UsageError } from '../errors.ts';
+import { stepAccuracy } from '../verifier/stats.ts';
 
 const MODEL_NAME: Record<ModelKind, string> = { builtin: 'the built-in model', hub: 'a Hub or local model' };
 const ALGO_NAME: Record<string, string> = { grpo: 'GRPO', dapo: 'DAPO', drgrpo: 'Dr. GRPO' };
@@ -99,8 +100,8 @@ export function RolloutInspector({ rollouts }: { rollouts: TrainState['rollouts'
 export function MetricsTable({ metrics }: { metrics: StepMetrics[] }) {
   return (
     <table id="metrics">
-      <thead><tr>{['Step', 'Reward', 'Accuracy', 'Format', 'Executed', 'KL', 'Entropy', 'Length', 'Clip', 'Tokens/s', 'Seconds'].map((h) => <th scope="col">{h}</th>)}</tr></thead>
-      <tbody>{metrics.map((m) => <tr>{[String(m.step), m.reward_mean.toFixed(3), m.accuracy.toFixed(3), m.format_rate.toFixed(3), m.exec_rate.toFixed(3), m.kl.toFixed(4), m.entropy.toFixed(3), m.completion_length.toFixed(1), m.clip_fraction.toFixed(3), m.tokens_per_s.toFixed(1), (m.ms.total / 1000).toFixed(1)].map((v) => <td>{v}</td>)}</tr>)}</tbody>
+      <thead><tr>{['Step', 'Reward', 'Accuracy [95 %] of n samples', 'Format', 'Executed', 'KL', 'Entropy', 'Length', 'Clip', 'Tokens/s', 'Seconds'].map((h) => <th scope="col">{h}</th>)}</tr></thead>
+      <tbody>{metrics.map((m) => <tr>{[String(m.step), m.reward_mean.toFixed(3), stepAccuracy(m), m.format_rate.toFixed(3), m.exec_rate.toFixed(3), m.kl.toFixed(4), m.entropy.toFixed(3), m.completion_length.toFixed(1), m.clip_fraction.toFixed(3), m.tokens_per_s.toFixed(1), (m.ms.total / 1000).toFixed(1)].map((v) => <td>{v}</td>)}</tr>)}</tbody>
     </table>
   );
 }

@@ -4,7 +4,8 @@
 import { useState } from 'preact/hooks';
 import { IN_BROWSER } from './targets-panel.tsx';
 import { pct, useStudio } from './app.ts';
-import { runEvaluation, SummaryTable, type StoredEval } from './evaluate-panel.tsx';
+import { accuracyCell, runEvaluation, SummaryTable, type StoredEval } from './evaluate-panel.tsx';
+import { summaryAccuracy } from '../verifier/evaluate.ts';
 import { newRun } from './train-panel.tsx';
 import { resumeRun, startRun } from './training.ts';
 import { browserRunStore } from '../host/run-store-opfs.ts';
@@ -32,7 +33,8 @@ function Bars({ st }: { st: TransferState }) {
       {rows.map(([k, label], i) => {
         const m = st.evals[k]!.report.summary, x = 50 + i * 160;
         return (<g>
-          <rect x={x} y={H - H * m.accuracy} width={bw} height={H * m.accuracy} fill="#1d4ed8"><title>accuracy {pct(m.accuracy)}</title></rect>
+          <rect x={x} y={H - H * m.accuracy} width={bw} height={H * m.accuracy} fill="#1d4ed8"><title>accuracy {accuracyCell(m)}, n = {summaryAccuracy(m).items}</title></rect>
+          <line class="ci" x1={x + bw / 2} x2={x + bw / 2} y1={H - H * summaryAccuracy(m).ci95[0]} y2={H - H * summaryAccuracy(m).ci95[1]} stroke="#111" stroke-width="2" />
           <rect x={x + bw + 4} y={H - H * m.execution_rate} width={bw} height={H * m.execution_rate} fill="#15803d"><title>executed {pct(m.execution_rate)}</title></rect>
           <text x={x} y={H + 16} font-size="11">{label.replace('evaluated under', 'on').slice(0, 24)}</text>
           <text x={x} y={H + 30} font-size="11">{pct(m.accuracy)} / {pct(m.execution_rate)}</text>
@@ -96,11 +98,11 @@ export function TransferPanel() {
         <button type="button" class="secondary" id="transfer-reset" disabled={!!s.busy} onClick={() => save({ a: st.a, b: st.b, stepsA: st.stepsA, stepsB: st.stepsB, evals: {} })}>New trial</button>
         <span role="status" id="transfer-progress">{progress}</span>
       </div>
-      <ol class="stages">{STAGES.map(([k, label]) => <li>{label}: {st.evals[k] ? <strong>{pct(st.evals[k]!.report.summary.accuracy)} accuracy, {pct(st.evals[k]!.report.summary.execution_rate)} executed</strong> : 'pending'}</li>)}</ol>
+      <ol class="stages">{STAGES.map(([k, label]) => <li>{label}: {st.evals[k] ? <strong>{accuracyCell(st.evals[k]!.report.summary)} accuracy (n = {summaryAccuracy(st.evals[k]!.report.summary).items}), {pct(st.evals[k]!.report.summary.execution_rate)} executed</strong> : 'pending'}</li>)}</ol>
       {Object.keys(st.evals).length > 0 && (<>
-        <div id="transfer-table"><SummaryTable evals={STAGES.map(([k]) => st.evals[k]).filter((e): e is StoredEval => !!e)} /></div>
+        <div id="transfer-table"><SummaryTable compare evals={STAGES.map(([k]) => st.evals[k]).filter((e): e is StoredEval => !!e)} /></div>
         <Bars st={st} />
-        <p class="help">Blue: accuracy; green: execution rate.</p>
+        <p class="help">Blue: accuracy, with its 95 % interval as a black line; green: execution rate.</p>
       </>)}
     </div>
   );

@@ -156,3 +156,10 @@ export function formatDifference(d: PairedDifference): string {
   const sign = (x: number) => (x > 0 ? '+' : x < 0 ? '−' : '±') + pts(Math.abs(x));
   return `${sign(d.value)} points [${sign(d.ci95[0])}, ${sign(d.ci95[1])}], n = ${d.n} paired, detectable ≥ ${pts(d.mde)}`;
 }
+
+/** A training step's accuracy on its samples (outcome counts per class): "93.8 % [71.7, 98.9] of 16" (Wilson). */
+export function stepAccuracy(m: { accuracy: number; classes: Record<string, number> }): string {
+  const n = Object.entries(m.classes).reduce((a, [k, v]) => a + (k === 'not_evaluated' ? 0 : v), 0);
+  const [lo, hi] = wilson(m.accuracy, n);
+  return `${pts(m.accuracy)} % [${pts(lo)}, ${pts(hi)}] of ${n}`;
+}
