@@ -29,7 +29,7 @@ const pwa = VitePWA({
   workbox: {
     globPatterns: [
       '*.html', 'assets/*.{js,css,wasm}',
-      'models/evom-tiny/*.{json,safetensors}', 'configs/**/*.json', 'benchmarks/*.jsonl',
+      'models/evom-tiny*/*.{json,safetensors}', 'configs/**/*.json', 'benchmarks/*.jsonl',
     ],
     globIgnores: ['engine-host.html', '**/*.map', '**/node_modules/**', 'assets/minizinc*', 'assets/pyodide*', 'assets/python_stdlib*'],
     // HiGHS' wasm is about 3.4 MiB, over Workbox's 2 MiB default; the largest file is checked by

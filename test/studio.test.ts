@@ -311,12 +311,29 @@ describe('EVOM Studio', () => {
     await page.waitForFunction(() => document.querySelector('#transfer-progress')?.textContent === 'Done.' || !!document.querySelector('#error'), null, { timeout: 900_000 });
     expect(await errorText(page)).toBe('');
     const rows = await page.$$eval('#transfer-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('th,td'), (td) => td.textContent ?? '')));
-    expect(rows.map((r) => r[1])).toEqual(['highs', 'glpk-json', 'glpk-json']);
-    for (const r of rows) expect(r[2]).toBe('4');
-    // each stage against the first on the same 4 items: a paired difference with its interval
-    expect(rows[0]![5]).toBe('—');
-    for (const r of rows.slice(1)) expect(r[5]).toMatch(/points \[.+\], n = 4 paired, detectable ≥ \d/);
-    expect(await page.locator('#transfer-chart rect').count()).toBe(6);
+    // six evaluations: base under A and B, A's adapter under A and B, k steps under B from A and from the base
+    expect(rows.map((r) => r[1])).toEqual(['highs', 'glpk-json', 'highs', 'glpk-json', 'glpk-json', 'glpk-json']);
+    for (const r of rows) {
+      expect(r[2]).toBe('4');
+      expect(r[3]).toMatch(/^\d+\.\d % \[\d+\.\d, \d+\.\d\]$/);
+    }
+    expect(rows[3]![0]).toMatch(/1 step GRPO under highs, evaluated under glpk-json \(zero-shot\)/);
+    // five paired comparisons on the same 4 items
+    const cmp = await page.$$eval('#transfer-comparisons tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-key'), tr.querySelector('td')?.textContent ?? '']));
+    expect(cmp.map((c) => c[0])).toEqual(['gain_under_a', 'transfer_to_b', 'adapt_from_a_vs_base', 'adapt_from_a', 'adapt_from_base']);
+    for (const [, d] of cmp) expect(d).toMatch(/points \[.+\], n = 4 paired, detectable ≥ \d/);
+    expect(await page.locator('#transfer-chart rect').count()).toBe(12);
+    expect(await page.locator('#transfer-chart line.ci').count()).toBe(6);
+    // three runs: A, B from A (adapted from A's run), B from the base
+    const titles = await page.evaluate(async () => {
+      const root = await navigator.storage.getDirectory();
+      const out: string[] = [];
+      for await (const [, h] of (await root.getDirectoryHandle('evom-runs') as any).entries()) {
+        try { out.push(JSON.parse(await (await (await (h as FileSystemDirectoryHandle).getFileHandle('run.json')).getFile()).text()).title); } catch { /* not a run */ }
+      }
+      return out;
+    });
+    expect(titles).toEqual(expect.arrayContaining(['transfer: A (highs)', 'transfer: B (glpk-json) from A', 'transfer: B (glpk-json) from the base']));
     await expectRenderOnly(page);
     await shot(page, 'transfer');
   }, 900_000);

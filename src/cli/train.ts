@@ -18,14 +18,13 @@ import { hubUrlOf, intFlag, parse } from './args.ts';
 import { modelKindOf, runOptionsFromFlags, settingsFromFlags, TRAIN_ALL_OPTIONS } from './settings-flags.ts';
 import type { TrainSettings } from '../rl/settings.ts';
 import { stepAccuracy } from '../verifier/stats.ts';
+import { BUILTIN_POLICIES, isBuiltinPolicy } from '../model/builtin.ts';
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
 /** The built-in policy's folder (public/models/evom-tiny). */
 export const BUILTIN_POLICY = resolve(import.meta.dirname, '..', '..', 'public', 'models', 'evom-tiny');
 
-/** The built-in policies (public/models/ID): evom-tiny writes LP; evom-tiny-multi several languages (solver transfer). */
-export const BUILTIN_POLICIES = ['evom-tiny', 'evom-tiny-multi'] as const;
 export const builtinPolicyDir = (id: string) => resolve(BUILTIN_POLICY, '..', id);
 
 /** How a run names its model: the built-in policy, a folder, or a Hub id. */
@@ -104,7 +103,7 @@ export async function trainRun(out: string, source: ModelSource, io: Io, o: { st
 
 /** The model a saved run trains, as this process reads it. */
 export async function runModelSource(run: RunRecord, io: Io): Promise<ModelSource> {
-  if (run.model.kind === 'builtin') return directorySource(builtinPolicyDir((BUILTIN_POLICIES as readonly string[]).includes(run.model.id) ? run.model.id : 'evom-tiny'));
+  if (run.model.kind === 'builtin') return directorySource(builtinPolicyDir(isBuiltinPolicy(run.model.id) ? run.model.id : 'evom-tiny'));
   if (run.model.kind === 'local' && existsSync(run.model.id)) return directorySource(run.model.id);
   const { resolveModelSource } = await import('./generate.ts');
   return resolveModelSource(run.model.id, run.model.hubUrl ?? hubUrlOf(undefined), io);

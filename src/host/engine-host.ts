@@ -21,12 +21,13 @@ import type { BenchmarkItem } from '../problems/benchmarks.ts';
 import { evaluateCompletions, type EvalSummary, type ItemResult } from '../verifier/evaluate.ts';
 import type { VerifierPool } from '../verifier/pool.ts';
 import type { ToleranceRule } from '../verifier/tolerance.ts';
-import { EvomError, RunStoppedError } from '../errors.ts';
+import { EvomError, RunStoppedError, UsageError } from '../errors.ts';
+import { BUILTIN_FILES, BUILTIN_POLICIES, isBuiltinPolicy, type BuiltinPolicy } from '../model/builtin.ts';
 import { keepRollouts, type AdapterFiles, type RunStore, type StepRollouts } from './run-store.ts';
 
 /** Where a model's files are. */
 export type ModelRef =
-  | { kind: 'builtin'; base?: string }
+  | { kind: 'builtin'; base?: string; id?: BuiltinPolicy }
   | { kind: 'hub'; id: string; hubUrl?: string }
   | { kind: 'local'; files: File[] };
 
@@ -108,16 +109,18 @@ export interface EvalReport {
 export interface TrainOpenRequest { run: string; model: ModelRef; remote?: RemoteServers }
 export interface StepReport { metrics: StepMetrics; rollouts: RolloutGroup[]; checkpoint: string | null }
 
-export const BUILTIN_MODEL = 'models/evom-tiny';
-/** Its files (public/models/evom-tiny), so nothing else is requested. */
-export const BUILTIN_FILES = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
+export { BUILTIN_FILES };
 /** GPU memory the Studio allows itself by default (browsers do not report free GPU memory). */
 export const DEFAULT_GPU_BUDGET = 4 * 2 ** 30;
 
 /** A browser place's model files: the built-in one under the ref's base (else `base`), Hub models (cached in `cache`), picked files. */
 export function browserSource(base: string, cache: boolean) {
   return (m: ModelRef, onProgress?: (p: DownloadProgress) => void): ModelSource => {
-    if (m.kind === 'builtin') return urlSource(new URL(BUILTIN_MODEL, m.base ?? base).href, 'built-in evom-tiny', BUILTIN_FILES);
+    if (m.kind === 'builtin') {
+      const id = m.id ?? 'evom-tiny';
+      if (!isBuiltinPolicy(id)) throw new UsageError(`no built-in policy "${String(id)}" (there are ${BUILTIN_POLICIES.join(', ')})`);
+      return urlSource(new URL(`models/${id}`, m.base ?? base).href, `built-in ${id}`, BUILTIN_FILES);
+    }
     if (m.kind === 'hub') return hubSource(m.id, { cache: cache ? defaultBrowserCache() : null, ...(m.hubUrl ? { baseUrl: m.hubUrl } : {}), ...(onProgress ? { onProgress } : {}) });
     return fileListSource(m.files, 'local files');
   };

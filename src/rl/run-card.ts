@@ -91,7 +91,7 @@ export function shellQuote(arg: string): string {
 
 /** Where the model is in a checkout, relative to the exported files. */
 function modelArg(m: RunCard['model']): string {
-  return m.kind === 'builtin' ? 'public/models/evom-tiny' : m.kind === 'hub' ? m.id : './model';
+  return m.kind === 'builtin' ? `public/models/${m.id || 'evom-tiny'}` : m.kind === 'hub' ? m.id : './model';
 }
 
 /**

@@ -16,13 +16,13 @@ import { formatDifference, pairedDifference, pairItems, tallyByItem, type Paired
 export interface StoredEval { label: string; target: string; adapterRun: string | null; created: string; report: EvalReport }
 
 /** Run one evaluation and keep it (with the run's evaluations, or as the Studio's last one). */
-export async function runEvaluation(s: Studio, opts: { target: string; adapterRun: string | null; label: string; onProgress?: (t: string) => void }): Promise<StoredEval> {
+export async function runEvaluation(s: Studio, opts: { target: string; adapterRun: string | null; label: string; onProgress?: (t: string) => void; sampling?: { n: number; temperature: number; seed: number } }): Promise<StoredEval> {
   if (!s.dataset) throw new UsageError('prepare problems first (Problems tab)');
   const report = await engineWorker().evaluate({
     model: s.modelChoice(), adapter: opts.adapterRun ? { run: opts.adapterRun } : null,
     items: s.dataset.eval.map((it) => ({ id: it.id, question: it.question, answer: it.answer, extra: {} })),
     target: opts.target, tolerance: s.form.tolerance, ...(s.remote() ? { remote: s.remote()! } : {}),
-    sampling: { n: 1, temperature: 0, maxNewTokens: s.form.evalMaxNew }, batch: s.form.evalBatch,
+    sampling: { ...(opts.sampling ?? { n: 1, temperature: 0 }), maxNewTokens: s.form.evalMaxNew }, batch: s.form.evalBatch,
   }, proxy((phase: string, done: number, total: number) => opts.onProgress?.(`${phase === 'generate' ? 'Writing models' : 'Solving'}: ${done}/${total}`)));
   const stored: StoredEval = { label: opts.label, target: opts.target, adapterRun: opts.adapterRun, created: new Date().toISOString(), report };
   if (opts.adapterRun) {

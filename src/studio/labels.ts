@@ -14,5 +14,5 @@ export function modelLabel(s: Studio): RunModel {
   const m = s.form.model;
   if (m.kind === 'hub') return { kind: 'hub', id: m.hubId };
   if (m.kind === 'local') return { kind: 'local', id: s.localFiles[0]?.webkitRelativePath?.split('/')[0] || 'local files' };
-  return { kind: 'builtin', id: 'evom-tiny' };
+  return { kind: 'builtin', id: m.builtinId ?? 'evom-tiny' };
 }

@@ -5,6 +5,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { readJsonFile } from '../host/run-store-opfs.ts';
 import type { GpuReport, ModelRef } from '../host/engine-host.ts';
+import { isBuiltinPolicy } from '../model/builtin.ts';
 import { appBase, noWebGpuAdvice, StudioContext, TABS, type Dataset, type Studio, type TabId } from './app.ts';
 import { engineWorker } from './clients.ts';
 import { ClassroomPanel, sharedConfigNotice } from './classroom-panel.tsx';
@@ -48,7 +49,7 @@ function App() {
       if (!localFiles.length) throw new UsageError('this run uses model files from this computer: pick the model folder again (Model tab)');
       return { kind: 'local', files: localFiles };
     }
-    return { kind: 'builtin', base: appBase() };
+    return { kind: 'builtin', base: appBase(), id: isBuiltinPolicy(m.id) ? m.id : form.model.builtinId ?? 'evom-tiny' };
   };
   const s: Studio = {
     form, update: (patch) => setForm((f) => ({ ...f, ...patch })),

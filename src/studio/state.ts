@@ -2,6 +2,7 @@
 // is stored under its own key and never leaves this browser (not in links, run cards or exports).
 import { defaultSettings, type TrainSettings } from '../rl/settings.ts';
 import type { ToleranceRule } from '../verifier/tolerance.ts';
+import type { BuiltinPolicy } from '../model/builtin.ts';
 
 export type DataSpec =
   | { kind: 'generator'; families: string; difficulty: number; count: number; seed: number }
@@ -10,7 +11,8 @@ export type DataSpec =
   | { kind: 'upload'; name: string };
 
 export interface StudioForm {
-  model: { kind: 'builtin' | 'hub' | 'local'; hubId: string; hubUrl: string };
+  /** builtinId: which built-in policy when kind is builtin (absent in forms saved before there were two) */
+  model: { kind: 'builtin' | 'hub' | 'local'; hubId: string; hubUrl: string; builtinId?: BuiltinPolicy };
   data: DataSpec;
   /** share of the items held out for evaluation */
   evalFraction: number;
