@@ -59,7 +59,7 @@ describe('evom eval --model', () => {
 describe('evom demo (shortened)', () => {
   it('evaluates, trains, evaluates again; --json gives before, after and the paired gain with intervals', () => {
     const out = join(tmp, 'demo');
-    const r = evom(['demo', '--steps', '1', '--eval-count', '4', '--eval-samples', '2', '--out', out, '--json']);
+    const r = evom(['demo', '--steps', '1', '--eval-count', '4', '--eval-samples', '2', '--out', out, '--json', '--lr', '0.001']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/4 held-out problems × 2 samples/);
     const j = JSON.parse(r.stdout);
@@ -77,6 +77,7 @@ describe('evom demo (shortened)', () => {
     expect(j.gain.ci95[0]).toBeLessThanOrEqual(j.gain.value);
     expect(j.gain.ci95[1]).toBeGreaterThanOrEqual(j.gain.value);
     expect(j.gain.mde).toBeGreaterThan(0);
+    expect(j.settings).toMatchObject({ lr: 0.001, steps: 1, seed: 1, target: 'highs', group: 8 }); // --lr over the built-in defaults
     expect(j.seeds).toHaveLength(1);
     expect(j.seeds[0]).toMatchObject({ seed: 1, out });
     expect(j.seeds[0].training_reward).toHaveLength(1);
@@ -91,6 +92,8 @@ describe('evom demo (shortened)', () => {
       [['demo', '--seeds', '2,2'], /--seeds must be distinct whole numbers/],
       [['demo', '--seeds', 'a-b'], /--seeds must be distinct whole numbers/],
       [['demo', '--verifier', '--json'], /belong to the training demo/],
+      [['demo', '--transfer', '--lr', '0.01'], /--lr: training settings belong to the training demo/],
+      [['demo', '--lr', '7'], /--lr must be a number between 0 and 1; got 7/],
     ] as const) {
       const r = evom([...args]);
       expect(r.code, args.join(' ')).toBe(2);

@@ -24,6 +24,7 @@ import { defaultSettings, type TrainSettings } from '../rl/settings.ts';
 import { fsRunAt } from '../host/run-store-fs.ts';
 import { intFlag, parse } from './args.ts';
 import { UsageError } from '../errors.ts';
+import { settingsFromFlags, TRAIN_FLAG_OPTIONS } from './settings-flags.ts';
 import { formatDemo, runVerifierDemo } from './demo-verifier.ts';
 
 export { BUILTIN_POLICY };
@@ -48,8 +49,8 @@ export const DEMO = {
 };
 
 /** The demo's training settings: the built-in policy's defaults (src/rl/settings.ts). */
-export function demoSettings(seed: number, steps: number): TrainSettings {
-  return { ...defaultSettings('builtin', 'grpo', DEMO.target), seed, steps };
+export function demoSettings(seed: number, steps: number, base: TrainSettings = defaultSettings('builtin', 'grpo', DEMO.target)): TrainSettings {
+  return { ...base, seed, steps };
 }
 
 export interface DemoOptions {
@@ -61,6 +62,8 @@ export interface DemoOptions {
   out?: string;
   /** print one JSON object on stdout instead of the table */
   json?: boolean;
+  /** training settings other than the built-in policy's defaults (evom train's flags; seed and steps from above) */
+  settings?: TrainSettings;
 }
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
@@ -103,7 +106,7 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<DemoResul
   // one run folder per seed (out/seed-N) when there are several; the host's run store is their parent
   const runDir = (seed: number) => (o.seeds.length > 1 ? join(out, `seed-${seed}`) : out);
   const source = directorySource(BUILTIN_POLICY);
-  const settings0 = demoSettings(o.seeds[0]!, o.steps);
+  const settings0 = demoSettings(o.seeds[0]!, o.steps, o.settings);
   io.stderr(`evom demo: policy ${BUILTIN_POLICY}; seeds ${o.seeds.join(', ')}\n  per seed: ${o.evalCount} held-out problems × ${o.evalSamples} samples at temperature ${DEMO.evalTemperature}, `
     + `${o.steps} GRPO steps on ${DEMO.trainCount} other problems (${DEMO.families.join(', ')}, difficulty ${DEMO.difficulty}), target ${DEMO.target}\n`);
   const { openPageHost } = await import('../host/page-transport.ts');
@@ -116,7 +119,7 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<DemoResul
       const dir = runDir(seed);
       const tag = o.seeds.length > 1 ? `[seed ${seed}, ${k + 1}/${o.seeds.length}] ` : '';
       const { evalItems, train } = await demoData(seed, o.evalCount, targets);
-      const settings = demoSettings(seed, o.steps);
+      const settings = demoSettings(seed, o.steps, o.settings);
       const evalOpts: PolicyEvalOptions = {
         target: DEMO.target, tolerance: 'rel5pct', batchPrompts: DEMO.evalBatch,
         sampling: { n: o.evalSamples, temperature: DEMO.evalTemperature, maxNewTokens: settings.maxNewTokens, seed: 7 + seed },
@@ -190,12 +193,18 @@ export function seedList(v: unknown, dflt: number): number[] {
   return seeds;
 }
 
+/** evom train's setting flags that the training demo takes (target, steps, seed and checkpoints are the demo's own). */
+const DEMO_SETTING_OPTIONS = Object.fromEntries(Object.entries(TRAIN_FLAG_OPTIONS).filter(([f]) => !['target', 'steps', 'seed', 'checkpoint-every'].includes(f))) as Omit<typeof TRAIN_FLAG_OPTIONS, 'target' | 'steps' | 'seed' | 'checkpoint-every'>;
+
 export async function cmdDemo(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, {
     count: { type: 'string' }, seed: { type: 'string' }, seeds: { type: 'string' }, verifier: { type: 'boolean' }, steps: { type: 'string' }, out: { type: 'string' },
     'eval-count': { type: 'string' }, 'eval-samples': { type: 'string' }, json: { type: 'boolean' },
     transfer: { type: 'boolean' }, 'adapt-steps': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+    ...DEMO_SETTING_OPTIONS,
   });
+  const settingFlags = Object.keys(DEMO_SETTING_OPTIONS).filter((f) => values[f as keyof typeof values] !== undefined);
+  if (settingFlags.length && (values.verifier || values.transfer)) throw new UsageError(`--${settingFlags.join(', --')}: training settings belong to the training demo (evom demo without --verifier or --transfer)`);
   if (values.transfer) {
     if (values.verifier || values.seeds !== undefined || values['eval-samples'] !== undefined || values.count !== undefined) throw new UsageError('evom demo --transfer takes --steps, --adapt-steps, --eval-count, --from, --to, --seed, --out and --json');
     const { runTransferDemo, TRANSFER_DEMO: T } = await import('./transfer.ts');
@@ -217,6 +226,7 @@ export async function cmdDemo(args: string[], io: Io): Promise<number> {
       seeds: values.seeds !== undefined ? seedList(values.seeds, DEMO.seed) : [intFlag(values.seed, '--seed', DEMO.seed, 0)],
       evalCount: intFlag(values['eval-count'], '--eval-count', DEMO.evalCount, 1), evalSamples: intFlag(values['eval-samples'], '--eval-samples', DEMO.evalSamples, 1),
       json: Boolean(values.json), ...(values.out ? { out: values.out } : {}),
+      ...(settingFlags.length ? { settings: settingsFromFlags({ ...values, target: DEMO.target }, 'builtin') } : {}),
     }, io);
     return 0;
   }

@@ -31,6 +31,7 @@ Usage:
       Print the chat messages the policy sees for each item (JSONL): the target's language, the
       rules its checker enforces, an example.
   evom demo [--steps N] [--eval-count N] [--eval-samples K] [--seed S | --seeds 1-5] [--out DIR] [--json]
+            [evom train's setting flags: --lr, --temperature, --algo, --prompts-per-step …]
       The built-in demo: the tiny built-in policy's accuracy on held-out generated problems,
       GRPO training with solver rewards on other generated problems, accuracy again; each with
       its 95 % interval and n, the paired gain with a bootstrap interval. --seeds runs one demo
