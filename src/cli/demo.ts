@@ -25,6 +25,7 @@ import { fsRunAt } from '../host/run-store-fs.ts';
 import { intFlag, parse } from './args.ts';
 import { UsageError } from '../errors.ts';
 import { settingsFromFlags, TRAIN_FLAG_OPTIONS } from './settings-flags.ts';
+import { plural } from '../rl/transfer.ts';
 import { formatDemo, runVerifierDemo } from './demo-verifier.ts';
 
 export { BUILTIN_POLICY };
@@ -107,8 +108,8 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<DemoResul
   const runDir = (seed: number) => (o.seeds.length > 1 ? join(out, `seed-${seed}`) : out);
   const source = directorySource(BUILTIN_POLICY);
   const settings0 = demoSettings(o.seeds[0]!, o.steps, o.settings);
-  io.stderr(`evom demo: policy ${BUILTIN_POLICY}; seeds ${o.seeds.join(', ')}\n  per seed: ${o.evalCount} held-out problems × ${o.evalSamples} samples at temperature ${DEMO.evalTemperature}, `
-    + `${o.steps} GRPO steps on ${DEMO.trainCount} other problems (${DEMO.families.join(', ')}, difficulty ${DEMO.difficulty}), target ${DEMO.target}\n`);
+  io.stderr(`evom demo: policy ${BUILTIN_POLICY}; seeds ${o.seeds.join(', ')}\n  per seed: ${o.evalCount} held-out problems × ${plural(o.evalSamples, 'sample')} at temperature ${DEMO.evalTemperature}, `
+    + `${plural(o.steps, 'GRPO step')} on ${DEMO.trainCount} other problems (${DEMO.families.join(', ')}, difficulty ${DEMO.difficulty}), target ${DEMO.target}\n`);
   const { openPageHost } = await import('../host/page-transport.ts');
   const host = await openPageHost(source, fsRunAt(runDir(o.seeds[0]!)).store.where);
   const seeds: DemoSeed[] = [];
@@ -127,7 +128,7 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<DemoResul
       io.stderr(`${tag}1/3 evaluating the warm-started policy…\n`);
       const before = await evaluateInHost(host, null, evalItems, evalOpts);
       io.stderr(`    accuracy ${formatAccuracy(summaryAccuracy(before.summary))} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
-      io.stderr(`${tag}2/3 GRPO, ${o.steps} steps of ${settings.promptsPerStep} problems × ${settings.group} completions, LoRA rank ${settings.loraRank}; run folder ${dir}\n`);
+      io.stderr(`${tag}2/3 GRPO, ${plural(o.steps, 'step')} of ${plural(settings.promptsPerStep, 'problem')} × ${settings.group} completions, LoRA rank ${settings.loraRank}; run folder ${dir}\n`);
       const steps: StepMetrics[] = [];
       await createRun({ out: dir, model: { kind: 'builtin', id: 'evom-tiny' }, settings, checkpointEvery: o.steps, data: train, description: `generator:${DEMO.families.join(',')} difficulty ${DEMO.difficulty}` });
       await trainRun(dir, source, { stdout: () => {}, stderr: (s) => io.stderr('    ' + s) }, { host, onMetrics: (m) => steps.push(m) });
@@ -168,7 +169,7 @@ export function formatDemoResult(r: DemoResult): string {
   const w = Math.max(...[r.before, r.after].map((e) => acc(e).length)) + 2;
   const several = r.seeds.length > 1;
   return [
-    '', `EVOM demo: ${r.evaluation.items_per_seed} held-out generated problems${several ? ` per seed, ${r.seeds.length} seeds,` : ''} × ${r.evaluation.samples_per_item} samples at temperature ${r.evaluation.temperature}, target ${r.evaluation.target}, tolerance ${r.evaluation.tolerance}`,
+    '', `EVOM demo: ${r.evaluation.items_per_seed} held-out generated problems${several ? ` per seed, ${r.seeds.length} seeds,` : ''} × ${plural(r.evaluation.samples_per_item, 'sample')} at temperature ${r.evaluation.temperature}, target ${r.evaluation.target}, tolerance ${r.evaluation.tolerance}`,
     `accuracy: 95 % interval, n items${several ? ' (all seeds)' : ''}; gain: after − before on the same items and sampling seeds, bootstrap 95 % interval, and the smallest gain this size detects (80 % power)`,
     '', `${''.padEnd(16)}  ${'before'.padEnd(w)}after`,
     ...rows.map(([name, f]) => `${name.padEnd(16)}  ${f(r.before).padEnd(w)}${f(r.after)}`),
