@@ -109,15 +109,17 @@ def completion_text(lp):
     return f"<think></think><code>\n{lp}</code><|end|>"
 
 
-def pieces(text):
-    """Added tokens first (as the tokenizer does), then the Split pre-tokenizer on the rest."""
+def pieces(text, pretoken=None, specials=None, added=None):
+    """Added tokens first (as the tokenizer does), then the Split pre-tokenizer on the rest.
+    (pretoken, specials, added: another policy's, e.g. make_multi_policy.py's; default this one's)"""
+    pretoken, specials, added = pretoken or PRETOKEN, specials or SPECIALS, added or ADDED
     out = []
-    for part in re.split("(" + "|".join(re.escape(t) for t in SPECIALS + ADDED) + ")", text):
-        if part in SPECIALS or part in ADDED:
+    for part in re.split("(" + "|".join(re.escape(t) for t in specials + added) + ")", text):
+        if part in specials or part in added:
             out.append(part)
         elif part:
             pos = 0
-            for m in re.finditer(PRETOKEN, part):
+            for m in re.finditer(pretoken, part):
                 if m.start() > pos:
                     out.append(part[pos:m.start()])
                 out.append(m.group(0))
@@ -127,17 +129,18 @@ def pieces(text):
     return out
 
 
-def encode(text, vocab):
-    return [vocab.get(p, 0) for p in pieces(text)]
+def encode(text, vocab, **kw):
+    return [vocab.get(p, 0) for p in pieces(text, **kw)]
 
 
-def tokenizer_files(vocab):
-    added = [{"id": vocab[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
-              "normalized": False, "special": t in SPECIALS} for t in SPECIALS + ADDED]
+def tokenizer_files(vocab, pretoken=None, specials=None, added=None, chat_template=None):
+    pretoken, specials, added = pretoken or PRETOKEN, specials or SPECIALS, added or ADDED
+    added_tokens = [{"id": vocab[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+                     "normalized": False, "special": t in specials} for t in specials + added]
     tok = {
-        "version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
+        "version": "1.0", "truncation": None, "padding": None, "added_tokens": added_tokens,
         "normalizer": None,
-        "pre_tokenizer": {"type": "Split", "pattern": {"Regex": PRETOKEN}, "behavior": "Isolated", "invert": False},
+        "pre_tokenizer": {"type": "Split", "pattern": {"Regex": pretoken}, "behavior": "Isolated", "invert": False},
         "post_processor": None,
         "decoder": {"type": "Fuse"},
         "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
@@ -145,7 +148,7 @@ def tokenizer_files(vocab):
     }
     cfg = {"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": None, "eos_token": "<|end|>", "unk_token": "[UNK]",
            "pad_token": "<|end|>", "clean_up_tokenization_spaces": False, "model_max_length": 1024,
-           "chat_template": CHAT_TEMPLATE}
+           "chat_template": chat_template or CHAT_TEMPLATE}
     return tok, cfg
 
 
@@ -304,9 +307,16 @@ def corpus(files):
 
 
 def save(model, vocab, V_pad, eos, examples):
-    OUT.mkdir(parents=True, exist_ok=True)
-    write_safetensors(OUT / "model.safetensors", model.hf_tensors())
-    s = SPEC
+    write_policy(OUT, model, V_pad, eos, *tokenizer_files(vocab))
+    if examples and not os.environ.get("EVOM_POLICY_OUT"):
+        write_tokens_fixture(examples, vocab)
+
+
+def write_policy(out, model, V_pad, eos, tok, tcfg, spec=None):
+    """A policy folder as the engine loads it: weights, Llama config, generation config, tokenizer."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_safetensors(out / "model.safetensors", model.hf_tensors())
+    s = spec or SPEC
     config = {
         "architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
         "bos_token_id": None, "eos_token_id": eos, "pad_token_id": eos, "hidden_act": "silu",
@@ -317,13 +327,10 @@ def save(model, vocab, V_pad, eos, examples):
         "rope_theta": s["rope_theta"], "tie_word_embeddings": True, "torch_dtype": "float32",
         "transformers_version": "4.45.0", "use_cache": True, "vocab_size": V_pad,
     }
-    (OUT / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    (OUT / "generation_config.json").write_text(json.dumps({"eos_token_id": eos, "pad_token_id": eos, "do_sample": True, "temperature": 1.0}, indent=2) + "\n")
-    tok, tcfg = tokenizer_files(vocab)
-    (OUT / "tokenizer.json").write_text(json.dumps(tok, ensure_ascii=False) + "\n")
-    (OUT / "tokenizer_config.json").write_text(json.dumps(tcfg, indent=2) + "\n")
-    if examples and not os.environ.get("EVOM_POLICY_OUT"):
-        write_tokens_fixture(examples, vocab)
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (out / "generation_config.json").write_text(json.dumps({"eos_token_id": eos, "pad_token_id": eos, "do_sample": True, "temperature": 1.0}, indent=2) + "\n")
+    (out / "tokenizer.json").write_text(json.dumps(tok, ensure_ascii=False) + "\n")
+    (out / "tokenizer_config.json").write_text(json.dumps(tcfg, indent=2) + "\n")
 
 
 def write_tokens_fixture(examples, vocab):
