@@ -336,6 +336,22 @@ describe('EVOM Studio', () => {
     expect(titles).toEqual(expect.arrayContaining(['transfer: A (highs)', 'transfer: B (glpk-json) from A', 'transfer: B (glpk-json) from the base']));
     await expectRenderOnly(page);
     await shot(page, 'transfer');
+    // the CLI's set-up in one click: evom demo --transfer's problems (100 held out, the rest of 256 for
+    // training), the multi-language policy and the built-in defaults with seed 1; then back to this file's
+    await page.click('#transfer-demo-setup');
+    await idle(page);
+    expect(await errorText(page)).toBe('');
+    expect(await page.locator('#transfer-table td.acc', { hasText: 'pending' }).count()).toBe(6);
+    await openTab(page, 'problems');
+    expect(await page.textContent('#split-summary')).toMatch(/\b(2[45]\d|256) for training, 100 held out for evaluation/);
+    await openTab(page, 'model');
+    expect(await page.isChecked('input[name=model-kind][value=builtin-multi]')).toBe(true);
+    const form = JSON.parse(await page.evaluate(() => localStorage.getItem('evom-studio-form') ?? '{}'));
+    expect(form.settings).toMatchObject({ seed: 1, target: 'highs', lr: 0.002, steps: 10, group: 8, maxNewTokens: 112 });
+    await page.check('input[name=model-kind][value=builtin]');
+    await openTab(page, 'problems');
+    await page.click('#prepare');
+    await page.waitForFunction(() => /8 for training, 4 held out/.test(document.querySelector('#split-summary')?.textContent ?? ''), null, { timeout: 120_000 });
   }, 900_000);
 });
 

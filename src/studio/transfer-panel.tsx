@@ -13,6 +13,11 @@ import { browserRunStore } from '../host/run-store-opfs.ts';
 import { UsageError } from '../errors.ts';
 import { summaryAccuracy } from '../verifier/evaluate.ts';
 import { formatDifference } from '../verifier/stats.ts';
+import { defaultSettings } from '../rl/settings.ts';
+import { problemsWorker } from './clients.ts';
+import { writeFile } from '../host/run-store-opfs.ts';
+import { DATASET_FILE } from './problems-panel.tsx';
+import type { Dataset } from './app.ts';
 import { TRANSFER_COMPARISONS, TRANSFER_DEMO, TRANSFER_STAGES, transferLabel, type StageKey } from '../rl/transfer.ts';
 
 type RunKey = 'runA' | 'runBA' | 'runBB';
@@ -94,6 +99,20 @@ export function TransferPanel() {
     await evaluate('b_from_base_on_b', cur.b, runBB);
     setProgress('Done.');
   });
+  // the CLI's set-up (evom demo --transfer): its problems, policy and settings, so the figures agree
+  const demoSetup = () => s.job('Preparing the transfer demo', async () => {
+    const D = TRANSFER_DEMO;
+    const gen = (count: number, seed: number) => problemsWorker().generate({ families: [...D.families], count, seed, difficulty: D.difficulty });
+    const evalItems = (await gen(D.evalCount, 3_000_000 + D.seed)).map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
+    const held = new Set(evalItems.map((i) => i.question));
+    const train = (await gen(D.trainCount, 4_000_000 + D.seed)).filter((i) => !held.has(i.question)).map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
+    const ds: Dataset = { description: `evom demo --transfer: generated ${D.families.join(', ')}, difficulty ${D.difficulty}, seed ${D.seed}`, train, eval: evalItems, dropped: 0 };
+    s.setDataset(ds);
+    await writeFile(DATASET_FILE, 'dataset.json', JSON.stringify(ds));
+    const settings = { ...defaultSettings('builtin', 'grpo', D.from), seed: D.seed };
+    s.update({ model: { ...s.form.model, kind: 'builtin', builtinId: 'evom-tiny-multi' }, settings, target: D.from, tolerance: settings.tolerance, evalMaxNew: settings.maxNewTokens, evalBatch: D.evalBatch });
+    save({ ...fresh() });
+  });
   const targetSelect = (id: string, v: string, on: (v: string) => void) => (
     <select id={id} value={v} disabled={!!st.runA} onChange={(e) => on((e.target as HTMLSelectElement).value)}>{IN_BROWSER.map(([t, l]) => <option value={t}>{l}</option>)}</select>
   );
@@ -114,6 +133,7 @@ export function TransferPanel() {
       </div>
       <div class="row">
         <button type="button" id="transfer-run" disabled={!!s.busy || !s.dataset} onClick={run}>{Object.keys(st.evals).length || st.runA ? 'Continue the trial' : 'Run the trial'}</button>
+        <button type="button" class="secondary" id="transfer-demo-setup" disabled={!!s.busy} onClick={demoSetup} title="the problems, policy (evom-tiny-multi) and settings of npx evom demo --transfer">Use the demo's set-up</button>
         <button type="button" class="secondary" id="transfer-reset" disabled={!!s.busy} onClick={() => save({ ...fresh(), a: st.a, b: st.b, stepsA: st.stepsA, stepsB: st.stepsB })}>New trial</button>
         <span role="status" id="transfer-progress">{progress}</span>
       </div>
