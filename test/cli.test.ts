@@ -126,7 +126,12 @@ describe('evom prompt / eval / problems', () => {
       accuracy_all_items: 0.5,
     });
     const text = evom(['eval', '--benchmark', bench, '--completions', comps, '--target', 'highs', '--out', out]).stdout;
-    expect(text).toMatch(/accuracy 66\.7% of the completions scored; 50\.0% of all benchmark items with an answer/);
+    // n = 2 items (a: 2 samples, b: 1); their shares 0.5 and 1 spread less than 3 independent samples
+    // would, so the interval is Wilson's at n = 3: 2/3 → [0.2077, 0.9385]
+    expect(s.items_scored).toBe(2);
+    expect(s.accuracy_ci95[0]).toBeCloseTo(0.2077, 3);
+    expect(s.accuracy_ci95[1]).toBeCloseTo(0.9385, 3);
+    expect(text).toMatch(/accuracy 66\.7 % \[20\.8, 93\.9\], n = 2 × 1\.5 samples \(95 % interval, n items\) of the completions scored; 50\.0% of all benchmark items with an answer/);
     expect(s.counts).toMatchObject({ correct: 2, format_error: 1 });
     expect(s.tolerance_rule).toMatch(/0\.05/);
     const results = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));

@@ -41,7 +41,7 @@ export const DEMO = {
   /** held-out problems per seed (the floor: 100 paired items) */
   evalCount: 120,
   /** samples per held-out problem; the same sampling seeds before and after (a paired comparison) */
-  evalSamples: 2,
+  evalSamples: 1,
   trainCount: 256,
   seed: 1,
   /** evaluation samples at the training temperature (1.0): the accuracy of the policy as trained */
