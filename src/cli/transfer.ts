@@ -21,7 +21,7 @@ import { fsRunAt } from '../host/run-store-fs.ts';
 import { makeRunCard } from '../rl/run-card.ts';
 import { summaryAccuracy, type EvalSummary } from '../verifier/evaluate.ts';
 import type { ToleranceRule } from '../verifier/tolerance.ts';
-import { accuracyOf, formatAccuracy, formatDifference, pairedDifference, pairItems, tallyByItem, type ItemTally } from '../verifier/stats.ts';
+import { formatAccuracy, formatDifference, pairedDifference, pairItems, tallyByItem, type ItemTally } from '../verifier/stats.ts';
 import { evaluateInHost, type PolicyEvalOptions } from './eval-policy.ts';
 import { createRun, trainRun } from './train.ts';
 import { UsageError } from '../errors.ts';
@@ -54,8 +54,9 @@ export interface TransferOptions {
   json?: boolean;
 }
 
-const evalOf = (t: ReadonlyMap<string, ItemTally>, s: EvalSummary): TransferEval => {
-  const a = accuracyOf([...t.values()]);
+/** A stage's evaluation as the table reports it: the summary already holds its interval and n. */
+const evalOf = (s: EvalSummary): TransferEval => {
+  const a = summaryAccuracy(s);
   return { accuracy: a.value, ci95: a.ci95, n: a.items, samples: a.samples, execution_rate: s.execution_rate, format_rate: s.format_rate, target: s.target };
 };
 
@@ -87,7 +88,7 @@ export async function runTransfer(o: TransferOptions, io: Io): Promise<TransferR
       const r = await evaluateInHost(host, run ? await run.store.adapter(run.id) : null, o.evalItems, opts);
       tallies[key] = tallyByItem(r.results);
       summaries[key] = r.summary;
-      evaluations[key] = evalOf(tallies[key], r.summary);
+      evaluations[key] = evalOf(r.summary);
       io.stderr(`    accuracy ${formatAccuracy(summaryAccuracy(r.summary))}, executed ${(100 * r.summary.execution_rate).toFixed(1)}% (${elapsed()})\n`);
     };
     const train = async (dir: string, target: string, steps: number, from: string | null, title: string) => {
