@@ -36,7 +36,7 @@ function referenceConfig(v: Record<string, string | boolean | undefined>) {
   cfg.seed = n('seed', cfg.seed);
   cfg.maxNewTokens = n('max-new-tokens', cfg.maxNewTokens);
   cfg.loss.maxNewTokens = cfg.maxNewTokens;
-  if (cfg.overlongBuffer >= cfg.maxNewTokens) cfg.overlongBuffer = Math.floor(cfg.maxNewTokens / 4);
+  if (cfg.overlongBuffer > 0) cfg.overlongBuffer = Math.floor(cfg.maxNewTokens / 4); // DAPO: the cap's last quarter
   cfg.microBatch = n('micro-batch', cfg.microBatch);
   cfg.updatesPerBatch = n('updates-per-batch', cfg.updatesPerBatch);
   cfg.temperature = n('temperature', cfg.temperature);

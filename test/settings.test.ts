@@ -14,7 +14,7 @@ import {
 } from '../src/rl/settings.ts';
 import * as runCard from '../src/rl/run-card.ts';
 import * as trainer from '../src/rl/trainer.ts';
-import { DAPO_DEFAULTS, DR_GRPO_DEFAULTS, GRPO_DEFAULTS, policyLoss } from '../src/rl/grpo.ts';
+import { DAPO_DEFAULTS, DR_GRPO_DEFAULTS, GRPO_DEFAULTS, overlongPenalty, policyLoss } from '../src/rl/grpo.ts';
 import { OPTIMIZER_DEFAULTS } from '../src/rl/optimizer.ts';
 import { DEFAULT_LORA } from '../src/rl/lora.ts';
 import { UsageError } from '../src/errors.ts';
@@ -100,6 +100,17 @@ describe('the settings table', () => {
     // the built-in model's trainer defaults are its settings' defaults
     const b = trainerDefaults('grpo', 'highs', 'rel5pct', 'builtin');
     expect(b).toMatchObject({ maxNewTokens: 112, microBatch: 16, optimizer: { lr: 2e-3 }, loss: { maxNewTokens: 112 } });
+  });
+
+  it('DAPO\'s overlong buffer is the last quarter of the completion cap, for every model and cap', () => {
+    // the built-in policy (112 new tokens): a 64-token buffer would penalize answers past 48 tokens
+    const builtin = trainerConfigFrom(defaultSettings('builtin', 'dapo', 'highs')).cfg;
+    expect(builtin).toMatchObject({ maxNewTokens: 112, overlongBuffer: 28 });
+    expect(overlongPenalty(84, 112, builtin.overlongBuffer)).toBe(0);
+    expect(overlongPenalty(98, 112, builtin.overlongBuffer)).toBeCloseTo(-0.5, 12);
+    expect(trainerConfigFrom({ ...defaultSettings('hub', 'dapo', 'highs'), maxNewTokens: 512 }).cfg.overlongBuffer).toBe(128);
+    expect(trainerConfigFrom({ ...defaultSettings('hub', 'dapo', 'highs'), maxNewTokens: 3 }).cfg.overlongBuffer).toBe(0);
+    expect(trainerConfigFrom({ ...defaultSettings('builtin', 'grpo', 'highs'), maxNewTokens: 512 }).cfg.overlongBuffer).toBe(0);
   });
 
   it('Dr. GRPO is selectable and gives the DR_GRPO loss config', () => {

@@ -179,9 +179,17 @@ export function defaultRunOptions(model: ModelKind): RunOptions {
 }
 
 /**
+ * DAPO's overlong buffer in tokens: the last quarter of the completion cap (DAPO's recipe: 4,096 of
+ * 20,480). A fixed 64 tokens would penalize the built-in policy's answers past 48 of its 112 tokens.
+ */
+export function dapoOverlongBuffer(maxNewTokens: number): number {
+  return Math.floor(maxNewTokens / 4);
+}
+
+/**
  * The TrainerConfig of an algorithm with the table's defaults for a kind of model (a Hub model's
  * unless named), and the knobs that are not settings: top-p/top-k off, DAPO's dynamic sampling
- * (4 refills at most) and 64-token overlong buffer. maxNewTokens is the one completion cap: the
+ * (4 refills at most) and overlong buffer (dapoOverlongBuffer). maxNewTokens is the one completion cap: the
  * trainer hands it to the loss (loss.maxNewTokens, written here from the same value, is not read).
  */
 export function trainerDefaults(algo: Algorithm, target: string, tolerance: ToleranceRule, model: ModelKind = 'hub'): TrainerConfig {
@@ -191,7 +199,7 @@ export function trainerDefaults(algo: Algorithm, target: string, tolerance: Tole
     algo, target, tolerance, group: num('group', model), promptsPerStep: num('promptsPerStep', model), seed: num('seed', model), maxNewTokens,
     temperature: num('temperature', model), topP: 1, topK: 0, loss: { ...LOSS_DEFAULTS[algo], beta: num('kl', model), maxNewTokens },
     optimizer: { ...OPTIMIZER_DEFAULTS, lr: num('lr', model) }, updatesPerBatch: num('updatesPerBatch', model), microBatch: num('microBatch', model),
-    dynamicSampling: dapo, maxRefill: dapo ? 4 : 0, overlongBuffer: dapo ? 64 : 0,
+    dynamicSampling: dapo, maxRefill: dapo ? 4 : 0, overlongBuffer: dapo ? dapoOverlongBuffer(maxNewTokens) : 0,
   };
 }
 
@@ -232,8 +240,7 @@ export function trainerConfigFrom(s: TrainSettings): { cfg: TrainerConfig; lora:
   cfg.seed = s.seed;
   cfg.maxNewTokens = s.maxNewTokens;
   cfg.loss.maxNewTokens = s.maxNewTokens; // the record's copy (the trainer reads cfg.maxNewTokens)
-  // DAPO's overlong buffer must fit inside the completion length
-  if (cfg.overlongBuffer >= cfg.maxNewTokens) cfg.overlongBuffer = Math.floor(cfg.maxNewTokens / 4);
+  if (cfg.overlongBuffer > 0) cfg.overlongBuffer = dapoOverlongBuffer(s.maxNewTokens);
   cfg.microBatch = s.microBatch;
   cfg.updatesPerBatch = s.updatesPerBatch;
   cfg.temperature = s.temperature;
