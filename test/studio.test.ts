@@ -256,7 +256,7 @@ describe('EVOM Studio', () => {
     expect(strFromU8(folder[`${runId}/checkpoints/latest`]!)).toBe('step-000003');
     // … and the folder `evom train` wrote from the card just now opens in the Studio as a run
     await page.setInputFiles('#import-run-folder', join(cliDir, 'run'));
-    await page.waitForFunction(() => [...document.querySelectorAll('#export-run option')].some((o) => /^run\b.*1 steps/.test(o.textContent ?? '')), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('#export-run option')].some((o) => /^run\b.*1 step\b/.test(o.textContent ?? '')), undefined, { timeout: 60_000 });
     expect(await errorText(page)).toBe('');
     expect(await page.inputValue('#export-run')).toBe('run');
     await page.selectOption('#export-run', runId);

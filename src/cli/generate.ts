@@ -9,7 +9,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_SAMPLING, type Completion, type SamplingParams } from '../gpu/sampling.ts';
-import { hubSource } from '../model/hub.ts';
+import { HUB_TOKENS_PAGE, hubSource } from '../model/hub.ts';
 import { nodeDirCache, nodeSha256 } from '../model/hub-node.ts';
 import type { ModelSource } from '../model/source.ts';
 import { directorySource } from '../model/source-node.ts';
@@ -40,7 +40,7 @@ export function resolveModelSource(model: string, hubUrl: string, io: CliIo): Mo
   let last = 0;
   return hubSource(model, {
     baseUrl: hubUrl, cache: nodeDirCache(cacheDir), sha256: nodeSha256,
-    token: process.env.HF_TOKEN,
+    token: process.env.HF_TOKEN, tokenAdvice: `set HF_TOKEN to a token from ${HUB_TOKENS_PAGE}`,
     onProgress: (p) => {
       const now = Date.now();
       if (p.phase !== 'download') return;

@@ -28,7 +28,8 @@ import { keepRollouts, type AdapterFiles, type RunStore, type StepRollouts } fro
 /** Where a model's files are. */
 export type ModelRef =
   | { kind: 'builtin'; base?: string; id?: BuiltinPolicy }
-  | { kind: 'hub'; id: string; hubUrl?: string }
+  /** token: a Hugging Face access token for gated or private models (never stored with a run) */
+  | { kind: 'hub'; id: string; hubUrl?: string; token?: string }
   | { kind: 'local'; files: File[] };
 
 /** Which LoRA adapter to apply: a run's current one, files given inline, or none. */
@@ -113,15 +114,21 @@ export { BUILTIN_FILES };
 /** GPU memory the Studio allows itself by default (browsers do not report free GPU memory). */
 export const DEFAULT_GPU_BUDGET = 4 * 2 ** 30;
 
-/** A browser place's model files: the built-in one under the ref's base (else `base`), Hub models (cached in `cache`), picked files. */
-export function browserSource(base: string, cache: boolean) {
+/** A browser place's model files: the built-in one under the ref's base (else `base`), Hub models (cached in `cache`), picked files.
+ *  `tokenAdvice`: how this place's user gives a Hub token (HubAuthError's advice). */
+export function browserSource(base: string, cache: boolean, tokenAdvice?: string) {
   return (m: ModelRef, onProgress?: (p: DownloadProgress) => void): ModelSource => {
     if (m.kind === 'builtin') {
       const id = m.id ?? 'evom-tiny';
       if (!isBuiltinPolicy(id)) throw new UsageError(`no built-in policy "${String(id)}" (there are ${BUILTIN_POLICIES.join(', ')})`);
       return urlSource(new URL(`models/${id}`, m.base ?? base).href, `built-in ${id}`, BUILTIN_FILES);
     }
-    if (m.kind === 'hub') return hubSource(m.id, { cache: cache ? defaultBrowserCache() : null, ...(m.hubUrl ? { baseUrl: m.hubUrl } : {}), ...(onProgress ? { onProgress } : {}) });
+    if (m.kind === 'hub') {
+      return hubSource(m.id, {
+        cache: cache ? defaultBrowserCache() : null, ...(m.hubUrl ? { baseUrl: m.hubUrl } : {}), ...(onProgress ? { onProgress } : {}),
+        ...(m.token ? { token: m.token } : {}), ...(tokenAdvice ? { tokenAdvice } : {}),
+      });
+    }
     return fileListSource(m.files, 'local files');
   };
 }

@@ -115,24 +115,44 @@ export function defaultBrowserCache(): BlobCache | null {
 
 // ---- errors --------------------------------------------------------------------------------------
 
-/** 404: the repository, revision or file does not exist. `code` is 'model_file_not_found'. */
+/** Where Hugging Face access tokens are made. */
+export const HUB_TOKENS_PAGE = 'https://huggingface.co/settings/tokens';
+
+/**
+ * 404: the repository, revision or file does not exist. `code` is 'model_file_not_found'. A missing
+ * repository, or a missing config.json (the first file read), says "no such model" on its first line;
+ * the lines after it give the URL.
+ */
 export class HubNotFoundError extends ModelFileNotFoundError {
   constructor(readonly url: string, file: string, repo: string, readonly what: 'repository' | 'revision' | 'file', fromCache = false, revision = '') {
-    super(file, repo, `Hugging Face Hub: ${what === 'file' ? `file "${file}"` : what === 'repository' ? `repository "${repo}"` : `revision "${revision}" of "${repo}"`} not found (404): ${url}${fromCache ? ' (remembered from an earlier request)' : ''}`);
+    const detail = `Hugging Face Hub: ${what === 'file' ? `file "${file}"` : what === 'repository' ? `repository "${repo}"` : `revision "${revision}" of "${repo}"`} not found (404): ${url}${fromCache ? ' (remembered from an earlier request)' : ''}`;
+    const noModel = what === 'repository' || (what === 'file' && file === 'config.json');
+    super(file, repo, noModel ? `no such model on the Hub (404): check the id "${repo}"\n${detail}` : detail);
   }
 }
 
-/** 401/403: private or gated repository, or a bad token. */
+/**
+ * 401/403: private or gated repository, or a bad token. The first line says what to do;
+ * `tokenAdvice` says how this program takes a token (default: the `token` option).
+ */
 export class HubAuthError extends EvomError {
-  constructor(readonly url: string, readonly status: number, readonly repo: string, hubCode: string | null, hasToken: boolean) {
-    const why = hubCode === 'GatedRepo'
+  constructor(readonly url: string, readonly status: number, readonly repo: string, hubCode: string | null, hasToken: boolean,
+    tokenAdvice = `pass a token from ${HUB_TOKENS_PAGE} as { token }`) {
+    const gated = hubCode === 'GatedRepo';
+    const terms = `accept its terms at ${HUB_URL}/${repo}`;
+    const action = hubCode === 'RepoNotFound'
+      ? `no such model on the Hub, or it is private (${status}): check the id "${repo}"${hasToken ? ' and the token' : `, or ${tokenAdvice}`}`
+      : hasToken
+        ? `the model "${repo}" is gated or private (${status}) and the Hub refused the token: check that it has read access (${HUB_TOKENS_PAGE})${gated ? ` and ${terms}` : ''}`
+        : `the model "${repo}" is gated or private (${status}): ${gated ? `${terms}, then ` : ''}${tokenAdvice}`;
+    const why = gated
       ? `"${repo}" is a gated repository: accept its terms at ${HUB_URL}/${repo} and pass an access token ({ token })`
       : hubCode === 'RepoNotFound'
         ? `repository "${repo}" was not found, or it is private: check the name${hasToken ? ' and the token' : ', or pass an access token ({ token })'}`
         : hasToken
           ? `access to "${repo}" was refused with the given token (private or gated repository, or the token lacks read access)`
           : `"${repo}" is private or gated: pass a Hugging Face access token ({ token })`;
-    super(`Hugging Face Hub: ${status} for ${url}: ${why}`, 'hub_auth');
+    super(`${action}\nHugging Face Hub: ${status} for ${url}: ${why}`, 'hub_auth');
   }
 }
 
@@ -195,6 +215,8 @@ export interface HubSourceOptions {
   fetch?: typeof fetch;
   /** Hugging Face access token for private/gated repositories (sent as a bearer token). */
   token?: string;
+  /** How a user of this program gives a token, for HubAuthError ("set HF_TOKEN to a token from …"). */
+  tokenAdvice?: string;
   /** Automatic resumes/retries within one call after a network failure (default 3). */
   retries?: number;
   retryDelayMs?: number;
@@ -399,8 +421,8 @@ export function hubSource(repo: string, opts: HubSourceOptions = {}): HubSource 
       const offset = sink.size;
       const headers: Record<string, string> = {};
       if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
-      // Only CORS-safelisted headers (a single `bytes=N-` range is one), so browsers send no
-      // preflight; the continuation is checked against the stored etag when it arrives instead of
+      // Without a token only CORS-safelisted headers (a single `bytes=N-` range is one), so browsers
+      // send no preflight (a token's Authorization header needs one: the Hub answers it); the continuation is checked against the stored etag when it arrives instead of
       // with If-Range.
       if (offset > 0) headers.Range = `bytes=${offset}-`;
       let res: Response;
@@ -423,7 +445,7 @@ export function hubSource(repo: string, opts: HubSourceOptions = {}): HubSource 
       }
       if (res.status === 401 || res.status === 403) {
         await res.body?.cancel();
-        throw new HubAuthError(u, res.status, repo, hubCode, !!opts.token);
+        throw new HubAuthError(u, res.status, repo, hubCode, !!opts.token, opts.tokenAdvice);
       }
       if (res.status === 416) {
         await res.body?.cancel();

@@ -70,10 +70,23 @@ export function parseJsonl(text: string, source: string): { line: number; value:
     try {
       out.push({ line: i + 1, value: JSON.parse(raw) });
     } catch (e) {
-      throw new DataError(`not valid JSON (${(e as Error).message})`, source, i + 1);
+      throw new DataError(`not valid JSON (${jsonLineProblem((e as Error).message)})`, source, i + 1);
     }
   }
   return out;
+}
+
+/**
+ * JSON.parse's message about one line, with its position as a column of that line: V8's "… in JSON
+ * at position 37 (line 1 column 38)" and Firefox's "… at line 1 column 38 of the JSON data" become
+ * "… at column 38 of that line"; V8's echo of the text ('…, "{…" is not valid JSON') is dropped.
+ */
+export function jsonLineProblem(message: string): string {
+  return message
+    .replace(/ in JSON at position (\d+)(?: \(line \d+ column (\d+)\))?/, (_, pos: string, col?: string) => ` at column ${col ?? Number(pos) + 1} of that line`)
+    .replace(/ at line \d+ column (\d+) of the JSON data/, ' at column $1 of that line')
+    .replace(/^JSON\.parse: /, '')
+    .replace(/, ".*" is not valid JSON$/s, '');
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

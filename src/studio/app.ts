@@ -60,7 +60,8 @@ export function noWebGpuAdvice(ua = navigator.userAgent): string {
   return 'Use a browser with WebGPU: Chrome or Edge 113+, Safari 26+, Firefox 141+ on Windows.';
 }
 
-export const pct = (v: number): string => `${(100 * v).toFixed(1)} %`;
+/** Kept here for the panels that import it from app.ts (the Studio's formatting is format.ts). */
+export { pct } from './format.ts';
 
 /** Save a file through the browser's download (Blob URL). */
 export function download(name: string, data: BlobPart, type = 'application/octet-stream'): void {

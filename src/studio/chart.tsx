@@ -1,15 +1,17 @@
 // A line chart (uPlot on a canvas) with the same numbers in a visually hidden table for screen
-// readers and tests. x: step numbers; one array of values per series (null: no point).
+// readers and tests, and an optional visible note under it (what the metrics mean). x: step numbers;
+// one array of values per series (null: no point).
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { formatNumber } from './format.ts';
 
 export interface Series { label: string; values: (number | null)[]; color: string; dash?: number[] }
 
 const PALETTE = ['#1d4ed8', '#15803d', '#b45309', '#7e22ce', '#be123c', '#0f766e'];
 export const color = (i: number): string => PALETTE[i % PALETTE.length]!;
 
-export function LineChart({ id, title, x, series, width = 420, height = 200, xLabel = 'step' }: { id: string; title: string; x: number[]; series: Series[]; width?: number; height?: number; xLabel?: string }) {
+export function LineChart({ id, title, note, x, series, width = 420, height = 200, xLabel = 'step' }: { id: string; title: string; note?: string; x: number[]; series: Series[]; width?: number; height?: number; xLabel?: string }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const shape = series.map((s) => s.label).join('|');
@@ -28,11 +30,12 @@ export function LineChart({ id, title, x, series, width = 420, height = 200, xLa
   return (
     <figure class="chart" id={id} data-points={x.length}>
       <div ref={box} aria-hidden="true" />
+      {note && <p class="help chart-note">{note}</p>}
       <figcaption class="sr-only">
         <table>
           <caption>{title}</caption>
           <thead><tr><th scope="col">{xLabel}</th>{series.map((s) => <th scope="col">{s.label}</th>)}</tr></thead>
-          <tbody>{x.map((v, i) => <tr><td>{v}</td>{series.map((s) => <td>{s.values[i] == null ? '' : Number(s.values[i]).toPrecision(4)}</td>)}</tr>)}</tbody>
+          <tbody>{x.map((v, i) => <tr><td>{v}</td>{series.map((s) => <td>{s.values[i] == null ? '' : formatNumber(Number(s.values[i]), 4)}</td>)}</tr>)}</tbody>
         </table>
       </figcaption>
     </figure>

@@ -3,22 +3,31 @@
 import { useState } from 'preact/hooks';
 import { parseMetricsJsonl, parseRunCard, shareConfigFromHash, shareLinkFor, type ShareConfig } from '../rl/run-card.ts';
 import type { StepMetrics } from '../rl/trainer.ts';
-import { pct, useStudio } from './app.ts';
+import { useStudio } from './app.ts';
+import { formatNumber, pct } from './format.ts';
+import { Glossary, Term } from './glossary.tsx';
 import { color, LineChart } from './chart.tsx';
-import { modelLabel } from './labels.ts';
+import { METRICS, modelLabel } from './labels.ts';
 import { accuracyCell } from './evaluate-panel.tsx';
 import { summaryAccuracy } from '../verifier/evaluate.ts';
 import type { StudioForm } from './state.ts';
-import { UsageError } from '../errors.ts';
+import { DataError, UsageError } from '../errors.ts';
+
+/** What the page says of a #run= link it cannot read. */
+export const DAMAGED_LINK = 'This shared link is incomplete or damaged: ask for it again.';
+
+const clearHash = () => history.replaceState(null, '', location.pathname + location.search);
 
 /** A configuration from the page's #run= link, applied once at start-up (then removed from the address). */
 export const sharedConfigNotice = {
   text: '',
+  /** why a #run= link could not be read (its details), or null */
+  damaged: null as string | null,
   apply(form: StudioForm): StudioForm {
     let c: ShareConfig | null;
-    try { c = shareConfigFromHash(location.hash); } catch (e) { this.text = `The shared link could not be read: ${(e as Error).message}`; return form; }
+    try { c = shareConfigFromHash(location.hash); } catch (e) { this.damaged = e instanceof DataError ? e.reason : (e as Error).message; return form; }
     if (!c) return form;
-    history.replaceState(null, '', location.pathname + location.search);
+    clearHash();
     this.text = `Configuration loaded from a shared link${c.title ? `: ${c.title}` : ''}. Prepare the problems and start training.`;
     const data = c.data.kind === 'generator' ? { ...c.data, families: c.data.families.join(',') } : c.data;
     return {
@@ -26,6 +35,8 @@ export const sharedConfigNotice = {
       model: { ...form.model, kind: c.model.kind === 'hub' ? 'hub' : c.model.kind === 'local' ? 'local' : 'builtin', ...(c.model.kind === 'hub' ? { hubId: c.model.id } : {}) },
     };
   },
+  /** The user has read that the link is damaged: it leaves the address too. */
+  dismiss(): void { this.damaged = null; clearHash(); },
 };
 
 interface Entry { name: string; model: string; target: string; metrics: StepMetrics[]; evals: { label: string; accuracy: string; execution_rate: number }[] }
@@ -74,15 +85,16 @@ export function ClassroomPanel() {
         {entries.length > 0 && (<>
           <button type="button" class="secondary" onClick={() => setEntries([])}>Clear</button>
           <div class="charts">
-            <LineChart id="compare-reward" title="Mean reward" x={steps} series={overlay((m) => m.reward_mean)} />
-            <LineChart id="compare-accuracy" title="Accuracy (training samples)" x={steps} series={overlay((m) => m.accuracy)} />
+            <LineChart id="compare-reward" title="Mean reward" note={`Mean reward: ${METRICS.mean_reward.definition}.`} x={steps} series={overlay((m) => m.reward_mean)} />
+            <LineChart id="compare-accuracy" title="Accuracy (training samples)" note={`Accuracy: ${METRICS.accuracy.definition}.`} x={steps} series={overlay((m) => m.accuracy)} />
           </div>
           <table id="compare-table">
-            <thead><tr><th scope="col">Run</th><th scope="col">Model</th><th scope="col">Target</th><th scope="col">Steps</th><th scope="col">Last reward</th><th scope="col">Last accuracy</th><th scope="col">Evaluations</th></tr></thead>
+            <thead><tr><th scope="col">Run</th><th scope="col">Model</th><th scope="col">Target</th><th scope="col">Steps</th><th scope="col"><Term k="mean_reward">Last reward</Term></th><th scope="col"><Term k="accuracy">Last accuracy</Term></th><th scope="col">Evaluations</th></tr></thead>
             <tbody>{entries.map((e) => { const last = e.metrics[e.metrics.length - 1]; return (
-              <tr><th scope="row">{e.name}</th><td>{e.model}</td><td>{e.target}</td><td>{e.metrics.length}</td><td>{last ? last.reward_mean.toFixed(3) : '—'}</td><td>{last ? pct(last.accuracy) : '—'}</td>
+              <tr><th scope="row">{e.name}</th><td>{e.model}</td><td>{e.target}</td><td>{e.metrics.length}</td><td>{last ? formatNumber(last.reward_mean, 4) : '—'}</td><td>{last ? pct(last.accuracy) : '—'}</td>
                 <td>{e.evals.map((v) => `${v.label}: ${v.accuracy} correct, ${pct(v.execution_rate)} executed`).join('; ') || '—'}</td></tr>); })}</tbody>
           </table>
+          <Glossary id="compare-glossary" summary="What the columns mean" metrics={['mean_reward', 'accuracy', 'execution_rate']} />
         </>)}
       </section>
     </div>

@@ -1,12 +1,16 @@
 // Evaluate: the policy (base, or with a run's adapter) on the held-out problems under the target:
-// a results table (execution rate, accuracy under the tolerance rule, counts per outcome class)
-// and a drill-down per item (problem, completion, extracted model, solver log, reward breakdown).
-import { useEffect, useState } from 'preact/hooks';
+// a results table (execution rate, accuracy under the tolerance rule, counts per outcome class, each
+// with its definition) and a drill-down per item laid out like the verifier page (outcome badge,
+// reward breakdown, messages, the completion with its model marked, the solver log folded).
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { OUTCOME_CLASSES } from '../verifier/outcome.ts';
 import { browserRunStore, readJsonFile, writeFile } from '../host/run-store-opfs.ts';
 import { RUN_FILES } from '../host/run-store.ts';
 import type { EvalItemView, EvalReport } from '../host/engine-host.ts';
-import { pct, useStudio, type Studio } from './app.ts';
+import { useStudio, type Studio } from './app.ts';
+import { formatAnswer, formatNumber, latexToPlain, pct, plural } from './format.ts';
+import { Glossary, Outcome, OutcomeBadge, Term } from './glossary.tsx';
+import { METRICS, OUTCOME_DEFINITIONS } from './labels.ts';
 import { engineWorker, proxy } from './clients.ts';
 import { listRuns, type RunListing } from './runs.ts';
 import { UsageError } from '../errors.ts';
@@ -53,33 +57,61 @@ export function SummaryTable({ evals, compare = false }: { evals: StoredEval[]; 
   return (
     <>
       <table class="summary">
-        <thead><tr><th scope="col">Evaluation</th><th scope="col">Target</th><th scope="col" title="items scored (n); completions in brackets when several per item">Items n</th><th scope="col">Executed</th><th scope="col" title="share correct, with its 95 % interval">Accuracy [95 % interval]</th>
-          {compare && <th scope="col" title="after − before on the same items, bootstrap 95 % interval">vs. {base?.label ?? 'first'} (paired)</th>}
-          <th scope="col">Format</th><th scope="col">Mean reward</th>
-          {OUTCOME_CLASSES.map((c) => <th scope="col">{c.replace(/_/g, ' ')}</th>)}</tr></thead>
+        <thead><tr><th scope="col">Evaluation</th><th scope="col">Target</th><th scope="col"><Term k="items" /></th><th scope="col"><Term k="execution_rate">Executed</Term></th><th scope="col"><Term k="accuracy">Accuracy [95 % interval]</Term></th>
+          {compare && <th scope="col"><Term k="paired">vs. {base?.label ?? 'first'} (paired)</Term></th>}
+          <th scope="col"><Term k="format_rate">Format</Term></th><th scope="col"><Term k="mean_reward" /></th>
+          {OUTCOME_CLASSES.map((c) => <th scope="col"><abbr title={OUTCOME_DEFINITIONS[c]}>{c.replace(/_/g, ' ')}</abbr></th>)}</tr></thead>
         <tbody>{evals.map((e, i) => { const m = e.report.summary; const a = summaryAccuracy(m); const d = diffs[i]; return (
           <tr><th scope="row">{e.label}</th><td>{e.target}</td><td>{a.items}{a.samples > a.items ? ` (${a.samples})` : ''}</td><td>{pct(m.execution_rate)}</td><td class="acc">{accuracyCell(m)}</td>
             {compare && <td class="paired">{d ? formatDifference(d) : '—'}</td>}
-            <td>{pct(m.format_rate)}</td><td>{m.mean_reward.toFixed(3)}</td>
+            <td>{pct(m.format_rate)}</td><td>{formatNumber(m.mean_reward, 3)}</td>
             {OUTCOME_CLASSES.map((c) => <td>{m.counts[c]}</td>)}</tr>); })}</tbody>
       </table>
       <p class="help">Accuracy: share of the scored completions that are correct, with its 95 % interval (Wilson; several samples of one item count as alike). n: items scored.{compare ? ' Paired: the same items; the smallest difference this size detects with 80 % power is given as "detectable".' : ''}</p>
+      <Glossary id="summary-glossary" summary="What the columns mean" metrics={['items', 'execution_rate', 'accuracy', ...(compare ? ['paired' as const] : []), 'format_rate', 'mean_reward']} outcomes={OUTCOME_CLASSES} />
     </>
   );
 }
 
-function ItemDetail({ item }: { item: EvalItemView }) {
+/** The completion with the model the solver ran marked in it (so the code shows once); the model alone when the text does not hold it verbatim. */
+function CompletionText({ completion, code }: { completion: string; code: string | null }) {
+  const at = code ? completion.indexOf(code) : -1;
+  if (!code || at < 0) {
+    return (<>
+      <pre class="code" id="drill-completion">{completion || '(empty)'}</pre>
+      {code ? <><h5>Extracted model</h5><pre class="code" id="drill-model">{code}</pre></> : <p class="help">Extracted model: none (no code block could be taken from it).</p>}
+    </>);
+  }
+  return (<>
+    <pre class="code" id="drill-completion">{completion.slice(0, at)}<mark class="model" id="drill-model">{code}</mark>{completion.slice(at + code.length)}</pre>
+    <p class="help"><mark class="model">Extracted model</mark>: the part of the completion the solver ran.</p>
+  </>);
+}
+
+function ItemDetail({ item, onClose }: { item: EvalItemView; onClose: () => void }) {
   const o = item.result.outcome;
+  const box = useRef<HTMLDivElement>(null);
+  // opened below a long table: bring it into view, and the keyboard with it
+  useEffect(() => { box.current?.scrollIntoView({ block: 'start' }); box.current?.focus({ preventScroll: true }); }, [item.id]);
+  const b = o?.reward_breakdown;
   return (
-    <div class="drill" id="drill">
-      <h4>{item.id}: {o?.class ?? 'not scored'}{o ? `, reward ${o.reward}` : ''}</h4>
-      <h5>Problem</h5><p class="question">{item.question}</p>
-      <p>Expected answer: {String(item.result.answer)}{o ? `; the model's objective: ${o.objective ?? 'none'} (${o.status})` : ''}</p>
-      <h5>Completion</h5><pre class="code">{item.completion || '(empty)'}</pre>
-      <h5>Extracted model</h5><pre class="code">{o?.code ?? '(none could be extracted)'}</pre>
-      {o && o.messages.length > 0 && (<><h5>Messages</h5><ul>{o.messages.map((m) => <li>{m.severity} from {m.source}{m.line ? ` (line ${m.line})` : ''}: {m.text}</li>)}</ul></>)}
-      {o && (<><h5>Reward breakdown</h5><p>format {o.reward_breakdown.format} × {o.reward_breakdown.weights.format} + answer {o.reward_breakdown.answer} × {o.reward_breakdown.weights.answer} + executed {o.reward_breakdown.exec} × {o.reward_breakdown.weights.exec} = {o.reward}</p></>)}
-      {o && o.log.length > 0 && (<><h5>Solver log</h5><pre class="log">{o.log.join('\n')}</pre></>)}
+    <div class="drill" id="drill" ref={box} tabIndex={-1} role="region" aria-labelledby="drill-h">
+      <h4 id="drill-h">{item.id}: {o ? <OutcomeBadge cls={o.class} /> : 'not scored'} <button type="button" class="secondary" onClick={onClose}>Close</button></h4>
+      {o && <p class="help" id="drill-class-definition"><code>{o.class}</code>: {OUTCOME_DEFINITIONS[o.class]}.</p>}
+      <dl class="grid">
+        <dt>Expected answer</dt><dd>{formatAnswer(item.result.answer)}</dd>
+        {o && (<>
+          <dt><Term k="objective" /></dt><dd>{o.objective === null ? 'none' : formatNumber(o.objective)} (solver status {o.status})</dd>
+          <dt><Term k="reward" /></dt><dd>{formatNumber(o.reward)}</dd>
+          <dt><Term k="reward_weights">Reward breakdown</Term></dt><dd>format {b!.format} × {b!.weights.format} + answer {b!.answer} × {b!.weights.answer} + executed {b!.exec} × {b!.weights.exec} = {formatNumber(o.reward)}<br /><span class="help">Each part earned (0 or 1) × its weight. Weights: {METRICS.reward_weights.definition}.</span></dd>
+          <dt>Tolerance rule</dt><dd>{o.tolerance}</dd>
+        </>)}
+      </dl>
+      <h5>Problem</h5><p class="question">{latexToPlain(item.question)}</p>
+      {o && (<><h5>Messages</h5><ul id="drill-messages">{o.messages.length ? o.messages.map((m) => <li class={m.severity}>[{m.source}] {m.text}</li>) : <li>none</li>}</ul></>)}
+      <h5>Completion</h5>
+      <CompletionText completion={item.completion} code={o?.code ?? null} />
+      {o && o.log.length > 0 && <details id="drill-log"><summary>Solver log ({plural(o.log.length, 'line')})</summary><pre class="log">{o.log.join('\n')}</pre></details>}
     </div>
   );
 }
@@ -93,14 +125,14 @@ export function EvalView({ stored }: { stored: StoredEval }) {
       <SummaryTable evals={[stored]} />
       <p class="help">Accuracy rule: {stored.report.summary.tolerance_rule}</p>
       <table id="eval-items">
-        <thead><tr><th scope="col">Item</th><th scope="col">Outcome</th><th scope="col">Reward</th><th scope="col">Objective</th><th scope="col">Expected</th></tr></thead>
+        <thead><tr><th scope="col">Item</th><th scope="col">Outcome</th><th scope="col"><Term k="reward" /></th><th scope="col"><Term k="objective" /></th><th scope="col"><Term k="expected" /></th></tr></thead>
         <tbody>{items.map((it, i) => (
           <tr class={open === i ? 'selected' : ''}>
             <td><button type="button" class="link" aria-expanded={open === i} onClick={() => setOpen(open === i ? null : i)}>{it.id}</button></td>
-            <td>{it.result.outcome?.class ?? '—'}</td><td>{it.result.outcome?.reward ?? '—'}</td><td>{it.result.outcome?.objective ?? '—'}</td><td>{String(it.result.answer)}</td>
+            <td>{it.result.outcome ? <Outcome cls={it.result.outcome.class} /> : '—'}</td><td>{it.result.outcome ? formatNumber(it.result.outcome.reward) : '—'}</td><td>{formatAnswer(it.result.outcome?.objective)}</td><td>{formatAnswer(it.result.answer)}</td>
           </tr>))}</tbody>
       </table>
-      {open !== null && items[open] && <ItemDetail item={items[open]!} />}
+      {open !== null && items[open] && <ItemDetail item={items[open]!} onClose={() => setOpen(null)} />}
     </section>
   );
 }
@@ -127,7 +159,7 @@ export function EvaluatePanel() {
         </select></label>
         <label>Max new tokens <input id="eval-max-new" type="number" min={8} value={s.form.evalMaxNew} onInput={(e) => s.update({ evalMaxNew: Number((e.target as HTMLInputElement).value) })} /></label>
         <label>Prompts decoded together <input id="eval-batch" type="number" min={1} max={64} value={s.form.evalBatch} onInput={(e) => s.update({ evalBatch: Number((e.target as HTMLInputElement).value) })} /></label>
-        <button type="button" id="evaluate" disabled={!!s.busy || !s.dataset} onClick={go}>Evaluate on {s.dataset ? `${s.dataset.eval.length} held-out problems` : '…'}</button>
+        <button type="button" id="evaluate" disabled={!!s.busy || !s.dataset} onClick={go}>Evaluate on {s.dataset ? plural(s.dataset.eval.length, 'held-out problem') : '…'}</button>
       </div>
       {!s.dataset && <p class="help">Prepare problems first (Problems tab).</p>}
       <p role="status" id="eval-progress">{progress}</p>

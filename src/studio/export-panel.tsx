@@ -15,6 +15,7 @@ import { listRuns, type RunListing } from './runs.ts';
 import { importRunFiles, runFolderZip } from './run-folder.ts';
 import type { RunData } from './training.ts';
 import { UsageError } from '../errors.ts';
+import { plural } from './format.ts';
 
 type Files = Record<string, string | Uint8Array>;
 const u8 = (v: string | Uint8Array) => (typeof v === 'string' ? strToU8(v) : v);
@@ -86,7 +87,7 @@ export function ExportPanel() {
     <div>
       <label>Run <select id="export-run" value={sel} onChange={(e) => setSel((e.target as HTMLSelectElement).value)}>
         {runs.length === 0 && <option value="">no runs yet</option>}
-        {runs.map((x) => <option value={x.id}>{x.title || x.id} — {x.steps} steps, {x.target}</option>)}
+        {runs.map((x) => <option value={x.id}>{x.title || x.id} — {plural(x.steps, 'step')}, {x.target}</option>)}
       </select></label>
       <div class="row">
         <button type="button" id="export-all" disabled={!r || !!s.busy} onClick={everything}>Everything (zip)</button>

@@ -8,18 +8,30 @@ import type { GpuReport, ModelRef } from '../host/engine-host.ts';
 import { isBuiltinPolicy } from '../model/builtin.ts';
 import { appBase, noWebGpuAdvice, StudioContext, TABS, type Dataset, type Studio, type TabId } from './app.ts';
 import { engineWorker } from './clients.ts';
-import { ClassroomPanel, sharedConfigNotice } from './classroom-panel.tsx';
+import { ClassroomPanel, DAMAGED_LINK, sharedConfigNotice } from './classroom-panel.tsx';
 import { EvaluatePanel } from './evaluate-panel.tsx';
 import { ExportPanel } from './export-panel.tsx';
 import { ModelPanel } from './model-panel.tsx';
 import { DATASET_FILE, ProblemsPanel } from './problems-panel.tsx';
 import { registerOffline, type OfflineState } from './offline.ts';
-import { loadForm, saveForm, serverToken, type StudioForm } from './state.ts';
+import { hubToken, loadForm, saveForm, serverToken, type StudioForm } from './state.ts';
 import { TargetsPanel } from './targets-panel.tsx';
 import { TrainPanel } from './train-panel.tsx';
 import { TransferPanel } from './transfer-panel.tsx';
 import './studio.css';
 import { UsageError } from '../errors.ts';
+
+/** The error banner: a message's first line, the lines after it folded under "Details". */
+function ErrorBanner({ message, onDismiss }: { message: string; onDismiss: () => void }) {
+  const [head, ...rest] = message.split('\n');
+  const details = rest.join('\n').trim();
+  return (
+    <div class="error-banner" id="error" role="alert">
+      <div><span id="error-message">{head}</span>{details && <details><summary>Details</summary><pre id="error-details">{details}</pre></details>}</div>
+      <button type="button" class="secondary" onClick={onDismiss}>Dismiss</button>
+    </div>
+  );
+}
 
 const PANELS: Record<TabId, () => preact.JSX.Element> = {
   model: ModelPanel, problems: ProblemsPanel, targets: TargetsPanel, evaluate: EvaluatePanel,
@@ -36,6 +48,7 @@ function App() {
   const [error, setError] = useState<string | null>(null);
   const [runsVersion, setRunsVersion] = useState(0);
   const [offline, setOffline] = useState<OfflineState | null>(null);
+  const [linkDismissed, setLinkDismissed] = useState(false);
   useEffect(() => { saveForm(form); }, [form]);
   useEffect(() => { localStorage.setItem('evom-studio-tab', tab); }, [tab]);
   useEffect(() => {
@@ -44,7 +57,10 @@ function App() {
     void readJsonFile<Dataset>(DATASET_FILE, 'dataset.json').then((d) => d && setDataset(d)).catch(() => undefined);
   }, []);
   const modelChoiceFor = (m: { kind: string; id: string }): ModelRef => {
-    if (m.kind === 'hub') return { kind: 'hub', id: m.id, ...(form.model.hubUrl ? { hubUrl: form.model.hubUrl } : {}) };
+    if (m.kind === 'hub') {
+      const token = hubToken.get();
+      return { kind: 'hub', id: m.id, ...(form.model.hubUrl ? { hubUrl: form.model.hubUrl } : {}), ...(token ? { token } : {}) };
+    }
     if (m.kind === 'local') {
       if (!localFiles.length) throw new UsageError('this run uses model files from this computer: pick the model folder again (Model tab)');
       return { kind: 'local', files: localFiles };
@@ -92,9 +108,13 @@ function App() {
           </div>
         )}
         {sharedConfigNotice.text && <div class="notice" id="shared-notice" role="status">{sharedConfigNotice.text}</div>}
-        {error && (
-          <div class="error-banner" id="error" role="alert"><span>{error}</span><button type="button" class="secondary" onClick={() => setError(null)}>Dismiss</button></div>
+        {sharedConfigNotice.damaged !== null && !linkDismissed && (
+          <div class="error-banner" id="shared-link-error" role="alert">
+            <div><strong>{DAMAGED_LINK}</strong><details><summary>Details</summary><pre>{sharedConfigNotice.damaged}</pre></details></div>
+            <button type="button" class="secondary" onClick={() => { sharedConfigNotice.dismiss(); setLinkDismissed(true); }}>Dismiss</button>
+          </div>
         )}
+        {error && <ErrorBanner message={error} onDismiss={() => setError(null)} />}
         {busy && <p class="busy" role="status" id="busy">{busy}…</p>}
         <section id="panel" role="tabpanel" aria-labelledby={`tab-${tab}`}>
           <h2>{TABS.find(([id]) => id === tab)![1]}</h2>

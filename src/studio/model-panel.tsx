@@ -1,13 +1,16 @@
 // Model: the built-in policy, a Hub id or local files; the memory plan against this adapter before
 // anything large is downloaded; download with progress; the storage panel.
 import { useEffect, useState } from 'preact/hooks';
-import { HUB_URL, type DownloadProgress } from '../model/hub.ts';
+import { HUB_TOKENS_PAGE, HUB_URL, type DownloadProgress } from '../model/hub.ts';
 import { formatBytes } from '../gpu/memory-plan.ts';
 import { deleteStored, listStorage, type StoredEntry } from '../host/run-store-opfs.ts';
 import type { PlanReport } from '../host/engine-host.ts';
 import { useStudio } from './app.ts';
 import { engineWorker, proxy } from './clients.ts';
 import { listRuns } from './runs.ts';
+import { hubProblem } from './messages.ts';
+import { plural } from './format.ts';
+import { hubToken } from './state.ts';
 
 function ProgressLine({ p }: { p: DownloadProgress }) {
   const total = p.total ?? 0;
@@ -28,7 +31,7 @@ export function StoragePanel() {
   const refresh = async () => {
     try {
       setEntries(await listStorage());
-      setTitles(Object.fromEntries((await listRuns()).map((r) => [r.id, `${r.title ? `${r.title} — ` : ''}${r.steps} steps, ${r.target}`])));
+      setTitles(Object.fromEntries((await listRuns()).map((r) => [r.id, `${r.title ? `${r.title} — ` : ''}${plural(r.steps, 'step')}, ${r.target}`])));
       setEstimate(await navigator.storage.estimate());
     } catch (e) { s.setError((e as Error).message); }
   };
@@ -63,11 +66,13 @@ export function ModelPanel() {
   const [plan, setPlan] = useState<PlanReport | null>(null);
   const [progress, setProgress] = useState<Record<string, DownloadProgress>>({});
   const [downloaded, setDownloaded] = useState<string | null>(null);
+  const [token, setToken] = useState(hubToken.get());
   const setModel = (patch: Partial<typeof m>) => { s.update({ model: { ...m, ...patch } }); setPlan(null); setDownloaded(null); };
   const st = s.form.settings;
   // the plan runs before problems are prepared, so prompts are taken as 256 tokens
   const checkPlan = (t = st) => s.job('Reading the model configuration', async () => {
-    const r = await engineWorker().plan(s.modelChoice(), { group: t.group, microBatch: t.microBatch, promptTokens: 256, maxNewTokens: t.maxNewTokens, loraRank: t.loraRank, recompute: t.recompute ?? false, ...(t.quant && t.quant !== 'none' ? { weights: t.quant } : {}) }, s.form.budgetGiB * 2 ** 30);
+    const r = await engineWorker().plan(s.modelChoice(), { group: t.group, microBatch: t.microBatch, promptTokens: 256, maxNewTokens: t.maxNewTokens, loraRank: t.loraRank, recompute: t.recompute ?? false, ...(t.quant && t.quant !== 'none' ? { weights: t.quant } : {}) }, s.form.budgetGiB * 2 ** 30)
+      .catch((e: unknown) => { throw m.kind === 'hub' ? hubProblem(e, m.hubUrl) : e; });
     setPlan(r);
     if (r.problems.length) s.setError(`This model cannot be trained on this GPU adapter with these settings: ${r.problems.join('; ')}.`);
     return r;
@@ -76,8 +81,9 @@ export function ModelPanel() {
     const r = plan ?? await checkPlan();
     if (!r || r.problems.length) return;
     setProgress({});
-    const { files } = await engineWorker().download(s.modelChoice(), proxy((p: DownloadProgress) => setProgress((old) => ({ ...old, [p.file]: p }))));
-    setDownloaded(`${files.length} files ready (cached in this browser's private storage; interrupted downloads resume)`);
+    const { files } = await engineWorker().download(s.modelChoice(), proxy((p: DownloadProgress) => setProgress((old) => ({ ...old, [p.file]: p }))))
+      .catch((e: unknown) => { throw hubProblem(e, m.hubUrl); });
+    setDownloaded(`${plural(files.length, 'file')} ready (cached in this browser's private storage; interrupted downloads resume)`);
     s.runsChanged();
   });
   return (
@@ -88,15 +94,17 @@ export function ModelPanel() {
         <label class="inline"><input type="radio" name="model-kind" value="builtin-multi" checked={m.kind === 'builtin' && m.builtinId === 'evom-tiny-multi'} onChange={() => setModel({ kind: 'builtin', builtinId: 'evom-tiny-multi' })} /> Built-in evom-tiny-multi (warm-started in several solver languages, for solver-transfer trials; trains in minutes without a GPU)</label>
         <label class="inline"><input type="radio" name="model-kind" value="hub" checked={m.kind === 'hub'} onChange={() => setModel({ kind: 'hub' })} /> A Hugging Face Hub model (Qwen2, Qwen2.5, Qwen3, Llama)</label>
         <label class="inline"><input type="radio" name="model-kind" value="local" checked={m.kind === 'local'} onChange={() => setModel({ kind: 'local' })} /> Files on this computer (a model folder: config.json, tokenizer.json, *.safetensors)</label>
-        {m.kind === 'hub' && (
+        {m.kind === 'hub' && (<>
           <div class="row">
             <label>Hub id <input id="hub-id" type="text" size={34} value={m.hubId} onInput={(e) => setModel({ hubId: (e.target as HTMLInputElement).value.trim() })} /></label>
             <label>Hub address <input id="hub-url" type="url" size={30} placeholder={HUB_URL} value={m.hubUrl} onInput={(e) => setModel({ hubUrl: (e.target as HTMLInputElement).value.trim() })} /></label>
+            <label>Hub token <input id="hub-token" type="password" autocomplete="off" size={24} placeholder="hf_…" aria-describedby="hub-token-help" value={token} onInput={(e) => { const t = (e.target as HTMLInputElement).value.trim(); setToken(t); hubToken.set(t); setPlan(null); }} /></label>
           </div>
-        )}
+          <p class="help" id="hub-token-help">Gated or private models need an access token (read access) from <a href={HUB_TOKENS_PAGE} target="_blank" rel="noopener">huggingface.co/settings/tokens</a>. It is kept only in this browser and sent only to the Hub (never in share links, run cards or exports).</p>
+        </>)}
         {m.kind === 'local' && (
           <label>Model folder <input id="local-files" type="file" multiple {...{ webkitdirectory: true }} onChange={(e) => s.setLocalFiles(Array.from((e.target as HTMLInputElement).files ?? []))} />
-            <span class="help">{s.localFiles.length ? `${s.localFiles.length} files picked` : 'Pick the folder; files stay on this computer.'}</span></label>
+            <span class="help">{s.localFiles.length ? `${plural(s.localFiles.length, 'file')} picked` : 'Pick the folder; files stay on this computer.'}</span></label>
         )}
         <label>GPU memory budget (GiB) <input id="budget" type="number" min={0.25} step={0.25} value={s.form.budgetGiB} onInput={(e) => s.update({ budgetGiB: Number((e.target as HTMLInputElement).value) })} />
           <span class="help">Browsers do not report free GPU memory; the plan refuses models whose training needs more than this.</span></label>

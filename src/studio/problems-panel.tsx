@@ -1,5 +1,7 @@
 // Problems: generated families (with difficulty), a bundled benchmark, a URL or an uploaded JSONL;
-// a preview and the train/evaluation split. Parsing and generation run in the problems worker.
+// a preview (LaTeX rendered as text) and the train/evaluation split. Parsing and generation run in
+// the problems worker. A source that fails to load hides the preview of the problems prepared before
+// it, and says that those are still the ones in use.
 import { useState } from 'preact/hooks';
 import { FAMILIES } from '../problems/generator.ts';
 import { Rng } from '../problems/rng.ts';
@@ -10,6 +12,8 @@ import { problemsWorker } from './clients.ts';
 import { defaultForm, type DataSpec } from './state.ts';
 import { UsageError } from '../errors.ts';
 import { scoringAnswer } from '../problems/benchmarks.ts';
+import { formatAnswer, latexToPlain, plural } from './format.ts';
+import { reachProblem } from './messages.ts';
 
 /** Benchmarks bundled in public/benchmarks (licenses allow redistribution; see its README). */
 export const BUNDLED = [
@@ -30,13 +34,32 @@ export function splitItems(items: TrainItem[], evalFraction: number, seed: numbe
   return { eval: order.slice(0, k), train: order.slice(k) };
 }
 
+/** A question as the preview shows it: its LaTeX as text, cut at 220 characters. */
+function preview(question: string): string {
+  const text = latexToPlain(question);
+  return text.length > 220 ? `${text.slice(0, 220)}…` : text;
+}
+
 export function ProblemsPanel() {
   const s = useStudio();
   const d = s.form.data;
   const [file, setFile] = useState<File | null>(null);
+  /** the source that failed to load since the last one that loaded (a preview would show older problems) */
+  const [failed, setFailed] = useState<string | null>(null);
   const setData = (spec: DataSpec) => s.update({ data: spec });
   const gen = d.kind === 'generator' ? d : null;
   const prepare = () => s.job('Preparing problems', async () => {
+    let ds: Dataset;
+    try { ds = await load(); } catch (e) {
+      setFailed(d.kind === 'upload' ? file?.name || 'the file' : d.kind === 'url' ? d.url : d.kind === 'bundled' ? d.file : 'the generator');
+      throw e;
+    }
+    setFailed(null);
+    s.setDataset(ds);
+    await writeFile(DATASET_FILE, 'dataset.json', JSON.stringify(ds));
+  });
+  /** The problems of the chosen source, split. */
+  const load = async (): Promise<Dataset> => {
     let items: TrainItem[], description: string, dropped = 0;
     if (d.kind === 'generator') {
       const families = d.families.split(',').map((f) => f.trim()).filter(Boolean).join(',');
@@ -44,7 +67,7 @@ export function ProblemsPanel() {
       const fams = parseFamilies(families || 'all');
       const gi = await problemsWorker().generate({ families: fams, count: d.count, seed: 3_000_000 + d.seed, difficulty: d.difficulty });
       items = gi.map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
-      description = `generated: ${fams.join(', ')}, difficulty ${d.difficulty}, ${d.count} problems, seed ${d.seed}`;
+      description = `generated: ${fams.join(', ')}, difficulty ${d.difficulty}, ${plural(d.count, 'problem')}, seed ${d.seed}`;
     } else {
       let raw;
       if (d.kind === 'upload') {
@@ -54,21 +77,19 @@ export function ProblemsPanel() {
       } else {
         const url = d.kind === 'bundled' ? new URL(`benchmarks/${d.file}`, document.baseURI).href : d.url;
         if (d.kind === 'url' && !/^https?:\/\//.test(url)) throw new UsageError(`"${url}" is not an http(s) URL`);
-        raw = await problemsWorker().load(url, url);
+        raw = await problemsWorker().load(url, url).catch((e: unknown) => { throw reachProblem(e, 'the benchmark file', url); });
         description = d.kind === 'bundled' ? `bundled ${d.file}` : `from ${url}`;
       }
       const answered = raw.filter((i) => scoringAnswer(i, s.form.errata) !== null);
       dropped = raw.length - answered.length;
       items = answered.map((i) => ({ id: i.id, question: i.question, answer: scoringAnswer(i, s.form.errata)! }));
       const corrected = raw.filter((i) => i.answer_errata).length;
-      if (corrected) description += s.form.errata ? `, ${corrected} answers corrected (errata)` : ` (${corrected} items have errata; scored with the benchmark's own answers)`;
+      if (corrected) description += s.form.errata ? `, ${plural(corrected, 'answer')} corrected (errata)` : ` (${plural(corrected, 'item')} ${corrected === 1 ? 'has' : 'have'} errata; scored with the benchmark's own answers)`;
     }
-    if (items.length < 2) throw new UsageError(`only ${items.length} problem(s) with an answer: at least 2 are needed for a train/evaluation split`);
+    if (items.length < 2) throw new UsageError(`only ${plural(items.length, 'problem')} with an answer: at least 2 are needed for a train/evaluation split`);
     const split = splitItems(items, s.form.evalFraction, d.kind === 'generator' ? d.seed : 1);
-    const ds: Dataset = { description, ...split, dropped };
-    s.setDataset(ds);
-    await writeFile(DATASET_FILE, 'dataset.json', JSON.stringify(ds));
-  });
+    return { description, ...split, dropped };
+  };
   return (
     <div>
       <fieldset>
@@ -108,14 +129,15 @@ export function ProblemsPanel() {
       <button type="button" id="prepare" disabled={!!s.busy} onClick={prepare}>Prepare problems</button>
       {s.dataset && (
         <section aria-labelledby="preview-h">
-          <h3 id="preview-h">Preview</h3>
+          <h3 id="preview-h">{failed ? 'Problems in use' : 'Preview'}</h3>
+          {failed && <p class="notice" id="preview-stale" role="status">{failed} was not loaded. The problems prepared before it are still the ones used for training and evaluation:</p>}
           <p id="split-summary">{s.dataset.description}: {s.dataset.train.length} for training, {s.dataset.eval.length} held out for evaluation{s.dataset.dropped ? ` (${s.dataset.dropped} without an answer left out)` : ''}.</p>
-          <table id="preview">
+          {!failed && <table id="preview">
             <thead><tr><th scope="col">Split</th><th scope="col">Id</th><th scope="col">Question</th><th scope="col">Answer</th></tr></thead>
             <tbody>{[...s.dataset.train.slice(0, 4).map((i) => ['train', i] as const), ...s.dataset.eval.slice(0, 4).map((i) => ['eval', i] as const)].map(([split, i]) => (
-              <tr><td>{split}</td><td>{i.id}</td><td class="question">{i.question.length > 220 ? `${i.question.slice(0, 220)}…` : i.question}</td><td>{String(i.answer)}</td></tr>
+              <tr><td>{split}</td><td>{i.id}</td><td class="question">{preview(i.question)}</td><td>{formatAnswer(i.answer)}</td></tr>
             ))}</tbody>
-          </table>
+          </table>}
         </section>
       )}
     </div>

@@ -1,5 +1,6 @@
 // What the user entered, kept in localStorage so a reload loses nothing. The sandbox-server token
-// is stored under its own key and never leaves this browser (not in links, run cards or exports).
+// and the Hugging Face token are stored under their own keys and never leave this browser (not in
+// links, run cards or exports; the Hub token goes only to the Hub, with its requests).
 import { defaultSettings, type TrainSettings } from '../rl/settings.ts';
 import type { ToleranceRule } from '../verifier/tolerance.ts';
 import type { BuiltinPolicy } from '../model/builtin.ts';
@@ -32,6 +33,7 @@ export interface StudioForm {
 
 const FORM_KEY = 'evom-studio-form';
 const TOKEN_KEY = 'evom-studio-server-token';
+const HUB_TOKEN_KEY = 'evom-studio-hub-token';
 
 export function defaultForm(): StudioForm {
   // the form starts on the built-in policy, with its defaults (those `evom demo` trains with)
@@ -61,10 +63,17 @@ export function saveForm(f: StudioForm): void {
   localStorage.setItem(FORM_KEY, JSON.stringify(f));
 }
 
-export const serverToken = {
-  get: (): string => localStorage.getItem(TOKEN_KEY) ?? '',
-  set: (t: string): void => { if (t) localStorage.setItem(TOKEN_KEY, t); else localStorage.removeItem(TOKEN_KEY); },
-};
+/** A secret kept under its own localStorage key, apart from the form. */
+function storedSecret(key: string) {
+  return {
+    get: (): string => localStorage.getItem(key) ?? '',
+    set: (t: string): void => { if (t) localStorage.setItem(key, t); else localStorage.removeItem(key); },
+  };
+}
+
+export const serverToken = storedSecret(TOKEN_KEY);
+/** A Hugging Face access token, for gated or private Hub models. */
+export const hubToken = storedSecret(HUB_TOKEN_KEY);
 
 /** The run in progress or paused, so a reload offers to resume it. */
 export interface ActiveRun { id: string; status: 'running' | 'paused' | 'stopped' | 'done'; steps: number }

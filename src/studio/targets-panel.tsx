@@ -10,6 +10,7 @@ import { allTargets } from '../targets/registry.ts';
 import { cacheTargetOffline, targetCachedOffline } from './target-offline.ts';
 import { DEFAULTS } from '../verifier/config.ts';
 import { preparePyodide, targetUsesPyodide } from '../verifier/pyodide-link.ts';
+import { isUnreachable, unreachableMessage } from './messages.ts';
 
 /** The in-browser targets, from the registry: [name, label] */
 export const IN_BROWSER: readonly (readonly [string, string])[] = allTargets().filter((t) => t.runs === 'worker').map((t) => [t.name, `${t.name} — ${t.language}, in this browser (wasm)`] as const);
@@ -42,7 +43,7 @@ function OfflineTarget({ target }: { target: string }) {
 /** What went wrong talking to a sandbox server, in words a user can act on. */
 export function serverProblem(url: string, reason: string): string {
   if (/token rejected|HTTP 401|HTTP 403/.test(reason)) return `The sandbox server at ${url} rejected the token. Check the token with whoever runs the server (evom serve --tokens FILE).`;
-  if (/Failed to fetch|NetworkError|Load failed|fetch/i.test(reason)) return `Could not reach the sandbox server at ${url}: is it running (npx evom serve), is the address right, and does its cors_origins setting allow this page (${location.origin})?`;
+  if (isUnreachable(reason) || /fetch/i.test(reason)) return unreachableMessage('the sandbox server', url, { start: 'npx evom serve', cors: 'its cors_origins setting' });
   return `The sandbox server at ${url} answered with an error: ${reason}`;
 }
 

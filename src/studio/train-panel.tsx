@@ -1,6 +1,6 @@
 // Train: every setting with its default and a one-line explanation; start, pause, resume, stop;
-// live charts of every metric; the rollout inspector (the G completions of a problem with their
-// rewards and advantages).
+// live charts of every metric, each with its definition; the rollout inspector (the G completions of
+// a problem with their rewards and advantages, and whether the group taught the update anything).
 import { useEffect, useState } from 'preact/hooks';
 import { defaultSettings, SETTINGS, validateSettings, type ModelKind, type TrainSettings } from '../rl/settings.ts';
 import type { RunDraft } from './training.ts';
@@ -9,7 +9,9 @@ import { useStudio, type Studio } from './app.ts';
 import { color, LineChart } from './chart.tsx';
 import { activeRun, newRunId } from './state.ts';
 import { isTraining, requestPause, requestStop, resumeRun, startRun, useTraining, type TrainState } from './training.ts';
-import { modelLabel, settingsModel } from './labels.ts';
+import { groupFate, METRICS, modelLabel, noSignalNote, settingsModel, type MetricKey } from './labels.ts';
+import { formatAnswer, formatNumber, latexToPlain, pct } from './format.ts';
+import { Glossary, Outcome, Term } from './glossary.tsx';
 import { UsageError } from '../errors.ts';
 import { stepAccuracy } from '../verifier/stats.ts';
 
@@ -49,21 +51,24 @@ export function SettingsForm({ settings, onChange, model, skip = [] }: { setting
 
 const series = (ms: StepMetrics[], f: (m: StepMetrics) => number) => ms.map(f);
 
+/** The definitions under a chart: "Name: definition." for each metric it plots. */
+const chartNote = (keys: MetricKey[]) => keys.map((k) => `${METRICS[k].name}: ${METRICS[k].definition}.`).join(' ');
+
 export function MetricCharts({ metrics }: { metrics: StepMetrics[] }) {
   const x = metrics.map((m) => m.step);
-  const c = (id: string, title: string, list: [string, (m: StepMetrics) => number][]) =>
-    <LineChart id={id} title={title} x={x} series={list.map(([label, f], i) => ({ label, values: series(metrics, f), color: color(i) }))} />;
+  const c = (id: string, title: string, keys: MetricKey[], list: [string, (m: StepMetrics) => number][]) =>
+    <LineChart id={id} title={title} note={chartNote(keys)} x={x} series={list.map(([label, f], i) => ({ label, values: series(metrics, f), color: color(i) }))} />;
   return (
     <div class="charts" id="charts">
-      {c('chart-reward', 'Mean reward', [['reward', (m) => m.reward_mean], ['reward std', (m) => m.reward_std]])}
-      {c('chart-rates', 'Accuracy, format and execution rates', [['accuracy', (m) => m.accuracy], ['format', (m) => m.format_rate], ['executed', (m) => m.exec_rate]])}
-      {c('chart-no-model', 'No model: the answer written in, not solved for (share of completions)', [['no_model', (m) => (m.classes.no_model ?? 0) / Math.max(1, Object.values(m.classes).reduce((a, b) => a + b, 0))]])}
-      {c('chart-kl', 'KL to the base policy', [['KL', (m) => m.kl]])}
-      {c('chart-entropy', 'Entropy (nats/token)', [['entropy', (m) => m.entropy]])}
-      {c('chart-length', 'Completion length (tokens)', [['length', (m) => m.completion_length]])}
-      {c('chart-clip', 'Clipped-ratio fraction', [['clip fraction', (m) => m.clip_fraction]])}
-      {c('chart-tps', 'Generation speed (tokens/s)', [['tokens/s', (m) => m.tokens_per_s]])}
-      {c('chart-time', 'Time per stage (s)', [['generate', (m) => m.ms.generate / 1000], ['verify wait', (m) => m.ms.verify_wait / 1000], ['train', (m) => m.ms.train / 1000], ['update', (m) => m.ms.update / 1000]])}
+      {c('chart-reward', 'Mean reward', ['mean_reward', 'reward_std'], [['reward', (m) => m.reward_mean], ['reward std', (m) => m.reward_std]])}
+      {c('chart-rates', 'Accuracy, format and execution rates', ['accuracy', 'format_rate', 'execution_rate'], [['accuracy', (m) => m.accuracy], ['format', (m) => m.format_rate], ['executed', (m) => m.exec_rate]])}
+      {c('chart-no-model', 'No model: the answer written in, not solved for (share of completions)', ['no_model'], [['no_model', (m) => (m.classes.no_model ?? 0) / Math.max(1, Object.values(m.classes).reduce((a, b) => a + b, 0))]])}
+      {c('chart-kl', 'KL to the base policy', ['kl'], [['KL', (m) => m.kl]])}
+      {c('chart-entropy', 'Entropy (nats/token)', ['entropy'], [['entropy', (m) => m.entropy]])}
+      {c('chart-length', 'Completion length (tokens)', ['completion_length'], [['length', (m) => m.completion_length]])}
+      {c('chart-clip', 'Clipped-ratio fraction', ['clip_fraction'], [['clip fraction', (m) => m.clip_fraction]])}
+      {c('chart-tps', 'Generation speed (tokens/s)', ['tokens_per_s'], [['tokens/s', (m) => m.tokens_per_s]])}
+      {c('chart-time', 'Time per stage (s)', ['stage_time'], [['generate', (m) => m.ms.generate / 1000], ['verify wait', (m) => m.ms.verify_wait / 1000], ['train', (m) => m.ms.train / 1000], ['update', (m) => m.ms.update / 1000]])}
     </div>
   );
 }
@@ -80,30 +85,47 @@ export function RolloutInspector({ rollouts }: { rollouts: TrainState['rollouts'
       <h3 id="inspector-h">Rollout inspector</h3>
       <div class="row">
         <label>Step <select id="inspect-step" value={String(cur.step)} onChange={(e) => { setStep(Number((e.target as HTMLSelectElement).value)); setOpen(null); }}>{rollouts.map((r) => <option value={String(r.step)}>{r.step}</option>)}</select></label>
-        <label>Problem <select id="inspect-group" value={String(group)} onChange={(e) => { setGroup(Number((e.target as HTMLSelectElement).value)); setOpen(null); }}>{cur.groups.map((x, i) => <option value={String(i)}>{x.id}{x.kept ? '' : ' (dropped: no signal)'}</option>)}</select></label>
+        <label>Problem <select id="inspect-group" value={String(group)} onChange={(e) => { setGroup(Number((e.target as HTMLSelectElement).value)); setOpen(null); }}>{cur.groups.map((x, i) => <option value={String(i)}>{x.id}{x.kept ? (noSignalNote(x) ? ' (no signal)' : '') : ' (dropped: no signal)'}</option>)}</select></label>
       </div>
       {g && (<>
-        <p class="question">{g.question}</p>
-        <p>Expected answer {String(g.answer)}. {g.kept ? 'Used for the update.' : 'Dropped by dynamic sampling (all rewards equal).'}</p>
+        <p class="question">{latexToPlain(g.question)}</p>
+        <p id="group-fate">Expected answer {formatAnswer(g.answer)}. {groupFate(g)}</p>
         <table id="rollout-table">
-          <thead><tr><th scope="col">#</th><th scope="col">Outcome</th><th scope="col">Reward</th><th scope="col">Advantage</th><th scope="col">Objective</th><th scope="col">Tokens</th></tr></thead>
+          <thead><tr><th scope="col">#</th><th scope="col">Outcome</th><th scope="col"><Term k="reward" /></th><th scope="col"><Term k="advantage" /></th><th scope="col"><Term k="objective" /></th><th scope="col"><Term k="tokens" /></th></tr></thead>
           <tbody>{g.completions.map((c, i) => (
             <tr><td><button type="button" class="link" aria-expanded={open === i} onClick={() => setOpen(open === i ? null : i)}>{i + 1}</button></td>
-              <td>{c.class}</td><td>{c.reward.toFixed(2)}</td><td>{c.advantage.toFixed(3)}</td><td>{c.objective ?? '—'}</td><td>{c.tokens}</td></tr>))}</tbody>
+              <td><Outcome cls={c.class} /></td><td>{formatNumber(c.reward, 3)}</td><td>{formatNumber(c.advantage, 3)}</td><td>{formatAnswer(c.objective)}</td><td>{c.tokens}</td></tr>))}</tbody>
         </table>
+        <Glossary id="inspector-glossary" summary="What the columns mean" metrics={['reward', 'advantage', 'objective', 'tokens']} outcomes={[...new Set(g.completions.map((c) => c.class))]} />
         {open !== null && g.completions[open] && <pre class="code" id="rollout-text">{g.completions[open]!.text}</pre>}
       </>)}
     </section>
   );
 }
 
+/** The metrics table's columns: a header (with the metric it shows) and a cell per step. */
+const METRIC_COLUMNS: readonly [string, MetricKey | null, (m: StepMetrics) => string][] = [
+  ['Step', null, (m) => String(m.step)],
+  ['Reward', 'mean_reward', (m) => formatNumber(m.reward_mean, 4)],
+  ['Accuracy [95 %] of n samples', 'accuracy', stepAccuracy],
+  ['Format', 'format_rate', (m) => pct(m.format_rate)],
+  ['Executed', 'execution_rate', (m) => pct(m.exec_rate)],
+  ['KL', 'kl', (m) => formatNumber(m.kl, 4)],
+  ['Entropy', 'entropy', (m) => formatNumber(m.entropy, 4)],
+  ['Length', 'completion_length', (m) => formatNumber(m.completion_length, 4)],
+  ['Clip', 'clip_fraction', (m) => formatNumber(m.clip_fraction, 3)],
+  ['Tokens/s', 'tokens_per_s', (m) => formatNumber(m.tokens_per_s, 4)],
+  ['Seconds', 'step_seconds', (m) => formatNumber(m.ms.total / 1000, 4)],
+];
+
 export function MetricsTable({ metrics }: { metrics: StepMetrics[] }) {
-  return (
+  return (<>
     <table id="metrics">
-      <thead><tr>{['Step', 'Reward', 'Accuracy [95 %] of n samples', 'Format', 'Executed', 'KL', 'Entropy', 'Length', 'Clip', 'Tokens/s', 'Seconds'].map((h) => <th scope="col">{h}</th>)}</tr></thead>
-      <tbody>{metrics.map((m) => <tr>{[String(m.step), m.reward_mean.toFixed(3), stepAccuracy(m), m.format_rate.toFixed(3), m.exec_rate.toFixed(3), m.kl.toFixed(4), m.entropy.toFixed(3), m.completion_length.toFixed(1), m.clip_fraction.toFixed(3), m.tokens_per_s.toFixed(1), (m.ms.total / 1000).toFixed(1)].map((v) => <td>{v}</td>)}</tr>)}</tbody>
+      <thead><tr>{METRIC_COLUMNS.map(([h, k]) => <th scope="col">{k ? <Term k={k}>{h}</Term> : h}</th>)}</tr></thead>
+      <tbody>{metrics.map((m) => <tr>{METRIC_COLUMNS.map(([, , cell]) => <td>{cell(m)}</td>)}</tr>)}</tbody>
     </table>
-  );
+    <Glossary id="metrics-glossary" summary="What the columns mean" metrics={METRIC_COLUMNS.flatMap(([, k]) => (k ? [k] : []))} />
+  </>);
 }
 
 export function newRun(s: Studio, settings: TrainSettings, extra: Partial<RunDraft> = {}): RunDraft {

@@ -11,6 +11,7 @@ import type { Studio } from './app.ts';
 import { engineWorker } from './clients.ts';
 import { activeRun } from './state.ts';
 import { UsageError } from '../errors.ts';
+import { plural } from './format.ts';
 
 export type TrainStatus = 'idle' | 'opening' | 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed';
 
@@ -93,14 +94,14 @@ async function continueRun(s: Studio, run: RunRecord): Promise<TrainStatus> {
     while (state.metrics.length < run.settings.steps) {
       if (request) break;
       const k = state.metrics.length + 1;
-      set({ message: `Step ${k}/${run.settings.steps}: generating ${run.settings.group} completions per problem, solving them, updating…` });
+      set({ message: `Step ${k}/${run.settings.steps}: generating ${plural(run.settings.group, 'completion')} per problem, solving them, updating…` });
       const r = await engineWorker().trainStep();
       set({ metrics: [...state.metrics, r.metrics], rollouts: keepRollouts(state.rollouts, { step: r.metrics.step, groups: r.rollouts }) });
     }
     const done = state.metrics.length >= run.settings.steps;
     const status: TrainStatus = done ? 'done' : request === 'pause' ? 'paused' : 'stopped';
     if (status !== 'paused') await closeSession();
-    set({ status, message: done ? `Done: ${state.metrics.length} steps.` : status === 'paused' ? `Paused after step ${state.metrics.length}.` : `Stopped after step ${state.metrics.length}.` });
+    set({ status, message: done ? `Done: ${plural(state.metrics.length, 'step')}.` : status === 'paused' ? `Paused after step ${state.metrics.length}.` : `Stopped after step ${state.metrics.length}.` });
     s.runsChanged();
     return status;
   } catch (e) {
