@@ -53,7 +53,7 @@ describe('the settings table', () => {
 
   it('defaults per model: the built-in policy gets the demo\'s, a Hub model the CLI\'s', () => {
     expect(defaultSettings('builtin', 'grpo', 'highs')).toEqual({
-      algo: 'grpo', target: 'highs', tolerance: 'rel5pct', steps: 10, group: 8, promptsPerStep: 2, lr: 2e-3, kl: 0,
+      algo: 'grpo', target: 'highs', tolerance: 'rel5pct', steps: 10, group: 8, promptsPerStep: 2, lr: 5e-4, kl: 0,
       loraRank: 8, loraAlpha: 16, maxNewTokens: 112, temperature: 1, seed: 0, microBatch: 16, updatesPerBatch: 1, quant: 'none', recompute: false,
     });
     expect(defaultSettings('hub', 'dapo', 'glpk')).toEqual({
@@ -74,7 +74,7 @@ describe('the settings table', () => {
       };
       Object.assign(old, { group: 8, promptsPerStep: 2, seed, maxNewTokens: 112, microBatch: 16 });
       old.loss.maxNewTokens = 112;
-      old.optimizer.lr = 2e-3;
+      old.optimizer.lr = 5e-4; // 2e-3 until the five-seed demo measurements (README: Does the gain hold?)
       old.optimizer.totalSteps = steps;
       const oldLora = { ...DEFAULT_LORA, rank: 8, alpha: 16 };
 
@@ -99,7 +99,7 @@ describe('the settings table', () => {
     }
     // the built-in model's trainer defaults are its settings' defaults
     const b = trainerDefaults('grpo', 'highs', 'rel5pct', 'builtin');
-    expect(b).toMatchObject({ maxNewTokens: 112, microBatch: 16, optimizer: { lr: 2e-3 }, loss: { maxNewTokens: 112 } });
+    expect(b).toMatchObject({ maxNewTokens: 112, microBatch: 16, optimizer: { lr: 5e-4 }, loss: { maxNewTokens: 112 } });
   });
 
   it('DAPO\'s overlong buffer is the last quarter of the completion cap, for every model and cap', () => {
@@ -226,7 +226,7 @@ describe('evom train\'s flags, generated from the table', () => {
       }
     }
     expect(usage).toContain('--lr LR');
-    expect(usage).toMatch(/--lr LR +Learning rate, default 1e-5; built-in model 0\.002/);
+    expect(usage).toMatch(/--lr LR +Learning rate, default 1e-5; built-in model 5e-4/);
     expect(usage).toMatch(/--algo grpo\|dapo\|drgrpo +Algorithm, default grpo/);
     expect(usage).toMatch(/--lora-alpha A +LoRA alpha α, default 2 × rank/);
     expect(usage).toMatch(/--recompute +Recompute activations, default false/);

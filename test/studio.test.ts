@@ -347,7 +347,7 @@ describe('EVOM Studio', () => {
     await openTab(page, 'model');
     expect(await page.isChecked('input[name=model-kind][value=builtin-multi]')).toBe(true);
     const form = JSON.parse(await page.evaluate(() => localStorage.getItem('evom-studio-form') ?? '{}'));
-    expect(form.settings).toMatchObject({ seed: 1, target: 'highs', lr: 0.002, steps: 10, group: 8, maxNewTokens: 112 });
+    expect(form.settings).toMatchObject({ seed: 1, target: 'highs', lr: 0.0005, steps: 10, group: 8, maxNewTokens: 112 });
     await page.check('input[name=model-kind][value=builtin]');
     await openTab(page, 'problems');
     await page.click('#prepare');
