@@ -47,3 +47,16 @@ export class RunStoppedError extends EvomError {
   override readonly name = 'RunStoppedError';
   constructor(message: string, code: string, readonly step: number, readonly saved: number) { super(message, code); }
 }
+
+/**
+ * An evaluation or a download stopped on request (the engine host's evalCancel, downloadCancel):
+ * nothing of it is kept (a download's bytes on hand stay cached, so the next try resumes). Not a
+ * failure: the Studio says "Cancelled". `name` spelled out, as RunStoppedError's.
+ */
+export class CancelledError extends EvomError {
+  override readonly name = 'CancelledError';
+  constructor(what: string) { super(`${what} cancelled`, 'cancelled'); }
+}
+
+/** Whether an error is a CancelledError, also across a worker or page boundary (where only its name survives). */
+export const isCancelled = (e: unknown): boolean => (e as Error | null)?.name === 'CancelledError';

@@ -1,6 +1,7 @@
 // Browser helpers for tests: the built app served by Vite's preview server, and the engine page.
 // Chromium itself is launched by src/host/chromium.ts (shared with the command line).
 import { build, preview, type PreviewServer } from 'vite';
+import type { BrowserContext, Page } from 'playwright-core';
 import { callInPage, enginePage, launchChromium } from '../src/host/chromium.ts';
 
 export { callInPage, launchChromium };
@@ -18,6 +19,31 @@ export async function serveApp(): Promise<{ url: string; server: PreviewServer }
   const addr = server.httpServer.address();
   if (!addr || typeof addr === 'string') throw new Error('preview server has no address');
   return { url: `http://127.0.0.1:${addr.port}/`, server };
+}
+
+/** The Studio in headless Chromium with WebGPU: one page at `viewport`, its GPU report shown. */
+export interface StudioSession {
+  url: string; context: BrowserContext; page: Page;
+  /** page errors of every page opened through newPage (a test expects none) */
+  pageErrors: string[];
+  newPage(ctx?: BrowserContext): Promise<Page>;
+  close(): Promise<void>;
+}
+
+export async function openStudio(viewport = { width: 1366, height: 900 }): Promise<StudioSession> {
+  const app = await serveApp();
+  const b = await launchChromium({ webgpu: true });
+  const pageErrors: string[] = [];
+  const newPage = async (ctx: BrowserContext = b.context) => {
+    const p = await ctx.newPage();
+    p.on('pageerror', (e) => { pageErrors.push(String(e)); console.error('page error:', e); });
+    return p;
+  };
+  const page = await newPage();
+  await page.setViewportSize(viewport);
+  await page.goto(app.url);
+  await page.waitForFunction(() => /GPU: /.test(document.querySelector('#gpu-status')?.textContent ?? ''), null, { timeout: 120_000 });
+  return { url: app.url, context: b.context, page, pageErrors, newPage, close: async () => { await b.close(); await app.server.close(); } };
 }
 
 /** Chromium with WebGPU on the engine host page, with page errors forwarded to the test log. */

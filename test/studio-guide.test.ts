@@ -20,7 +20,7 @@ import { verifyInThread } from '../src/verifier/verify.ts';
 import { evaluateCompletions } from '../src/verifier/evaluate.ts';
 import type { VerifierPool } from '../src/verifier/pool.ts';
 import type { OutcomeClass } from '../src/verifier/outcome.ts';
-import { callInPage, launchChromium, serveApp } from './browser.ts';
+import { callInPage, openStudio, type StudioSession } from './browser.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TINY = join(ROOT, 'public', 'models', 'evom-tiny');
@@ -30,11 +30,10 @@ const HUB_TOKEN = 'hf_guide_token_0123456789';
 
 let url: string;
 let origin: string;
-let stopApp: () => Promise<void>;
+let studio: StudioSession;
 let context: BrowserContext;
-let closeBrowser: () => Promise<void>;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 // ---- a Hub stand-in: an open model, a gated one (needs HUB_TOKEN), a repository without config.json,
 // and a benchmark file served without CORS headers ----
@@ -96,11 +95,7 @@ async function axeViolations(p: Page, within?: string): Promise<string[]> {
   return r.violations.map((v) => `${v.id} (${v.help}) at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
 }
 
-async function newPage(ctx: BrowserContext): Promise<Page> {
-  const p = await ctx.newPage();
-  p.on('pageerror', (e) => { pageErrors.push(String(e)); console.error('page error:', e); });
-  return p;
-}
+const newPage = (ctx: BrowserContext): Promise<Page> => studio.newPage(ctx);
 
 /** Model tab: a Hub model at the stand-in, then "Check the memory plan"; waits for the plan or an error. */
 async function checkHubModel(p: Page, id: string, base: string) {
@@ -117,22 +112,13 @@ async function checkHubModel(p: Page, id: string, base: string) {
 beforeAll(async () => {
   await startHub();
   closedPort = await freePort();
-  const app = await serveApp();
-  url = app.url;
+  studio = await openStudio({ width: 1280, height: 800 });
+  ({ url, context, page, pageErrors } = studio);
   origin = url.replace(/\/$/, '');
-  stopApp = () => app.server.close();
-  const b = await launchChromium({ webgpu: true });
-  context = b.context;
-  closeBrowser = b.close;
-  page = await newPage(context);
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.goto(url);
-  await page.waitForFunction(() => /GPU: /.test(document.querySelector('#gpu-status')?.textContent ?? ''), null, { timeout: 60_000 });
 }, 300_000);
 
 afterAll(async () => {
-  await closeBrowser?.();
-  await stopApp?.();
+  await studio?.close();
   await new Promise((r) => hub?.close(r));
 });
 

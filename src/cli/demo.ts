@@ -12,7 +12,6 @@ import { evaluateInHost, type PolicyEvalOptions } from './eval-policy.ts';
 import { BUILTIN_POLICY, createRun, trainRun } from './train.ts';
 import { summaryAccuracy, type EvalSummary } from '../verifier/evaluate.ts';
 import { accuracyOf, formatAccuracy, formatDifference, pairedDifference, pairItems, tallyByItem, type Interval, type ItemTally, type PairedDifference, type PairedStratum } from '../verifier/stats.ts';
-import type { Family } from '../problems/generator.ts';
 import { directorySource } from '../model/source-node.ts';
 import { requireChromium } from '../host/chromium.ts';
 import { createNodePool } from '../verifier/pool-node.ts';
@@ -20,7 +19,8 @@ import { generateBenchmark } from '../problems/generated.ts';
 import { createRunners } from '../targets/runners.ts';
 import { nodeAssets } from '../targets/assets-node.ts';
 import type { StepMetrics } from '../rl/trainer.ts';
-import { defaultSettings, type TrainSettings } from '../rl/settings.ts';
+import type { TrainSettings } from '../rl/settings.ts';
+import { DEMO, demoDataDescription, demoDefaultSteps, demoEvalDataSeed, demoSamplingSeed, demoSettings, demoTrainDataSeed } from '../rl/demo.ts';
 import { fsRunAt } from '../host/run-store-fs.ts';
 import { intFlag, parse } from './args.ts';
 import { UsageError } from '../errors.ts';
@@ -30,29 +30,7 @@ import { formatDemo, runVerifierDemo } from './demo-verifier.ts';
 
 export { BUILTIN_POLICY };
 
-/**
- * The demo's data and evaluation (flags override steps, seeds, eval count and out). Its training
- * settings are the built-in policy's defaults in the settings table (src/rl/settings.ts).
- */
-export const DEMO = {
-  families: ['knapsack', 'production'] as Family[],
-  difficulty: 2,
-  target: 'highs',
-  /** held-out problems per seed (the issue's floor: 100 paired items) */
-  evalCount: 120,
-  /** samples per held-out problem; the same sampling seeds before and after (a paired comparison) */
-  evalSamples: 1,
-  trainCount: 256,
-  seed: 1,
-  /** evaluation samples at the training temperature (1.0): the accuracy of the policy as trained */
-  evalTemperature: 1,
-  evalBatch: 16,
-};
-
-/** The demo's training settings: the built-in policy's defaults (src/rl/settings.ts). */
-export function demoSettings(seed: number, steps: number, base: TrainSettings = defaultSettings('builtin', 'grpo', DEMO.target)): TrainSettings {
-  return { ...base, seed, steps };
-}
+export { DEMO, demoSettings };
 
 export interface DemoOptions {
   steps: number;
@@ -90,10 +68,10 @@ function demoEval(tallies: ItemTally[], summaries: EvalSummary[]): DemoEval {
 
 /** The held-out and training problems of one seed: disjoint generator seeds; a question in both leaves training. */
 async function demoData(seed: number, evalCount: number, targets: Awaited<ReturnType<typeof createRunners>>) {
-  const evalItems: BenchmarkItem[] = (await generateBenchmark({ families: DEMO.families, count: evalCount, seed: 1_000_000 + seed, difficulty: DEMO.difficulty }, targets))
+  const evalItems: BenchmarkItem[] = (await generateBenchmark({ families: DEMO.families, count: evalCount, seed: demoEvalDataSeed(seed), difficulty: DEMO.difficulty }, targets))
     .map(({ id, question, answer, ...extra }) => ({ id, question, answer, extra }));
   const held = new Set(evalItems.map((i) => i.question));
-  const train = (await generateBenchmark({ families: DEMO.families, count: DEMO.trainCount, seed: 2_000_000 + seed, difficulty: DEMO.difficulty }, targets))
+  const train = (await generateBenchmark({ families: DEMO.families, count: DEMO.trainCount, seed: demoTrainDataSeed(seed), difficulty: DEMO.difficulty }, targets))
     .filter((i) => !held.has(i.question)).map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
   return { evalItems, train };
 }
@@ -122,15 +100,15 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<DemoResul
       const { evalItems, train } = await demoData(seed, o.evalCount, targets);
       const settings = demoSettings(seed, o.steps, o.settings);
       const evalOpts: PolicyEvalOptions = {
-        target: DEMO.target, tolerance: 'rel5pct', batchPrompts: DEMO.evalBatch,
-        sampling: { n: o.evalSamples, temperature: DEMO.evalTemperature, maxNewTokens: settings.maxNewTokens, seed: 7 + seed },
+        target: DEMO.target, tolerance: DEMO.tolerance, batchPrompts: DEMO.evalBatch,
+        sampling: { n: o.evalSamples, temperature: DEMO.evalTemperature, maxNewTokens: settings.maxNewTokens, seed: demoSamplingSeed(seed) },
       };
       io.stderr(`${tag}1/3 evaluating the warm-started policy…\n`);
       const before = await evaluateInHost(host, null, evalItems, evalOpts);
       io.stderr(`    accuracy ${formatAccuracy(summaryAccuracy(before.summary))} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
       io.stderr(`${tag}2/3 GRPO, ${plural(o.steps, 'step')} of ${plural(settings.promptsPerStep, 'problem')} × ${settings.group} completions, LoRA rank ${settings.loraRank}; run folder ${dir}\n`);
       const steps: StepMetrics[] = [];
-      await createRun({ out: dir, model: { kind: 'builtin', id: 'evom-tiny' }, settings, checkpointEvery: o.steps, data: train, description: `generator:${DEMO.families.join(',')} difficulty ${DEMO.difficulty}` });
+      await createRun({ out: dir, model: { kind: 'builtin', id: 'evom-tiny' }, settings, checkpointEvery: o.steps, data: train, description: demoDataDescription() });
       await trainRun(dir, source, { stdout: () => {}, stderr: (s) => io.stderr('    ' + s) }, { host, onMetrics: (m) => steps.push(m) });
       io.stderr(`${tag}3/3 evaluating the trained policy…\n`);
       const run = fsRunAt(dir);
@@ -152,7 +130,7 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<DemoResul
   }
   const result: DemoResult = {
     before: demoEval(all.before, all.sb), after: demoEval(all.after, all.sa), gain: pairedDifference(all.strata), seeds,
-    evaluation: { items_per_seed: o.evalCount, samples_per_item: o.evalSamples, temperature: DEMO.evalTemperature, target: DEMO.target, tolerance: 'rel5pct' },
+    evaluation: { items_per_seed: o.evalCount, samples_per_item: o.evalSamples, temperature: DEMO.evalTemperature, target: DEMO.target, tolerance: DEMO.tolerance },
     settings: settings0, out, wall_s: (Date.now() - t0) / 1000,
   };
   io.stdout(o.json ? JSON.stringify(result) + '\n' : formatDemoResult(result));
@@ -223,7 +201,7 @@ export async function cmdDemo(args: string[], io: Io): Promise<number> {
     if (values.seed !== undefined && values.seeds !== undefined) throw new UsageError('--seed and --seeds: give one (--seeds 1-5 runs five seeds and pools their gains)');
     const { runTrainingDemo, DEMO } = await import('./demo.ts');
     await runTrainingDemo({
-      steps: intFlag(values.steps, '--steps', defaultSettings('builtin', 'grpo', DEMO.target).steps, 1),
+      steps: intFlag(values.steps, '--steps', demoDefaultSteps(), 1),
       seeds: values.seeds !== undefined ? seedList(values.seeds, DEMO.seed) : [intFlag(values.seed, '--seed', DEMO.seed, 0)],
       evalCount: intFlag(values['eval-count'], '--eval-count', DEMO.evalCount, 1), evalSamples: intFlag(values['eval-samples'], '--eval-samples', DEMO.evalSamples, 1),
       json: Boolean(values.json), ...(values.out ? { out: values.out } : {}),

@@ -16,12 +16,12 @@ import { fileListSource, loadModelConfig, memorySource, readJson, readJsonIfExis
 import { loadTokenizerFromSource, type EvomTokenizer } from '../model/tokenizer.ts';
 import { LoraAdapter } from '../rl/lora.ts';
 import { trainerConfigFrom } from '../rl/run-card.ts';
-import { promptIdsFor, Trainer, type RolloutGroup, type StepMetrics, type TrainerCheckpoint } from '../rl/trainer.ts';
+import { promptIdsFor, Trainer, type RolloutGroup, type StepMetrics, type StepProgress, type TrainerCheckpoint } from '../rl/trainer.ts';
 import type { BenchmarkItem } from '../problems/benchmarks.ts';
 import { evaluateCompletions, type EvalSummary, type ItemResult } from '../verifier/evaluate.ts';
 import type { VerifierPool } from '../verifier/pool.ts';
 import type { ToleranceRule } from '../verifier/tolerance.ts';
-import { EvomError, RunStoppedError, UsageError } from '../errors.ts';
+import { CancelledError, EvomError, RunStoppedError, UsageError } from '../errors.ts';
 import { BUILTIN_FILES, BUILTIN_POLICIES, isBuiltinPolicy, type BuiltinPolicy } from '../model/builtin.ts';
 import { keepRollouts, type AdapterFiles, type RunStore, type StepRollouts } from './run-store.ts';
 
@@ -43,8 +43,9 @@ export interface HostEnv {
   /** a fresh device (an engine destroys its device with it) */
   acquireGpu(): Promise<Gpu>;
   openPool(o: { remote?: RemoteServers; size?: number }): VerifierPool;
-  /** the model's files (builtin: the app's evom-tiny; hub: downloaded, cached where the place caches) */
-  source(m: ModelRef, onProgress?: (p: DownloadProgress) => void): ModelSource;
+  /** the model's files (builtin: the app's evom-tiny; hub: downloaded, cached where the place caches);
+   *  `signal` stops a Hub download (what is on hand stays cached, so the next try resumes) */
+  source(m: ModelRef, onProgress?: (p: DownloadProgress) => void, signal?: AbortSignal): ModelSource;
   store: RunStore;
 }
 
@@ -97,6 +98,22 @@ export interface EvalRequest {
   /** prompts decoded together */
   batch: number;
   errata?: boolean;
+  /** also report the end of loading (generate, 0 of n) and completions finished inside a decode
+   *  batch, not only at its end (the Studio's progress bar; the command line's bar counts batches) */
+  fineProgress?: boolean;
+}
+
+/** The phases of an evaluation's progress: completions generated, then verified (k of n). */
+export type EvalPhase = 'generate' | 'verify';
+
+/** One evaluation's cancel request: a flag checked between decode steps, and a promise that rejects when set. */
+interface CancelToken { cancelled: boolean; cancel: () => void; rejected: Promise<never> }
+function cancelToken(what: string): CancelToken {
+  let reject!: (e: Error) => void;
+  const rejected = new Promise<never>((_, r) => { reject = r; });
+  rejected.catch(() => undefined);
+  const t: CancelToken = { cancelled: false, rejected, cancel: () => { if (!t.cancelled) { t.cancelled = true; reject(new CancelledError(what)); } } };
+  return t;
 }
 
 export interface EvalItemView { id: string; question: string; completion: string; result: ItemResult }
@@ -117,7 +134,7 @@ export const DEFAULT_GPU_BUDGET = 4 * 2 ** 30;
 /** A browser place's model files: the built-in one under the ref's base (else `base`), Hub models (cached in `cache`), picked files.
  *  `tokenAdvice`: how this place's user gives a Hub token (HubAuthError's advice). */
 export function browserSource(base: string, cache: boolean, tokenAdvice?: string) {
-  return (m: ModelRef, onProgress?: (p: DownloadProgress) => void): ModelSource => {
+  return (m: ModelRef, onProgress?: (p: DownloadProgress) => void, signal?: AbortSignal): ModelSource => {
     if (m.kind === 'builtin') {
       const id = m.id ?? 'evom-tiny';
       if (!isBuiltinPolicy(id)) throw new UsageError(`no built-in policy "${String(id)}" (there are ${BUILTIN_POLICIES.join(', ')})`);
@@ -126,7 +143,7 @@ export function browserSource(base: string, cache: boolean, tokenAdvice?: string
     if (m.kind === 'hub') {
       return hubSource(m.id, {
         cache: cache ? defaultBrowserCache() : null, ...(m.hubUrl ? { baseUrl: m.hubUrl } : {}), ...(onProgress ? { onProgress } : {}),
-        ...(m.token ? { token: m.token } : {}), ...(tokenAdvice ? { tokenAdvice } : {}),
+        ...(m.token ? { token: m.token } : {}), ...(tokenAdvice ? { tokenAdvice } : {}), ...(signal ? { signal } : {}),
       });
     }
     return fileListSource(m.files, 'local files');
@@ -156,6 +173,9 @@ export function createEngineHost(env: HostEnv) {
   let session: { trainer: Trainer; gpu: Gpu; runId: string; steps: number; every: number; close: () => Promise<void>; metrics: StepMetrics[]; rollouts: StepRollouts[]; saved: number } | null = null;
   /** tests only: the step in which to destroy the training device (testLoseDeviceInStep) */
   let loseDeviceInStep: number | null = null;
+  /** the evaluations and downloads running now, each with its cancel request */
+  const evaluations = new Set<CancelToken>();
+  const downloads = new Set<AbortController>();
 
   async function newGpu(): Promise<Gpu> {
     const g = await env.acquireGpu();
@@ -188,17 +208,41 @@ export function createEngineHost(env: HostEnv) {
     }
   }
 
-  /** The one sampling loop: batchPrompts prompts at a time, n samples each. */
-  async function sample(engine: Engine, prompts: number[][], params: Partial<SamplingParams>, batchPrompts: number, on: GenerateCallbacks, decode?: (ids: number[]) => string): Promise<Completion[][]> {
+  /**
+   * The one sampling loop: batchPrompts prompts at a time, n samples each. `cancel`: checked at
+   * every decoded token (a set flag stops the batch at once). `finished(k)`: completions finished so
+   * far (k of prompts × n), also inside a batch (a stop token or the token cap ends one).
+   */
+  async function sample(engine: Engine, prompts: number[][], params: Partial<SamplingParams>, batchPrompts: number, on: GenerateCallbacks, decode?: (ids: number[]) => string,
+    control: { cancel?: CancelToken; finished?: (k: number) => void } = {}): Promise<Completion[][]> {
     const seed0 = params.seed ?? 0;
+    const n = params.n ?? 1;
+    const stops = new Set(params.stopTokenIds ?? []);
+    const cap = params.maxNewTokens ?? Infinity;
     const out: Completion[][] = [];
+    const { cancel, finished } = control;
     for (let i = 0; i < prompts.length; i += batchPrompts) {
+      if (cancel?.cancelled) throw new CancelledError('the evaluation');
       const chunk = prompts.slice(i, i + batchPrompts).map((promptIds, k) => ({ promptIds, seed: seed0 + i + k }));
+      /** tokens so far per slot of this batch (prompt × n + sample), and how many slots have finished */
+      const lengths = new Map<number, number>();
+      let ended = 0;
+      const watch = cancel || finished;
       out.push(...await generateBatch(engine, chunk, params, {
         ...(decode ? { decode } : {}),
-        ...(on.token ? { onToken: (p: number, s: number, id: number, lp: number) => { void on.token!(i + p, s, id, lp); } } : {}),
+        ...(on.token || watch ? {
+          onToken: (p: number, s: number, id: number, lp: number) => {
+            if (cancel?.cancelled) throw new CancelledError('the evaluation');
+            if (on.token) void on.token(i + p, s, id, lp);
+            if (!finished) return;
+            const slot = p * n + s, len = (lengths.get(slot) ?? 0) + 1;
+            lengths.set(slot, len);
+            if (stops.has(id) || len >= cap) finished(i * n + ++ended);
+          },
+        } : {}),
       }));
       void on.progress?.(Math.min(i + batchPrompts, prompts.length), prompts.length);
+      finished?.(Math.min(i + batchPrompts, prompts.length) * n);
     }
     return out;
   }
@@ -252,50 +296,104 @@ export function createEngineHost(env: HostEnv) {
       };
     },
 
-    /** Download (or find cached) every file a Hub model needs, reporting progress. */
+    /**
+     * Download (or find cached) every file a Hub model needs, reporting progress. downloadCancel
+     * stops it with a CancelledError; the bytes on hand stay cached and the next call resumes.
+     */
     async download(model: ModelRef, onProgress: (p: DownloadProgress) => void): Promise<{ files: string[] }> {
       if (model.kind !== 'hub') return { files: [] };
-      const source = env.source(model, onProgress) as HubSource;
-      const files = ['config.json', 'tokenizer.json'];
-      for (const f of ['generation_config.json', 'tokenizer_config.json']) if (await readJsonIfExists(source, f) !== null) files.push(f);
-      const index = await readJsonIfExists(source, 'model.safetensors.index.json') as { weight_map?: Record<string, string> } | null;
-      const weights = index?.weight_map ? [...new Set(Object.values(index.weight_map))] : ['model.safetensors'];
-      for (const f of [...files, ...weights]) await source.getBlob(f);
-      return { files: [...files, ...weights] };
+      const abort = new AbortController();
+      downloads.add(abort);
+      try {
+        const source = env.source(model, onProgress, abort.signal) as HubSource;
+        const files = ['config.json', 'tokenizer.json'];
+        for (const f of ['generation_config.json', 'tokenizer_config.json']) if (await readJsonIfExists(source, f) !== null) files.push(f);
+        const index = await readJsonIfExists(source, 'model.safetensors.index.json') as { weight_map?: Record<string, string> } | null;
+        const weights = index?.weight_map ? [...new Set(Object.values(index.weight_map))] : ['model.safetensors'];
+        for (const f of [...files, ...weights]) {
+          if (abort.signal.aborted) throw new CancelledError('the download');
+          await source.getBlob(f);
+        }
+        return { files: [...files, ...weights] };
+      } catch (e) {
+        throw abort.signal.aborted ? new CancelledError('the download') : e;
+      } finally {
+        downloads.delete(abort);
+      }
+    },
+
+    /** Stop the downloads running now (they fail with a CancelledError); false when none was. */
+    async downloadCancel(): Promise<boolean> {
+      for (const d of downloads) d.abort();
+      return downloads.size > 0;
     },
 
     /** Completions for token-id prompts (tokens streamed through `on.token`). */
     generate,
 
-    /** Completions for the items (chat prompts of the target), verified in the pool. */
-    async evaluate(req: EvalRequest, onProgress?: (phase: 'generate' | 'verify', done: number, total: number) => void): Promise<EvalReport> {
-      const t0 = performance.now();
-      const source = env.source(req.model);
-      const tokenizer = await tokenizerOf(source, (await loadModelConfig(source)).eosTokenIds);
-      const prompts = req.items.map((it) => promptIdsFor(tokenizer, it.question, req.target));
-      const n = req.sampling.n ?? 1;
-      const batch = Math.max(1, Math.min(req.batch, prompts.length));
-      const engine = await openEngine(source, { maxBatch: n * batch, maxContext: Math.max(...prompts.map((p) => p.length)) + (req.sampling.maxNewTokens ?? 256) }, await adapterFiles(req.adapter));
-      const t1 = performance.now();
-      const pool = env.openPool({ ...(req.remote ? { remote: req.remote } : {}), ...(req.workers ? { size: req.workers } : {}) });
+    /**
+     * Completions for the items (chat prompts of the target), verified in the pool. `onProgress`:
+     * completions generated, then verified (k of items × n). evalCancel stops it: between decoded
+     * tokens, before verification and during it; the engine and the pool are freed, and it fails
+     * with a CancelledError.
+     */
+    async evaluate(req: EvalRequest, onProgress?: (phase: EvalPhase, done: number, total: number) => void): Promise<EvalReport> {
+      const cancel = cancelToken('the evaluation');
+      evaluations.add(cancel);
+      const stopIfCancelled = () => { if (cancel.cancelled) throw new CancelledError('the evaluation'); };
+      let engine: Engine | null = null;
+      let pool: VerifierPool | null = null;
       try {
+        const t0 = performance.now();
+        const source = env.source(req.model);
+        const tokenizer = await tokenizerOf(source, (await loadModelConfig(source)).eosTokenIds);
+        const prompts = req.items.map((it) => promptIdsFor(tokenizer, it.question, req.target));
+        const n = req.sampling.n ?? 1;
+        const total = prompts.length * n;
+        const batch = Math.max(1, Math.min(req.batch, prompts.length));
+        stopIfCancelled();
+        engine = await openEngine(source, { maxBatch: n * batch, maxContext: Math.max(...prompts.map((p) => p.length)) + (req.sampling.maxNewTokens ?? 256) }, await adapterFiles(req.adapter));
+        stopIfCancelled();
+        const t1 = performance.now();
+        pool = env.openPool({ ...(req.remote ? { remote: req.remote } : {}), ...(req.workers ? { size: req.workers } : {}) });
         const params: Partial<SamplingParams> = { temperature: 0, maxNewTokens: 256, ...req.sampling, stopTokenIds: [...tokenizer.eosTokenIds] };
-        const groups = await sample(engine, prompts, params, batch, { progress: (d, t) => onProgress?.('generate', d * n, t * n) }, (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }));
+        if (req.fineProgress) onProgress?.('generate', 0, total);
+        let shown = 0;
+        const groups = await sample(engine, prompts, params, batch, req.fineProgress ? {} : { progress: (d, t) => onProgress?.('generate', d * n, t * n) },
+          (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }),
+          { cancel, ...(req.fineProgress ? { finished: (k: number) => { if (k > shown) onProgress?.('generate', shown = k, total); } } : {}) });
         const t2 = performance.now();
         engine.destroy();
+        engine = null;
+        stopIfCancelled();
         const flat = groups.flatMap((g, i) => g.map((c) => ({ item: req.items[i]!, c })));
         const texts = flat.map(({ c }) => c.text ?? tokenizer.decode(c.ids, { skipSpecialTokens: true }));
-        const { results, summary } = await evaluateCompletions(req.items, flat.map(({ item }, k) => ({ id: item.id, completion: texts[k]! })), pool, {
-          target: req.target, tolerance: req.tolerance, errata: Boolean(req.errata), onProgress: (d, t) => onProgress?.('verify', d, t),
+        if (req.fineProgress) onProgress?.('verify', 0, flat.length);
+        const verifying = evaluateCompletions(req.items, flat.map(({ item }, k) => ({ id: item.id, completion: texts[k]! })), pool, {
+          target: req.target, tolerance: req.tolerance, errata: Boolean(req.errata), onProgress: (d, t) => { if (!cancel.cancelled) onProgress?.('verify', d, t); },
         });
+        // a cancel during verification answers at once (the solves already queued finish unread)
+        verifying.catch(() => undefined);
+        const { results, summary } = await Promise.race([verifying, cancel.rejected]);
         return {
           summary, items: results.map((r, k) => ({ id: r.id, question: flat[k]!.item.question, completion: texts[k]!, result: r })),
           generation: { tokens: flat.reduce((a, { c }) => a + c.ids.length, 0), adapter: caps!.adapter, load_ms: t1 - t0, generate_ms: t2 - t1 },
         };
+      } catch (e) {
+        throw cancel.cancelled ? new CancelledError('the evaluation') : e;
       } finally {
-        await pool.close();
-        engine.destroy();
+        evaluations.delete(cancel);
+        engine?.destroy();
+        // cancelled: the pool finishes the solves it has in the background (close waits for them)
+        if (cancel.cancelled) void pool?.close().catch(() => undefined);
+        else await pool?.close();
       }
+    },
+
+    /** Stop the evaluations running now (each fails with a CancelledError); false when none was. */
+    async evalCancel(): Promise<boolean> {
+      for (const c of evaluations) c.cancel();
+      return evaluations.size > 0;
     },
 
     /**
@@ -337,7 +435,7 @@ export function createEngineHost(env: HostEnv) {
      * closes (its engine is unusable) and the step fails with a RunStoppedError; trainOpen resumes
      * the run from its last checkpoint on a new device.
      */
-    async trainStep(): Promise<StepReport> {
+    async trainStep(onProgress?: (p: StepProgress) => void): Promise<StepReport> {
       if (!session) throw new EvomError('no training run is open', 'no_session');
       const s = session;
       const step = s.trainer.step + 1;
@@ -349,9 +447,10 @@ export function createEngineHost(env: HostEnv) {
       }
       let metrics: StepMetrics, cp: TrainerCheckpoint | null;
       try {
-        metrics = await s.trainer.trainStep();
+        metrics = await s.trainer.trainStep(onProgress);
         // the checkpoint's reads from the GPU, and the device's health, before anything is written
         const due = s.trainer.step % s.every === 0 || s.trainer.step >= s.steps;
+        onProgress?.({ phase: 'save', done: 0, total: 1 });
         cp = due ? await s.trainer.checkpoint() : null;
         await s.gpu.idle();
       } catch (e) {

@@ -72,6 +72,15 @@ export interface StepMetrics {
   ms: { generate: number; verify_wait: number; train: number; update: number; total: number };
 }
 
+/** A training step's phases, in order: completions generated, verified (solved), reference
+ *  log-probs (with a KL term), backward passes, optimizer updates; 'save' is the host's (metrics,
+ *  rollouts and the checkpoint written). */
+export type StepPhase = 'generate' | 'verify' | 'reference' | 'backward' | 'update' | 'save';
+/** Where a step is: its phase and k of n (completions for generate and verify, micro-batches for
+ *  reference and backward, updates for update). Generation and verification overlap; verify is
+ *  reported while the step waits for the solvers. */
+export interface StepProgress { phase: StepPhase; done: number; total: number }
+
 /** Defaults per algorithm and kind of model: from the settings table (src/rl/settings.ts). */
 export { trainerDefaults } from './settings.ts';
 
@@ -131,28 +140,49 @@ export class Trainer {
   }
 
   /** G completions for each item (decoded together), and their verification, still running. */
-  private async rollout(batch: { item: TrainItem; seed: number }[]): Promise<{ r: Omit<Rollout, 'outcomes' | 'rewards'>; verified: Promise<Outcome[]> }[]> {
+  private async rollout(batch: { item: TrainItem; seed: number }[], on: { generated?: () => void; verified?: () => void } = {}): Promise<{ r: Omit<Rollout, 'outcomes' | 'rewards'>; verified: Promise<Outcome[]> }[]> {
     const c = this.cfg;
     const prompts = batch.map((b) => ({ promptIds: this.promptIds(b.item), seed: b.seed }));
+    const stops = new Set(this.tokenizer.eosTokenIds);
+    /** tokens so far per slot (prompt × G + sample): a slot ends at a stop token or the cap */
+    const lengths = new Map<number, number>();
+    const { generated } = on;
     const groups = await generateBatch(this.engine, prompts, {
       n: c.group, temperature: c.temperature, topP: c.topP, topK: c.topK, maxNewTokens: c.maxNewTokens,
       stopTokenIds: [...this.tokenizer.eosTokenIds],
-    }, { decode: (ids) => this.tokenizer.decode(ids, { skipSpecialTokens: true }) });
+    }, {
+      decode: (ids) => this.tokenizer.decode(ids, { skipSpecialTokens: true }),
+      ...(generated ? {
+        onToken: (p: number, g: number, id: number) => {
+          const slot = p * c.group + g, len = (lengths.get(slot) ?? 0) + 1;
+          lengths.set(slot, len);
+          if (stops.has(id) || len >= c.maxNewTokens) generated();
+        },
+      } : {}),
+    });
     // verification runs in the pool's workers while the caller generates the next prompts
     return batch.map(({ item }, i) => ({
       r: { item, promptIds: prompts[i]!.promptIds, completions: groups[i]! },
       verified: this.pool.verifyAll(groups[i]!.map((comp) => ({
         completion: comp.text ?? '', target: c.target, answer: item.answer, question: item.question, config: { tolerance: c.tolerance },
-      }))),
+      })), on.verified ? () => on.verified!() : undefined),
     }));
   }
 
-  /** One training step. */
-  async trainStep(): Promise<StepMetrics> {
+  /** One training step; `onProgress` hears its phases (StepProgress). */
+  async trainStep(onProgress?: (p: StepProgress) => void): Promise<StepMetrics> {
     const t0 = performance.now();
     const c = this.cfg;
     const step = this.step + 1;
     let genMs = 0, waitMs = 0, dropped = 0, genTokens = 0, draws = 0;
+    /** completions generated and verified so far; verify is reported while the step waits for it */
+    let generatedCount = 0, verifiedCount = 0, waiting = false;
+    const planned = () => c.group * Math.max(c.promptsPerStep, draws);
+    const report = onProgress ? {
+      generated: () => { generatedCount++; if (!waiting) onProgress({ phase: 'generate', done: generatedCount, total: planned() }); },
+      verified: () => { verifiedCount++; if (waiting) onProgress({ phase: 'verify', done: verifiedCount, total: generatedCount }); },
+    } : {};
+    onProgress?.({ phase: 'generate', done: 0, total: planned() });
     const kept: Rollout[] = [], all: Rollout[] = [];
     const limit = c.promptsPerStep + (c.dynamicSampling ? c.maxRefill : 0);
     const inflight: Promise<Rollout>[] = [];
@@ -165,7 +195,7 @@ export class Trainer {
       });
       const g0 = performance.now();
       profilePhase('generate');
-      const rolled = await this.rollout(batch);
+      const rolled = await this.rollout(batch, report);
       genMs += performance.now() - g0;
       for (const { r, verified } of rolled) {
         genTokens += r.completions.reduce((a, x) => a + x.ids.length, 0);
@@ -182,7 +212,10 @@ export class Trainer {
       const together = Math.max(1, c.generateTogether ?? 1);
       for (let k = 0; k < n; k += together) await draw(Math.min(together, n - k));
       const w0 = performance.now();
+      waiting = true;
+      onProgress?.({ phase: 'verify', done: verifiedCount, total: generatedCount });
       const done = await Promise.all(inflight.splice(0));
+      waiting = false;
       waitMs += performance.now() - w0;
       for (const d of done) {
         all.push(d);
@@ -203,15 +236,21 @@ export class Trainer {
     const lossCfg: PolicyLossConfig = { ...c.loss, maxNewTokens: c.maxNewTokens };
     let loss = 0, kl = 0, clipped = 0, ratioTokens = 0, gradNorm = 0, lr = 0, updMs = 0;
     const refLogp: number[][] = [];
+    const microBatches = Math.ceil(seqs.length / c.microBatch);
     if (c.loss.beta > 0 && seqs.length) {
       this.engine.loraEnabled = false;
-      for (let i = 0; i < seqs.length; i += c.microBatch) refLogp.push(...await this.logps(seqs.slice(i, i + c.microBatch)));
+      for (let i = 0; i < seqs.length; i += c.microBatch) {
+        onProgress?.({ phase: 'reference', done: i / c.microBatch, total: microBatches });
+        refLogp.push(...await this.logps(seqs.slice(i, i + c.microBatch)));
+      }
       this.engine.loraEnabled = true;
     }
+    let backwardDone = 0;
     for (let u = 0; u < c.updatesPerBatch && seqs.length; u++) {
       this.graph.zeroGrad();
       loss = 0; kl = 0; clipped = 0; ratioTokens = 0;
       for (let i = 0; i < seqs.length; i += c.microBatch) {
+        onProgress?.({ phase: 'backward', done: backwardDone++, total: microBatches * c.updatesPerBatch });
         const mb = seqs.slice(i, i + c.microBatch);
         const { rows, logp } = await this.forward(mb);
         const pl = policyLoss(mb.map((s, k) => ({ logp: logp[k]!, old: s.comp.logprobs, ref: refLogp[i + k], advantage: s.adv })), lossCfg, norm);
@@ -224,6 +263,7 @@ export class Trainer {
         await this.graph.backward(g);
       }
       const u0 = performance.now();
+      onProgress?.({ phase: 'update', done: u, total: c.updatesPerBatch });
       profilePhase('update');
       ({ gradNorm, lr } = await this.optimizer.update());
       updMs += performance.now() - u0;

@@ -36,14 +36,18 @@ export interface Studio {
   /** bumps when runs are saved or deleted (lists reload) */
   runsVersion: number;
   runsChanged: () => void;
-  go: (tab: TabId) => void;
+  /** show a tab; `then` runs once it is on screen (focus or press one of its controls) */
+  go: (tab: TabId, then?: () => void) => void;
+  /** a one-line hint above the panel, until the user changes tabs (null clears it) */
+  hint: (text: string | null) => void;
 }
 
 export const TABS = [
-  ['model', 'Model'], ['problems', 'Problems'], ['targets', 'Targets'], ['evaluate', 'Evaluate'],
+  ['start', 'Start'], ['model', 'Model'], ['problems', 'Problems'], ['targets', 'Targets'], ['evaluate', 'Evaluate'],
   ['train', 'Train'], ['transfer', 'Solver transfer'], ['export', 'Export'], ['classroom', 'Classroom'],
 ] as const;
 export type TabId = typeof TABS[number][0];
+export const tabLabel = (id: TabId): string => TABS.find(([x]) => x === id)![1];
 
 export const StudioContext = createContext<Studio | null>(null);
 export const useStudio = (): Studio => useContext(StudioContext)!;

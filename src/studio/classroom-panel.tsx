@@ -10,8 +10,9 @@ import { color, LineChart } from './chart.tsx';
 import { METRICS, modelLabel } from './labels.ts';
 import { accuracyCell } from './evaluate-panel.tsx';
 import { summaryAccuracy } from '../verifier/evaluate.ts';
-import type { StudioForm } from './state.ts';
+import { sharedChecklist, type StudioForm } from './state.ts';
 import { DataError, UsageError } from '../errors.ts';
+import { ScrollRegion } from './scroll-region.tsx';
 
 /** What the page says of a #run= link it cannot read. */
 export const DAMAGED_LINK = 'This shared link is incomplete or damaged: ask for it again.';
@@ -21,6 +22,8 @@ const clearHash = () => history.replaceState(null, '', location.pathname + locat
 /** A configuration from the page's #run= link, applied once at start-up (then removed from the address). */
 export const sharedConfigNotice = {
   text: '',
+  /** a link was applied at this start-up (the page opens on the Start tab's checklist) */
+  opened: false,
   /** why a #run= link could not be read (its details), or null */
   damaged: null as string | null,
   apply(form: StudioForm): StudioForm {
@@ -28,8 +31,11 @@ export const sharedConfigNotice = {
     try { c = shareConfigFromHash(location.hash); } catch (e) { this.damaged = e instanceof DataError ? e.reason : (e as Error).message; return form; }
     if (!c) return form;
     clearHash();
-    this.text = `Configuration loaded from a shared link${c.title ? `: ${c.title}` : ''}. Prepare the problems and start training.`;
+    this.text = `Configuration loaded from a shared link${c.title ? `: ${c.title}` : ''}. Follow the checklist on the Start tab.`;
     const data = c.data.kind === 'generator' ? { ...c.data, families: c.data.families.join(',') } : c.data;
+    // the students' checklist (Start tab): what was done after this moment counts
+    sharedChecklist.set({ title: c.title ?? '', opened: new Date().toISOString(), data, exported: null });
+    this.opened = true;
     return {
       ...form, settings: c.settings, target: c.settings.target, tolerance: c.settings.tolerance, evalFraction: c.evalFraction, title: c.title ?? form.title, data,
       model: { ...form.model, kind: c.model.kind === 'hub' ? 'hub' : c.model.kind === 'local' ? 'local' : 'builtin', ...(c.model.kind === 'hub' ? { hubId: c.model.id } : {}) },
@@ -75,7 +81,7 @@ export function ClassroomPanel() {
         <p>The link carries the model, problems, split and every training setting of this Studio (never the sandbox-server token). Students who open it get the same run.</p>
         <button type="button" id="make-link" disabled={!!s.busy} onClick={make}>Make a link</button>
         {link && (<div class="row">
-          <label>Link <input id="share-link" type="text" readOnly size={70} value={link} onFocus={(e) => (e.target as HTMLInputElement).select()} /></label>
+          <label class="grow">Link <input id="share-link" type="text" readOnly size={70} value={link} onFocus={(e) => (e.target as HTMLInputElement).select()} /></label>
           <button type="button" class="secondary" onClick={() => void navigator.clipboard?.writeText(link)}>Copy</button>
         </div>)}
       </section>
@@ -88,12 +94,12 @@ export function ClassroomPanel() {
             <LineChart id="compare-reward" title="Mean reward" note={`Mean reward: ${METRICS.mean_reward.definition}.`} x={steps} series={overlay((m) => m.reward_mean)} />
             <LineChart id="compare-accuracy" title="Accuracy (training samples)" note={`Accuracy: ${METRICS.accuracy.definition}.`} x={steps} series={overlay((m) => m.accuracy)} />
           </div>
-          <table id="compare-table">
+          <ScrollRegion label="Compared runs (table)"><table id="compare-table">
             <thead><tr><th scope="col">Run</th><th scope="col">Model</th><th scope="col">Target</th><th scope="col">Steps</th><th scope="col"><Term k="mean_reward">Last reward</Term></th><th scope="col"><Term k="accuracy">Last accuracy</Term></th><th scope="col">Evaluations</th></tr></thead>
             <tbody>{entries.map((e) => { const last = e.metrics[e.metrics.length - 1]; return (
               <tr><th scope="row">{e.name}</th><td>{e.model}</td><td>{e.target}</td><td>{e.metrics.length}</td><td>{last ? formatNumber(last.reward_mean, 4) : '—'}</td><td>{last ? pct(last.accuracy) : '—'}</td>
                 <td>{e.evals.map((v) => `${v.label}: ${v.accuracy} correct, ${pct(v.execution_rate)} executed`).join('; ') || '—'}</td></tr>); })}</tbody>
-          </table>
+          </table></ScrollRegion>
           <Glossary id="compare-glossary" summary="What the columns mean" metrics={['mean_reward', 'accuracy', 'execution_rate']} />
         </>)}
       </section>

@@ -1,40 +1,85 @@
 // Evaluate: the policy (base, or with a run's adapter) on the held-out problems under the target:
 // a results table (execution rate, accuracy under the tolerance rule, counts per outcome class, each
 // with its definition) and a drill-down per item laid out like the verifier page (outcome badge,
-// reward breakdown, messages, the completion with its model marked, the solver log folded).
+// reward breakdown, messages, the completion with its model marked, the solver log folded). While an
+// evaluation runs: a progress bar from the first moment (loading, generating k of n, verifying k of
+// n) with the time left and Cancel, and the previous result marked stale.
+import { NeedsLink } from './needs.tsx';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { OUTCOME_CLASSES } from '../verifier/outcome.ts';
 import { browserRunStore, readJsonFile, writeFile } from '../host/run-store-opfs.ts';
 import { RUN_FILES } from '../host/run-store.ts';
-import type { EvalItemView, EvalReport } from '../host/engine-host.ts';
+import type { EvalItemView, EvalPhase, EvalReport } from '../host/engine-host.ts';
 import { useStudio, type Studio } from './app.ts';
-import { formatAnswer, formatNumber, latexToPlain, pct, plural } from './format.ts';
+import { formatAnswer, formatDuration, formatNumber, latexToPlain, pct, plural } from './format.ts';
 import { Glossary, Outcome, OutcomeBadge, Term } from './glossary.tsx';
 import { METRICS, OUTCOME_DEFINITIONS } from './labels.ts';
 import { engineWorker, proxy } from './clients.ts';
+import { ProgressBar, type Progress } from './progress.tsx';
 import { listRuns, type RunListing } from './runs.ts';
-import { UsageError } from '../errors.ts';
+import { isCancelled, UsageError } from '../errors.ts';
 import { summaryAccuracy } from '../verifier/evaluate.ts';
 import { formatDifference, pairedDifference, pairItems, tallyByItem, type PairedDifference } from '../verifier/stats.ts';
 
 export interface StoredEval { label: string; target: string; adapterRun: string | null; created: string; report: EvalReport }
 
-/** Run one evaluation and keep it (with the run's evaluations, or as the Studio's last one). */
-export async function runEvaluation(s: Studio, opts: { target: string; adapterRun: string | null; label: string; onProgress?: (t: string) => void; sampling?: { n: number; temperature: number; seed: number } }): Promise<StoredEval> {
+/** An evaluation's phases as its bar names them (loading first, before the engine reports anything). */
+const EVAL_PHASES: Record<'load' | EvalPhase, string> = {
+  load: 'Loading the model',
+  generate: 'Generating completions (the model writes its optimization models)',
+  verify: 'Verifying: solving the completions\' models',
+};
+
+/** An evaluation's bar from its first moment: loading, then k of n generated, then k of n verified. */
+export function evalProgress(items: number, samples: number, prefix = ''): { initial: Progress; next: (phase: EvalPhase, done: number, total: number) => Progress } {
+  const total = items * samples;
+  let phase: 'load' | EvalPhase = 'load', startedAt = Date.now();
+  return {
+    initial: { label: `${prefix}${EVAL_PHASES.load}`, done: 0, total, unit: 'completion', startedAt },
+    next: (p, done, n) => {
+      if (p !== phase) { phase = p; startedAt = Date.now(); }
+      return { label: `${prefix}${EVAL_PHASES[p]}`, done, total: n, unit: 'completion', startedAt };
+    },
+  };
+}
+
+/** Stop the evaluation running in the engine worker (it fails with a CancelledError: see isCancelled). */
+export const cancelEvaluation = (): Promise<boolean> => engineWorker().evalCancel();
+
+/**
+ * Run one evaluation and keep it (with the run's evaluations; and as the Studio's last one unless
+ * `keepAsLast` is false). `progress`: the bar's state from the first moment; `onProgress`: the same
+ * as one line of text. A cancelled evaluation rejects with a CancelledError (isCancelled).
+ */
+export async function runEvaluation(s: Studio, opts: {
+  target: string; adapterRun: string | null; label: string; onProgress?: (t: string) => void; progress?: (p: Progress) => void;
+  sampling?: { n: number; temperature: number; seed: number }; keepAsLast?: boolean; progressPrefix?: string;
+}): Promise<StoredEval> {
   if (!s.dataset) throw new UsageError('prepare problems first (Problems tab)');
+  const sampling = opts.sampling ?? { n: 1, temperature: 0 };
+  const bar = evalProgress(s.dataset.eval.length, sampling.n, opts.progressPrefix ?? '');
+  opts.progress?.(bar.initial);
+  opts.onProgress?.(bar.initial.label);
+  // a report can arrive after the result (it crosses on its own port): then it is dropped
+  let settled = false;
   const report = await engineWorker().evaluate({
     model: s.modelChoice(), adapter: opts.adapterRun ? { run: opts.adapterRun } : null,
     items: s.dataset.eval.map((it) => ({ id: it.id, question: it.question, answer: it.answer, extra: {} })),
     target: opts.target, tolerance: s.form.tolerance, ...(s.remote() ? { remote: s.remote()! } : {}),
-    sampling: { ...(opts.sampling ?? { n: 1, temperature: 0 }), maxNewTokens: s.form.evalMaxNew }, batch: s.form.evalBatch,
-  }, proxy((phase: string, done: number, total: number) => opts.onProgress?.(`${phase === 'generate' ? 'Writing models' : 'Solving'}: ${done}/${total}`)));
+    sampling: { ...sampling, maxNewTokens: s.form.evalMaxNew }, batch: s.form.evalBatch, fineProgress: true,
+  }, proxy((phase: EvalPhase, done: number, total: number) => {
+    if (settled) return;
+    const p = bar.next(phase, done, total);
+    opts.progress?.(p);
+    opts.onProgress?.(`${p.label}: ${done} of ${plural(total, 'completion')}`);
+  })).finally(() => { settled = true; });
   const stored: StoredEval = { label: opts.label, target: opts.target, adapterRun: opts.adapterRun, created: new Date().toISOString(), report };
   if (opts.adapterRun) {
     const store = browserRunStore();
     const prev = (await store.readJson<StoredEval[]>(opts.adapterRun, RUN_FILES.evals)) ?? [];
     await store.files.write([opts.adapterRun, RUN_FILES.evals], JSON.stringify([...prev, stored]));
   }
-  await writeFile(['evom-studio'], 'last-eval.json', JSON.stringify(stored));
+  if (opts.keepAsLast !== false) await writeFile(['evom-studio'], 'last-eval.json', JSON.stringify(stored));
   return stored;
 }
 
@@ -116,12 +161,18 @@ function ItemDetail({ item, onClose }: { item: EvalItemView; onClose: () => void
   );
 }
 
-export function EvalView({ stored }: { stored: StoredEval }) {
+/** When an evaluation was made, for people ("7 Dec 2026, 06:12"). */
+const madeAt = (iso: string) => new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+
+/** An evaluation's results; `stale`: a new evaluation is running and will replace them. */
+export function EvalView({ stored, stale = false }: { stored: StoredEval; stale?: boolean }) {
   const [open, setOpen] = useState<number | null>(null);
   const items = stored.report.items;
   return (
-    <section aria-labelledby="eval-results-h">
+    <section aria-labelledby="eval-results-h" id="eval-results" class={stale ? 'stale' : ''} aria-busy={stale ? 'true' : 'false'}>
+      {stale && <p class="stale-note" id="eval-stale" role="status">Stale: a new evaluation is running. These are the previous results ({stored.label}, {madeAt(stored.created)}); they will be replaced when it finishes.</p>}
       <h3 id="eval-results-h">Results: {stored.label}</h3>
+      <p class="help" id="eval-made">Evaluated {madeAt(stored.created)}.</p>
       <SummaryTable evals={[stored]} />
       <p class="help">Accuracy rule: {stored.report.summary.tolerance_rule}</p>
       <table id="eval-items">
@@ -141,15 +192,34 @@ export function EvaluatePanel() {
   const s = useStudio();
   const [runs, setRuns] = useState<RunListing[]>([]);
   const [adapterRun, setAdapterRun] = useState('');
-  const [progress, setProgress] = useState('');
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [running, setRunning] = useState(false);
+  const [outcome, setOutcome] = useState('');
+  const [cancelling, setCancelling] = useState(false);
   const [last, setLast] = useState<StoredEval | null>(null);
   useEffect(() => { void listRuns().then(setRuns); void readJsonFile<StoredEval>(['evom-studio'], 'last-eval.json').then((e) => e && setLast(e)); }, [s.runsVersion]);
   const go = () => s.job('Evaluating', async () => {
     const run = runs.find((r) => r.id === adapterRun);
-    const label = `${s.form.model.kind === 'hub' ? s.form.model.hubId : s.form.model.kind === 'local' ? 'local model' : 'evom-tiny'}${run ? ` + ${run.id} (step ${run.steps})` : ' (base)'} on ${s.form.target}`;
-    setLast(await runEvaluation(s, { target: s.form.target, adapterRun: adapterRun || null, label, onProgress: setProgress }));
-    setProgress('');
+    const label = `${s.form.model.kind === 'hub' ? s.form.model.hubId : s.form.model.kind === 'local' ? 'local model' : s.form.model.builtinId ?? 'evom-tiny'}${run ? ` + ${run.id} (step ${run.steps})` : ' (base)'} on ${s.form.target}`;
+    setOutcome(''); setCancelling(false); setRunning(true);
+    const t0 = Date.now();
+    try {
+      const stored = await runEvaluation(s, { target: s.form.target, adapterRun: adapterRun || null, label, progress: setProgress });
+      setLast(stored);
+      const n = stored.report.items.length;
+      // the bar stays, full, until the next evaluation
+      setProgress({ label: 'Done: generated and verified', done: n, total: n, unit: 'completion', startedAt: t0 });
+      setOutcome(`Done: ${plural(n, 'completion')} generated and verified in ${formatDuration((Date.now() - t0) / 1000)}.`);
+    } catch (e) {
+      setProgress(null);
+      // Cancel is not a failure: no error banner, the previous results stay (no longer stale)
+      if (!isCancelled(e)) throw e;
+      setOutcome('Cancelled: nothing of this evaluation was kept; the results below are the previous ones.');
+    } finally {
+      setRunning(false); setCancelling(false);
+    }
   });
+  const cancel = () => { setCancelling(true); void cancelEvaluation(); };
   return (
     <div>
       <div class="row">
@@ -161,10 +231,11 @@ export function EvaluatePanel() {
         <label>Prompts decoded together <input id="eval-batch" type="number" min={1} max={64} value={s.form.evalBatch} onInput={(e) => s.update({ evalBatch: Number((e.target as HTMLInputElement).value) })} /></label>
         <button type="button" id="evaluate" disabled={!!s.busy || !s.dataset} onClick={go}>Evaluate on {s.dataset ? plural(s.dataset.eval.length, 'held-out problem') : '…'}</button>
       </div>
-      {!s.dataset && <p class="help">Prepare problems first (Problems tab).</p>}
-      <p role="status" id="eval-progress">{progress}</p>
+      <NeedsLink need="problems" id="eval-needs-problems" when={!s.dataset} />
+      {progress && <ProgressBar id="eval-bar" progress={cancelling ? { ...progress, label: `Cancelling: ${progress.label.toLowerCase()}` } : progress} {...(cancelling || !running ? {} : { onCancel: cancel })} />}
+      <p role="status" id="eval-progress">{outcome}</p>
       <p class="help">Greedy decoding, one completion per problem, target {s.form.target}, tolerance {s.form.tolerance}.</p>
-      {last && <EvalView stored={last} />}
+      {last && <EvalView stored={last} stale={running} />}
     </div>
   );
 }

@@ -16,6 +16,8 @@ import { importRunFiles, runFolderZip } from './run-folder.ts';
 import type { RunData } from './training.ts';
 import { UsageError } from '../errors.ts';
 import { plural } from './format.ts';
+import { NeedsLink } from './needs.tsx';
+import { sharedChecklist } from './state.ts';
 
 type Files = Record<string, string | Uint8Array>;
 const u8 = (v: string | Uint8Array) => (typeof v === 'string' ? strToU8(v) : v);
@@ -43,7 +45,8 @@ export function ExportPanel() {
   const [sel, setSel] = useState('');
   useEffect(() => { void listRuns().then((r) => { setRuns(r); setSel((cur) => cur || r[r.length - 1]?.id || ''); }); }, [s.runsVersion]);
   const r = runs.find((x) => x.id === sel);
-  const act = (label: string, fn: (r: RunListing) => Promise<void>) => () => s.job(label, async () => { if (!r) throw new UsageError('pick a run to export'); await fn(r); });
+  // every export counts for a share link's checklist ("export or send the run")
+  const act = (label: string, fn: (r: RunListing) => Promise<void>) => () => s.job(label, async () => { if (!r) throw new UsageError('pick a run to export'); await fn(r); sharedChecklist.markExported(r.id); });
   const adapterZip = act('Exporting the adapter', async (r) => download(`${r.id}-adapter.zip`, zip(await engineWorker().adapterFiles(r.id)), 'application/zip'));
   const adapterFolder = act('Writing the adapter folder', async (r) => {
     const picker = (window as unknown as { showDirectoryPicker?: (o: object) => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker;
@@ -100,6 +103,8 @@ export function ExportPanel() {
         <button type="button" id="export-evals" class="secondary" disabled={!r || !!s.busy} onClick={evals}>Evaluation results (JSONL)</button>
         <button type="button" id="export-run-folder" class="secondary" disabled={!r || !!s.busy} onClick={runFolder}>Run folder (zip)</button>
       </div>
+      <NeedsLink need="run" id="export-needs-run" when={runs.length === 0} text="No runs yet: train one (or run the class demo on the Start tab)" />
+      <NeedsLink need="steps" id="export-needs-steps" when={!!r && !r.steps} text="The adapter and merged weights need a trained step: train this run" />
       <div class="row">
         <label>Open a run folder (from <code>evom train --out DIR</code>) <input type="file" id="import-run-folder" multiple {...{ webkitdirectory: true }} disabled={!!s.busy} onChange={(e) => void importRun((e.target as HTMLInputElement).files)} /></label>
         <label>or a run folder's zip <input type="file" id="import-run-zip" accept=".zip,application/zip" disabled={!!s.busy} onChange={(e) => void importRun((e.target as HTMLInputElement).files)} /></label>

@@ -2,7 +2,7 @@
 // app.ts; the engine and verifiers run in workers (clients.ts); what the user enters is kept in
 // localStorage, runs and caches in OPFS.
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { readJsonFile } from '../host/run-store-opfs.ts';
 import type { GpuReport, ModelRef } from '../host/engine-host.ts';
 import { isBuiltinPolicy } from '../model/builtin.ts';
@@ -14,7 +14,8 @@ import { ExportPanel } from './export-panel.tsx';
 import { ModelPanel } from './model-panel.tsx';
 import { DATASET_FILE, ProblemsPanel } from './problems-panel.tsx';
 import { registerOffline, type OfflineState } from './offline.ts';
-import { hubToken, loadForm, saveForm, serverToken, type StudioForm } from './state.ts';
+import { hubToken, loadForm, presentationMode, saveForm, serverToken, type StudioForm } from './state.ts';
+import { StartPanel } from './start-panel.tsx';
 import { TargetsPanel } from './targets-panel.tsx';
 import { TrainPanel } from './train-panel.tsx';
 import { TransferPanel } from './transfer-panel.tsx';
@@ -34,13 +35,22 @@ function ErrorBanner({ message, onDismiss }: { message: string; onDismiss: () =>
 }
 
 const PANELS: Record<TabId, () => preact.JSX.Element> = {
-  model: ModelPanel, problems: ProblemsPanel, targets: TargetsPanel, evaluate: EvaluatePanel,
+  start: StartPanel, model: ModelPanel, problems: ProblemsPanel, targets: TargetsPanel, evaluate: EvaluatePanel,
   train: TrainPanel, transfer: TransferPanel, export: ExportPanel, classroom: ClassroomPanel,
 };
 
 function App() {
   const [form, setForm] = useState<StudioForm>(() => sharedConfigNotice.apply(loadForm()));
-  const [tab, setTab] = useState<TabId>(() => (localStorage.getItem('evom-studio-tab') as TabId | null) ?? 'model');
+  // the Start tab on a first visit, when no other tab was chosen, and when a share link opens (its checklist)
+  const [tab, setTab] = useState<TabId>(() => {
+    const saved = localStorage.getItem('evom-studio-tab');
+    return sharedConfigNotice.opened || !TABS.some(([id]) => id === saved) ? 'start' : saved as TabId;
+  });
+  const [hint, setHint] = useState<string | null>(null);
+  const [presenting, setPresenting] = useState(presentationMode.get);
+  /** what to do once the tab asked for is on screen (s.go's `then`) */
+  const afterGo = useRef<(() => void) | null>(null);
+  const [goCount, setGoCount] = useState(0);
   const [dataset, setDataset] = useState<Dataset | null>(null);
   const [localFiles, setLocalFiles] = useState<File[]>([]);
   const [gpu, setGpu] = useState<GpuReport | null>(null);
@@ -51,6 +61,8 @@ function App() {
   const [linkDismissed, setLinkDismissed] = useState(false);
   useEffect(() => { saveForm(form); }, [form]);
   useEffect(() => { localStorage.setItem('evom-studio-tab', tab); }, [tab]);
+  useEffect(() => { const then = afterGo.current; afterGo.current = null; then?.(); }, [tab, goCount]);
+  useEffect(() => { presentationMode.set(presenting); }, [presenting]);
   useEffect(() => {
     void engineWorker().gpuReport().then(setGpu);
     void registerOffline(setOffline);
@@ -79,26 +91,31 @@ function App() {
     modelChoiceFor,
     remote: () => (form.remoteUrl ? { urls: [form.remoteUrl], token: serverToken.get() } : undefined),
     runsVersion, runsChanged: () => setRunsVersion((v) => v + 1),
-    go: setTab,
+    go: (t, then) => { afterGo.current = then ?? null; setHint(null); setTab(t); setGoCount((k) => k + 1); },
+    hint: setHint,
   };
+  const choose = (t: TabId) => { setHint(null); setTab(t); };
   const Panel = PANELS[tab];
   const onTabKey = (e: KeyboardEvent) => {
     const focused = (document.activeElement?.id ?? '').replace(/^tab-/, '');
     const i = TABS.findIndex(([id]) => id === (TABS.some(([x]) => x === focused) ? focused : tab));
     const next = e.key === 'ArrowRight' ? (i + 1) % TABS.length : e.key === 'ArrowLeft' ? (i + TABS.length - 1) % TABS.length : -1;
     if (next < 0) return;
-    setTab(TABS[next]![0]);
+    choose(TABS[next]![0]);
     (document.getElementById(`tab-${TABS[next]![0]}`) as HTMLElement | null)?.focus();
   };
   return (
     <StudioContext.Provider value={s}>
       <header class="top">
         <div><h1>EVOM Studio</h1><p>Train language models to write optimization models, in this browser, rewarded by solving them.</p></div>
-        <p class="status-bar" id="gpu-status">{gpu == null ? 'Looking for a GPU…' : gpu.ok ? `GPU: ${gpu.adapter}` : 'No WebGPU in this browser'}{offline ? <span id="offline-status"> · {offline.message}</span> : ''} · <a href="verify.html" style="color:#bfdbfe">verify a completion</a></p>
+        <div class="header-side">
+          <p class="status-bar" id="gpu-status">{gpu == null ? 'Looking for a GPU…' : gpu.ok ? `GPU: ${gpu.adapter}` : 'No WebGPU in this browser'}{offline ? <span id="offline-status"> · {offline.message}</span> : ''} · <a href="verify.html">verify a completion</a></p>
+          <button type="button" class="header-toggle" id="presentation-toggle" aria-pressed={presenting} title="Larger type and thicker chart lines, for a projector" onClick={() => setPresenting((on) => !on)}>Presentation mode</button>
+        </div>
       </header>
       <nav role="tablist" aria-label="Studio sections" onKeyDown={onTabKey}>
         {TABS.map(([id, label]) => (
-          <button type="button" role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls="panel" tabIndex={tab === id ? 0 : -1} onClick={() => setTab(id)}>{label}</button>
+          <button type="button" role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls="panel" tabIndex={tab === id ? 0 : -1} onClick={() => choose(id)}>{label}</button>
         ))}
       </nav>
       <main>
@@ -116,7 +133,9 @@ function App() {
         )}
         {error && <ErrorBanner message={error} onDismiss={() => setError(null)} />}
         {busy && <p class="busy" role="status" id="busy">{busy}…</p>}
-        <section id="panel" role="tabpanel" aria-labelledby={`tab-${tab}`}>
+        {hint && <p class="notice" id="hint" role="status">{hint}</p>}
+        {/* focusable, as a tab panel should be; wide content scrolls inside it, never the page */}
+        <section id="panel" role="tabpanel" aria-labelledby={`tab-${tab}`} tabIndex={0}>
           <h2>{TABS.find(([id]) => id === tab)![1]}</h2>
           <Panel />
         </section>
@@ -125,6 +144,7 @@ function App() {
   );
 }
 
+document.body.classList.toggle('presentation', presentationMode.get()); // before the first paint
 const root = document.getElementById('app')!;
 root.replaceChildren(); // the static "Loading…" line
 render(<App />, root);

@@ -1,26 +1,35 @@
 // Model: the built-in policy, a Hub id or local files; the memory plan against this adapter before
-// anything large is downloaded; download with progress; the storage panel.
+// anything large is downloaded; download with a progress bar per file (bytes of total, speed, time
+// left) and Cancel (what is on hand stays cached: the next Download resumes); the storage panel.
 import { useEffect, useState } from 'preact/hooks';
 import { HUB_TOKENS_PAGE, HUB_URL, type DownloadProgress } from '../model/hub.ts';
 import { formatBytes } from '../gpu/memory-plan.ts';
 import { deleteStored, listStorage, type StoredEntry } from '../host/run-store-opfs.ts';
 import type { PlanReport } from '../host/engine-host.ts';
+import { isCancelled } from '../errors.ts';
 import { useStudio } from './app.ts';
 import { engineWorker, proxy } from './clients.ts';
 import { listRuns } from './runs.ts';
 import { hubProblem } from './messages.ts';
 import { plural } from './format.ts';
 import { hubToken } from './state.ts';
+import { ProgressBar, type Progress } from './progress.tsx';
 
-function ProgressLine({ p }: { p: DownloadProgress }) {
-  const total = p.total ?? 0;
-  return (
-    <div class="progress" role="group" aria-label={`download of ${p.file}`}>
-      <progress max={total || 1} value={total ? p.loaded : 0} />
-      <span>{p.file}: {formatBytes(p.loaded)}{total ? ` of ${formatBytes(total)}` : ''}
-        {p.phase === 'cached' ? ' · already in this browser' : <>{` · ${formatBytes(p.bytesPerSecond)}/s`}{p.etaSeconds != null && p.phase === 'download' ? ` · ${Math.ceil(p.etaSeconds)} s left` : ''}{p.resumedFrom ? ` · resumed from ${formatBytes(p.resumedFrom)}` : ''}{` · ${p.phase}`}</>}</span>
-    </div>
-  );
+const MB = 1e6;
+/** A file's download as a bar: megabytes of total, the speed in the label, the time left at that speed. */
+export function downloadProgress(p: DownloadProgress, now = Date.now()): Progress {
+  const total = p.total ?? p.loaded;
+  const bps = p.bytesPerSecond;
+  const speed = bps > 0 ? ` at ${bps >= MB ? `${(bps / MB).toFixed(1)} MB/s` : `${Math.max(1, Math.round(bps / 1e3))} kB/s`}` : '';
+  const what = p.phase === 'verify' ? 'Checking' : 'Downloading';
+  // the clock set back so that the bar's rate is the download's own (resumed bytes came earlier)
+  const startedAt = p.bytesPerSecond > 0 ? now - (1000 * p.loaded) / p.bytesPerSecond : now;
+  return { label: `${what} ${p.file}${speed}${p.resumedFrom ? ` (resumed from ${formatBytes(p.resumedFrom)})` : ''}`, done: Math.round(p.loaded / MB * 10) / 10, total: Math.round(total / MB * 10) / 10, unit: 'megabyte', startedAt };
+}
+
+/** A finished or cached file, in one line. */
+function FileDone({ p }: { p: DownloadProgress }) {
+  return <li>{p.file}: {formatBytes(p.total ?? p.loaded)} {p.phase === 'cached' ? 'already in this browser' : 'downloaded and checked'}</li>;
 }
 
 export function StoragePanel() {
@@ -66,6 +75,7 @@ export function ModelPanel() {
   const [plan, setPlan] = useState<PlanReport | null>(null);
   const [progress, setProgress] = useState<Record<string, DownloadProgress>>({});
   const [downloaded, setDownloaded] = useState<string | null>(null);
+  const [cancelling, setCancelling] = useState(false);
   const [token, setToken] = useState(hubToken.get());
   const setModel = (patch: Partial<typeof m>) => { s.update({ model: { ...m, ...patch } }); setPlan(null); setDownloaded(null); };
   const st = s.form.settings;
@@ -80,12 +90,23 @@ export function ModelPanel() {
   const fetchModel = () => s.job('Downloading the model', async () => {
     const r = plan ?? await checkPlan();
     if (!r || r.problems.length) return;
-    setProgress({});
-    const { files } = await engineWorker().download(s.modelChoice(), proxy((p: DownloadProgress) => setProgress((old) => ({ ...old, [p.file]: p }))))
-      .catch((e: unknown) => { throw hubProblem(e, m.hubUrl); });
-    setDownloaded(`${plural(files.length, 'file')} ready (cached in this browser's private storage; interrupted downloads resume)`);
+    setProgress({}); setDownloaded(null); setCancelling(false);
+    try {
+      const { files } = await engineWorker().download(s.modelChoice(), proxy((p: DownloadProgress) => setProgress((old) => ({ ...old, [p.file]: p }))))
+        .catch((e: unknown) => { throw isCancelled(e) ? e : hubProblem(e, m.hubUrl); });
+      setDownloaded(`${plural(files.length, 'file')} ready (cached in this browser's private storage; interrupted downloads resume)`);
+    } catch (e) {
+      if (!isCancelled(e)) throw e;
+      setDownloaded('Download cancelled. What was downloaded stays in this browser: Download again to resume.');
+    } finally {
+      setCancelling(false);
+    }
     s.runsChanged();
   });
+  const cancelDownload = () => { setCancelling(true); void engineWorker().downloadCancel(); };
+  const files = Object.values(progress);
+  const active = files.filter((p) => p.phase === 'download' || p.phase === 'verify');
+  const finished = files.filter((p) => p.phase === 'done' || p.phase === 'cached');
   return (
     <div>
       <fieldset>
@@ -132,7 +153,8 @@ export function ModelPanel() {
           })() : <p class="help" id="no-fit">No smaller micro-batch or shorter completion fits: this model needs an adapter with larger buffer limits or more memory (or a larger budget, if this GPU has it).</p>)}
         </div>
       )}
-      {Object.values(progress).map((p) => <ProgressLine p={p} />)}
+      {finished.length > 0 && <ul id="download-files" class="help">{finished.map((p) => <FileDone p={p} />)}</ul>}
+      {s.busy === 'Downloading the model' && active.map((p) => <ProgressBar id={`download-${p.file.replace(/[^\w-]/g, '-')}`} progress={downloadProgress(p)} {...(cancelling ? {} : { onCancel: cancelDownload, cancelLabel: 'Cancel download' })} />)}
       {downloaded && <p id="download-done" role="status">{downloaded}</p>}
       <StoragePanel />
     </div>

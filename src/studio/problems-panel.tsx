@@ -3,17 +3,18 @@
 // the problems worker. A source that fails to load hides the preview of the problems prepared before
 // it, and says that those are still the ones in use.
 import { useState } from 'preact/hooks';
-import { FAMILIES } from '../problems/generator.ts';
+import { FAMILIES, parseFamilies } from '../problems/generator.ts';
 import { Rng } from '../problems/rng.ts';
 import { writeFile } from '../host/run-store-opfs.ts';
 import type { TrainItem } from '../rl/trainer.ts';
-import { useStudio, type Dataset } from './app.ts';
+import { useStudio, type Dataset, type Studio } from './app.ts';
 import { problemsWorker } from './clients.ts';
-import { defaultForm, type DataSpec } from './state.ts';
+import { defaultForm, type DataSpec, type StudioForm } from './state.ts';
 import { UsageError } from '../errors.ts';
 import { scoringAnswer } from '../problems/benchmarks.ts';
 import { formatAnswer, latexToPlain, plural } from './format.ts';
 import { reachProblem } from './messages.ts';
+import { ScrollRegion } from './scroll-region.tsx';
 
 /** Benchmarks bundled in public/benchmarks (licenses allow redistribution; see its README). */
 export const BUNDLED = [
@@ -40,6 +41,61 @@ function preview(question: string): string {
   return text.length > 220 ? `${text.slice(0, 220)}…` : text;
 }
 
+/** How a source's problems are described (a prepared dataset's description starts with it). */
+export function sourceDescription(d: DataSpec): string {
+  if (d.kind === 'generator') {
+    const fams = parseFamilies(d.families.split(',').map((f) => f.trim()).filter(Boolean).join(',') || 'all');
+    return `generated: ${fams.join(', ')}, difficulty ${d.difficulty}, ${plural(d.count, 'problem')}, seed ${d.seed}`;
+  }
+  return d.kind === 'upload' ? `uploaded ${d.name}` : d.kind === 'bundled' ? `bundled ${d.file}` : `from ${d.url}`;
+}
+
+/** Whether the prepared problems are those of this source (the checklist of a share link asks). */
+export function datasetIsFrom(ds: Dataset | null, d: DataSpec): boolean {
+  if (!ds) return false;
+  try { return ds.description.startsWith(sourceDescription(d)); } catch { return false; } // families that do not parse
+}
+
+/** The problems of the form's source, split (generation and parsing in the problems worker). `file`: the picked upload. */
+export async function loadProblems(form: StudioForm, file: File | null): Promise<Dataset> {
+  const d = form.data;
+  let items: TrainItem[], description: string, dropped = 0;
+  if (d.kind === 'generator') {
+    const fams = parseFamilies(d.families.split(',').map((f) => f.trim()).filter(Boolean).join(',') || 'all');
+    const gi = await problemsWorker().generate({ families: fams, count: d.count, seed: 3_000_000 + d.seed, difficulty: d.difficulty });
+    items = gi.map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
+    description = sourceDescription(d);
+  } else {
+    let raw;
+    if (d.kind === 'upload') {
+      if (!file) throw new UsageError('pick a JSONL file first (one {"id","question","answer"} object per line)');
+      raw = await problemsWorker().load(file, file.name);
+      description = `uploaded ${file.name}`;
+    } else {
+      const url = d.kind === 'bundled' ? new URL(`benchmarks/${d.file}`, document.baseURI).href : d.url;
+      if (d.kind === 'url' && !/^https?:\/\//.test(url)) throw new UsageError(`"${url}" is not an http(s) URL`);
+      raw = await problemsWorker().load(url, url).catch((e: unknown) => { throw reachProblem(e, 'the benchmark file', url); });
+      description = sourceDescription(d);
+    }
+    const answered = raw.filter((i) => scoringAnswer(i, form.errata) !== null);
+    dropped = raw.length - answered.length;
+    items = answered.map((i) => ({ id: i.id, question: i.question, answer: scoringAnswer(i, form.errata)! }));
+    const corrected = raw.filter((i) => i.answer_errata).length;
+    if (corrected) description += form.errata ? `, ${plural(corrected, 'answer')} corrected (errata)` : ` (${plural(corrected, 'item')} ${corrected === 1 ? 'has' : 'have'} errata; scored with the benchmark's own answers)`;
+  }
+  if (items.length < 2) throw new UsageError(`only ${plural(items.length, 'problem')} with an answer: at least 2 are needed for a train/evaluation split`);
+  const split = splitItems(items, form.evalFraction, d.kind === 'generator' ? d.seed : 1);
+  return { description, ...split, dropped };
+}
+
+/** Prepare the form's problems and keep them (the page's dataset, and OPFS for the next visit). */
+export async function prepareProblems(s: Studio, file: File | null = null): Promise<Dataset> {
+  const ds = await loadProblems(s.form, file);
+  s.setDataset(ds);
+  await writeFile(DATASET_FILE, 'dataset.json', JSON.stringify(ds));
+  return ds;
+}
+
 export function ProblemsPanel() {
   const s = useStudio();
   const d = s.form.data;
@@ -49,47 +105,12 @@ export function ProblemsPanel() {
   const setData = (spec: DataSpec) => s.update({ data: spec });
   const gen = d.kind === 'generator' ? d : null;
   const prepare = () => s.job('Preparing problems', async () => {
-    let ds: Dataset;
-    try { ds = await load(); } catch (e) {
+    try { await prepareProblems(s, file); } catch (e) {
       setFailed(d.kind === 'upload' ? file?.name || 'the file' : d.kind === 'url' ? d.url : d.kind === 'bundled' ? d.file : 'the generator');
       throw e;
     }
     setFailed(null);
-    s.setDataset(ds);
-    await writeFile(DATASET_FILE, 'dataset.json', JSON.stringify(ds));
   });
-  /** The problems of the chosen source, split. */
-  const load = async (): Promise<Dataset> => {
-    let items: TrainItem[], description: string, dropped = 0;
-    if (d.kind === 'generator') {
-      const families = d.families.split(',').map((f) => f.trim()).filter(Boolean).join(',');
-      const { parseFamilies } = await import('../problems/generator.ts');
-      const fams = parseFamilies(families || 'all');
-      const gi = await problemsWorker().generate({ families: fams, count: d.count, seed: 3_000_000 + d.seed, difficulty: d.difficulty });
-      items = gi.map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
-      description = `generated: ${fams.join(', ')}, difficulty ${d.difficulty}, ${plural(d.count, 'problem')}, seed ${d.seed}`;
-    } else {
-      let raw;
-      if (d.kind === 'upload') {
-        if (!file) throw new UsageError('pick a JSONL file first (one {"id","question","answer"} object per line)');
-        raw = await problemsWorker().load(file, file.name);
-        description = `uploaded ${file.name}`;
-      } else {
-        const url = d.kind === 'bundled' ? new URL(`benchmarks/${d.file}`, document.baseURI).href : d.url;
-        if (d.kind === 'url' && !/^https?:\/\//.test(url)) throw new UsageError(`"${url}" is not an http(s) URL`);
-        raw = await problemsWorker().load(url, url).catch((e: unknown) => { throw reachProblem(e, 'the benchmark file', url); });
-        description = d.kind === 'bundled' ? `bundled ${d.file}` : `from ${url}`;
-      }
-      const answered = raw.filter((i) => scoringAnswer(i, s.form.errata) !== null);
-      dropped = raw.length - answered.length;
-      items = answered.map((i) => ({ id: i.id, question: i.question, answer: scoringAnswer(i, s.form.errata)! }));
-      const corrected = raw.filter((i) => i.answer_errata).length;
-      if (corrected) description += s.form.errata ? `, ${plural(corrected, 'answer')} corrected (errata)` : ` (${plural(corrected, 'item')} ${corrected === 1 ? 'has' : 'have'} errata; scored with the benchmark's own answers)`;
-    }
-    if (items.length < 2) throw new UsageError(`only ${plural(items.length, 'problem')} with an answer: at least 2 are needed for a train/evaluation split`);
-    const split = splitItems(items, s.form.evalFraction, d.kind === 'generator' ? d.seed : 1);
-    return { description, ...split, dropped };
-  };
   return (
     <div>
       <fieldset>
@@ -132,12 +153,12 @@ export function ProblemsPanel() {
           <h3 id="preview-h">{failed ? 'Problems in use' : 'Preview'}</h3>
           {failed && <p class="notice" id="preview-stale" role="status">{failed} was not loaded. The problems prepared before it are still the ones used for training and evaluation:</p>}
           <p id="split-summary">{s.dataset.description}: {s.dataset.train.length} for training, {s.dataset.eval.length} held out for evaluation{s.dataset.dropped ? ` (${s.dataset.dropped} without an answer left out)` : ''}.</p>
-          {!failed && <table id="preview">
+          {!failed && <ScrollRegion label="Preview of the problems (table)"><table id="preview">
             <thead><tr><th scope="col">Split</th><th scope="col">Id</th><th scope="col">Question</th><th scope="col">Answer</th></tr></thead>
             <tbody>{[...s.dataset.train.slice(0, 4).map((i) => ['train', i] as const), ...s.dataset.eval.slice(0, 4).map((i) => ['eval', i] as const)].map(([split, i]) => (
               <tr><td>{split}</td><td>{i.id}</td><td class="question">{preview(i.question)}</td><td>{formatAnswer(i.answer)}</td></tr>
             ))}</tbody>
-          </table>}
+          </table></ScrollRegion>}
         </section>
       )}
     </div>

@@ -30,7 +30,7 @@ export function ProgressBar({ id, progress, onCancel, cancelLabel = 'Cancel' }: 
     <div class="progress" id={id} role="group" aria-label={label}>
       <div class="progress-head">
         <span class="progress-label">{label}</span>
-        <span class="progress-count" aria-live="polite">{done} of {plural(total, unit)}{left === null ? '' : left > 0 ? ` · about ${formatDuration(left)} left` : ''}</span>
+        <span class="progress-count" aria-live="polite">{done} of {plural(total, unit)}{left !== null && left >= 1 ? ` · about ${formatDuration(left)} left` : ''}</span>
         {onCancel && <button type="button" class="secondary progress-cancel" onClick={onCancel}>{cancelLabel}</button>}
       </div>
       <progress max={1} value={share} aria-label={`${label}: ${Math.round(100 * share)} %`} />

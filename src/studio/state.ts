@@ -87,3 +87,34 @@ export function newRunId(prefix = 'run'): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   return `${prefix}-${t}-${Math.random().toString(36).slice(2, 6)}`;
 }
+
+/**
+ * Presentation mode (a projector): larger type and thicker chart lines. The page marks it with the
+ * class `presentation` on <body> and sends PRESENTATION_EVENT on window when it changes (charts redraw).
+ */
+const PRESENTATION_KEY = 'evom-studio-presentation';
+export const PRESENTATION_CLASS = 'presentation';
+export const PRESENTATION_EVENT = 'evom-presentation';
+export const presentationMode = {
+  get: (): boolean => localStorage.getItem(PRESENTATION_KEY) === 'on',
+  set: (on: boolean): void => {
+    if (on) localStorage.setItem(PRESENTATION_KEY, 'on'); else localStorage.removeItem(PRESENTATION_KEY);
+    document.body.classList.toggle(PRESENTATION_CLASS, on);
+    window.dispatchEvent(new CustomEvent(PRESENTATION_EVENT, { detail: on }));
+  },
+};
+/** Whether the page is in presentation mode (for charts: thicker lines). */
+export const isPresentation = (): boolean => document.body.classList.contains(PRESENTATION_CLASS);
+
+/**
+ * The students' checklist a share link opens (Start tab): which configuration, when it was opened
+ * (work done before does not count), the problems it asks for, and whether its run was exported.
+ */
+export interface SharedChecklist { title: string; opened: string; data: DataSpec; exported: string | null }
+const CHECKLIST_KEY = 'evom-studio-checklist';
+export const sharedChecklist = {
+  get: (): SharedChecklist | null => { try { return JSON.parse(localStorage.getItem(CHECKLIST_KEY) ?? 'null') as SharedChecklist | null; } catch { return null; } },
+  set: (c: SharedChecklist | null): void => { if (c) localStorage.setItem(CHECKLIST_KEY, JSON.stringify(c)); else localStorage.removeItem(CHECKLIST_KEY); },
+  /** a run was exported (downloaded) after the link was opened */
+  markExported: (runId: string): void => { const c = sharedChecklist.get(); if (c) sharedChecklist.set({ ...c, exported: runId }); },
+};

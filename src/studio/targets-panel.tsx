@@ -11,6 +11,7 @@ import { cacheTargetOffline, targetCachedOffline } from './target-offline.ts';
 import { DEFAULTS } from '../verifier/config.ts';
 import { preparePyodide, targetUsesPyodide } from '../verifier/pyodide-link.ts';
 import { isUnreachable, unreachableMessage } from './messages.ts';
+import { ScrollRegion } from './scroll-region.tsx';
 
 /** The in-browser targets, from the registry: [name, label] */
 export const IN_BROWSER: readonly (readonly [string, string])[] = allTargets().filter((t) => t.runs === 'worker').map((t) => [t.name, `${t.name} — ${t.language}, in this browser (wasm)`] as const);
@@ -88,11 +89,11 @@ export function TargetsPanel() {
         </div>
         <p class="help">The token is kept only in this browser (never in share links, run cards or exports). Start a server with <code>npx evom serve --tokens FILE</code>.</p>
         {remoteTargets && (
-          <table id="server-targets">
+          <ScrollRegion label="Targets on the sandbox server (table)"><table id="server-targets">
             <caption>Targets on {s.form.remoteUrl}</caption>
             <thead><tr><th scope="col">Target</th><th scope="col">Available</th><th scope="col">Version or reason</th></tr></thead>
             <tbody>{remoteTargets.map((t) => <tr><td>{t.name}</td><td>{t.available ? 'yes' : 'no'}</td><td>{t.version ?? t.reason ?? ''}</td></tr>)}</tbody>
-          </table>
+          </table></ScrollRegion>
         )}
       </fieldset>
     </div>

@@ -6,9 +6,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { browserRunStore } from '../host/run-store-opfs.ts';
 import { keepRollouts, type RunData, type RunRecord, type StepRollouts } from '../host/run-store.ts';
-import type { StepMetrics } from '../rl/trainer.ts';
+import type { StepMetrics, StepPhase, StepProgress } from '../rl/trainer.ts';
 import type { Studio } from './app.ts';
-import { engineWorker } from './clients.ts';
+import { engineWorker, proxy } from './clients.ts';
+import type { Progress } from './progress.tsx';
 import { activeRun } from './state.ts';
 import { UsageError } from '../errors.ts';
 import { plural } from './format.ts';
@@ -43,6 +44,43 @@ function set(patch: Partial<TrainState>): void {
       : state.status === 'paused' || state.status === 'failed' ? 'paused' : state.status === 'done' ? 'done' : 'stopped';
     activeRun.set({ id: state.run.id, status: persisted, steps: state.metrics.length });
   }
+}
+
+/** Each phase of a step as the Train tab names it, and what it counts. */
+export const STEP_PHASES: Record<StepPhase, { label: string; unit: string }> = {
+  generate: { label: 'Generating completions', unit: 'completion' },
+  verify: { label: 'Verifying: solving the completions\' models', unit: 'completion' },
+  reference: { label: 'Reference log-probabilities (for the KL term)', unit: 'micro-batch' },
+  backward: { label: 'Backward pass', unit: 'micro-batch' },
+  update: { label: 'Updating the adapter (AdamW)', unit: 'update' },
+  save: { label: 'Saving metrics, rollouts and the checkpoint', unit: 'checkpoint' },
+};
+
+/** Where the running step is: its number, when it started, and its current phase as a Progress (null between steps). */
+export interface StepView { step: number; total: number; startedAt: number; phase: Progress | null; kind: StepPhase | null }
+let stepView: StepView | null = null;
+const stepListeners = new Set<(s: StepView | null) => void>();
+function setStep(v: StepView | null): void {
+  stepView = v;
+  for (const l of stepListeners) l(v);
+}
+/** The running step's progress (kept apart from TrainState: it changes many times a step and is not persisted). */
+export function useStepProgress(): StepView | null {
+  const [v, setV] = useState(stepView);
+  useEffect(() => { stepListeners.add(setV); setV(stepView); return () => { stepListeners.delete(setV); }; }, []);
+  return v;
+}
+
+/** A step's phase report as a Progress (its count restarts, with its clock, when the phase changes);
+ *  `stop()` once the step has answered (a report can arrive after the answer: it crosses on its own port). */
+function onStepProgress(step: number, total: number, startedAt: number): { report: (p: StepProgress) => void; stop: () => void } {
+  let phaseStarted = Date.now(), last: StepPhase | null = null, live = true;
+  return { stop: () => { live = false; }, report: (p) => {
+    if (!live) return;
+    if (p.phase !== last) { last = p.phase; phaseStarted = Date.now(); }
+    const { label, unit } = STEP_PHASES[p.phase];
+    setStep({ step, total, startedAt, kind: p.phase, phase: { label: `Step ${step}: ${label}`, done: p.done, total: Math.max(p.total, p.done), unit, startedAt: phaseStarted } });
+  } };
 }
 
 export function useTraining(): TrainState {
@@ -94,8 +132,12 @@ async function continueRun(s: Studio, run: RunRecord): Promise<TrainStatus> {
     while (state.metrics.length < run.settings.steps) {
       if (request) break;
       const k = state.metrics.length + 1;
-      set({ message: `Step ${k}/${run.settings.steps}: generating ${plural(run.settings.group, 'completion')} per problem, solving them, updating…` });
-      const r = await engineWorker().trainStep();
+      set({ message: `Step ${k} of ${run.settings.steps}: ${plural(run.settings.group, 'completion')} for each of ${plural(run.settings.promptsPerStep, 'problem')}, solved, then one update.` });
+      const startedAt = Date.now();
+      setStep({ step: k, total: run.settings.steps, startedAt, kind: null, phase: null });
+      const progress = onStepProgress(k, run.settings.steps, startedAt);
+      const r = await engineWorker().trainStep(proxy(progress.report)).finally(progress.stop);
+      setStep(null);
       set({ metrics: [...state.metrics, r.metrics], rollouts: keepRollouts(state.rollouts, { step: r.metrics.step, groups: r.rollouts }) });
     }
     const done = state.metrics.length >= run.settings.steps;
@@ -116,6 +158,7 @@ async function continueRun(s: Studio, run: RunRecord): Promise<TrainStatus> {
     throw e;
   } finally {
     request = null;
+    setStep(null);
   }
 }
 

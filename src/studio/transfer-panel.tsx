@@ -3,21 +3,27 @@
 // under B from A's adapter and k from the base, both evaluated under B; one table of paired
 // differences with intervals. Evaluations sample at temperature 1 with one seed for every stage, so
 // each comparison is paired by item and sample. Progress is saved: a reload continues where it stopped.
-import { useState } from 'preact/hooks';
+// While it runs: a stage bar (stage k of 6), the bar of the evaluation or training inside it, live
+// charts of the training runs' reward and accuracy, and the table row being computed marked as such;
+// a new trial keeps the previous trial's results, marked stale, until each is recomputed.
+import { useEffect, useState } from 'preact/hooks';
 import { IN_BROWSER } from './targets-panel.tsx';
 import { pct, useStudio } from './app.ts';
-import { accuracyCell, pairedAgainst, runEvaluation, type StoredEval } from './evaluate-panel.tsx';
-import { newRun } from './train-panel.tsx';
-import { resumeRun, startRun } from './training.ts';
+import { accuracyCell, cancelEvaluation, pairedAgainst, runEvaluation, type StoredEval } from './evaluate-panel.tsx';
+import { newRun, StepBars } from './train-panel.tsx';
+import { isTraining, requestStop, resumeRun, startRun, useTraining } from './training.ts';
 import { browserRunStore } from '../host/run-store-opfs.ts';
-import { UsageError } from '../errors.ts';
+import { isCancelled, UsageError } from '../errors.ts';
 import { summaryAccuracy } from '../verifier/evaluate.ts';
 import { formatDifference } from '../verifier/stats.ts';
 import { defaultSettings } from '../rl/settings.ts';
+import type { StepMetrics } from '../rl/trainer.ts';
 import { problemsWorker } from './clients.ts';
 import { writeFile } from '../host/run-store-opfs.ts';
 import { DATASET_FILE } from './problems-panel.tsx';
 import type { Dataset } from './app.ts';
+import { ProgressBar, type Progress } from './progress.tsx';
+import { LineChart, Y_AXES } from './chart.tsx';
 import { TRANSFER_COMPARISONS, TRANSFER_DEMO, TRANSFER_STAGES, transferLabel, type StageKey } from '../rl/transfer.ts';
 
 type RunKey = 'runA' | 'runBA' | 'runBB';
@@ -26,7 +32,15 @@ interface TransferState {
   runA?: string; runBA?: string; runBB?: string;
   /** stage key → evaluation */
   evals: Partial<Record<StageKey, StoredEval>>;
+  /** the previous trial's evaluations (New trial): shown marked stale until this trial recomputes them */
+  previous?: Partial<Record<StageKey, StoredEval>>;
 }
+
+/** The training runs of the trial: which stage trains which, and how the charts name it. */
+const RUNS: readonly (readonly [RunKey, string])[] = [['runA', 'A ({A})'], ['runBA', 'B ({B}) from A'], ['runBB', 'B ({B}) from the base']];
+
+/** The stage running now: its number (1–6), key and label, and when it started. */
+interface StageView { index: number; key: StageKey; label: string }
 const KEY = 'evom-studio-transfer-v2';
 const fresh = (): TransferState => ({ a: TRANSFER_DEMO.from, b: TRANSFER_DEMO.to, stepsA: TRANSFER_DEMO.steps, stepsB: TRANSFER_DEMO.adaptSteps, evals: {} });
 const load = (): TransferState => { try { return JSON.parse(localStorage.getItem(KEY) ?? 'null') ?? fresh(); } catch { return fresh(); } };
@@ -37,7 +51,7 @@ function Bars({ st, names }: { st: TransferState; names: Parameters<typeof trans
   const rows = TRANSFER_STAGES.filter(([k]) => st.evals[k]);
   const W = 640, H = 180, slot = W / 6, bw = 28;
   return (
-    <svg id="transfer-chart" viewBox={`0 0 ${W} ${H + 60}`} width="100%" role="img" aria-label="accuracy (with its 95 % interval) and execution rate per stage">
+    <svg id="transfer-chart" viewBox={`0 0 ${W + 50} ${H + 60}`} width="100%" style={{ maxWidth: '52rem' }} role="img" aria-label="accuracy (with its 95 % interval) and execution rate per stage">
       <line x1="30" y1={H} x2={W} y2={H} stroke="#555" />
       <text x="0" y="14" font-size="11">100%</text><text x="8" y={H} font-size="11">0</text>
       {rows.map(([k, label], i) => {
@@ -54,10 +68,49 @@ function Bars({ st, names }: { st: TransferState; names: Parameters<typeof trans
   );
 }
 
+/** The user pressed Cancel: the wizard stops after what is running (an evaluation stops at once, a training run after its step). */
+class WizardCancelled extends Error {}
+let cancelRequested = false;
+
+/** The three training runs' reward and accuracy per step, live for the one training. */
+function TrainingCharts({ st, metrics, names }: { st: TransferState; metrics: Partial<Record<RunKey, StepMetrics[]>>; names: Parameters<typeof transferLabel>[1] }) {
+  const runs = RUNS.filter(([k]) => metrics[k]?.length);
+  if (!runs.length) return null;
+  const steps = Math.max(...runs.map(([k]) => metrics[k]!.length ? metrics[k]![metrics[k]!.length - 1]!.step : 0));
+  const x = Array.from({ length: steps }, (_, i) => i + 1);
+  const line = (f: (m: StepMetrics) => number) => runs.map(([k, label]) => ({
+    label: `run ${transferLabel(label, names)}`, values: x.map((step) => { const m = metrics[k]!.find((q) => q.step === step); return m ? f(m) : null; }),
+  }));
+  return (
+    <div class="charts" id="transfer-training-charts">
+      <LineChart id="transfer-chart-reward" title="Mean reward per training step" y={Y_AXES.reward()} x={x} series={line((m) => m.reward_mean)} note={`Training samples of each run (${st.a} for run A, ${st.b} for the B runs); the dashed line is the highest reward a completion can earn.`} />
+      <LineChart id="transfer-chart-accuracy" title="Accuracy per training step" y={Y_AXES.rate} x={x} series={line((m) => m.accuracy)} note="Share of each step's completions solved to the expected answer (training problems, not the held-out ones)." />
+    </div>
+  );
+}
+
 export function TransferPanel() {
   const s = useStudio();
+  const t = useTraining();
   const [st, setSt] = useState<TransferState>(load);
   const [progress, setProgress] = useState('');
+  const [stage, setStage] = useState<StageView | null>(null);
+  const [inner, setInner] = useState<Progress | null>(null);
+  const [computing, setComputing] = useState<StageKey | null>(null);
+  const [session, setSession] = useState<{ start: number; doneAtStart: number } | null>(null);
+  const [cancelling, setCancelling] = useState(false);
+  const [runMetrics, setRunMetrics] = useState<Partial<Record<RunKey, StepMetrics[]>>>({});
+  const loadRunMetrics = async (k: RunKey, id: string) => {
+    const m = await browserRunStore().readMetrics(id).catch(() => [] as StepMetrics[]);
+    setRunMetrics((old) => ({ ...old, [k]: m }));
+  };
+  useEffect(() => {
+    setRunMetrics({});
+    for (const [k] of RUNS) { const id = st[k]; if (id) void loadRunMetrics(k, id); }
+  }, [st.runA, st.runBA, st.runBB]);
+  // the run training now: its metrics as they arrive
+  const liveKey = RUNS.find(([k]) => t.run && st[k] === t.run.id)?.[0];
+  const metrics = liveKey && t.metrics.length ? { ...runMetrics, [liveKey]: t.metrics } : runMetrics;
   const save = (n: TransferState) => { localStorage.setItem(KEY, JSON.stringify(n)); setSt(n); };
   const names = { from: st.a, to: st.b, steps: st.stepsA, adapt_steps: st.stepsB };
   const run = () => s.job('Solver-transfer trial', async () => {
@@ -65,40 +118,81 @@ export function TransferPanel() {
     if (st.a === st.b) throw new UsageError('targets A and B must differ');
     let cur = st;
     const put = (p: Partial<TransferState>) => { cur = { ...cur, ...p }; save(cur); };
+    const sessionStart = Date.now();
+    const doneAtStart = TRANSFER_STAGES.filter(([k]) => st.evals[k]).length;
+    setSession({ start: sessionStart, doneAtStart });
+    cancelRequested = false;
+    setCancelling(false);
+    const stopIfCancelled = () => { if (cancelRequested) throw new WizardCancelled(); };
     const trainTo = async (runKey: RunKey, target: string, steps: number, title: string, from?: string) => {
       const id = cur[runKey];
       const saved = id ? await browserRunStore().readRun(id) : null;
-      if (id && saved) {
-        const status = await resumeRun(s, id);
-        if (status !== 'done') throw new UsageError(`training ${title} was ${status}; press Continue to go on`);
-        return id;
-      }
+      const finish = (status: string, runId: string) => {
+        void loadRunMetrics(runKey, runId);
+        if (status === 'done') return runId;
+        if (cancelRequested) throw new WizardCancelled();
+        throw new UsageError(`training ${title} was ${status}; press Continue to go on`);
+      };
+      if (id && saved) return finish(await resumeRun(s, id), id);
       const r = newRun(s, { ...s.form.settings, target, steps }, { title: `transfer: ${title}`, ...(from ? { adapterFrom: from } : {}) });
       put({ [runKey]: r.id });
-      const status = await startRun(s, r, s.dataset!);
-      if (status !== 'done') throw new UsageError(`training ${title} was ${status}; press Continue to go on`);
-      return r.id;
+      return finish(await startRun(s, r, s.dataset!), r.id);
     };
     const evaluate = async (k: StageKey, target: string, adapterRun: string | null) => {
       if (cur.evals[k]) return;
+      stopIfCancelled();
       const label = transferLabel(TRANSFER_STAGES.find(([x]) => x === k)![1], names);
       setProgress(`Evaluating: ${label}`);
-      put({ evals: { ...cur.evals, [k]: await runEvaluation(s, { target, adapterRun, label, sampling: SAMPLING, onProgress: (t) => setProgress(`${label}: ${t}`) }) } });
+      setComputing(k);
+      try {
+        // kept with its run (or nowhere else): the Evaluate tab's last result is not replaced
+        const e = await runEvaluation(s, { target, adapterRun, label, sampling: SAMPLING, keepAsLast: false, progress: setInner });
+        const previous = { ...(cur.previous ?? {}) };
+        delete previous[k];
+        put({ evals: { ...cur.evals, [k]: e }, previous });
+      } finally {
+        setComputing(null); setInner(null);
+      }
     };
-    await evaluate('base_on_a', cur.a, null);
-    await evaluate('base_on_b', cur.b, null);
-    setProgress(`Training under ${cur.a}`);
-    const runA = await trainTo('runA', cur.a, cur.stepsA, `A (${cur.a})`);
-    await evaluate('a_on_a', cur.a, runA);
-    await evaluate('a_on_b', cur.b, runA);
-    setProgress(`Adapting under ${cur.b} from A's adapter`);
-    const runBA = await trainTo('runBA', cur.b, cur.stepsB, `B (${cur.b}) from A`, runA);
-    setProgress(`Training under ${cur.b} from the base`);
-    const runBB = await trainTo('runBB', cur.b, cur.stepsB, `B (${cur.b}) from the base`);
-    await evaluate('b_from_a_on_b', cur.b, runBA);
-    await evaluate('b_from_base_on_b', cur.b, runBB);
-    setProgress('Done.');
+    const stage = (key: StageKey) => {
+      stopIfCancelled();
+      const index = TRANSFER_STAGES.findIndex(([x]) => x === key);
+      setStage({ index: index + 1, key, label: transferLabel(TRANSFER_STAGES[index]![1], names) });
+    };
+    try {
+      stage('base_on_a');
+      await evaluate('base_on_a', cur.a, null);
+      stage('base_on_b');
+      await evaluate('base_on_b', cur.b, null);
+      stage('a_on_a');
+      setProgress(`Training under ${cur.a}`);
+      const runA = await trainTo('runA', cur.a, cur.stepsA, `A (${cur.a})`);
+      await evaluate('a_on_a', cur.a, runA);
+      stage('a_on_b');
+      await evaluate('a_on_b', cur.b, runA);
+      // each adaptation run, then its evaluation (the same runs and evaluations as the CLI's, in stage order)
+      stage('b_from_a_on_b');
+      setProgress(`Adapting under ${cur.b} from A's adapter`);
+      const runBA = await trainTo('runBA', cur.b, cur.stepsB, `B (${cur.b}) from A`, runA);
+      await evaluate('b_from_a_on_b', cur.b, runBA);
+      stage('b_from_base_on_b');
+      setProgress(`Training under ${cur.b} from the base`);
+      const runBB = await trainTo('runBB', cur.b, cur.stepsB, `B (${cur.b}) from the base`);
+      await evaluate('b_from_base_on_b', cur.b, runBB);
+      setProgress('Done.');
+    } catch (e) {
+      if (!(e instanceof WizardCancelled || isCancelled(e))) throw e;
+      setProgress('Cancelled. The finished stages are kept: Continue the trial to go on from here.');
+    } finally {
+      setStage(null); setSession(null); setCancelling(false);
+    }
   });
+  const cancel = () => {
+    cancelRequested = true;
+    setCancelling(true);
+    void cancelEvaluation();
+    if (isTraining()) requestStop();
+  };
   // the CLI's set-up (evom demo --transfer): its problems, policy and settings, so the figures agree
   const demoSetup = () => s.job('Preparing the transfer demo', async () => {
     const D = TRANSFER_DEMO;
@@ -134,25 +228,45 @@ export function TransferPanel() {
       <div class="row">
         <button type="button" id="transfer-run" disabled={!!s.busy || !s.dataset} onClick={run}>{Object.keys(st.evals).length || st.runA ? 'Continue the trial' : 'Run the trial'}</button>
         <button type="button" class="secondary" id="transfer-demo-setup" disabled={!!s.busy} onClick={demoSetup} title="the problems, policy (evom-tiny-multi) and settings of npx evom demo --transfer">Use the demo's set-up</button>
-        <button type="button" class="secondary" id="transfer-reset" disabled={!!s.busy} onClick={() => save({ ...fresh(), a: st.a, b: st.b, stepsA: st.stepsA, stepsB: st.stepsB })}>New trial</button>
+        <button type="button" class="secondary" id="transfer-reset" disabled={!!s.busy} onClick={() => save({ ...fresh(), a: st.a, b: st.b, stepsA: st.stepsA, stepsB: st.stepsB, previous: { ...(st.previous ?? {}), ...st.evals } })}>New trial</button>
         <span role="status" id="transfer-progress">{progress}</span>
       </div>
+      {stage && <StageBar stage={stage} done={TRANSFER_STAGES.filter(([k]) => st.evals[k]).length} session={session} cancelling={cancelling} onCancel={cancel} />}
+      {stage && inner && <ProgressBar id="transfer-inner" progress={inner} />}
+      {stage && liveKey && <StepBars t={t} />}
       {!s.dataset && <p class="help">Prepare problems first (<button type="button" class="link" onClick={() => s.go('problems')}>Problems tab</button>).</p>}
       <table id="transfer-table" class="summary">
         <thead><tr><th scope="col">Stage</th><th scope="col">Target</th><th scope="col">Items n</th><th scope="col">Accuracy [95 % interval]</th><th scope="col">Executed</th></tr></thead>
-        <tbody>{TRANSFER_STAGES.map(([k, label]) => { const e = st.evals[k]; const m = e?.report.summary; return (
-          <tr class={e ? '' : 'pending'}><th scope="row">{transferLabel(label, names)}</th><td>{e?.target ?? (k.endsWith('_on_a') ? st.a : st.b)}</td>
-            <td>{m ? summaryAccuracy(m).items : '—'}</td><td class="acc">{m ? accuracyCell(m) : 'pending'}</td><td>{m ? pct(m.execution_rate) : '—'}</td></tr>); })}</tbody>
+        <tbody>{TRANSFER_STAGES.map(([k, label]) => {
+          const e = st.evals[k], old = e ? undefined : st.previous?.[k];
+          const shown = e ?? old, m = shown?.report.summary;
+          const running = computing === k || (stage?.key === k && !e);
+          const mark = running ? (old ? 'recomputing: the previous trial\'s result, stale' : 'computing now') : old ? 'stale: from the previous trial' : null;
+          return (
+            <tr class={e ? '' : old ? 'pending stale' : 'pending'} data-stage={k} aria-busy={running ? 'true' : 'false'}>
+              <th scope="row">{transferLabel(label, names)}{mark && <span class="row-mark"> ({mark})</span>}</th><td>{shown?.target ?? (k.endsWith('_on_a') ? st.a : st.b)}</td>
+              <td>{m ? summaryAccuracy(m).items : '—'}</td><td class="acc">{m ? accuracyCell(m) : running ? 'computing…' : 'pending'}</td><td>{m ? pct(m.execution_rate) : '—'}</td></tr>);
+        })}</tbody>
       </table>
       <table id="transfer-comparisons" class="summary">
         <thead><tr><th scope="col">Paired comparison</th><th scope="col">Difference [95 % interval], n, detectable</th></tr></thead>
         <tbody>{comparisons.map((c) => <tr data-key={c.key}><th scope="row">{c.what}</th><td>{c.d ? formatDifference(c.d) : 'pending'}</td></tr>)}</tbody>
       </table>
       {gainA && transfer && <p id="transfer-kept">{gainA.value > 0 ? `Zero-shot transfer keeps ${(100 * transfer.value / gainA.value).toFixed(0)} % of the gain under ${st.a} (the paper's claim: most of it).` : `No gain under ${st.a} to transfer.`}</p>}
+      <TrainingCharts st={st} metrics={metrics} names={names} />
       {Object.keys(st.evals).length > 0 && (<>
         <Bars st={st} names={names} />
         <p class="help">Blue: accuracy, with its 95 % interval as a black line; green: execution rate. Differences: the same items and samples before and after (bootstrap interval); "detectable" is the smallest true difference this many items finds with 80 % power.</p>
       </>)}
     </div>
   );
+}
+
+/** Stage k of 6 with its name; the time left from this session's finished stages (none before the first). */
+function StageBar({ stage, done, session, cancelling, onCancel }: { stage: StageView; done: number; session: { start: number; doneAtStart: number } | null; cancelling: boolean; onCancel: () => void }) {
+  const now = Date.now(), inSession = done - (session?.doneAtStart ?? done);
+  // the bar's clock set so that its rate is this session's (stages done before a reload took their own time)
+  const startedAt = session && inSession > 0 ? now - ((now - session.start) * done) / inSession : Number.MAX_SAFE_INTEGER;
+  const progress: Progress = { label: `Stage ${stage.index} of ${TRANSFER_STAGES.length}: ${stage.label}${cancelling ? ' (cancelling…)' : ''}`, done, total: TRANSFER_STAGES.length, unit: 'stage', startedAt };
+  return <ProgressBar id="transfer-stage" progress={progress} {...(cancelling ? {} : { onCancel, cancelLabel: 'Cancel the trial' })} />;
 }
