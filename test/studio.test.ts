@@ -324,6 +324,12 @@ describe('EVOM Studio', () => {
     for (const [, d] of cmp) expect(d).toMatch(/points \[.+\], n = 4 paired, detectable ≥ \d/);
     expect(await page.locator('#transfer-chart rect').count()).toBe(12);
     expect(await page.locator('#transfer-chart line.ci').count()).toBe(6);
+    // the training stages' charts: reward and accuracy per step of each of the three runs
+    for (const id of ['#transfer-chart-reward', '#transfer-chart-accuracy']) {
+      expect(await page.getAttribute(id, 'data-points')).toBe('1');
+      expect(await page.$$eval(`${id} thead th`, (ths) => ths.length)).toBe(4); // step + three runs
+      expect(await page.$$eval(`${id} tbody td`, (tds) => tds.slice(1).every((td) => /^\d/.test(td.textContent ?? '')))).toBe(true);
+    }
     // three runs: A, B from A (adapted from A's run), B from the base
     const titles = await page.evaluate(async () => {
       const root = await navigator.storage.getDirectory();
