@@ -7,11 +7,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BenchmarkItem } from '../problems/benchmarks.ts';
 import { evaluateInHost, type PolicyEvalOptions } from './eval-policy.ts';
 import { BUILTIN_POLICY, createRun, trainRun } from './train.ts';
 import { summaryAccuracy, type EvalSummary } from '../verifier/evaluate.ts';
-import { accuracyOf, formatAccuracy, formatDifference, pairedDifference, pairItems, tallyByItem, type Interval, type ItemTally, type PairedDifference, type PairedStratum } from '../verifier/stats.ts';
+import { accuracyOf, formatAccuracy, formatDifference, pairedDifference, type Interval, type ItemTally, type PairedDifference, type PairedStratum } from '../verifier/stats.ts';
 import { directorySource } from '../model/source-node.ts';
 import { requireChromium } from '../host/chromium.ts';
 import { createNodePool } from '../verifier/pool-node.ts';
@@ -19,8 +18,8 @@ import { generateBenchmark } from '../problems/generated.ts';
 import { createRunners } from '../targets/runners.ts';
 import { nodeAssets } from '../targets/assets-node.ts';
 import type { StepMetrics } from '../rl/trainer.ts';
-import type { TrainSettings } from '../rl/settings.ts';
-import { DEMO, demoDataDescription, demoDefaultSteps, demoEvalDataSeed, demoSamplingSeed, demoSettings, demoTrainDataSeed } from '../rl/demo.ts';
+import { ALGORITHM_NAMES, type TrainSettings } from '../rl/settings.ts';
+import { DEMO, demoDataDescription, demoDefaultSteps, demoPairedGain, demoProblemSets, demoSamplingSeed, demoSettings } from '../rl/demo.ts';
 import { fsRunAt } from '../host/run-store-fs.ts';
 import { intFlag, parse } from './args.ts';
 import { UsageError } from '../errors.ts';
@@ -66,16 +65,6 @@ function demoEval(tallies: ItemTally[], summaries: EvalSummary[]): DemoEval {
   return { accuracy: a.value, ci95: a.ci95, n: a.items, samples: a.samples, execution_rate: w((s) => s.execution_rate), format_rate: w((s) => s.format_rate), mean_reward: w((s) => s.mean_reward) };
 }
 
-/** The held-out and training problems of one seed: disjoint generator seeds; a question in both leaves training. */
-async function demoData(seed: number, evalCount: number, targets: Awaited<ReturnType<typeof createRunners>>) {
-  const evalItems: BenchmarkItem[] = (await generateBenchmark({ families: DEMO.families, count: evalCount, seed: demoEvalDataSeed(seed), difficulty: DEMO.difficulty }, targets))
-    .map(({ id, question, answer, ...extra }) => ({ id, question, answer, extra }));
-  const held = new Set(evalItems.map((i) => i.question));
-  const train = (await generateBenchmark({ families: DEMO.families, count: DEMO.trainCount, seed: demoTrainDataSeed(seed), difficulty: DEMO.difficulty }, targets))
-    .filter((i) => !held.has(i.question)).map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
-  return { evalItems, train };
-}
-
 export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<DemoResult> {
   const t0 = Date.now();
   requireChromium(); // the engine runs in headless Chromium: say so before minutes of preparation
@@ -87,7 +76,7 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<DemoResul
   const source = directorySource(BUILTIN_POLICY);
   const settings0 = demoSettings(o.seeds[0]!, o.steps, o.settings);
   io.stderr(`evom demo: policy ${BUILTIN_POLICY}; seeds ${o.seeds.join(', ')}\n  per seed: ${o.evalCount} held-out problems × ${plural(o.evalSamples, 'sample')} at temperature ${DEMO.evalTemperature}, `
-    + `${plural(o.steps, 'GRPO step')} on ${DEMO.trainCount} other problems (${DEMO.families.join(', ')}, difficulty ${DEMO.difficulty}), target ${DEMO.target}\n`);
+    + `${plural(o.steps, `${ALGORITHM_NAMES[settings0.algo]} step`)} on ${DEMO.trainCount} other problems (${DEMO.families.join(', ')}, difficulty ${DEMO.difficulty}), target ${DEMO.target}\n`);
   const { openPageHost } = await import('../host/page-transport.ts');
   const host = await openPageHost(source, fsRunAt(runDir(o.seeds[0]!)).store.where);
   const seeds: DemoSeed[] = [];
@@ -97,7 +86,7 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<DemoResul
       const ts = Date.now();
       const dir = runDir(seed);
       const tag = o.seeds.length > 1 ? `[seed ${seed}, ${k + 1}/${o.seeds.length}] ` : '';
-      const { evalItems, train } = await demoData(seed, o.evalCount, targets);
+      const { evalItems, train } = await demoProblemSets((g) => generateBenchmark(g, targets), seed, o.evalCount);
       const settings = demoSettings(seed, o.steps, o.settings);
       const evalOpts: PolicyEvalOptions = {
         target: DEMO.target, tolerance: DEMO.tolerance, batchPrompts: DEMO.evalBatch,
@@ -106,23 +95,21 @@ export async function runTrainingDemo(o: DemoOptions, io: Io): Promise<DemoResul
       io.stderr(`${tag}1/3 evaluating the warm-started policy…\n`);
       const before = await evaluateInHost(host, null, evalItems, evalOpts);
       io.stderr(`    accuracy ${formatAccuracy(summaryAccuracy(before.summary))} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
-      io.stderr(`${tag}2/3 GRPO, ${plural(o.steps, 'step')} of ${plural(settings.promptsPerStep, 'problem')} × ${settings.group} completions, LoRA rank ${settings.loraRank}; run folder ${dir}\n`);
+      io.stderr(`${tag}2/3 ${ALGORITHM_NAMES[settings.algo]}, ${plural(o.steps, 'step')} of ${plural(settings.promptsPerStep, 'problem')} × ${settings.group} completions, LoRA rank ${settings.loraRank}; run folder ${dir}\n`);
       const steps: StepMetrics[] = [];
       await createRun({ out: dir, model: { kind: 'builtin', id: 'evom-tiny' }, settings, checkpointEvery: o.steps, data: train, description: demoDataDescription() });
       await trainRun(dir, source, { stdout: () => {}, stderr: (s) => io.stderr('    ' + s) }, { host, onMetrics: (m) => steps.push(m) });
       io.stderr(`${tag}3/3 evaluating the trained policy…\n`);
       const run = fsRunAt(dir);
       const after = await evaluateInHost(host, await run.store.adapter(run.id), evalItems, evalOpts);
-      const tb = tallyByItem(before.results), ta = tallyByItem(after.results);
-      const pair = pairItems(tb, ta);
-      const gain = pairedDifference([pair]);
+      const { before: tb, after: ta, pair, gain } = demoPairedGain(before.results, after.results);
       const s: DemoSeed = {
-        seed, before: demoEval([...tb.values()], [before.summary]), after: demoEval([...ta.values()], [after.summary]), gain,
+        seed, before: demoEval(tb, [before.summary]), after: demoEval(ta, [after.summary]), gain,
         training_reward: steps.map((m) => m.reward_mean), out: dir, wall_s: (Date.now() - ts) / 1000,
       };
       seeds.push(s);
       io.stderr(`    accuracy ${formatAccuracy(summaryAccuracy(after.summary))}; gain ${formatDifference(gain)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
-      all.before.push(...tb.values()); all.after.push(...ta.values());
+      all.before.push(...tb); all.after.push(...ta);
       all.sb.push(before.summary); all.sa.push(after.summary); all.strata.push(pair);
     }
   } finally {

@@ -18,6 +18,8 @@ import type { TrainerConfig } from './trainer.ts';
 /** The policy-gradient algorithms: GRPO, DAPO and Dr. GRPO (loss defaults in src/rl/grpo.ts). */
 export const ALGORITHMS = ['grpo', 'dapo', 'drgrpo'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
+/** How each algorithm is named in text. */
+export const ALGORITHM_NAMES: Record<Algorithm, string> = { grpo: 'GRPO', dapo: 'DAPO', drgrpo: 'Dr. GRPO' };
 
 /** Storage of the frozen base's layer weights (src/gpu/kernels/weights.ts): as stored, or group-wise q8 / q4. */
 export const BASE_QUANT = ['none', 'q8', 'q4'] as const;

@@ -10,8 +10,9 @@ import { RUN_FILES, type RunRecord } from '../host/run-store.ts';
 import type { EvalPhase, ModelRef } from '../host/engine-host.ts';
 import type { BenchmarkItem } from '../problems/benchmarks.ts';
 import type { StepPhase, StepProgress, TrainItem } from '../rl/trainer.ts';
-import { DEMO, demoDataDescription, demoDefaultSteps, demoEvalDataSeed, demoSamplingSeed, demoSettings, demoTrainDataSeed } from '../rl/demo.ts';
-import { accuracyOf, pairedDifference, pairItems, tallyByItem, type Accuracy, type PairedDifference } from '../verifier/stats.ts';
+import { DEMO, demoDataDescription, demoDefaultSteps, demoPairedGain, demoProblemSets, demoSamplingSeed, demoSettings } from '../rl/demo.ts';
+import type { PairedDifference } from '../verifier/stats.ts';
+import { summaryAccuracy } from '../verifier/evaluate.ts';
 import { EvomError, UsageError } from '../errors.ts';
 import { appBase, type Studio } from './app.ts';
 import { engineWorker, problemsWorker, proxy } from './clients.ts';
@@ -43,7 +44,7 @@ export const demoCommand = (z: DemoSize): string =>
   `npx evom demo${z.evalCount !== DEMO.evalCount ? ` --eval-count ${z.evalCount}` : ''}${z.steps !== demoDefaultSteps() ? ` --steps ${z.steps}` : ''}`;
 
 /** One evaluation as the card shows it: accuracy with its interval and n, and the rates. */
-export interface DemoEvalView { accuracy: Accuracy; execution_rate: number; format_rate: number }
+export interface DemoEvalView { accuracy: ReturnType<typeof summaryAccuracy>; execution_rate: number; format_rate: number }
 export interface DemoOutcome {
   size: DemoSize; runId: string; before: DemoEvalView; after: DemoEvalView; gain: PairedDifference;
   /** mean reward per training step */
@@ -124,13 +125,12 @@ async function evaluateDemo(items: BenchmarkItem[], adapterRun: string | null, m
 
 /** What the card shows of an evaluation. */
 export function demoEvalView(e: StoredEval): DemoEvalView {
-  return { accuracy: accuracyOf([...tallyByItem(e.report.items.map((i) => i.result)).values()]), execution_rate: e.report.summary.execution_rate, format_rate: e.report.summary.format_rate };
+  return { accuracy: summaryAccuracy(e.report.summary), execution_rate: e.report.summary.execution_rate, format_rate: e.report.summary.format_rate };
 }
 
 /** The paired gain after − before on the items scored in both (same sampling seeds). */
 export function demoGain(before: StoredEval, after: StoredEval): PairedDifference {
-  const tally = (e: StoredEval) => tallyByItem(e.report.items.map((i) => i.result));
-  return pairedDifference([pairItems(tally(before), tally(after))]);
+  return demoPairedGain(before.report.items.map((i) => i.result), after.report.items.map((i) => i.result)).gain;
 }
 
 /** What a paired gain means, in one sentence. */
@@ -141,16 +141,13 @@ export function gainMeaning(g: PairedDifference): string {
   return `The interval includes 0: this run cannot tell a gain from noise (with ${plural(g.n, 'problem')} it reliably detects only a change of about ${mde} points or more).`;
 }
 
-/** The demo's problems: the CLI's generator seeds; a training question that is also held out leaves training. */
+/** The demo's problems: the CLI's generator seeds and split (src/rl/demo.ts), generated in the problems worker. */
 async function demoProblems(seed: number, evalCount: number): Promise<{ evalItems: BenchmarkItem[]; train: TrainItem[] }> {
-  const gen = (count: number, s: number) => problemsWorker().generate({ families: [...DEMO.families], count, seed: s, difficulty: DEMO.difficulty });
   set({ progress: { label: `Generating ${plural(evalCount, 'held-out problem')} and solving them for their answers`, done: 0, total: 2, unit: 'problem set', startedAt: Date.now() } });
-  const evalItems = (await gen(evalCount, demoEvalDataSeed(seed))).map(({ id, question, answer, ...extra }) => ({ id, question, answer, extra }));
-  checkCancel();
-  set({ progress: { label: `Generating ${plural(DEMO.trainCount, 'training problem')} and solving them`, done: 1, total: 2, unit: 'problem set', startedAt: state.progress!.startedAt } });
-  const held = new Set(evalItems.map((i) => i.question));
-  const train = (await gen(DEMO.trainCount, demoTrainDataSeed(seed))).filter((i) => !held.has(i.question)).map((i) => ({ id: i.id, question: i.question, answer: i.answer }));
-  return { evalItems, train };
+  return demoProblemSets((g) => problemsWorker().generate(g), seed, evalCount, () => {
+    checkCancel();
+    set({ progress: { label: `Generating ${plural(DEMO.trainCount, 'training problem')} and solving them`, done: 1, total: 2, unit: 'problem set', startedAt: state.progress!.startedAt } });
+  });
 }
 
 /**

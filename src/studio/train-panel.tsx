@@ -6,7 +6,7 @@
 // status, settings and charts (they outlive a reload).
 import { NeedsLink } from './needs.tsx';
 import { useEffect, useState } from 'preact/hooks';
-import { defaultSettings, SETTINGS, validateSettings, type ModelKind, type TrainSettings } from '../rl/settings.ts';
+import { ALGORITHM_NAMES, defaultSettings, SETTINGS, validateSettings, type ModelKind, type TrainSettings } from '../rl/settings.ts';
 import type { RunDraft } from './training.ts';
 import type { StepMetrics } from '../rl/trainer.ts';
 import { useStudio, type Studio } from './app.ts';
@@ -23,7 +23,7 @@ import { UsageError } from '../errors.ts';
 import { stepAccuracy } from '../verifier/stats.ts';
 
 const MODEL_NAME: Record<ModelKind, string> = { builtin: 'the built-in model', hub: 'a Hub or local model' };
-const ALGO_NAME: Record<string, string> = { grpo: 'GRPO', dapo: 'DAPO', drgrpo: 'Dr. GRPO' };
+const ALGO_NAME: Record<string, string> = ALGORITHM_NAMES;
 
 /** Settings that hold the other kind of model's default where the two kinds' defaults differ. */
 export function otherModelDefaults(settings: TrainSettings, model: ModelKind): (keyof TrainSettings)[] {
