@@ -63,6 +63,21 @@ export interface ServerConfig {
   read_only_paths: string[];
   /** seconds to let in-flight requests finish on SIGTERM/SIGINT */
   shutdown_grace_s: number;
+  /** classes whose students' Studios send their run cards here (server/class-store.ts): one class a line,
+   *  `CLASS_ID STUDENT_TOKEN TEACHER_TOKEN`; null: collection off */
+  classes_file: string | null;
+  /** one folder per class, one JSON file per run, loaded at start; null: kept in memory, lost at restart */
+  class_data_dir: string | null;
+  /** runs one class may hold (a new run beyond: 507) */
+  class_max_runs: number;
+  /** runs one pseudonym may hold in a class (a new run beyond: 507) */
+  class_max_runs_per_student: number;
+  /** bytes of stored runs one class may hold (beyond: 507) */
+  class_max_bytes: number;
+  /** one upload's body, bytes (413 beyond) */
+  class_max_upload_bytes: number;
+  /** uploads one class may make per minute (beyond: 429 with Retry-After) */
+  class_uploads_per_minute: number;
 }
 
 export const SERVER_DEFAULTS: ServerConfig = {
@@ -97,6 +112,13 @@ export const SERVER_DEFAULTS: ServerConfig = {
   python_path: ['/usr/lib/python3/dist-packages'],
   read_only_paths: [],
   shutdown_grace_s: 30,
+  classes_file: null, // class collection off
+  class_data_dir: null, // a class's runs in memory only
+  class_max_runs: 300, // a class of 30 with 10 runs each
+  class_max_runs_per_student: 20,
+  class_max_bytes: 32 * 1024 * 1024, // ~100 KiB per run at the run quota
+  class_max_upload_bytes: 512 * 1024, // a card of a long run with evaluations is well under it
+  class_uploads_per_minute: 240, // 30 Studios sending a card every 7.5 s
 };
 
 export class ServerConfigError extends EvomError {
@@ -107,8 +129,11 @@ const ENV: Record<string, keyof ServerConfig> = {
   EVOM_SERVER_HOST: 'host', EVOM_SERVER_PORT: 'port', EVOM_SERVER_TOKENS_FILE: 'tokens_file',
   EVOM_SERVER_TOKENS: 'tokens', EVOM_SERVER_WORKERS: 'workers', EVOM_SERVER_QUEUE_SIZE: 'queue_size',
   EVOM_SERVER_CORS_ORIGINS: 'cors_origins', EVOM_SERVER_PYTHON: 'python', EVOM_SERVER_READ_ONLY_PATHS: 'read_only_paths',
-  EVOM_SERVER_ALLOWED_HOSTS: 'allowed_hosts',
+  EVOM_SERVER_ALLOWED_HOSTS: 'allowed_hosts', EVOM_SERVER_CLASSES_FILE: 'classes_file', EVOM_SERVER_CLASS_DATA_DIR: 'class_data_dir',
 };
+
+/** The settings that may be null (a file or folder that is not given). */
+const NULLABLE: readonly (keyof ServerConfig)[] = ['tokens_file', 'python', 'classes_file', 'class_data_dir'];
 
 /** Check a value against the default's type; lists from strings split on commas or spaces. */
 function coerce(key: keyof ServerConfig, value: unknown, where: string): unknown {
@@ -123,7 +148,7 @@ function coerce(key: keyof ServerConfig, value: unknown, where: string): unknown
     if (typeof value === 'boolean') return value;
     if (value === 'true' || value === '1') return true;
     if (value === 'false' || value === '0') return false;
-  } else if (typeof value === 'string' || (value === null && (key === 'tokens_file' || key === 'python'))) {
+  } else if (typeof value === 'string' || (value === null && NULLABLE.includes(key))) {
     return value;
   }
   throw new ServerConfigError(`${where}: "${key}" must be ${Array.isArray(dflt) ? 'a list of strings' : typeof dflt === 'object' ? 'a string' : `a ${typeof dflt}`}; got ${JSON.stringify(value)}`);
@@ -155,6 +180,9 @@ export function loadServerConfig(opts: { file?: string; env?: NodeJS.ProcessEnv;
   if (c.request_timeout_s < c.headers_timeout_s) throw new ServerConfigError(`request_timeout_s (${c.request_timeout_s}) must be at least headers_timeout_s (${c.headers_timeout_s})`);
   if (c.per_token_concurrency < 1) throw new ServerConfigError('per_token_concurrency must be at least 1');
   if (c.max_connections_per_address < 1 || c.max_connections < 1) throw new ServerConfigError('max_connections and max_connections_per_address must be at least 1');
+  for (const k of ['class_max_runs', 'class_max_runs_per_student', 'class_max_bytes', 'class_max_upload_bytes', 'class_uploads_per_minute'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new ServerConfigError(`${k} must be an integer ≥ 1; got ${c[k]}`);
+  }
   if ((c.allow_anonymous || c.anonymous_run_code) && !isLoopback(c.host)) {
     throw new ServerConfigError(`${c.allow_anonymous ? 'allow_anonymous' : 'anonymous_run_code'} serves without a token, so it is refused on host ${c.host}: bind to 127.0.0.1 (or ::1), or give tokens`);
   }
@@ -184,14 +212,20 @@ export function loadTokens(cfg: ServerConfig): string[] {
       if (/\s/.test(t)) throw new ServerConfigError(`tokens file ${cfg.tokens_file}, line ${i + 1}: a token may not contain spaces or tabs (one token per line)`);
       tokens.push(t);
     });
-    const mode = statSync(cfg.tokens_file).mode;
-    if ((mode & 0o077) !== 0 && !cfg.allow_shared_tokens_file) {
-      throw new ServerConfigError(`tokens file ${cfg.tokens_file} is readable by ${mode & 0o070 ? 'its group' : ''}${(mode & 0o070) && (mode & 0o007) ? ' and ' : ''}${mode & 0o007 ? 'others' : ''} (mode ${(mode & 0o777).toString(8)}): run \`chmod 600 ${cfg.tokens_file}\`, or set allow_shared_tokens_file`);
-    }
+    checkPrivate(cfg.tokens_file, 'tokens file', cfg);
   }
   for (const t of tokens) if (t.length < 16) throw new ServerConfigError('every token must be at least 16 characters (use e.g. `openssl rand -hex 24`)');
-  if (tokens.length === 0 && !cfg.allow_anonymous) {
+  // a server that only collects a class's runs needs no sandbox token
+  if (tokens.length === 0 && !cfg.allow_anonymous && !cfg.classes_file) {
     throw new ServerConfigError('no tokens: give --tokens FILE (one token per line) or EVOM_SERVER_TOKENS, or set allow_anonymous in the config file for a loopback-only server');
   }
   return tokens;
+}
+
+/** Refuse a secrets file that its group or others can read (unless allow_shared_tokens_file). */
+export function checkPrivate(file: string, what: string, cfg: ServerConfig): void {
+  const mode = statSync(file).mode;
+  if ((mode & 0o077) !== 0 && !cfg.allow_shared_tokens_file) {
+    throw new ServerConfigError(`${what} ${file} is readable by ${mode & 0o070 ? 'its group' : ''}${(mode & 0o070) && (mode & 0o007) ? ' and ' : ''}${mode & 0o007 ? 'others' : ''} (mode ${(mode & 0o777).toString(8)}): run \`chmod 600 ${file}\`, or set allow_shared_tokens_file`);
+  }
 }

@@ -6,6 +6,9 @@
 //                                 retry with the same key is answered from the first run
 //   POST /v1/batch                {items: [run request, …]} → {results: [outcome | {error}, …]}
 //   POST /run_code                SandboxFusion-compatible plain execution (for verl and friends)
+//   POST /v1/class/runs           a student's run card under a pseudonym (class tokens only: class-store.ts)
+//   GET  /v1/class/runs           the class's runs for the teacher's compare view (ETag / If-None-Match)
+//   DELETE /v1/class/runs         the class's runs and pseudonyms (?pseudonym=X: one student's)
 // Admission is decided when a request arrives, all or nothing: a token may have `per_token_pending`
 // runs accepted (429 beyond, with Retry-After) and the server `workers + queue_size` (503 beyond);
 // accepted runs then wait in line, at most `per_token_concurrency` of one token in sandboxes at once.
@@ -25,6 +28,7 @@ import { parseAnswer, type Outcome, type TargetRun } from '../src/verifier/outco
 import { score, type VerifyJob } from '../src/verifier/score.ts';
 import { isToleranceRule, TOLERANCE_RULES, type ToleranceRule } from '../src/verifier/tolerance.ts';
 import { isLoopback, type ServerConfig } from './config.ts';
+import { ClassError, type ClassStore } from './class-store.ts';
 
 /** One sandboxed run of model code for a target (the harness extracts status and objective). */
 export interface RunRequest {
@@ -47,7 +51,8 @@ export type LogSink = (entry: Record<string, unknown>) => void;
 export const jsonLog: LogSink = (e) => process.stdout.write(JSON.stringify({ ts: new Date().toISOString(), ...e }) + '\n');
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) { super(message); }
+  /** logAs: what the log says instead of the message (a class route's messages may quote what a student sent) */
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}, readonly logAs?: string) { super(message); }
 }
 
 /** A run stopped because nobody waits for its answer any more. */
@@ -137,8 +142,10 @@ function hostAllowList(cfg: ServerConfig): (host: string | undefined) => boolean
   };
 }
 
-export async function startSandboxServer(cfg: ServerConfig, tokens: string[], runner: SandboxRunner, log: LogSink = jsonLog): Promise<SandboxServer> {
+/** Collection of a class's runs (null: off) is given by the caller: ClassStore.open(cfg, tokens). */
+export async function startSandboxServer(cfg: ServerConfig, tokens: string[], runner: SandboxRunner, log: LogSink = jsonLog, classes: ClassStore | null = null): Promise<SandboxServer> {
   const tokenHashes = tokens.map(sha256);
+  const classRate = new RateLimiter(cfg.class_uploads_per_minute);
   const targets = await runner.targets();
   const available = new Set(targets.filter((t) => t.available).map((t) => t.name));
   const slots = new Semaphore(cfg.workers);
@@ -160,6 +167,7 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     const h = sha256(m[1]!);
     let ok = false;
     for (const t of tokenHashes) ok = timingSafeEqual(h, t) || ok;
+    if (!ok && classes?.identify(m[1]!)) throw new HttpError(401, 'a class token is only valid on /v1/class/*: use a sandbox token here', { 'www-authenticate': 'Bearer error="invalid_token"' });
     if (!ok) throw new HttpError(401, 'token rejected', { 'www-authenticate': 'Bearer error="invalid_token"' });
     const conn = conns.get(req.socket);
     if (conn) conn.authed = true;
@@ -206,26 +214,27 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     }
   }
 
-  async function readBody(req: IncomingMessage): Promise<unknown> {
+  /** The JSON body; 413 past `limit` bytes (nothing buffered beyond it; `tooLarge` headers, e.g. connection: close). */
+  async function readBody(req: IncomingMessage, limit = cfg.max_request_bytes, tooLarge: Record<string, string> = {}): Promise<unknown> {
     const len = Number(req.headers['content-length'] ?? 0);
-    if (len > cfg.max_request_bytes) throw new HttpError(413, `request body of ${len} bytes exceeds ${cfg.max_request_bytes}`);
+    if (len > limit) throw new HttpError(413, `request body of ${len} bytes exceeds ${limit}`, tooLarge, 'body too large');
     const chunks: Buffer[] = [];
     let size = 0;
     try {
       for await (const c of req) {
         size += (c as Buffer).length;
-        if (size > cfg.max_request_bytes) throw new HttpError(413, `request body exceeds ${cfg.max_request_bytes} bytes`);
+        if (size > limit) throw new HttpError(413, `request body exceeds ${limit} bytes`, tooLarge, 'body too large');
         chunks.push(c as Buffer);
       }
     } catch (e) {
       if (e instanceof HttpError) throw e;
       // the body stopped coming: the request timeout closed it, or the client went away
-      throw new HttpError(408, `the request body did not arrive in time (${(e as Error).message})`, { connection: 'close' });
+      throw new HttpError(408, `the request body did not arrive in time (${(e as Error).message})`, { connection: 'close' }, 'body timed out');
     }
     try {
       return JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch (e) {
-      throw new HttpError(400, `the body is not valid JSON (${(e as Error).message})`);
+      throw new HttpError(400, `the body is not valid JSON (${(e as Error).message})`, {}, 'body not JSON');
     }
   }
 
@@ -367,7 +376,7 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     if (cfg.cors_origins.includes('*') || cfg.cors_origins.includes(origin)) {
       res.setHeader('access-control-allow-origin', cfg.cors_origins.includes('*') ? '*' : origin);
       res.setHeader('vary', 'origin');
-      res.setHeader('access-control-expose-headers', 'retry-after');
+      res.setHeader('access-control-expose-headers', 'retry-after, etag');
     }
   }
 
@@ -378,14 +387,71 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     max_code_bytes: cfg.max_code_bytes, max_request_bytes: cfg.max_request_bytes, max_time_limit_s: cfg.max_time_limit_s,
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse, id: string): Promise<{ status: number; extra: Record<string, unknown> }> {
+  /** The class routes (/v1/class/runs): class tokens only; `extra` gets what the log may say (class id, counts, bytes). */
+  async function handleClass(req: IncomingMessage, res: ServerResponse, url: string, extra: Record<string, unknown>): Promise<number> {
+    if (!classes) throw new HttpError(404, 'this server does not collect class runs (classes_file is not set)', {}, 'collection off');
+    if (url !== '/v1/class/runs') throw new HttpError(404, `no route ${req.method} ${url}`, {}, 'no route');
+    if (!['GET', 'POST', 'DELETE'].includes(req.method ?? '')) throw new HttpError(405, `no route ${req.method} ${url}`, { allow: 'GET, POST, DELETE, OPTIONS' }, 'no route');
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (!m) throw new HttpError(401, 'missing bearer token (Authorization: Bearer <the class\'s student or teacher token>)', { 'www-authenticate': 'Bearer' }, 'no token');
+    const who = classes.identify(m[1]!);
+    if (!who) {
+      const h = sha256(m[1]!);
+      let sandbox = false;
+      for (const t of tokenHashes) sandbox = timingSafeEqual(h, t) || sandbox;
+      throw new HttpError(401, sandbox ? 'a sandbox token is not valid on /v1/class/*: use the class\'s student or teacher token' : 'token rejected', { 'www-authenticate': 'Bearer error="invalid_token"' }, sandbox ? 'sandbox token' : 'token rejected');
+    }
+    const conn = conns.get(req.socket);
+    if (conn) conn.authed = true;
+    extra.class_id = who.id;
+    extra.role = who.role;
+    try {
+      if (req.method === 'POST') {
+        const wait = classRate.take(`class\u0000${who.id}`, 1);
+        if (wait > 0) throw new HttpError(429, `this class's upload rate of ${cfg.class_uploads_per_minute} per minute is reached: retry in ${wait} s`, { 'retry-after': String(wait) }, 'rate limit');
+        const body = await readBody(req, cfg.class_max_upload_bytes, { connection: 'close' });
+        const r = await classes.upload(who.id, body);
+        Object.assign(extra, { runs_used: r.runs_used, bytes_used: r.bytes_used, ...(r.key ? { claimed: true } : {}) });
+        send(res, 200, r);
+        return 200;
+      }
+      if (req.method === 'GET') {
+        if (who.role !== 'teacher') throw new HttpError(403, 'listing a class needs its teacher token', {}, 'student token');
+        const { revision, text } = classes.list(who.id);
+        const etag = `"${revision}"`;
+        const inm = req.headers['if-none-match'];
+        const headers = { etag, 'cache-control': 'no-cache' };
+        Object.assign(extra, classes.usage(who.id));
+        if (inm !== undefined && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
+          res.writeHead(304, headers);
+          res.end();
+          return 304;
+        }
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+        res.end(text);
+        return 200;
+      }
+      // DELETE
+      if (who.role !== 'teacher') throw new HttpError(403, 'deleting a class\'s runs needs its teacher token', {}, 'student token');
+      const pseudonym = new URL(req.url ?? '/', 'http://x').searchParams.get('pseudonym');
+      const deleted = await classes.remove(who.id, pseudonym ?? undefined);
+      Object.assign(extra, { deleted, one_student: pseudonym !== null, ...classes.usage(who.id) });
+      send(res, 200, { class: who.id, deleted });
+      return 200;
+    } catch (e) {
+      if (e instanceof ClassError) throw new HttpError(e.status, e.message, e.headers, e.logAs);
+      throw e;
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, extra: Record<string, unknown>): Promise<{ status: number; extra: Record<string, unknown> }> {
     const url = (req.url ?? '/').split('?')[0]!;
     if (!hostAllowed(req.headers.host)) {
       throw new HttpError(403, `Host "${String(req.headers.host).slice(0, 100)}" is not served here (add it to allowed_hosts if it names this server)`);
     }
     cors(req, res);
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { 'access-control-allow-methods': 'GET, POST, OPTIONS', 'access-control-allow-headers': 'authorization, content-type, idempotency-key', 'access-control-max-age': '600' });
+      res.writeHead(204, { 'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS', 'access-control-allow-headers': 'authorization, content-type, idempotency-key, if-none-match', 'access-control-max-age': '600' });
       res.end();
       return { status: 204, extra: {} };
     }
@@ -394,10 +460,12 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
         ok: !stopping, running: slots.running, queued: pendingTotal - slots.running, workers: cfg.workers, limits,
         connections: { open: conns.size, max: maxConnections, refused: counters.connections_refused, evicted: counters.connections_evicted, timed_out: counters.connections_timed_out },
         runs: { started: counters.runs_started, cancelled: counters.runs_cancelled, replayed: counters.replayed },
+        classes: classes !== null,
       });
       return { status: 200, extra: {} };
     }
     if (stopping) throw new HttpError(503, 'the server is shutting down', { connection: 'close', 'retry-after': '5' });
+    if (url === '/v1/class' || url.startsWith('/v1/class/')) return { status: await handleClass(req, res, url, extra), extra };
     const route = `${req.method} ${url}`;
     if (!['GET /v1/targets', 'POST /v1/run', 'POST /v1/batch', 'POST /run_code'].includes(route)) {
       throw new HttpError(url.startsWith('/v1/') || url === '/run_code' ? 405 : 404, `no route ${route}`);
@@ -505,25 +573,30 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
       res.on('finish', () => { conn.served = true; });
     }
     open++;
-    handle(req, res, id).then(
-      ({ status, extra }) => log({ level: 'info', msg: 'request', id, method: req.method, path: req.url, status, ms: Math.round(performance.now() - t0), ...extra }),
+    // a class route's log line names the class, never a pseudonym (not even the query's) nor a card's contents
+    const classRoute = /^\/v1\/class(\/|\?|$)/.test(req.url ?? '');
+    const path = classRoute ? req.url!.split('?')[0] : req.url;
+    const logExtra: Record<string, unknown> = {}; // what a class route may log of a refused request
+    handle(req, res, logExtra).then(
+      ({ status, extra }) => log({ level: 'info', msg: 'request', id, method: req.method, path, status, ms: Math.round(performance.now() - t0), ...extra }),
       (e) => {
         if (e instanceof Cancelled && !res.destroyed && !res.headersSent) {
           // a retry that joined a run just as it was stopped: it may try again
           send(res, 503, { error: 'the run was stopped as its first client went away; retry' }, { 'retry-after': '1' });
-          log({ level: 'info', msg: 'request', id, method: req.method, path: req.url, status: 503, error: 'joined a stopped run', ms: Math.round(performance.now() - t0) });
+          log({ level: 'info', msg: 'request', id, method: req.method, path, status: 503, error: 'joined a stopped run', ms: Math.round(performance.now() - t0) });
           return;
         }
         if (e instanceof Cancelled) {
           counters.runs_cancelled++;
-          log({ level: 'info', msg: 'request', id, method: req.method, path: req.url, status: 499, error: 'the client went away; its run was stopped', ms: Math.round(performance.now() - t0) });
+          log({ level: 'info', msg: 'request', id, method: req.method, path, status: 499, error: 'the client went away; its run was stopped', ms: Math.round(performance.now() - t0) });
           return;
         }
         const he = e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error)?.message ?? String(e)}`);
         if (!res.headersSent && !res.destroyed) send(res, he.status, { error: he.message }, he.headers);
         else res.end();
         const level = he.status >= 500 ? 'error' : he.status === 408 ? 'info' : 'warn';
-        log({ level, msg: 'request', id, method: req.method, path: req.url, status: he.status, error: he.message, ms: Math.round(performance.now() - t0) });
+        const error = classRoute ? he.logAs ?? (he.status >= 500 ? he.message : 'refused') : he.message;
+        log({ level, msg: 'request', id, method: req.method, path, status: he.status, error, ms: Math.round(performance.now() - t0), ...logExtra });
       },
     ).finally(() => {
       open--;
@@ -563,7 +636,7 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
   });
   const addr = server.address() as { port: number; address: string };
   const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
-  log({ level: 'info', msg: 'listening', url: `http://${host}:${addr.port}`, targets: [...available], workers: cfg.workers, loopback: isLoopback(cfg.host) });
+  log({ level: 'info', msg: 'listening', url: `http://${host}:${addr.port}`, targets: [...available], workers: cfg.workers, loopback: isLoopback(cfg.host), classes: classes?.classIds.length ?? 0 });
   return {
     server,
     url: `http://${host}:${addr.port}`,

@@ -1,9 +1,10 @@
-// `evom serve`: load the configuration and tokens, check the sandbox, discover the Python targets,
-// serve until SIGTERM/SIGINT, then drain. The in-browser targets (highs, glpk, glpk-json) run in a
-// worker pool of the same code and WebAssembly as the browser's, so a result on the server means
-// what it means in the page.
+// `evom serve`: load the configuration, tokens and classes (with their stored runs), check the
+// sandbox, discover the Python targets, serve until SIGTERM/SIGINT, then drain. The in-browser
+// targets (highs, glpk, glpk-json) run in a worker pool of the same code and WebAssembly as the
+// browser's, so a result on the server means what it means in the page.
 
 import { loadServerConfig, loadTokens, type ServerConfig } from './config.ts';
+import { ClassStore } from './class-store.ts';
 import { startSandboxServer, jsonLog, type SandboxRunner, type SandboxServer } from './http.ts';
 import { checkSandbox, defaultSandboxConfig, discoverTargets, prewarmSandboxes, runPython, runSandboxed, type SandboxConfig } from './sandbox/sandbox.ts';
 import { EvomError } from '../src/errors.ts';
@@ -49,6 +50,7 @@ export function bubblewrapRunner(sb: SandboxConfig, browserTargets?: VerifierPoo
 
 export async function startFromConfig(cfg: ServerConfig, log = jsonLog): Promise<SandboxServer> {
   const tokens = loadTokens(cfg);
+  const classes = await ClassStore.open(cfg, tokens, log);
   const sb = sandboxConfigFrom(cfg);
   const check = await checkSandbox(sb);
   if (!check.ok) throw new EvomError(`the sandbox does not work on this machine: ${check.problems.join('; ')}`, 'sandbox');
@@ -56,14 +58,14 @@ export async function startFromConfig(cfg: ServerConfig, log = jsonLog): Promise
   prewarmSandboxes(cfg.workers, sb);
   // in-browser targets: one worker per sandbox slot (workers start on first use)
   const browserTargets = createNodePool({ size: cfg.workers });
-  const srv = await startSandboxServer(cfg, tokens, bubblewrapRunner(sb, browserTargets), log);
+  const srv = await startSandboxServer(cfg, tokens, bubblewrapRunner(sb, browserTargets), log, classes);
   return { ...srv, stop: async () => { await srv.stop(); prewarmSandboxes(0, sb); await browserTargets.close(); await closeExportChecks(); } };
 }
 
 export async function serve(opts: { file?: string; flags?: Partial<ServerConfig> }, io: { stderr: (s: string) => void }): Promise<void> {
   const cfg = loadServerConfig({ file: opts.file, flags: opts.flags });
   const srv = await startFromConfig(cfg);
-  io.stderr(`evom serve: listening on ${srv.url} (${cfg.workers} sandboxes); SIGTERM or Ctrl-C stops it after in-flight runs finish\n`);
+  io.stderr(`evom serve: listening on ${srv.url} (${cfg.workers} sandboxes${cfg.classes_file ? `; collecting class runs${cfg.class_data_dir ? ` in ${cfg.class_data_dir}` : ' in memory'}` : ''}); SIGTERM or Ctrl-C stops it after in-flight runs finish\n`);
   await new Promise<void>((resolve) => {
     const stop = () => { void srv.stop().then(resolve); };
     process.once('SIGTERM', stop);

@@ -66,8 +66,16 @@ ${trainUsage()}
       --train, also LoRA GRPO/DAPO training's (trainer defaults; --recompute: activations recomputed
       in the backward) against WebGPU's default limits and the budget, and the nearest --micro-batch
       / --recompute / --quant / --max-new-tokens that fits when it does not.
-  evom serve [--host H] [--port P] [--tokens FILE] [--config FILE] [--workers N]
+  evom serve [--host H] [--port P] [--tokens FILE] [--config FILE] [--workers N] [--classes FILE] [--class-data DIR]
       Run the sandbox server for Python targets (pulp, scipy, gurobi, copt, ortools where installed).
+      --classes: collect students' runs (one "CLASS_ID STUDENT_TOKEN TEACHER_TOKEN" per line);
+      --class-data: keep them in DIR across restarts (else in memory).
+  evom class list|delete --server URL [--token TEACHER_TOKEN] [--student PSEUDONYM] [--json]
+      A class's runs collected by a sandbox server (its classes_file): list prints pseudonym, run,
+      model, target, steps, last reward, last accuracy and when received; delete removes every run
+      and pseudonym of the class (--student: one student's). The token may be in EVOM_CLASS_TOKEN.
+  evom class new-tokens CLASS_ID
+      Print a classes_file line for a new class with fresh student and teacher tokens.
   evom problems [--family F[,F…]|all] [--count N] [--seed S] [--difficulty D]
       Generate word problems with gold models and solved answers (benchmark-style JSONL).
 
@@ -91,6 +99,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   prompt: async () => (await import('./prompt.ts')).cmdPrompt,
   problems: async () => (await import('./problems.ts')).cmdProblems,
   transfer: async () => (await import('./transfer.ts')).cmdTransfer,
+  class: async () => (await import('./class.ts')).cmdClass,
 };
 
 /** The usage lines of one command (every form of it), from the usage text. */
