@@ -22,10 +22,10 @@ import { launchChromium, openStudio, type StudioSession } from './browser.ts';
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = 'test-results';
 mkdirSync(SHOTS, { recursive: true });
-const TABS = ['start', 'model', 'problems', 'targets', 'evaluate', 'train', 'transfer', 'export', 'classroom'] as const;
+const TABS = ['start', 'playground', 'model', 'problems', 'targets', 'evaluate', 'train', 'transfer', 'export', 'classroom'] as const;
 /** each tab's primary action: above the fold at 1366×900 */
 const PRIMARY: Record<typeof TABS[number], string> = {
-  start: '#start-demo', model: '#check-plan', problems: '#prepare', targets: '#target', evaluate: '#evaluate',
+  start: '#start-demo', playground: '#pg-write', model: '#check-plan', problems: '#prepare', targets: '#target', evaluate: '#evaluate',
   train: '#start', transfer: '#transfer-run', export: '#export-all', classroom: '#make-link',
 };
 
@@ -115,7 +115,7 @@ describe('Studio start: the first screen', () => {
     await page.check('input[name=demo-size][value=quick]');
     // "what to do next" links to every other tab
     const next = await page.$$eval('ol.next button', (bs) => bs.map((b) => b.textContent));
-    expect(next).toEqual(['Model', 'Problems', 'Targets', 'Evaluate', 'Train', 'Solver transfer', 'Export', 'Classroom']);
+    expect(next).toEqual(['Playground', 'Model', 'Problems', 'Targets', 'Evaluate', 'Train', 'Solver transfer', 'Export', 'Classroom']);
     await page.click('ol.next button:text-is("Problems")');
     expect(await selectedTab(page)).toBe('tab-problems');
     // a tab the user chose is remembered; with none chosen (a first visit) Start comes back

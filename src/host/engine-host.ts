@@ -106,13 +106,13 @@ export interface EvalRequest {
 /** The phases of an evaluation's progress: completions generated, then verified (k of n). */
 export type EvalPhase = 'generate' | 'verify';
 
-/** One evaluation's cancel request: a flag checked between decode steps, and a promise that rejects when set. */
-interface CancelToken { cancelled: boolean; cancel: () => void; rejected: Promise<never> }
+/** One evaluation's (or generation's) cancel request: a flag checked between decode steps, and a promise that rejects when set. */
+interface CancelToken { what: string; cancelled: boolean; cancel: () => void; rejected: Promise<never> }
 function cancelToken(what: string): CancelToken {
   let reject!: (e: Error) => void;
   const rejected = new Promise<never>((_, r) => { reject = r; });
   rejected.catch(() => undefined);
-  const t: CancelToken = { cancelled: false, rejected, cancel: () => { if (!t.cancelled) { t.cancelled = true; reject(new CancelledError(what)); } } };
+  const t: CancelToken = { what, cancelled: false, rejected, cancel: () => { if (!t.cancelled) { t.cancelled = true; reject(new CancelledError(what)); } } };
   return t;
 }
 
@@ -173,8 +173,9 @@ export function createEngineHost(env: HostEnv) {
   let session: { trainer: Trainer; gpu: Gpu; runId: string; steps: number; every: number; close: () => Promise<void>; metrics: StepMetrics[]; rollouts: StepRollouts[]; saved: number } | null = null;
   /** tests only: the step in which to destroy the training device (testLoseDeviceInStep) */
   let loseDeviceInStep: number | null = null;
-  /** the evaluations and downloads running now, each with its cancel request */
+  /** the evaluations, generations and downloads running now, each with its cancel request */
   const evaluations = new Set<CancelToken>();
+  const generations = new Set<CancelToken>();
   const downloads = new Set<AbortController>();
 
   async function newGpu(): Promise<Gpu> {
@@ -222,7 +223,7 @@ export function createEngineHost(env: HostEnv) {
     const out: Completion[][] = [];
     const { cancel, finished } = control;
     for (let i = 0; i < prompts.length; i += batchPrompts) {
-      if (cancel?.cancelled) throw new CancelledError('the evaluation');
+      if (cancel?.cancelled) throw new CancelledError(cancel.what);
       const chunk = prompts.slice(i, i + batchPrompts).map((promptIds, k) => ({ promptIds, seed: seed0 + i + k }));
       /** tokens so far per slot of this batch (prompt × n + sample), and how many slots have finished */
       const lengths = new Map<number, number>();
@@ -232,7 +233,7 @@ export function createEngineHost(env: HostEnv) {
         ...(decode ? { decode } : {}),
         ...(on.token || watch ? {
           onToken: (p: number, s: number, id: number, lp: number) => {
-            if (cancel?.cancelled) throw new CancelledError('the evaluation');
+            if (cancel?.cancelled) throw new CancelledError(cancel.what);
             if (on.token) void on.token(i + p, s, id, lp);
             if (!finished) return;
             const slot = p * n + s, len = (lengths.get(slot) ?? 0) + 1;
@@ -247,18 +248,25 @@ export function createEngineHost(env: HostEnv) {
     return out;
   }
 
+  /** generateCancel stops it at the next decoded token (or once loaded): it fails with a CancelledError. */
   async function generate(req: GenerateRequest, on: GenerateCallbacks = {}): Promise<GenerateResult> {
-    const t0 = performance.now();
-    const n = req.params.n ?? 1;
-    const batch = Math.max(1, Math.min(req.batchPrompts, req.prompts.length));
-    const maxContext = Math.max(...req.prompts.map((p) => p.length)) + (req.params.maxNewTokens ?? 256);
-    const engine = await openEngine(env.source(req.model), { maxBatch: n * batch, maxContext }, await adapterFiles(req.adapter));
-    const t1 = performance.now();
+    const cancel = cancelToken('the generation');
+    generations.add(cancel);
     try {
-      const completions = await sample(engine, req.prompts, req.params, batch, on);
-      return { completions, adapter: engine.gpu.caps.adapter, load_ms: t1 - t0, generate_ms: performance.now() - t1 };
+      const t0 = performance.now();
+      const n = req.params.n ?? 1;
+      const batch = Math.max(1, Math.min(req.batchPrompts, req.prompts.length));
+      const maxContext = Math.max(...req.prompts.map((p) => p.length)) + (req.params.maxNewTokens ?? 256);
+      const engine = await openEngine(env.source(req.model), { maxBatch: n * batch, maxContext }, await adapterFiles(req.adapter));
+      const t1 = performance.now();
+      try {
+        const completions = await sample(engine, req.prompts, req.params, batch, on, undefined, { cancel });
+        return { completions, adapter: engine.gpu.caps.adapter, load_ms: t1 - t0, generate_ms: performance.now() - t1 };
+      } finally {
+        engine.destroy();
+      }
     } finally {
-      engine.destroy();
+      generations.delete(cancel);
     }
   }
 
@@ -330,6 +338,12 @@ export function createEngineHost(env: HostEnv) {
 
     /** Completions for token-id prompts (tokens streamed through `on.token`). */
     generate,
+
+    /** Stop the generations running now (each fails with a CancelledError); false when none was. */
+    async generateCancel(): Promise<boolean> {
+      for (const c of generations) c.cancel();
+      return generations.size > 0;
+    },
 
     /**
      * Completions for the items (chat prompts of the target), verified in the pool. `onProgress`:

@@ -3,6 +3,7 @@
 
 import { targetModule } from '../targets/registry.ts';
 import type { ProtocolStrictness } from '../verifier/config.ts';
+import type { EvomTokenizer } from '../model/tokenizer.ts';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -53,4 +54,12 @@ export function buildMessages(question: string, target: string, protocol: Protoc
     { role: 'system', content: systemPrompt(target, protocol) },
     { role: 'user', content: question },
   ];
+}
+
+/** The policy's prompt for a question as token ids (training, evaluation and the Playground): the
+ *  chat messages through the model's template when its tokenizer has one, else plain text. */
+export function promptIdsFor(tokenizer: EvomTokenizer, question: string, target: string): number[] {
+  const msgs = buildMessages(question, target);
+  if (tokenizer.hasChatTemplate) return tokenizer.encodeChat(msgs.map((m) => ({ ...m })));
+  return tokenizer.encode(`${systemPrompt(target)}\n\n${question}\n`);
 }

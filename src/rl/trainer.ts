@@ -12,7 +12,8 @@ import type { Algorithm } from './settings.ts';
 import type { Answer, Outcome, OutcomeClass } from '../verifier/outcome.ts';
 import { OUTCOME_CLASSES } from '../verifier/outcome.ts';
 import type { VerifierPool } from '../verifier/pool.ts';
-import { buildMessages, systemPrompt } from '../problems/prompt.ts';
+import { promptIdsFor } from '../problems/prompt.ts';
+export { promptIdsFor };
 import { Rng, mixSeed } from '../problems/rng.ts';
 import type { EvomTokenizer } from '../model/tokenizer.ts';
 import type { ToleranceRule } from '../verifier/tolerance.ts';
@@ -92,13 +93,6 @@ export interface RolloutGroup {
   /** false when dynamic sampling dropped the group (all rewards equal) */
   kept: boolean;
   completions: { text: string; tokens: number; reward: number; advantage: number; class: OutcomeClass; objective: number | null }[];
-}
-
-/** The chat-formatted prompt of a question (the model's template when the tokenizer has one). */
-export function promptIdsFor(tokenizer: EvomTokenizer, question: string, target: string): number[] {
-  const msgs = buildMessages(question, target);
-  if (tokenizer.hasChatTemplate) return tokenizer.encodeChat(msgs.map((m) => ({ ...m })));
-  return tokenizer.encode(`${systemPrompt(target)}\n\n${question}\n`);
 }
 
 /** Data order: a permutation per epoch, from the seed. */

@@ -43,7 +43,7 @@ export interface Studio {
 }
 
 export const TABS = [
-  ['start', 'Start'], ['model', 'Model'], ['problems', 'Problems'], ['targets', 'Targets'], ['evaluate', 'Evaluate'],
+  ['start', 'Start'], ['playground', 'Playground'], ['model', 'Model'], ['problems', 'Problems'], ['targets', 'Targets'], ['evaluate', 'Evaluate'],
   ['train', 'Train'], ['transfer', 'Solver transfer'], ['export', 'Export'], ['classroom', 'Classroom'],
 ] as const;
 export type TabId = typeof TABS[number][0];

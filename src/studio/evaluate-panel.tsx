@@ -19,6 +19,7 @@ import { ProgressBar, type Progress } from './progress.tsx';
 import { listRuns, type RunListing } from './runs.ts';
 import { isCancelled, UsageError } from '../errors.ts';
 import { summaryAccuracy } from '../verifier/evaluate.ts';
+import { runSaved } from './state.ts';
 import { formatDifference, pairedDifference, pairItems, tallyByItem, type PairedDifference } from '../verifier/stats.ts';
 
 export interface StoredEval { label: string; target: string; adapterRun: string | null; created: string; report: EvalReport }
@@ -78,6 +79,7 @@ export async function runEvaluation(s: Studio, opts: {
     const store = browserRunStore();
     const prev = (await store.readJson<StoredEval[]>(opts.adapterRun, RUN_FILES.evals)) ?? [];
     await store.files.write([opts.adapterRun, RUN_FILES.evals], JSON.stringify([...prev, stored]));
+    runSaved.emit({ run: opts.adapterRun, evaluation: opts.label });
   }
   if (opts.keepAsLast !== false) await writeFile(['evom-studio'], 'last-eval.json', JSON.stringify(stored));
   return stored;

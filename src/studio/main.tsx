@@ -12,6 +12,7 @@ import { ClassroomPanel, DAMAGED_LINK, sharedConfigNotice } from './classroom-pa
 import { EvaluatePanel } from './evaluate-panel.tsx';
 import { ExportPanel } from './export-panel.tsx';
 import { ModelPanel } from './model-panel.tsx';
+import { PlaygroundPanel } from './playground-panel.tsx';
 import { DATASET_FILE, ProblemsPanel } from './problems-panel.tsx';
 import { registerOffline, type OfflineState } from './offline.ts';
 import { hubToken, loadForm, presentationMode, saveForm, serverToken, type StudioForm } from './state.ts';
@@ -35,7 +36,7 @@ function ErrorBanner({ message, onDismiss }: { message: string; onDismiss: () =>
 }
 
 const PANELS: Record<TabId, () => preact.JSX.Element> = {
-  start: StartPanel, model: ModelPanel, problems: ProblemsPanel, targets: TargetsPanel, evaluate: EvaluatePanel,
+  start: StartPanel, playground: PlaygroundPanel, model: ModelPanel, problems: ProblemsPanel, targets: TargetsPanel, evaluate: EvaluatePanel,
   train: TrainPanel, transfer: TransferPanel, export: ExportPanel, classroom: ClassroomPanel,
 };
 
@@ -121,7 +122,7 @@ function App() {
       <main>
         {gpu && !gpu.ok && (
           <div class="error-banner" id="no-webgpu" role="alert">
-            <div><strong>This browser cannot run the policy: {gpu.message}</strong><br />{noWebGpuAdvice()} Problems, targets, benchmark files and the compare view still work.</div>
+            <div><strong>This browser cannot run the policy: {gpu.message}</strong><br />{noWebGpuAdvice()} Problems, targets, benchmark files, checking models in the Playground, and the class views still work.</div>
           </div>
         )}
         {sharedConfigNotice.text && <div class="notice" id="shared-notice" role="status">{sharedConfigNotice.text}</div>}

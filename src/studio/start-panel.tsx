@@ -17,6 +17,7 @@ import { DEMO } from '../rl/demo.ts';
 
 /** The tabs in the order a first session uses them, each with what it is for. */
 const NEXT: readonly (readonly [TabId, string])[] = [
+  ['playground', 'type a word problem, watch the model write its model token by token and the solver judge it; then edit it by hand'],
   ['model', 'pick the model: the built-in one, or one from the Hugging Face Hub (check its memory plan first)'],
   ['problems', 'choose the word problems: generated ones, a bundled benchmark or your own file'],
   ['targets', 'choose the solver that checks the models, and how close an answer must be'],
@@ -24,7 +25,7 @@ const NEXT: readonly (readonly [TabId, string])[] = [
   ['train', 'train it with GRPO, watching reward, accuracy and the rollouts step by step'],
   ['transfer', 'does what is learnt under one solver carry to another?'],
   ['export', 'take the adapter, metrics and run card away (they reproduce the run from the command line)'],
-  ['classroom', 'share a configuration as a link, and compare the runs students send back'],
+  ['classroom', 'share a configuration as a link; students send their runs to the teacher\'s server, where the teacher watches them live'],
 ];
 
 /** One number of the card: a big accuracy, its interval and n beneath. */

@@ -74,6 +74,21 @@ function storedSecret(key: string) {
 export const serverToken = storedSecret(TOKEN_KEY);
 /** A Hugging Face access token, for gated or private Hub models. */
 export const hubToken = storedSecret(HUB_TOKEN_KEY);
+/** A class's student token and teacher token (class-client.ts): like the sandbox-server token, never in links, exports or run cards. */
+export const classToken = storedSecret('evom-studio-class-token');
+export const teacherToken = storedSecret('evom-studio-class-teacher-token');
+
+/**
+ * A run's saved files changed: a training step finished (`step`), or an evaluation of its adapter
+ * was kept (`evaluation`: its label). The class uploader (class-client.ts) listens; a listener
+ * never delays or fails the work that emitted it.
+ */
+export interface RunSaved { run: string; step?: number; evaluation?: string }
+const runSavedListeners = new Set<(e: RunSaved) => void>();
+export const runSaved = {
+  on: (f: (e: RunSaved) => void): (() => void) => { runSavedListeners.add(f); return () => { runSavedListeners.delete(f); }; },
+  emit: (e: RunSaved): void => { for (const f of runSavedListeners) try { f(e); } catch { /* a listener's failure is its own */ } },
+};
 
 /** The run in progress or paused, so a reload offers to resume it. */
 export interface ActiveRun { id: string; status: 'running' | 'paused' | 'stopped' | 'done'; steps: number }

@@ -10,7 +10,7 @@ import type { StepMetrics, StepPhase, StepProgress } from '../rl/trainer.ts';
 import type { Studio } from './app.ts';
 import { engineWorker, proxy } from './clients.ts';
 import type { Progress } from './progress.tsx';
-import { activeRun } from './state.ts';
+import { activeRun, runSaved } from './state.ts';
 import { UsageError } from '../errors.ts';
 import { plural } from './format.ts';
 
@@ -139,6 +139,7 @@ async function continueRun(s: Studio, run: RunRecord): Promise<TrainStatus> {
       const r = await engineWorker().trainStep(proxy(progress.report)).finally(progress.stop);
       setStep(null);
       set({ metrics: [...state.metrics, r.metrics], rollouts: keepRollouts(state.rollouts, { step: r.metrics.step, groups: r.rollouts }) });
+      runSaved.emit({ run: run.id, step: r.metrics.step }); // saved by the host: a class gets it (class-client.ts)
     }
     const done = state.metrics.length >= run.settings.steps;
     const status: TrainStatus = done ? 'done' : request === 'pause' ? 'paused' : 'stopped';
