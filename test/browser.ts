@@ -46,6 +46,13 @@ export async function openStudio(viewport = { width: 1366, height: 900 }): Promi
   return { url: app.url, context: b.context, page, pageErrors, newPage, close: async () => { await b.close(); await app.server.close(); } };
 }
 
+/** The Classroom tab's share link of the page's configuration (the tab must be open). */
+export async function makeShareLink(page: Page): Promise<string> {
+  await page.click('#make-link');
+  await page.waitForSelector('#share-link');
+  return page.inputValue('#share-link');
+}
+
 /** Chromium with WebGPU on the engine host page, with page errors forwarded to the test log. */
 export async function gpuPage(): ReturnType<typeof enginePage> {
   const env = await enginePage();

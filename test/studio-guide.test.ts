@@ -20,7 +20,7 @@ import { verifyInThread } from '../src/verifier/verify.ts';
 import { evaluateCompletions } from '../src/verifier/evaluate.ts';
 import type { VerifierPool } from '../src/verifier/pool.ts';
 import type { OutcomeClass } from '../src/verifier/outcome.ts';
-import { callInPage, openStudio, type StudioSession } from './browser.ts';
+import { callInPage, makeShareLink, openStudio, type StudioSession } from './browser.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TINY = join(ROOT, 'public', 'models', 'evom-tiny');
@@ -161,9 +161,7 @@ describe('Studio guide: the Hub in words', () => {
     await openTab(page, 'model');
     expect(await page.inputValue('#hub-token')).toBe(HUB_TOKEN);
     await openTab(page, 'classroom');
-    await page.click('#make-link');
-    await page.waitForSelector('#share-link');
-    const link = await page.inputValue('#share-link');
+    const link = await makeShareLink(page);
     expect(link).toContain('#run=');
     expect(link).not.toContain(HUB_TOKEN);
     expect(Buffer.from(link.split('#run=')[1]!, 'base64url').toString()).not.toContain(HUB_TOKEN);
@@ -256,9 +254,7 @@ describe('Studio guide: a damaged share link', () => {
     await openTab(page, 'problems');
     await page.selectOption('#data-kind', 'generator');
     await openTab(page, 'classroom');
-    await page.click('#make-link');
-    await page.waitForSelector('#share-link');
-    const link = await page.inputValue('#share-link');
+    const link = await makeShareLink(page);
     for (const broken of [link.slice(0, link.length - 30), `${url}#run=%%%not-base64`]) {
       const other = await newPage(context);
       try {

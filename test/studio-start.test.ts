@@ -17,7 +17,7 @@ import { generateBenchmark } from '../src/problems/generated.ts';
 import { createRunners } from '../src/targets/runners.ts';
 import { nodeAssets } from '../src/targets/assets-node.ts';
 import { formatNumber } from '../src/studio/format.ts';
-import { launchChromium, openStudio, type StudioSession } from './browser.ts';
+import { launchChromium, makeShareLink, openStudio, type StudioSession } from './browser.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = 'test-results';
@@ -290,9 +290,7 @@ describe('Studio start: a share link opens the students\' checklist', () => {
     await page.fill('#families', 'knapsack');
     await page.fill('#count', '10');
     await openTab(page, 'classroom');
-    await page.click('#make-link');
-    await page.waitForSelector('#share-link');
-    const link = await page.inputValue('#share-link');
+    const link = await makeShareLink(page);
     const student = await launchChromium({ webgpu: true });
     try {
       const p = await newPage(student.context);

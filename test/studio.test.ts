@@ -17,7 +17,7 @@ import { loadServerConfig } from '../server/config.ts';
 import { startFromConfig } from '../server/main.ts';
 import type { SandboxServer } from '../server/http.ts';
 import { BUILTIN_FILES } from '../src/host/engine-host.ts';
-import { launchChromium, mainThreadWork, MAIN_THREAD_PROBE, serveApp } from './browser.ts';
+import { launchChromium, mainThreadWork, makeShareLink, MAIN_THREAD_PROBE, serveApp } from './browser.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = 'test-results';
@@ -282,8 +282,7 @@ describe('EVOM Studio', () => {
     await openTab(page, 'targets');
     await page.fill('#server-token', TOKEN);
     await openTab(page, 'classroom');
-    await page.click('#make-link');
-    const link = await page.inputValue('#share-link');
+    const link = await makeShareLink(page);
     expect(link).toContain('#run=');
     expect(link).not.toContain(TOKEN);
     const other = await (await launchChromium()).context.newPage();
