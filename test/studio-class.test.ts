@@ -163,7 +163,9 @@ describe('Studio: a class on the teacher\'s sandbox server', () => {
     row = (await classRows(teacher))[0]!;
     expect(row[5]).toBe(formatNumber(l.runs[0]!.card.metrics[1]!.reward_mean, 4));
     expect(row[5]).toBe(step2[1]);
-    expect(row[6]).toBe(`${(100 * l.runs[0]!.card.metrics[1]!.accuracy).toFixed(1)} %`);
+    // the student's own Train table's accuracy cell (interval and n), and the server's accuracy in it
+    expect(row[6]).toBe(step2[2]);
+    expect(row[6]).toMatch(new RegExp(`^${(100 * l.runs[0]!.card.metrics[1]!.accuracy).toFixed(1)} % \\[`));
     await teacher.waitForFunction(() => document.querySelector('#class-reward')?.getAttribute('data-points') === '2');
     // an evaluation of the run's adapter is sent too: the teacher's Evaluations column
     await openTab(ada, 'evaluate');

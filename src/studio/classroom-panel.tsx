@@ -12,6 +12,7 @@ import { color, LineChart, Y_AXES } from './chart.tsx';
 import { METRICS, modelLabel } from './labels.ts';
 import { accuracyCell } from './evaluate-panel.tsx';
 import { summaryAccuracy } from '../verifier/evaluate.ts';
+import { stepAccuracy } from '../verifier/stats.ts';
 import { classToken, sharedChecklist, teacherToken, type StudioForm } from './state.ts';
 import { DataError, UsageError } from '../errors.ts';
 import { ScrollRegion } from './scroll-region.tsx';
@@ -77,10 +78,10 @@ function RunsCompare({ entries, prefix, label, action }: { entries: Entry[]; pre
       <LineChart id={`${prefix}-accuracy`} title="Accuracy (training samples)" y={Y_AXES.rate} note={`Accuracy: ${METRICS.accuracy.definition}.`} x={steps} series={overlay((m) => m.accuracy)} />
     </div>
     <ScrollRegion label={label}><table id={`${prefix}-table`}>
-      <thead><tr>{cls ? <><th scope="col">Pseudonym</th><th scope="col">Run</th></> : <th scope="col">Run</th>}<th scope="col">Model</th><th scope="col">Target</th><th scope="col">Steps</th><th scope="col"><Term k="mean_reward">Last reward</Term></th><th scope="col"><Term k="accuracy">Last accuracy</Term></th><th scope="col">Evaluations</th>
+      <thead><tr>{cls ? <><th scope="col">Pseudonym</th><th scope="col">Run</th></> : <th scope="col">Run</th>}<th scope="col">Model</th><th scope="col">Target</th><th scope="col">Steps</th><th scope="col"><Term k="mean_reward">Last reward</Term></th><th scope="col"><Term k="accuracy">Last accuracy</Term> [95 %] of n samples</th><th scope="col">Evaluations</th>
         {cls && <th scope="col">Received</th>}{action && <th scope="col">{action.header}</th>}</tr></thead>
       <tbody>{entries.map((e) => { const last = e.metrics[e.metrics.length - 1]; return (
-        <tr>{cls ? <><th scope="row">{e.who}</th><td>{e.run}</td></> : <th scope="row">{e.name}</th>}<td>{e.model}</td><td>{e.target}</td><td>{e.metrics.length}</td><td>{last ? formatNumber(last.reward_mean, 4) : '—'}</td><td>{last ? pct(last.accuracy) : '—'}</td>
+        <tr>{cls ? <><th scope="row">{e.who}</th><td>{e.run}</td></> : <th scope="row">{e.name}</th>}<td>{e.model}</td><td>{e.target}</td><td>{e.metrics.length}</td><td>{last ? formatNumber(last.reward_mean, 4) : '—'}</td><td>{last ? stepAccuracy(last) : '—'}</td>
           <td>{e.evals.map((v) => `${v.label}: ${v.accuracy} correct, ${pct(v.execution_rate)} executed`).join('; ') || '—'}</td>
           {cls && <td>{e.received ? receivedAt(e.received) : '—'}</td>}{action && <td>{action.cell(e)}</td>}</tr>); })}</tbody>
     </table></ScrollRegion>
