@@ -16,10 +16,9 @@ import { parseRunCard, type RunCard } from '../src/rl/run-card.ts';
 import { DEFAULTS as VERIFIER_DEFAULTS } from '../src/verifier/config.ts';
 import { OUTCOME_CLASSES } from '../src/verifier/outcome.ts';
 import { checkPrivate, ServerConfigError, type ServerConfig } from './config.ts';
+import { CLASS_ID, PSEUDONYM, RUN_ID, type ClassLimits, type ListedRun, type StoredCard } from '../src/rl/class-runs.ts';
 
-export const CLASS_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const PSEUDONYM = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,39}$/u;
-export const RUN_ID = /^[A-Za-z0-9._-]{1,64}$/;
+export { CLASS_ID, PSEUDONYM, RUN_ID, type ClassLimits, type ListedRun, type StoredCard };
 const KEY = /^[0-9a-f]{32}$/;
 /** Keys refused anywhere in an upload (prototype pollution in whoever reads the JSON back). */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -66,21 +65,9 @@ export class ClassError extends Error {
   constructor(readonly status: number, message: string, readonly logAs: string, readonly headers: Record<string, string> = {}) { super(message); }
 }
 
-/** What the compare view needs of a run card; nothing else is kept. */
-export interface StoredCard {
-  title?: string;
-  model: RunCard['model'];
-  settings: RunCard['settings'];
-  data: { description: string; train_items: number; eval_items: number };
-  adapter_from?: string;
-  metrics: RunCard['metrics'];
-  evaluations: RunCard['evaluations'];
-}
-export interface ListedRun { pseudonym: string; run: string; received: string; card: StoredCard }
 /** A run's file: the listed run and the sha256 of its pseudonym's key. */
 interface RunFile extends ListedRun { key_sha256: string }
 
-export interface ClassLimits { max_runs: number; max_runs_per_student: number; max_bytes: number; max_upload_bytes: number }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 const fold = (pseudonym: string) => pseudonym.toLowerCase();

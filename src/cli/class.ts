@@ -4,18 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { EvomError, UsageError } from '../errors.ts';
 import { parse, type Io } from './args.ts';
+import { CLASS_ID, type ClassListing as Listing } from '../rl/class-runs.ts';
 
-const CLASS_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-/** One run as `GET /v1/class/runs` lists it (the fields this command reads). */
-interface ListedRun {
-  pseudonym: string; run: string; received: string;
-  card: {
-    model: { id: string }; settings: { target: string; steps: number };
-    metrics: { step: number; reward_mean: number; accuracy: number }[];
-  };
-}
-interface Listing { class: string; revision: number; runs: ListedRun[]; runs_used: number; bytes_used: number; limits: { max_runs: number; max_bytes: number } }
 
 /** A request to the class routes with the teacher's token; specific errors for the usual failures. */
 async function classRequest(server: string, token: string, method: 'GET' | 'DELETE', query = ''): Promise<unknown> {

@@ -7,6 +7,8 @@
 // shows as one status line.
 import { useEffect, useState } from 'preact/hooks';
 import type { RunCard } from '../rl/run-card.ts';
+import { PSEUDONYM, RUN_ID, type ClassListing } from '../rl/class-runs.ts';
+export type { ClassListing };
 import { browserRunStore } from '../host/run-store-opfs.ts';
 import { UsageError } from '../errors.ts';
 import { runCardOf } from './export-panel.tsx';
@@ -15,19 +17,11 @@ import { listRuns } from './runs.ts';
 import { classToken, runSaved, type RunSaved } from './state.ts';
 import { trainingState } from './training.ts';
 
-/** A pseudonym as the server takes it (server/class-store.ts): 1–40 letters, digits, spaces, ". _ -", starting with a letter or digit. */
-export const PSEUDONYM = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,39}$/u;
-/** A run's name on the server. */
-const RUN_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** How often the teacher's view asks for changes, ms. */
 export const POLL_MS = 2500;
 /** The longest a 429's Retry-After is waited before the one retry, s. */
 const MAX_RETRY_S = 60;
 
-/** The part of a run card the server lists to the teacher. */
-export type ClassCard = Pick<RunCard, 'title' | 'model' | 'settings' | 'data' | 'adapter_from' | 'metrics' | 'evaluations'>;
-export interface ClassRun { pseudonym: string; run: string; received: string; card: ClassCard }
-export interface ClassListing { class: string; revision: number; runs: ClassRun[]; runs_used: number; bytes_used: number; limits: Record<string, number> }
 
 /** The server answered with an error: its status and its own message (`{error}`), and what to do. */
 export class ClassServerError extends UsageError {
@@ -137,7 +131,7 @@ export function useUploadStatus(): UploadStatus {
 
 const hhmm = (d = new Date()) => d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
 /** The run's name on the server: the Studio's run id (an imported run's odd characters become "-"). */
-const runName = (id: string) => (RUN_NAME.test(id) ? id : id.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64) || 'run');
+const runName = (id: string) => (RUN_ID.test(id) ? id : id.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64) || 'run');
 
 /** Each run's latest pending upload (a later one for the same run replaces it: the card is built when sent). */
 const pending = new Map<string, RunSaved>();

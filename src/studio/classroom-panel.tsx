@@ -240,8 +240,7 @@ function TeacherView() {
 
 /** The class's use of the server: runs and bytes, with the limits the server reports. */
 function usageLine(l: ClassListing): string {
-  const lim = l.limits ?? {};
-  const maxRuns = lim.max_runs ?? lim.class_max_runs, maxBytes = lim.max_bytes ?? lim.class_max_bytes;
+  const { max_runs: maxRuns, max_bytes: maxBytes } = l.limits;
   const kb = (b: number) => `${formatNumber(b / 1024, 3)} kB`;
   return `Stored on the server: ${plural(l.runs_used, 'run')}${maxRuns ? ` of ${maxRuns}` : ''}, ${kb(l.bytes_used)}${maxBytes ? ` of ${kb(maxBytes)}` : ''}.`;
 }
