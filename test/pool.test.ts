@@ -66,3 +66,25 @@ describe('a worker that dies mid-job', () => {
     await pool.close();
   });
 });
+
+describe('closing a pool whose results nobody will read (a cancelled evaluation)', () => {
+  it('close({ dropQueued }) answers the queued jobs not_evaluated at once; the running one finishes', async () => {
+    const pool = createNodePool({ size: 1 });
+    // the running job: a solve that spins until its 3 s wall-clock limit
+    const running = pool.verify({ completion: MOD_SPIN, target: 'glpk', answer: 1, config: { wall_limit_ms: 3000 } });
+    const queued = Array.from({ length: 5 }, (_, i) => pool.verify({ completion: MOD_OK(i + 2), target: 'glpk', answer: i + 2 }));
+    expect(pool.stats().queued).toBe(5);
+    const closing = pool.close({ dropQueued: true });
+    // the queued jobs are answered before the running one ends
+    const settled = await Promise.race([Promise.all(queued).then((q) => ({ q })), running.then(() => null)]);
+    expect(settled).not.toBeNull();
+    for (const o of settled!.q) {
+      expect(o.class).toBe('not_evaluated');
+      expect(o.messages.map((m) => m.text).join(' ')).toMatch(/closed before this job ran/);
+    }
+    expect((await running).class).toBe('timeout');
+    await closing;
+    // a closed pool takes no more work
+    expect((await pool.verify({ completion: MOD_OK(3), target: 'glpk', answer: 3 })).class).toBe('not_evaluated');
+  });
+});

@@ -386,7 +386,7 @@ export function createEngineHost(env: HostEnv) {
         const verifying = evaluateCompletions(req.items, flat.map(({ item }, k) => ({ id: item.id, completion: texts[k]! })), pool, {
           target: req.target, tolerance: req.tolerance, errata: Boolean(req.errata), onProgress: (d, t) => { if (!cancel.cancelled) onProgress?.('verify', d, t); },
         });
-        // a cancel during verification answers at once (the solves already queued finish unread)
+        // a cancel during verification answers at once (queued solves are dropped, running ones finish unread)
         verifying.catch(() => undefined);
         const { results, summary } = await Promise.race([verifying, cancel.rejected]);
         return {
@@ -398,8 +398,8 @@ export function createEngineHost(env: HostEnv) {
       } finally {
         evaluations.delete(cancel);
         engine?.destroy();
-        // cancelled: the pool finishes the solves it has in the background (close waits for them)
-        if (cancel.cancelled) void pool?.close().catch(() => undefined);
+        // cancelled: queued solves are dropped; the running ones finish in the background
+        if (cancel.cancelled) void pool?.close({ dropQueued: true }).catch(() => undefined);
         else await pool?.close();
       }
     },

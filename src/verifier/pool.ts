@@ -166,9 +166,18 @@ export class VerifierPool {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  /** Finish queued and running jobs, then stop every worker. */
-  async close(): Promise<void> {
+  /**
+   * Finish queued and running jobs, then stop every worker. `dropQueued`: queued jobs are answered
+   * not_evaluated at once (a cancelled evaluation: nobody reads them); only the running ones finish.
+   */
+  async close(o: { dropQueued?: boolean } = {}): Promise<void> {
     this.closed = true;
+    if (o.dropQueued) {
+      for (const p of this.queue.splice(0)) {
+        p.resolve(this.count(notEvaluatedOutcome(p.job, resolveConfig(p.job.config), p.job.raw_code ? p.job.completion : '', 'the verifier pool was closed before this job ran', p.submitted)));
+      }
+      this.pump();
+    }
     await this.idle();
     for (const s of this.slots) {
       s.handle?.terminate();
