@@ -232,8 +232,10 @@ describe('Studio: a class on the teacher\'s sandbox server', () => {
   it('the teacher deletes one student\'s runs, then the class\'s data, after an inline confirmation', async () => {
     // one student: the row's button, then Yes
     await teacher.click('#class-table button[aria-label="Delete Grace H.\'s runs"]');
+    await teacher.waitForSelector('#class-confirm-q');
     expect(await text(teacher, '#class-confirm-q')).toBe('Delete the 1 run of "Grace H."? They leave the server for good.');
-    expect(await teacher.evaluate(() => document.activeElement?.id)).toBe('class-confirm-no');
+    // focus goes to No (set once the box is on screen)
+    await teacher.waitForFunction(() => document.activeElement?.id === 'class-confirm-no', null, { timeout: 5_000 });
     await teacher.click('#class-confirm-yes');
     await teacher.waitForSelector('#class-deleted');
     expect(await text(teacher, '#class-deleted')).toBe('Deleted 1 run of "Grace H.".');
@@ -241,9 +243,10 @@ describe('Studio: a class on the teacher\'s sandbox server', () => {
     expect((await listing()).runs.map((r) => r.pseudonym)).toEqual(['Ada L.']);
     // the class: No keeps it, Yes deletes it
     await teacher.click('#class-delete');
+    await teacher.waitForSelector('#class-confirm-q');
     expect(await text(teacher, '#class-confirm-q')).toBe('Delete 1 run? They leave the server for good.');
     await teacher.click('#class-confirm-no');
-    expect(await teacher.locator('#class-confirm').count()).toBe(0);
+    await teacher.waitForSelector('#class-confirm', { state: 'detached' });
     expect((await listing()).runs).toHaveLength(1);
     await teacher.click('#class-delete');
     await teacher.click('#class-confirm-yes');
