@@ -159,15 +159,23 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
   let open = 0; // requests accepted and not yet answered
   let drained: (() => void) | null = null;
 
-  /** The caller's token id (first 12 hex of its sha256), or throws 401. Compares every hash in constant time. */
-  function authenticate(req: IncomingMessage): string {
-    if (tokenHashes.length === 0 && cfg.allow_anonymous) return 'anonymous';
-    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!m) throw new HttpError(401, 'missing bearer token (Authorization: Bearer <token>)', { 'www-authenticate': 'Bearer' });
-    const h = sha256(m[1]!);
+  /** The request's bearer token, or null. */
+  const bearer = (req: IncomingMessage): string | null => /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? null;
+  /** Whether `h` (a token's sha256) is a sandbox token's; compares every hash in constant time. */
+  function isSandboxHash(h: Buffer): boolean {
     let ok = false;
     for (const t of tokenHashes) ok = timingSafeEqual(h, t) || ok;
-    if (!ok && classes?.identify(m[1]!)) throw new HttpError(401, 'a class token is only valid on /v1/class/*: use a sandbox token here', { 'www-authenticate': 'Bearer error="invalid_token"' });
+    return ok;
+  }
+
+  /** The caller's token id (first 12 hex of its sha256), or throws 401. */
+  function authenticate(req: IncomingMessage): string {
+    if (tokenHashes.length === 0 && cfg.allow_anonymous) return 'anonymous';
+    const token = bearer(req);
+    if (!token) throw new HttpError(401, 'missing bearer token (Authorization: Bearer <token>)', { 'www-authenticate': 'Bearer' });
+    const h = sha256(token);
+    const ok = isSandboxHash(h);
+    if (!ok && classes?.identify(token)) throw new HttpError(401, 'a class token is only valid on /v1/class/*: use a sandbox token here', { 'www-authenticate': 'Bearer error="invalid_token"' });
     if (!ok) throw new HttpError(401, 'token rejected', { 'www-authenticate': 'Bearer error="invalid_token"' });
     const conn = conns.get(req.socket);
     if (conn) conn.authed = true;
@@ -392,13 +400,11 @@ export async function startSandboxServer(cfg: ServerConfig, tokens: string[], ru
     if (!classes) throw new HttpError(404, 'this server does not collect class runs (classes_file is not set)', {}, 'collection off');
     if (url !== '/v1/class/runs') throw new HttpError(404, `no route ${req.method} ${url}`, {}, 'no route');
     if (!['GET', 'POST', 'DELETE'].includes(req.method ?? '')) throw new HttpError(405, `no route ${req.method} ${url}`, { allow: 'GET, POST, DELETE, OPTIONS' }, 'no route');
-    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!m) throw new HttpError(401, 'missing bearer token (Authorization: Bearer <the class\'s student or teacher token>)', { 'www-authenticate': 'Bearer' }, 'no token');
-    const who = classes.identify(m[1]!);
+    const token = bearer(req);
+    if (!token) throw new HttpError(401, 'missing bearer token (Authorization: Bearer <the class\'s student or teacher token>)', { 'www-authenticate': 'Bearer' }, 'no token');
+    const who = classes.identify(token);
     if (!who) {
-      const h = sha256(m[1]!);
-      let sandbox = false;
-      for (const t of tokenHashes) sandbox = timingSafeEqual(h, t) || sandbox;
+      const sandbox = isSandboxHash(sha256(token));
       throw new HttpError(401, sandbox ? 'a sandbox token is not valid on /v1/class/*: use the class\'s student or teacher token' : 'token rejected', { 'www-authenticate': 'Bearer error="invalid_token"' }, sandbox ? 'sandbox token' : 'token rejected');
     }
     const conn = conns.get(req.socket);

@@ -9,10 +9,10 @@ import { acquireGpu as acquireDefaultGpu, GpuDeviceLostError, GpuOutOfMemoryErro
 import { Engine } from '../gpu/engine.ts';
 import { generateBatch, type Completion, type SamplingParams } from '../gpu/sampling.ts';
 import { checkTrainingFit, fitTrainingShape, formatBytes, type TrainingShape } from '../gpu/memory-plan.ts';
-import { defaultBrowserCache, hubSource, type DownloadProgress, type HubSource } from '../model/hub.ts';
+import type { DownloadProgress, HubSource } from '../model/hub.ts';
 import { mergeAdapter } from '../model/merge.ts';
 import { parseModelConfig, type ModelConfig } from '../model/config.ts';
-import { fileListSource, loadModelConfig, memorySource, readJson, readJsonIfExists, urlSource, type ModelSource } from '../model/source.ts';
+import { loadModelConfig, memorySource, readJson, readJsonIfExists, type ModelSource } from '../model/source.ts';
 import { loadTokenizerFromSource, type EvomTokenizer } from '../model/tokenizer.ts';
 import { LoraAdapter } from '../rl/lora.ts';
 import { trainerConfigFrom } from '../rl/run-card.ts';
@@ -21,8 +21,9 @@ import type { BenchmarkItem } from '../problems/benchmarks.ts';
 import { evaluateCompletions, type EvalSummary, type ItemResult } from '../verifier/evaluate.ts';
 import type { VerifierPool } from '../verifier/pool.ts';
 import type { ToleranceRule } from '../verifier/tolerance.ts';
-import { CancelledError, EvomError, RunStoppedError, UsageError } from '../errors.ts';
-import { BUILTIN_FILES, BUILTIN_POLICIES, isBuiltinPolicy, type BuiltinPolicy } from '../model/builtin.ts';
+import { CancelledError, EvomError, RunStoppedError } from '../errors.ts';
+import { BUILTIN_FILES, type BuiltinPolicy } from '../model/builtin.ts';
+import { browserSource } from './source-browser.ts';
 import { keepRollouts, type AdapterFiles, type RunStore, type StepRollouts } from './run-store.ts';
 
 /** Where a model's files are. */
@@ -131,24 +132,7 @@ export { BUILTIN_FILES };
 /** GPU memory the Studio allows itself by default (browsers do not report free GPU memory). */
 export const DEFAULT_GPU_BUDGET = 4 * 2 ** 30;
 
-/** A browser place's model files: the built-in one under the ref's base (else `base`), Hub models (cached in `cache`), picked files.
- *  `tokenAdvice`: how this place's user gives a Hub token (HubAuthError's advice). */
-export function browserSource(base: string, cache: boolean, tokenAdvice?: string) {
-  return (m: ModelRef, onProgress?: (p: DownloadProgress) => void, signal?: AbortSignal): ModelSource => {
-    if (m.kind === 'builtin') {
-      const id = m.id ?? 'evom-tiny';
-      if (!isBuiltinPolicy(id)) throw new UsageError(`no built-in policy "${String(id)}" (there are ${BUILTIN_POLICIES.join(', ')})`);
-      return urlSource(new URL(`models/${id}`, m.base ?? base).href, `built-in ${id}`, BUILTIN_FILES);
-    }
-    if (m.kind === 'hub') {
-      return hubSource(m.id, {
-        cache: cache ? defaultBrowserCache() : null, ...(m.hubUrl ? { baseUrl: m.hubUrl } : {}), ...(onProgress ? { onProgress } : {}),
-        ...(m.token ? { token: m.token } : {}), ...(tokenAdvice ? { tokenAdvice } : {}), ...(signal ? { signal } : {}),
-      });
-    }
-    return fileListSource(m.files, 'local files');
-  };
-}
+export { browserSource };
 
 /** The default device (the browser's navigator.gpu). */
 export const defaultGpu = (): Promise<Gpu> => acquireDefaultGpu();

@@ -4,10 +4,8 @@
 // generated example with its known answer, and one completion verified in a verifier pool of the
 // page's own (workers; the scoring the evaluation applies, unchanged).
 import type { ModelRef } from '../host/engine-host.ts';
-import { BUILTIN_FILES } from '../model/builtin.ts';
 import type { ModelSource } from '../model/source.ts';
 import type { EvomTokenizer } from '../model/tokenizer.ts';
-import { promptIdsFor } from '../problems/prompt.ts';
 import type { GeneratedItem } from '../problems/generated.ts';
 import type { Family } from '../problems/generator.ts';
 import { createBrowserPool } from '../verifier/pool-browser.ts';
@@ -16,21 +14,10 @@ import type { Answer, Outcome } from '../verifier/outcome.ts';
 import type { ToleranceRule } from '../verifier/tolerance.ts';
 import { problemsWorker } from './clients.ts';
 
-/** Where a model's tokenizer files are, seen from the page (as the engine worker's browserSource finds them). */
+/** Where a model's tokenizer files are, seen from the page: the engine worker's sources (Hub files cached). */
 async function pageSource(m: ModelRef): Promise<ModelSource> {
-  const { urlSource, fileListSource } = await import('../model/source.ts');
-  if (m.kind === 'builtin') {
-    const id = m.id ?? 'evom-tiny';
-    return urlSource(new URL(`models/${id}`, m.base ?? document.baseURI).href, `built-in ${id}`, BUILTIN_FILES);
-  }
-  if (m.kind === 'hub') {
-    const { defaultBrowserCache, hubSource, HUB_TOKENS_PAGE } = await import('../model/hub.ts');
-    return hubSource(m.id, {
-      cache: defaultBrowserCache(), ...(m.hubUrl ? { baseUrl: m.hubUrl } : {}), ...(m.token ? { token: m.token } : {}),
-      tokenAdvice: `paste a token from ${HUB_TOKENS_PAGE} in the Hub token field (Model tab)`,
-    });
-  }
-  return fileListSource(m.files, 'local files');
+  const [{ browserSource }, { HUB_TOKENS_PAGE }] = await Promise.all([import('../host/source-browser.ts'), import('../model/hub.ts')]);
+  return browserSource(document.baseURI, true, `paste a token from ${HUB_TOKENS_PAGE} in the Hub token field (Model tab)`)(m);
 }
 
 const tokenizers = new Map<string, Promise<EvomTokenizer>>();
