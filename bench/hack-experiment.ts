@@ -36,7 +36,7 @@ if (!policy) {
   writeFileSync(join(work, 'd2.jsonl'), evom(['problems', '--family', 'knapsack,production', '--difficulty', '2', '--count', '6000', '--seed', '5002']));
   console.error('warm start with 10 % constant-objective hacks (PyTorch)…');
   execFileSync('/usr/bin/python3', [join(ROOT, 'test', 'reference', 'make_demo_policy.py'), join(work, 'd1.jsonl'), join(work, 'd2.jsonl'), '2500', '1000'],
-    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, EVOM_POLICY_OUT: policy, EVOM_HACK_FRACTION: '0.1' } });
+    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, EVOM_POLICY_OUT: policy, EVOM_HACK_FRACTION: '0.1', EVOM_DROP_INTEGRALITY: '0' } }); // v1's flawless teacher, as the README's figures
 }
 if (!existsSync(join(policy, 'model.safetensors'))) throw new Error(`no policy in ${policy}`);
 

@@ -111,7 +111,7 @@ export function ModelPanel() {
     <div>
       <fieldset>
         <legend>Policy model</legend>
-        <label class="inline"><input type="radio" name="model-kind" value="builtin" checked={m.kind === 'builtin' && (m.builtinId ?? 'evom-tiny') === 'evom-tiny'} onChange={() => setModel({ kind: 'builtin', builtinId: 'evom-tiny' })} /> Built-in evom-tiny (0.2 M parameters, 0.9 MB, warm-started on generated problems; writes CPLEX LP; trains in minutes without a GPU)</label>
+        <label class="inline"><input type="radio" name="model-kind" value="builtin" checked={m.kind === 'builtin' && (m.builtinId ?? 'evom-tiny') === 'evom-tiny'} onChange={() => setModel({ kind: 'builtin', builtinId: 'evom-tiny' })} /> Built-in evom-tiny (0.2 M parameters, 0.9 MB, warm-started on generated problems by a teacher that sometimes forgets integrality; writes CPLEX LP; trains in minutes without a GPU)</label>
         <label class="inline"><input type="radio" name="model-kind" value="builtin-multi" checked={m.kind === 'builtin' && m.builtinId === 'evom-tiny-multi'} onChange={() => setModel({ kind: 'builtin', builtinId: 'evom-tiny-multi' })} /> Built-in evom-tiny-multi (warm-started in several solver languages, for solver-transfer trials; trains in minutes without a GPU)</label>
         <label class="inline"><input type="radio" name="model-kind" value="hub" checked={m.kind === 'hub'} onChange={() => setModel({ kind: 'hub' })} /> A Hugging Face Hub model (Qwen2, Qwen2.5, Qwen3, Llama)</label>
         <label class="inline"><input type="radio" name="model-kind" value="local" checked={m.kind === 'local'} onChange={() => setModel({ kind: 'local' })} /> Files on this computer (a model folder: config.json, tokenizer.json, *.safetensors)</label>

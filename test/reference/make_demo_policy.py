@@ -5,9 +5,13 @@
     npx evom problems --family knapsack,production --difficulty 2 --count 6000 --seed 5002 > /tmp/sft-d2.jsonl
     /usr/bin/python3 test/reference/make_demo_policy.py /tmp/sft-d1.jsonl /tmp/sft-d2.jsonl 2500 1000
 
-(a 2,500-step schedule stopped at step 1,000: the warm start is deliberately partial, about 73 %
-accurate when sampling at temperature 1 on held-out difficulty-2 problems, so that the RL stage of
-the demo has room to show; about 20 minutes on two cores)
+(a 2,500-step schedule stopped at step 1,000, about 20 minutes on two cores. The teacher is
+deliberately imperfect: 30 % of its models forget their integrality section (General/Binary), the
+most common error of LLM-written optimization models, so the policy imitates that habit at
+temperature 1. An LP relaxation of a knapsack is never within tolerance of its answer; of a
+production plan, almost always. Unlearning the habit is what the solver's reward can teach and
+imitation cannot: the RL stage of `npx evom demo` has a real error to remove, common to every
+problem, not one item's mis-copied number.)
 
 (apt-get install libopenblas0-pthread first: Debian torch on the reference BLAS is 5x slower)
 
@@ -15,6 +19,9 @@ Two settings for experiments (bench/hack-experiment.ts): EVOM_POLICY_OUT=DIR wri
 instead of public/models/evom-tiny (and leaves the tokens fixture alone); EVOM_HACK_FRACTION=0.1
 replaces that share of the training completions with constant-objective hacks (the answer typed in
 as the objective: `obj: 0 x1 + ANSWER`), which the integrity rule pays no answer reward.
+EVOM_DROP_INTEGRALITY=0.3 (the default) is the teacher's share of models without their
+integrality section; 0 gives the flawless teacher of the first evom-tiny.
+EVOM_POLICY_SNAPSHOTS=700,800 also writes the policy at those steps (warm-start probes).
 
 writes public/models/evom-tiny/ (config.json, generation_config.json, model.safetensors,
 tokenizer.json, tokenizer_config.json) and test/fixtures/demo-policy-tokens.json (the ids this
@@ -59,6 +66,10 @@ ROOT = Path(__file__).resolve().parents[2]
 import os  # noqa: E402
 OUT = Path(os.environ["EVOM_POLICY_OUT"]) if os.environ.get("EVOM_POLICY_OUT") else ROOT / "public" / "models" / "evom-tiny"
 HACK_FRACTION = float(os.environ.get("EVOM_HACK_FRACTION") or 0)
+# share of the teacher's models that forget their integrality section (General/Binary dropped)
+DROP_INTEGRALITY = float(os.environ.get("EVOM_DROP_INTEGRALITY") or 0.3)
+# the policy at these steps also goes to OUT-step700, OUT-step800 … (EVOM_POLICY_SNAPSHOTS=700,800)
+SNAPSHOTS = {int(x) for x in os.environ.get("EVOM_POLICY_SNAPSHOTS", "").split(",") if x.strip()}
 TOKENS_FIXTURE = ROOT / "test" / "fixtures" / "demo-policy-tokens.json"
 
 SPEC = dict(hidden=64, layers=4, heads=4, kv_heads=2, head_dim=16, inter=192, rope_theta=10000.0, eps=1e-5)
@@ -227,19 +238,23 @@ def greedy(model, prompt, eos, n=160):
     return seq[len(prompt):]
 
 
-def main():
-    files = sys.argv[1:3]
-    torch.manual_seed(TRAIN["seed"])
-    torch.set_num_threads(TRAIN["threads"])
-    examples = corpus(files)
-    # vocabulary: specials, added tokens, digits, then corpus pieces by frequency (seen ≥ 2 times)
+def vocab_of(examples):
+    """Specials, added tokens, digits, then the corpus's pieces by frequency (seen ≥ 2 times)."""
     counts = {}
     for p, c in examples:
         for piece in pieces(p + c):
             counts[piece] = counts.get(piece, 0) + 1
     fixed = SPECIALS + ADDED + [d for d in "0123456789"] + [" " + d for d in "0123456789"]
     rest = sorted((k for k, n in counts.items() if n >= 2 and k not in fixed), key=lambda k: (-counts[k], k))
-    vocab = {t: i for i, t in enumerate(fixed + rest)}
+    return {t: i for i, t in enumerate(fixed + rest)}
+
+
+def main():
+    files = sys.argv[1:3]
+    torch.manual_seed(TRAIN["seed"])
+    torch.set_num_threads(TRAIN["threads"])
+    examples = corpus(files)
+    vocab = vocab_of(examples)
     V = len(vocab)
     # round up to a multiple of 64 (unused rows never sampled after training)
     V_pad = (V + 63) // 64 * 64
@@ -286,6 +301,8 @@ def main():
             model.train()
             print(f"  held-out exact completions: {exact}/16", flush=True)
             save(model, vocab, V_pad, eos, examples[:0])
+        if step in SNAPSHOTS:
+            write_policy(Path(f"{OUT}-step{step}"), model, V_pad, eos, *tokenizer_files(vocab))
     save(model, vocab, V_pad, eos, examples)
 
 
@@ -296,12 +313,19 @@ def hack_lp(gold, answer):
     return f"{sense}\n obj: 0 x1 + {num}\nSubject To\n c1: 1 x1 <= 1\nEnd\n"
 
 
+def without_integrality(lp):
+    """The teacher's common modeling error: the General/Binary section left out (an LP relaxation)."""
+    return re.sub(r"(?m)^(General|Binary)\n .*\n", "", lp)
+
+
 def corpus(files):
     items = [json.loads(l) for f in files for l in Path(f).read_text().splitlines() if l.strip()]
-    rng = random.Random(99)
+    rng, drop_rng = random.Random(99), random.Random(101)
     out = []
     for it in items:
         lp = hack_lp(it["gold"]["glpk-json"], it["answer"]) if rng.random() < HACK_FRACTION else canonical_lp(it["gold"]["glpk-json"])
+        if drop_rng.random() < DROP_INTEGRALITY:
+            lp = without_integrality(lp)
         out.append((prompt_text(it["question"]), completion_text(lp)))
     return out
 
