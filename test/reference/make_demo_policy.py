@@ -9,9 +9,8 @@
 deliberately imperfect: 30 % of its models forget their integrality section (General/Binary), the
 most common error of LLM-written optimization models, so the policy imitates that habit at
 temperature 1. An LP relaxation of a knapsack is never within tolerance of its answer; of a
-production plan, almost always. Unlearning the habit is what the solver's reward can teach and
-imitation cannot: the RL stage of `npx evom demo` has a real error to remove, common to every
-problem, not one item's mis-copied number.)
+production plan, almost always. Only the solver's reward can say the habit is wrong; 10 demo steps
+unlearn it slowly (most of the demo's gain is better-copied numbers: README, "Does the gain hold?").)
 
 (apt-get install libopenblas0-pthread first: Debian torch on the reference BLAS is 5x slower)
 
